@@ -1,0 +1,105 @@
+/**
+ * Every limit and default of lib_chan, declared once. The Limits type, the
+ * conf schema ranges, the CLI help and the README limits table are all derived
+ * from this table (a test renders the README table and compares).
+ */
+import { ChanError } from './errors.ts';
+
+interface LimitSpec {
+  default: number;
+  unit: 'bytes' | 'ms' | 'count';
+  min: number;
+  max: number;
+  doc: string;
+}
+
+export const LIMITS = {
+  maxFrameBytes: {
+    default: 8 * 1024 * 1024, unit: 'bytes', min: 64, max: 1024 * 1024 * 1024,
+    doc: 'Largest frame accepted, checked from the 4-byte length prefix before any buffering.',
+  },
+  maxDecompressedBytes: {
+    default: 8 * 1024 * 1024, unit: 'bytes', min: 0, max: 1024 * 1024 * 1024,
+    doc: 'Largest uncompressed size of a compressed term (tag 80); 0 refuses compressed terms.',
+  },
+  maxTermDepth: {
+    default: 64, unit: 'count', min: 1, max: 10_000,
+    doc: 'Deepest nesting of tuples, lists and maps a decoded term may have.',
+  },
+  maxAtomsPerTerm: {
+    default: 1_000_000, unit: 'count', min: 1, max: 100_000_000,
+    doc: 'Most atoms one decoded term may hold (atoms are never interned globally).',
+  },
+  handshakeTimeoutMs: {
+    default: 5_000, unit: 'ms', min: 10, max: 600_000,
+    doc: 'Time a peer has from connecting to finishing the login; then it is closed.',
+  },
+  idleTimeoutMs: {
+    default: 0, unit: 'ms', min: 0, max: 86_400_000,
+    doc: 'Close a channel after this long with no frame in either direction; 0 disables.',
+  },
+  connectTimeoutMs: {
+    default: 10_000, unit: 'ms', min: 10, max: 600_000,
+    doc: 'Client: time allowed for the TCP/WebSocket connect plus the handshake.',
+  },
+  rpcTimeoutMs: {
+    default: 30_000, unit: 'ms', min: 1, max: 86_400_000,
+    doc: 'Client: default time an rpc waits for its reply.',
+  },
+  maxConnections: {
+    default: 1_024, unit: 'count', min: 1, max: 1_000_000,
+    doc: 'Concurrent connections per server; one more is closed at once with a logged reason.',
+  },
+  maxConnectionsPerAddress: {
+    default: 256, unit: 'count', min: 1, max: 1_000_000,
+    doc: 'Concurrent connections from one remote address.',
+  },
+  maxInflightRpcs: {
+    default: 1_024, unit: 'count', min: 1, max: 1_000_000,
+    doc: 'Calls awaiting a reply on one channel; one more closes the channel (server) or fails the call (client).',
+  },
+  maxQueuedBytes: {
+    default: 16 * 1024 * 1024, unit: 'bytes', min: 1024, max: 4 * 1024 * 1024 * 1024,
+    doc: 'Bytes queued for a peer that reads slowly; past this the channel is closed.',
+  },
+  maxMailboxMessages: {
+    default: 10_000, unit: 'count', min: 1, max: 10_000_000,
+    doc: 'Messages queued for a handler that has not taken them yet; past this the channel is closed.',
+  },
+  closeGraceMs: {
+    default: 5_000, unit: 'ms', min: 0, max: 600_000,
+    doc: 'On shutdown, time handlers get to finish after their channel is told to close.',
+  },
+} as const satisfies Record<string, LimitSpec>;
+
+export type LimitName = keyof typeof LIMITS;
+export type Limits = { [K in LimitName]: number };
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze(
+  Object.fromEntries(Object.entries(LIMITS).map(([k, v]) => [k, v.default])) as Limits,
+);
+
+/** Fill defaults and check ranges; a bad key or value is a badConf naming it. */
+export function resolveLimits(partial: Partial<Record<string, unknown>> = {}, base: Readonly<Limits> = DEFAULT_LIMITS): Limits {
+  const out: Limits = { ...base };
+  for (const [key, value] of Object.entries(partial)) {
+    if (value === undefined) continue;
+    if (!Object.hasOwn(LIMITS, key)) {
+      throw new ChanError('badConf', `unknown limit "${key}" (known: ${Object.keys(LIMITS).join(', ')})`, { details: { key } });
+    }
+    const spec = LIMITS[key as LimitName];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
+      throw new ChanError('badConf', `limit "${key}" must be an integer from ${spec.min} to ${spec.max} ${spec.unit}, got ${String(value)}`, {
+        details: { key, limit: spec.max, actual: typeof value === 'number' ? value : undefined },
+      });
+    }
+    out[key as LimitName] = value;
+  }
+  return out;
+}
+
+/** The README limits table, rendered from LIMITS (a test keeps the README in step). */
+export function renderLimitsTable(): string {
+  const rows = Object.entries(LIMITS).map(([k, v]) => `| \`${k}\` | ${v.default} | ${v.unit} | ${v.min}..${v.max} | ${v.doc} |`);
+  return ['| limit | default | unit | range | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+}
