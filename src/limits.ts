@@ -66,6 +66,18 @@ export const LIMITS = {
     default: 10_000, unit: 'count', min: 1, max: 10_000_000,
     doc: 'Messages queued for a handler that has not taken them yet; past this the channel is closed.',
   },
+  maxLoginFailures: {
+    default: 5, unit: 'count', min: 1, max: 1_000_000,
+    doc: 'Failed logins from one address to one service before that pair is locked out for loginLockoutMs.',
+  },
+  maxServiceLoginFailures: {
+    default: 100, unit: 'count', min: 1, max: 10_000_000,
+    doc: 'Failed logins to one service from all addresses within loginLockoutMs before new attempts are slowed.',
+  },
+  loginLockoutMs: {
+    default: 60_000, unit: 'ms', min: 0, max: 86_400_000,
+    doc: 'Lock-out window after too many failed logins (and the window failures are counted in).',
+  },
   closeGraceMs: {
     default: 5_000, unit: 'ms', min: 0, max: 600_000,
     doc: 'On shutdown, time handlers get to finish after their channel is told to close.',

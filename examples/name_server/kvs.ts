@@ -1,0 +1,19 @@
+/**
+ * The book's `kvs`: one key-value store shared by every connection of the
+ * server (the original is a registered process). Keys are any term; two keys
+ * are the same when they print the same in Erlang syntax.
+ */
+import { formatTerm } from '../../src/wire/etf/format.ts';
+import { atom, tuple, type Term } from '../../src/wire/etf/term.ts';
+
+const store = new Map<string, Term>();
+
+export function storeValue(key: Term, value: Term): void {
+  store.set(formatTerm(key), value);
+}
+
+/** `{ok, Value}` or `undefined`, as kvs:lookup/1 answers. */
+export function lookup(key: Term): Term {
+  const k = formatTerm(key);
+  return store.has(k) ? tuple(atom('ok'), store.get(k)) : undefined;
+}

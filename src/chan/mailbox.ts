@@ -1,0 +1,77 @@
+/**
+ * A bounded, single-consumer async queue: what `for await (const msg of mm)`
+ * iterates. Bounded because a peer that sends faster than its handler reads
+ * must not grow memory: push() returns false when full and the owner closes
+ * the channel.
+ */
+export class Mailbox<T> implements AsyncIterable<T> {
+  private readonly items: T[] = [];
+  private head = 0;
+  private waiter: ((r: IteratorResult<T>) => void) | undefined;
+  private ended = false;
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Deliver an item; false when the mailbox is full (the caller decides what to do). */
+  push(item: T): boolean {
+    if (this.ended) return true;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w({ value: item, done: false });
+      return true;
+    }
+    if (this.size >= this.max) return false;
+    this.items.push(item);
+    return true;
+  }
+
+  /** No more items will come; the iteration ends after the queued ones. */
+  end(): void {
+    this.ended = true;
+    if (this.waiter && this.size === 0) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w({ value: undefined, done: true });
+    }
+  }
+
+  /** Drop what is queued (the channel is gone and nobody will answer). */
+  clear(): void {
+    this.items.length = 0;
+    this.head = 0;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.size > 0) {
+      const value = this.items[this.head];
+      this.items[this.head] = undefined as T;
+      this.head++;
+      if (this.head > 1024 && this.head * 2 > this.items.length) {
+        this.items.splice(0, this.head);
+        this.head = 0;
+      } else if (this.head === this.items.length) {
+        this.items.length = 0;
+        this.head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    if (this.waiter) return Promise.reject(new Error('Mailbox has a single consumer'));
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return { next: () => this.next(), return: async () => ({ value: undefined, done: true }) };
+  }
+}

@@ -1,0 +1,15 @@
+/** What every `lib_chan` subcommand provides, and the CLI's exit codes. */
+import type { ParseArgsConfig } from 'node:util';
+
+/** 0 success; 1 the operation failed (connection, login, rpc); 2 usage error; 3 invalid configuration. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, badConf: 3 } as const;
+
+export class UsageError extends Error {}
+
+export interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  help: string;
+  run(values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<number | 'keep-running'>;
+}

@@ -1,0 +1,137 @@
+/** The `lib_chan` subcommands. */
+import { readFile } from 'node:fs/promises';
+import { ChanError } from '../errors.ts';
+import { renderLimitsTable } from '../limits.ts';
+import { loadConfig, redactConfig } from '../conf/load.ts';
+import { parseTerm } from '../conf/term-parser.ts';
+import { startServer } from '../server/server.ts';
+import { loadServices } from '../server/services.ts';
+import { connect } from '../client/node.ts';
+import { formatTerm, toJson } from '../wire/etf/format.ts';
+import type { Term } from '../wire/etf/term.ts';
+import { createLogger } from '../server/log.ts';
+import { EXIT, UsageError, type Command } from './command.ts';
+import { keygenCommand, passwdCommand, statusCommand } from './key-commands.ts';
+
+const confOption = { conf: { type: 'string', short: 'c' } } as const;
+
+const start: Command = {
+  summary: 'start the server',
+  usage: 'lib_chan start [--conf FILE] [--port N] [--bind ADDR] [--log-level LEVEL] [--pretty]',
+  options: { ...confOption, port: { type: 'string' }, bind: { type: 'string' }, 'log-level': { type: 'string' }, pretty: { type: 'boolean' } },
+  help: [
+    'Reads the conf (default $HOME/.erlang_config/lib_chan.conf), checks every service, and listens.',
+    'Signals: SIGTERM/SIGINT stop accepting, let handlers finish (closeGraceMs), then exit 0;',
+    '         SIGHUP reloads the conf (a bad new conf is refused and the old one stays).',
+    'Logs are JSON lines on stdout; --pretty (or a terminal) prints them for people.',
+    'Log level: --log-level, else LIB_CHAN_LOG_LEVEL, else {log_level, L} in the conf, else info.',
+    '',
+    'Limits (set in the conf with {limits, [{name, value}, ...]}):',
+    renderLimitsTable(),
+  ].join('\n'),
+  async run(v) {
+    const config = await loadConfig(v.conf as string | undefined);
+    if (v.port !== undefined) {
+      const port = Number(v.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got ${String(v.port)}`);
+      config.port = port;
+    }
+    if (v.bind !== undefined) config.bind = v.bind as string;
+    const level = (v['log-level'] as string | undefined) ?? process.env.LIB_CHAN_LOG_LEVEL ?? config.logLevel;
+    const logger = createLogger({ level, pretty: (v.pretty as boolean | undefined) ?? process.stdout.isTTY });
+    const server = await startServer({ config, logger });
+    const stop = (signal: string): void => {
+      logger.info({ event: 'signal', signal }, `${signal}: shutting down`);
+      void server.close().then(() => {
+        logger.flush?.();
+        process.exit(EXIT.ok);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading the configuration');
+      server.reload().catch(() => {});
+    });
+    return 'keep-running';
+  },
+};
+
+const check: Command = {
+  summary: 'validate a conf and print what it would serve',
+  usage: 'lib_chan check [--conf FILE] [--json]',
+  options: { ...confOption, json: { type: 'boolean' } },
+  help: 'Parses and validates the conf, imports every service module and checks its function; prints the services (never the passwords). Exit 0 when good, 3 with file:line: problem when not.',
+  async run(v) {
+    const config = await loadConfig(v.conf as string | undefined);
+    await loadServices(config);
+    const summary = redactConfig(config);
+    if (v.json) {
+      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${config.file}: OK\n  listens on ${config.bind}:${config.port}, legacy login: ${config.legacy}\n`);
+      for (const s of config.services.values()) {
+        process.stdout.write(`  service ${s.name}: ${s.module}:${s.fn}/3 (${s.modulePath}), auth [${s.auth.join(', ')}], password ${s.password.kind}, isolation ${s.isolation}\n`);
+      }
+    }
+    return EXIT.ok;
+  },
+};
+
+const call: Command = {
+  summary: "connect to a service, send a cast or an rpc, print the reply (the operator's curl)",
+  usage: 'lib_chan call HOST:PORT SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS]',
+  options: {
+    cast: { type: 'boolean' }, json: { type: 'boolean' }, 'password-file': { type: 'string' }, legacy: { type: 'boolean' },
+    'server-key': { type: 'string' }, 'known-hosts': { type: 'string' }, 'client-key': { type: 'string' }, args: { type: 'string' }, timeout: { type: 'string' },
+  },
+  help: [
+    'TERM is Erlang syntax, e.g. \'{lookup, joe}\', or JSON with --json (objects become maps with atom keys, strings stay strings).',
+    'The password comes from --password-file or the LIB_CHAN_PASSWORD environment variable (never a command-line argument, which other users can see).',
+    'The reply is printed in Erlang syntax (or as JSON with --json).',
+  ].join('\n'),
+  async run(v, pos) {
+    if (pos.length !== 3) throw new UsageError('expected HOST:PORT SERVICE TERM');
+    const [hostport, service, text] = pos;
+    const m = /^(.*):(\d+)$/.exec(hostport);
+    if (!m) throw new UsageError(`"${hostport}" is not HOST:PORT`);
+    const host = m[1].replace(/^\[(.*)\]$/, '$1');
+    const term: Term = v.json ? jsonToTerm(JSON.parse(text)) : parseTerm(text);
+    const argsC: Term = v.args !== undefined ? parseTerm(v.args as string) : [];
+    let password: string | null = process.env.LIB_CHAN_PASSWORD ?? null;
+    if (v['password-file'] !== undefined) password = (await readFile(v['password-file'] as string, 'utf8')).replace(/\r?\n$/, '');
+    const timeoutMs = v.timeout !== undefined ? Number(v.timeout) : undefined;
+    const ch = await connect(host, Number(m[2]), service, password, argsC, {
+      protocol: v.legacy ? 'legacy' : 'secure',
+      serverKey: v['server-key'] as string | undefined,
+      knownHosts: v['known-hosts'] as string | undefined,
+      clientKeyFile: v['client-key'] as string | undefined,
+    });
+    try {
+      if (v.cast) {
+        ch.cast(term);
+        return EXIT.ok;
+      }
+      const reply = await ch.rpc(term, { timeoutMs });
+      process.stdout.write(`${v.json ? JSON.stringify(toJson(reply)) : formatTerm(reply)}\n`);
+      return EXIT.ok;
+    } finally {
+      ch.close();
+    }
+  },
+};
+
+/** JSON for `call --json`: objects -> maps with atom keys; arrays -> lists; strings -> strings. */
+function jsonToTerm(j: unknown): Term {
+  if (j === null) return undefined;
+  if (Array.isArray(j)) return j.map(jsonToTerm);
+  if (typeof j === 'object') {
+    const out: Record<string, Term> = Object.create(null);
+    for (const [k, val] of Object.entries(j as object)) out[k] = jsonToTerm(val);
+    return out;
+  }
+  if (typeof j === 'number' || typeof j === 'string' || typeof j === 'boolean') return j;
+  throw new ChanError('badArgument', `cannot send JSON value ${String(j)}`);
+}
+
+export const COMMANDS: Record<string, Command> = { start, check, keygen: keygenCommand, passwd: passwdCommand, call, status: statusCommand };

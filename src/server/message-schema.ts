@@ -1,0 +1,24 @@
+/**
+ * Per-service message schemas: a JSON Schema over the JSON view of terms
+ * (toJson in src/wire/etf/format.ts), compiled once at start-up with ajv.
+ */
+import { Ajv } from 'ajv';
+import { ChanError } from '../errors.ts';
+import { toJson } from '../wire/etf/format.ts';
+import type { Term } from '../wire/etf/term.ts';
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+
+/** Returns a checker: undefined for a good message, else the validation message. */
+export function compileMessageSchema(schema: unknown, where: string): (term: Term) => string | undefined {
+  let check;
+  try {
+    check = ajv.compile(schema as object);
+  } catch (e) {
+    throw new ChanError('badConf', `${where}: the message schema does not compile: ${(e as Error).message}`, { cause: e });
+  }
+  return (term) => {
+    if (check(toJson(term))) return undefined;
+    return ajv.errorsText(check.errors, { dataVar: 'message' });
+  };
+}

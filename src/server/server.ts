@@ -1,0 +1,207 @@
+/**
+ * The lib_chan server: reads the conf, checks every service's handler at
+ * start-up, listens, enforces connection limits at accept time, and stops
+ * gracefully (stop accepting, tell handlers to close, wait closeGraceMs,
+ * then cut what is left).
+ */
+import net from 'node:net';
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { ChanError } from '../errors.ts';
+import { loadConfig, redactConfig } from '../conf/load.ts';
+import type { ServerConfig } from '../conf/schema.ts';
+import type { MiddleMan } from '../chan/middle-man.ts';
+import { TcpTransport } from '../transport/tcp.ts';
+import type { Transport } from '../transport/transport.ts';
+import { createLogger, type Logger } from './log.ts';
+import { loadServices, type ServiceRegistry } from './services.ts';
+import { Session, type SessionContext } from './session.ts';
+import { LoginGuard } from './login-guard.ts';
+import { loadSecureContext, type SecureServerContext } from './secure-session.ts';
+
+export interface StartOptions {
+  /** Path of lib_chan.conf. @default $HOME/.erlang_config/lib_chan.conf */
+  conf?: string;
+  /** An already loaded config (instead of `conf`). */
+  config?: ServerConfig;
+  /** Override the conf's port (0 = an ephemeral port, for tests). */
+  port?: number;
+  /** Override the conf's bind address. */
+  bind?: string;
+  logger?: Logger;
+}
+
+export interface ServerStats {
+  connections: number;
+  channels: number;
+  accepted: number;
+  refusedAtAccept: number;
+}
+
+export class Server {
+  config: ServerConfig;
+  services: ServiceRegistry;
+  readonly log: Logger;
+  readonly guard: LoginGuard;
+  readonly stats: ServerStats = { connections: 0, channels: 0, accepted: 0, refusedAtAccept: 0 };
+  private readonly listener: net.Server;
+  private readonly sessions = new Set<Session>();
+  private readonly channels = new Set<MiddleMan>();
+  private readonly perAddress = new Map<string, number>();
+  private secure: SecureServerContext | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(config: ServerConfig, services: ServiceRegistry, log: Logger, secure: SecureServerContext | undefined) {
+    this.config = config;
+    this.services = services;
+    this.log = log;
+    this.secure = secure;
+    this.guard = new LoginGuard(config.limits);
+    this.listener = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    this.listener.on('error', (err: NodeJS.ErrnoException) => {
+      // EMFILE and friends: log and keep serving the connections we have.
+      this.log.error({ event: 'listenerError', code: err.code, err }, 'listener error');
+    });
+  }
+
+  static async start(opts: StartOptions = {}): Promise<Server> {
+    const config = opts.config ?? (await loadConfig(opts.conf));
+    if (opts.port !== undefined) config.port = opts.port;
+    if (opts.bind !== undefined) config.bind = opts.bind;
+    const log = opts.logger ?? createLogger({ level: config.logLevel });
+    const services = await loadServices(config);
+    const secure = await loadSecureContext(config);
+    const server = new Server(config, services, log, secure);
+    await server.listen();
+    log.info({ event: 'configLoaded', file: config.file, config: redactConfig(config), port: server.port, secure: secure !== undefined }, 'lib_chan server listening');
+    return server;
+  }
+
+  get port(): number {
+    const a = this.listener.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  get address(): string {
+    const a = this.listener.address();
+    return typeof a === 'object' && a ? a.address : '';
+  }
+
+  /** The server's public identity key, when it has one (what clients pin). */
+  get publicKey(): Uint8Array | undefined {
+    return this.secure?.identity.publicKey;
+  }
+
+  private listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(new ChanError('badConf', `${this.config.file ?? 'conf'}: cannot listen on ${this.config.bind}:${this.config.port}: ${err.code === 'EADDRINUSE' ? 'the port is already in use' : err.message}`, {
+          cause: err, details: { file: this.config.file },
+        }));
+      };
+      this.listener.once('error', onError);
+      this.listener.listen({ port: this.config.port, host: this.config.bind, backlog: 511 }, () => {
+        this.listener.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  private onConnection(socket: net.Socket): void {
+    const addr = socket.remoteAddress ?? 'unknown';
+    const limits = this.config.limits;
+    const perAddr = this.perAddress.get(addr) ?? 0;
+    // Refuse over-limit connections before any buffer or timer exists for them.
+    let refusal: string | undefined;
+    if (this.sessions.size >= limits.maxConnections) refusal = `maxConnections=${limits.maxConnections}`;
+    else if (perAddr >= limits.maxConnectionsPerAddress) refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
+    if (refusal !== undefined || this.stopping) {
+      this.stats.refusedAtAccept++;
+      socket.on('error', () => {});
+      socket.destroy();
+      this.log.warn({ event: 'limitHit', limit: refusal ?? 'shuttingDown', peer: `${addr}:${socket.remotePort}` }, refusal ? `connection refused: ${refusal} reached` : 'connection refused: shutting down');
+      return;
+    }
+    this.stats.accepted++;
+    this.perAddress.set(addr, perAddr + 1);
+    const transport = new TcpTransport(socket, { maxFrameBytes: limits.maxFrameBytes });
+    this.log.debug({ event: 'connectionAccepted', peer: transport.peer }, 'connection accepted');
+    this.attach(transport);
+  }
+
+  /** Run the lib_chan protocol over a transport (TCP here; the WebSocket listener calls this too). */
+  attach(transport: Transport): Session {
+    const ctx: SessionContext = {
+      config: this.config,
+      services: this.services,
+      log: this.log,
+      randomBytes: (n) => nodeRandomBytes(n),
+      guard: this.guard,
+      secure: this.secure,
+      established: (mm) => {
+        this.channels.add(mm);
+        void mm.closed.then(() => this.channels.delete(mm));
+      },
+      ended: (session) => {
+        this.sessions.delete(session);
+        const n = (this.perAddress.get(transport.remoteAddress) ?? 1) - 1;
+        if (n <= 0) this.perAddress.delete(transport.remoteAddress);
+        else this.perAddress.set(transport.remoteAddress, n);
+      },
+    };
+    const session = new Session(ctx, transport);
+    if (!session.isEnded) this.sessions.add(session);
+    return session;
+  }
+
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  /** Reload the conf: new and changed services serve new connections; open channels are kept. */
+  async reload(): Promise<void> {
+    const file = this.config.file;
+    try {
+      const config = await loadConfig(file);
+      const services = await loadServices(config);
+      const secure = await loadSecureContext(config);
+      config.port = this.config.port;
+      config.bind = this.config.bind;
+      this.config = config;
+      this.services = services;
+      this.secure = secure;
+      this.log.info({ event: 'configReloaded', file, config: redactConfig(config) }, 'configuration reloaded');
+    } catch (e) {
+      this.log.error({ event: 'configReloadFailed', file, error: (e as Error).message }, 'new configuration refused; the old one stays in force');
+      throw e;
+    }
+  }
+
+  /**
+   * Stop: no new connections, handlers are told to close (their iteration
+   * ends), what is queued is flushed; after `graceMs` the rest is cut.
+   */
+  close(graceMs = this.config.limits.closeGraceMs): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info({ event: 'shutdown', connections: this.sessions.size, graceMs }, 'shutting down');
+      const closedListener = new Promise<void>((r) => this.listener.close(() => r()));
+      for (const mm of this.channels) mm.drain();
+      for (const s of this.sessions) if (!s.mm) s.transport.destroy();
+      const drained = Promise.all([...this.channels].map((mm) => mm.closed));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+      for (const s of this.sessions) s.transport.destroy();
+      await closedListener;
+      this.log.info({ event: 'stopped' }, 'server stopped');
+    })();
+    return this.stopping;
+  }
+}
+
+export function startServer(opts: StartOptions = {}): Promise<Server> {
+  return Server.start(opts);
+}

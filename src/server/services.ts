@@ -1,0 +1,58 @@
+/**
+ * The services a server offers: each conf entry with its handler function
+ * imported and checked at start-up (a missing module or function is a start-up
+ * error, not a surprise at the first connect).
+ */
+import { pathToFileURL } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { ChanError } from '../errors.ts';
+import type { ServerConfig, ServiceConfig } from '../conf/schema.ts';
+import type { MiddleMan } from '../chan/middle-man.ts';
+import type { Term } from '../wire/etf/term.ts';
+import { compileMessageSchema } from './message-schema.ts';
+
+/** A service handler: the original's `Mod:Fun(MM, ArgsC, ArgsS)`. */
+export type HandlerFn = (mm: MiddleMan, argsC: Term, argsS: Term) => unknown;
+
+export interface Service {
+  readonly config: ServiceConfig;
+  readonly handler: HandlerFn;
+  /** Compiled message schema, when the service names one. */
+  readonly validate?: (term: Term) => string | undefined;
+}
+
+export type ServiceRegistry = ReadonlyMap<string, Service>;
+
+export async function loadServices(config: ServerConfig): Promise<ServiceRegistry> {
+  const out = new Map<string, Service>();
+  for (const svc of config.services.values()) {
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(svc.modulePath).href)) as Record<string, unknown>;
+    } catch (e) {
+      throw new ChanError('badConf', `${config.file ?? 'conf'}:${svc.line}: service ${svc.name}: module ${svc.modulePath} failed to load: ${(e as Error).message}`, {
+        cause: e, details: { file: config.file, line: svc.line, service: svc.name },
+      });
+    }
+    const handler = mod[svc.fn];
+    if (typeof handler !== 'function') {
+      throw new ChanError('badConf', `${config.file ?? 'conf'}:${svc.line}: service ${svc.name}: ${svc.modulePath} does not export a function ${svc.fn}`, {
+        details: { file: config.file, line: svc.line, service: svc.name },
+      });
+    }
+    let validate: Service['validate'];
+    if (svc.schemaFile) {
+      let schema: unknown;
+      try {
+        schema = JSON.parse(await readFile(svc.schemaFile, 'utf8'));
+      } catch (e) {
+        throw new ChanError('badConf', `${config.file ?? 'conf'}:${svc.line}: service ${svc.name}: cannot read message schema ${svc.schemaFile}: ${(e as Error).message}`, {
+          cause: e, details: { file: config.file, line: svc.line, service: svc.name },
+        });
+      }
+      validate = compileMessageSchema(schema, `${config.file ?? 'conf'}:${svc.line}`);
+    }
+    out.set(svc.name, { config: svc, handler: handler as HandlerFn, validate });
+  }
+  return out;
+}

@@ -1,0 +1,282 @@
+/**
+ * One connection on the server, from accept to the handler: tells the legacy
+ * and secure protocols apart by the first frame, drives the login under a
+ * deadline, then hands the transport to a middle-man and spawns the handler.
+ * The handshake steps themselves are pure (src/auth); this file owns the
+ * socket, the timer and the log lines.
+ */
+import { ChanError } from '../errors.ts';
+import { toHex } from '../wire/bytes.ts';
+import type { Limits } from '../limits.ts';
+import type { Transport } from '../transport/transport.ts';
+import { LegacyCodec, type ChannelCodec } from '../chan/codec.ts';
+import { MiddleMan, asChanError } from '../chan/middle-man.ts';
+import { atom, isAtom, isTuple, tuple, type Term } from '../wire/etf/term.ts';
+import { encodeTerm } from '../wire/etf/encode.ts';
+import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
+import { makeChallenge, checkLegacyResponse } from '../auth/legacy.ts';
+import { sniffFirstFrame } from '../auth/sniff.ts';
+import type { ServerConfig } from '../conf/schema.ts';
+import type { Service, ServiceRegistry } from './services.ts';
+import type { Logger } from './log.ts';
+import type { LoginGuard } from './login-guard.ts';
+import type { SecureServerContext } from './secure-session.ts';
+import { runSecureHandshake } from './secure-session.ts';
+
+export interface SessionContext {
+  config: ServerConfig;
+  services: ServiceRegistry;
+  log: Logger;
+  randomBytes(n: number): Uint8Array;
+  guard: LoginGuard;
+  secure?: SecureServerContext;
+  /** Called once the login succeeded and the handler runs. */
+  established(mm: MiddleMan): void;
+  /** Called once when the connection is gone, whatever happened. */
+  ended(session: Session): void;
+}
+
+export type LegacyPolicy = 'allow' | 'loopback' | 'deny';
+
+export function legacyAllowed(service: Service, config: ServerConfig, transport: Transport): boolean {
+  if (!service.config.auth.includes('legacy')) return false;
+  const policy: LegacyPolicy = service.config.legacy ?? config.legacy;
+  return policy === 'allow' || (policy === 'loopback' && transport.isLoopback);
+}
+
+type Phase = { phase: 'awaitFirst' } | { phase: 'awaitResponse'; service: Service; challenge: string; argsC: Term } | { phase: 'secure' } | { phase: 'done' };
+
+export class Session {
+  readonly transport: Transport;
+  private readonly ctx: SessionContext;
+  private readonly startedAt = Date.now();
+  private readonly decodeOptions: DecodeOptions;
+  private state: Phase = { phase: 'awaitFirst' };
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Frames that arrive after the login but before the middle-man exists. */
+  private early: Uint8Array[] | undefined;
+  /** Frames for the secure handshake driver. */
+  private secureFeed: ((frame: Uint8Array | ChanError) => void) | undefined;
+  private ended = false;
+  mm: MiddleMan | undefined;
+
+  constructor(ctx: SessionContext, transport: Transport) {
+    this.ctx = ctx;
+    this.transport = transport;
+    const l = ctx.config.limits;
+    this.decodeOptions = { maxDepth: l.maxTermDepth, maxDecompressedBytes: l.maxDecompressedBytes, maxAtoms: l.maxAtomsPerTerm };
+    this.timer = setTimeout(() => this.onHandshakeTimeout(), l.handshakeTimeoutMs);
+    transport.start({
+      frame: (f) => this.onFrame(f),
+      close: (err) => this.onClose(err),
+    });
+  }
+
+  get limits(): Limits {
+    return this.ctx.config.limits;
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    try {
+      switch (this.state.phase) {
+        case 'awaitFirst':
+          return this.onFirst(frame);
+        case 'awaitResponse':
+          return this.onResponse(frame, this.state);
+        case 'secure':
+          this.secureFeed?.(frame);
+          return;
+        case 'done':
+          this.early?.push(frame);
+          return;
+      }
+    } catch (e) {
+      this.refuse(asChanError(e, 'protocolError'));
+    }
+  }
+
+  private onFirst(frame: Uint8Array): void {
+    const kind = sniffFirstFrame(frame);
+    if (kind.protocol === 'secure') {
+      if (!this.ctx.secure) {
+        this.refuse(new ChanError('protocolError', 'server: secure handshake requested but this server has no identity key (add {identity, "server.key"} to the conf)', { details: { phase: 'hello', side: 'server' } }));
+        return;
+      }
+      this.state = { phase: 'secure' };
+      runSecureHandshake(this, this.ctx, this.ctx.secure, frame, (feed) => (this.secureFeed = feed));
+      return;
+    }
+    if (kind.protocol !== 'legacy') {
+      throw new ChanError('protocolError', `server: first frame is neither a lib_chan term nor a secure hello (starts ${toHex(frame, 8)})`, { details: { phase: 'first frame', side: 'server' } });
+    }
+    const term = decodeTerm(frame, this.decodeOptions);
+    if (!isTuple(term, 3, 'startService')) {
+      throw new ChanError('protocolError', 'server: the first message must be {startService, Service, ArgsC}', { details: { phase: 'startService', side: 'server' } });
+    }
+    const [, svcTerm, argsC] = term.elements;
+    const name = isAtom(svcTerm) ? svcTerm.name : undefined;
+    const service = name === undefined ? undefined : this.ctx.services.get(name);
+    if (!service) {
+      this.send(atom('badService'));
+      this.finishHandshake('badService', { service: name ?? String(svcTerm), method: 'legacy' });
+      return;
+    }
+    if (!legacyAllowed(service, this.ctx.config, this.transport)) {
+      const why = `the legacy MD5 login is refused for service ${service.config.name}: it sends a password hash an eavesdropper can attack offline. Use the secure client, or enable it with {legacy, allow} in the service options or at the top of the conf`;
+      this.send(tuple(atom('legacyRefused'), why));
+      this.finishHandshake('legacyRefused', { service: service.config.name, method: 'legacy' }, why);
+      return;
+    }
+    const pw = service.config.password;
+    if (pw.kind === 'none') {
+      this.send(atom('ack'));
+      this.establish(service, argsC, new LegacyCodec(this.decodeOptions), 'legacy');
+      return;
+    }
+    if (pw.kind !== 'plain') {
+      const why = `service ${service.config.name} stores a password hash, which the legacy MD5 login cannot check; use the secure client`;
+      this.send(tuple(atom('legacyRefused'), why));
+      this.finishHandshake('legacyRefused', { service: service.config.name, method: 'legacy' }, why);
+      return;
+    }
+    const blocked = this.ctx.guard.check(this.transport.remoteAddress, service.config.name);
+    if (blocked > 0) {
+      this.send(atom('authFail'));
+      this.finishHandshake('rateLimited', { service: service.config.name, method: 'legacy', retryAfterMs: blocked });
+      return;
+    }
+    const challenge = makeChallenge(this.ctx.randomBytes);
+    this.state = { phase: 'awaitResponse', service, challenge, argsC };
+    this.send(tuple(atom('challenge'), challenge));
+  }
+
+  private onResponse(frame: Uint8Array, st: { service: Service; challenge: string; argsC: Term }): void {
+    const term = decodeTerm(frame, this.decodeOptions);
+    const pw = st.service.config.password;
+    const name = st.service.config.name;
+    const response = isTuple(term, 2, 'response') ? term.elements[1] : undefined;
+    if (response === undefined) {
+      throw new ChanError('protocolError', 'server: expected {response, R} after the challenge', { details: { phase: 'response', side: 'server', service: name } });
+    }
+    const ok = typeof response === 'string' && pw.kind === 'plain' && checkLegacyResponse(st.challenge, pw.secret, response);
+    if (!ok) {
+      this.ctx.guard.failed(this.transport.remoteAddress, name);
+      this.send(atom('authFail'));
+      this.finishHandshake('authFail', { service: name, method: 'legacy' });
+      return;
+    }
+    this.ctx.guard.succeeded(this.transport.remoteAddress, name);
+    this.send(atom('ack'));
+    this.establish(st.service, st.argsC, new LegacyCodec(this.decodeOptions), 'legacy');
+  }
+
+  private send(term: Term): void {
+    this.transport.send(encodeTerm(term));
+  }
+
+  /** The login succeeded: hand the transport to a middle-man and spawn the handler. */
+  establish(service: Service, argsC: Term, codec: ChannelCodec, method: string): void {
+    this.finishHandshake('ack', { service: service.config.name, method });
+    const early = this.early ?? [];
+    this.early = undefined;
+    const mm = new MiddleMan({
+      pending: early,
+      transport: this.transport,
+      codec,
+      limits: service.config.limits,
+      service: service.config.name,
+      log: this.ctx.log,
+      validate: service.validate,
+      onInvalid: service.config.onInvalid,
+    });
+    this.mm = mm;
+    this.ctx.established(mm);
+    spawnHandler(service, mm, argsC);
+    void mm.closed.then((info) => {
+      this.ended = true;
+      this.ctx.ended(this);
+      this.ctx.log[info.error && info.error.code !== 'connectionLost' ? 'warn' : 'info']({
+        event: 'channelClosed', service: service.config.name, peer: this.transport.peer, reason: info.reason,
+        error: info.error?.message, bytesIn: info.bytesIn, bytesOut: info.bytesOut, messagesIn: info.messagesIn, messagesOut: info.messagesOut,
+      }, 'channel closed');
+    });
+  }
+
+  /** Log the handshake result; for anything but ack, close after the reply is flushed. */
+  finishHandshake(result: string, fields: Record<string, unknown>, reason?: string): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const durationMs = Date.now() - this.startedAt;
+    const level = result === 'ack' ? 'info' : 'warn';
+    this.ctx.log[level]({ event: 'handshake', result, peer: this.transport.peer, durationMs, ...fields, reason }, `login ${result}`);
+    if (result !== 'ack') {
+      this.state = { phase: 'done' };
+      this.transport.end();
+    } else {
+      this.state = { phase: 'done' };
+    }
+  }
+
+  /** Close a connection that broke the protocol, with its reason in the log. */
+  refuse(err: ChanError): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.state.phase === 'done' && this.mm) {
+      this.mm.abort(err);
+      return;
+    }
+    this.state = { phase: 'done' };
+    this.ctx.log.warn({ event: 'handshake', result: err.code, peer: this.transport.peer, durationMs: Date.now() - this.startedAt, reason: err.message, details: err.details }, 'connection refused');
+    this.transport.destroy(err);
+  }
+
+  private onHandshakeTimeout(): void {
+    this.timer = undefined;
+    const l = this.limits.handshakeTimeoutMs;
+    this.secureFeed?.(new ChanError('handshakeTimeout', `server: no complete login within handshakeTimeoutMs=${l}`, { details: { limit: l, phase: this.state.phase, side: 'server' } }));
+    this.refuse(new ChanError('handshakeTimeout', `server: ${this.transport.peer} did not finish the login within handshakeTimeoutMs=${l} (phase ${this.state.phase})`, {
+      details: { limit: l, phase: this.state.phase, side: 'server', key: 'handshakeTimeoutMs' },
+    }));
+  }
+
+  private onClose(err?: ChanError): void {
+    if (this.ended) return;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.secureFeed?.(err ?? new ChanError('connectionLost', 'server: peer closed during the handshake', { details: { side: 'server' } }));
+      if (this.state.phase !== 'done') {
+        this.ctx.log.info({ event: 'handshake', result: err?.code ?? 'connectionLost', peer: this.transport.peer, phase: this.state.phase, durationMs: Date.now() - this.startedAt, reason: err?.message }, 'peer left before finishing the login');
+      }
+    }
+    this.state = { phase: 'done' };
+    this.ended = true;
+    this.ctx.ended(this);
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+}
+
+/** Run `Fun(MM, ArgsC, ArgsS)`; a throw or rejection closes only this channel. */
+export function spawnHandler(service: Service, mm: MiddleMan, argsC: Term): void {
+  let out: unknown;
+  try {
+    out = service.handler(mm, argsC, service.config.argsS);
+  } catch (e) {
+    mm.crashed(e);
+    return;
+  }
+  if (out instanceof Promise) {
+    // The handler ending ends the channel, as the controller process ending does in the original;
+    // a callback-style handler (mm.onMessage) keeps it open until either side closes.
+    out.then(
+      () => !mm.hasCallback && mm.close('handlerReturned'),
+      (e) => mm.crashed(e),
+    );
+  } else if (!mm.hasCallback) {
+    mm.close('handlerReturned');
+  }
+}
+

@@ -1,0 +1,130 @@
+/** The TCP transport: node:net sockets with `{packet, 4}` framing. */
+import net from 'node:net';
+import { ChanError } from '../errors.ts';
+import { FRAME_HEADER_BYTES, FrameDecoder, writeFrameHeader } from '../wire/frame.ts';
+import { isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
+
+/** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
+const COALESCE_BYTES = 16 * 1024;
+
+export class TcpTransport implements Transport {
+  readonly peer: string;
+  readonly remoteAddress: string;
+  readonly isLoopback: boolean;
+  private readonly socket: net.Socket;
+  private readonly decoder: FrameDecoder;
+  private events: TransportEvents | undefined;
+  private early: Uint8Array[] = [];
+  private closeError: ChanError | undefined;
+  private closed = false;
+
+  constructor(socket: net.Socket, opts: { maxFrameBytes: number }) {
+    this.socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    const port = socket.remotePort ?? 0;
+    this.peer = this.remoteAddress.includes(':') ? `[${this.remoteAddress}]:${port}` : `${this.remoteAddress}:${port}`;
+    this.isLoopback = isLoopbackAddress(this.remoteAddress);
+    this.decoder = new FrameDecoder(opts.maxFrameBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.closeError ??= new ChanError('connectionLost', `connection to ${this.peer} failed: ${err.message}`, { cause: err, details: { peer: this.peer } });
+    });
+    socket.on('close', () => this.onClose());
+  }
+
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+    const early = this.early;
+    this.early = [];
+    for (const f of early) {
+      if (this.closed && this.closeError) break;
+      events.frame(f);
+    }
+    if (this.closed) events.close(this.closeError);
+  }
+
+  private onData(data: Buffer): void {
+    let frames: Uint8Array[];
+    try {
+      frames = this.decoder.push(data);
+    } catch (e) {
+      this.destroy(e as ChanError);
+      return;
+    }
+    for (const f of frames) {
+      if (this.socket.destroyed) return;
+      if (this.events) this.events.frame(f);
+      else this.early.push(f);
+    }
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.decoder.bufferedBytes > 0 && !this.closeError) {
+      this.closeError = new ChanError('connectionLost', `connection from ${this.peer} closed in the middle of a frame (${this.decoder.bufferedBytes} bytes of it received)`, {
+        details: { peer: this.peer, phase: 'frame' },
+      });
+    }
+    if (this.events) this.events.close(this.closeError);
+  }
+
+  send(payload: Uint8Array): void {
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    if (payload.length < COALESCE_BYTES) {
+      const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+      writeFrameHeader(buf, payload.length);
+      buf.set(payload, FRAME_HEADER_BYTES);
+      this.socket.write(buf);
+    } else {
+      const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+      writeFrameHeader(head, payload.length);
+      this.socket.cork();
+      this.socket.write(head);
+      this.socket.write(payload);
+      this.socket.uncork();
+    }
+  }
+
+  sendReserved(buf: Uint8Array): void {
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    writeFrameHeader(buf, buf.length - FRAME_HEADER_BYTES);
+    this.socket.write(buf);
+  }
+
+  end(): void {
+    if (!this.socket.destroyed) this.socket.end();
+  }
+
+  destroy(error?: ChanError): void {
+    if (error) this.closeError ??= error;
+    this.socket.destroy();
+  }
+}
+
+/** Open a TCP connection; rejects with connectionRefused / timeout. */
+export function connectTcp(host: string, port: number, opts: { maxFrameBytes: number; timeoutMs: number }): Promise<TcpTransport> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ChanError('timeout', `could not connect to ${host}:${port} within ${opts.timeoutMs} ms`, { details: { peer: `${host}:${port}`, phase: 'connect' } }));
+    }, opts.timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(new TcpTransport(socket, opts));
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new ChanError('connectionRefused', `could not connect to ${host}:${port}: ${err.code ?? err.message}. Is the server running and the port right?`, {
+        cause: err, details: { peer: `${host}:${port}`, phase: 'connect' },
+      }));
+    });
+  });
+}
