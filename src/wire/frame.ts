@@ -50,7 +50,7 @@ export class FrameDecoder {
     const frames: Uint8Array[] = [];
     let off = 0;
     // Fast path: nothing pending, whole frames sit inside this read.
-    if (this.buffered === 0) {
+    if (this.buffered === 0 && this.need < 0) {
       while (data.length - off >= FRAME_HEADER_BYTES) {
         const len = ((data[off] << 24) | (data[off + 1] << 16) | (data[off + 2] << 8) | data[off + 3]) >>> 0;
         this.check(len);
@@ -89,6 +89,7 @@ export class FrameDecoder {
 
   /** Remove and return the first n buffered bytes (n <= buffered). */
   private take(n: number): Uint8Array {
+    if (n === 0) return new Uint8Array(0);
     const first = this.chunks[0];
     if (first.length >= n) {
       this.buffered -= n;
