@@ -256,5 +256,5 @@ function remoteError(term: Term, service: string, peer: string): ChanError {
     if (isAtom(c)) code = c.name;
     if (typeof m === 'string') text = m;
   }
-  return new ChanError('protocolError', `service ${service} refused the call (${code}): ${text}`, { details: { service, peer, remoteCode: code } });
+  return new ChanError('remoteError', `service ${service} refused the call (${code}): ${text}`, { details: { service, peer, remoteCode: code } });
 }

@@ -1,0 +1,18 @@
+/**
+ * The README's client snippet (a test runs this file against a live server):
+ * the book's name-server session over the secure protocol.
+ *
+ *   node --import tsx examples/client.ts [host] [port]
+ */
+import { connect } from '../src/client/node.ts';
+import { atom, tuple } from '../src/wire/etf/term.ts';
+import { formatTerm } from '../src/wire/etf/format.ts';
+
+const [host = '127.0.0.1', port = '1234'] = process.argv.slice(2);
+
+// Secure by default: the server's key is pinned on first use in ~/.lib_chan/known_hosts.
+const ch = await connect(host, Number(port), 'nameServer', 'ABXy45');
+ch.cast(tuple(atom('store'), atom('joe'), 'writing a book'));
+console.log(formatTerm(await ch.rpc(tuple(atom('lookup'), atom('joe'))))); // {ok,"writing a book"}
+console.log(formatTerm(await ch.rpc(tuple(atom('lookup'), atom('jim')), { timeoutMs: 5000 }))); // undefined
+ch.close();
