@@ -72,7 +72,8 @@ export class Server {
     const secure = await loadSecureContext(config);
     const server = new Server(config, services, log, secure);
     await server.listen();
-    log.info({ event: 'configLoaded', file: config.file, config: redactConfig(config), port: server.port, secure: secure !== undefined }, 'lib_chan server listening');
+    if (secure?.generated) log.warn({ event: 'identityCreated', file: config.identityFile, publicKey: secure.publicKeyText }, 'created a new server identity key');
+    log.info({ event: 'configLoaded', file: config.file, config: redactConfig(config), port: server.port, publicKey: secure?.publicKeyText }, `lib_chan listening on ${config.bind}:${server.port}${secure ? `; server key ${secure.publicKeyText}` : ''}`);
     return server;
   }
 

@@ -15,7 +15,7 @@ import { atom, isAtom, isTuple, tuple, type Term } from '../wire/etf/term.ts';
 import { encodeTerm } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
 import { makeChallenge, checkLegacyResponse } from '../auth/legacy.ts';
-import { sniffFirstFrame } from '../auth/sniff.ts';
+import { sniff } from '../auth/sniff.ts';
 import type { ServerConfig } from '../conf/schema.ts';
 import type { Service, ServiceRegistry } from './services.ts';
 import type { Logger } from './log.ts';
@@ -96,17 +96,17 @@ export class Session {
   }
 
   private onFirst(frame: Uint8Array): void {
-    const kind = sniffFirstFrame(frame);
-    if (kind.protocol === 'secure') {
+    const kind = sniff(frame);
+    if (kind.kind === 'secure') {
       if (!this.ctx.secure) {
         this.refuse(new ChanError('protocolError', 'server: secure handshake requested but this server has no identity key (add {identity, "server.key"} to the conf)', { details: { phase: 'hello', side: 'server' } }));
         return;
       }
       this.state = { phase: 'secure' };
-      runSecureHandshake(this, this.ctx, this.ctx.secure, frame, (feed) => (this.secureFeed = feed));
+      runSecureHandshake(this, this.ctx, this.ctx.secure, frame, (feed: (f: Uint8Array | ChanError) => void) => (this.secureFeed = feed));
       return;
     }
-    if (kind.protocol !== 'legacy') {
+    if (kind.kind !== 'legacy') {
       throw new ChanError('protocolError', `server: first frame is neither a lib_chan term nor a secure hello (starts ${toHex(frame, 8)})`, { details: { phase: 'first frame', side: 'server' } });
     }
     const term = decodeTerm(frame, this.decodeOptions);
@@ -175,9 +175,9 @@ export class Session {
   }
 
   /** The login succeeded: hand the transport to a middle-man and spawn the handler. */
-  establish(service: Service, argsC: Term, codec: ChannelCodec, method: string): void {
+  establish(service: Service, argsC: Term, codec: ChannelCodec, method: string, held: Uint8Array[] = []): void {
     this.finishHandshake('ack', { service: service.config.name, method });
-    const early = this.early ?? [];
+    const early = [...held, ...(this.early ?? [])];
     this.early = undefined;
     const mm = new MiddleMan({
       pending: early,

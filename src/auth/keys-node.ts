@@ -1,0 +1,117 @@
+/**
+ * Node-only: key files and the known-hosts file (formats in keys.ts).
+ *
+ * - A secret key file is created with mode 0600 and never overwritten; it is
+ *   refused at load time when group or others may read it (badConf telling
+ *   the user to `chmod 600 <file>`), as ssh refuses an open private key.
+ * - The known-hosts file pins each server's identity key on first use. A
+ *   different key later is serverKeyMismatch naming the host, both
+ *   fingerprints and the file and line to edit; the file is not touched.
+ *   Nothing is ever re-pinned silently.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ChanError } from '../errors.ts';
+import { type CryptoProvider, type KeyPair, tweetnaclProvider } from './crypto.ts';
+import {
+  type KeyKind,
+  KEY_KINDS,
+  encodeSecretKeyFile,
+  formatKnownHostLine,
+  keyPairFromSecret,
+  lookupKnownHost,
+  parseKnownHosts,
+  parseSecretKeyFile,
+  serverKeyMismatchError,
+} from './keys.ts';
+
+const SECRET_BYTES = 32;
+/** Permission bits for group and others. */
+const GROUP_OTHER = 0o077;
+
+function fsError(err: unknown, file: string, what: string): ChanError {
+  const code = (err as NodeJS.ErrnoException)?.code ?? 'error';
+  return new ChanError('badConf', `${file}: cannot ${what} (${code})`, { details: { file }, cause: err });
+}
+
+/**
+ * Create a new secret key file (mode 0600; an existing file is an error,
+ * never overwritten) and return its key pair.
+ */
+export function generateKeyFile(file: string, kind: KeyKind, provider: CryptoProvider = tweetnaclProvider): KeyPair {
+  const secret = provider.randomBytes(SECRET_BYTES);
+  const text = encodeSecretKeyFile(kind, secret, provider);
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new ChanError('badConf', `${file} already exists; refusing to overwrite a key (move it away first)`, { details: { file } });
+    }
+    throw fsError(err, file, 'write');
+  }
+  return keyPairFromSecret(kind, secret, provider);
+}
+
+/**
+ * Load a secret key file. Refused (badConf) when group or others have any
+ * permission on it, on systems with POSIX modes.
+ */
+export function loadKeyFile(file: string, kind: KeyKind, provider: CryptoProvider = tweetnaclProvider): KeyPair {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    throw fsError(err, file, 'open the key file');
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (process.platform !== 'win32' && (st.mode & GROUP_OTHER) !== 0) {
+      const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+      throw new ChanError('badConf', `${file}: ${KEY_KINDS[kind].what} file is accessible by group or others (mode ${mode}); run: chmod 600 ${file}`, {
+        details: { file, mode },
+      });
+    }
+    const text = fs.readFileSync(fd, 'utf8');
+    return keyPairFromSecret(kind, parseSecretKeyFile(kind, text, file), provider);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Trust on first use: 'match' when `file` pins `publicKey` for `hostport`;
+ * 'new' when the host is not in the file, after appending a line that pins
+ * it (the file and its directory are created when missing); and
+ * serverKeyMismatch, leaving the file unchanged, when the host is pinned to
+ * another key.
+ */
+export function checkKnownHost(file: string, hostport: string, publicKey: Uint8Array, provider: CryptoProvider = tweetnaclProvider): 'match' | 'new' {
+  if (/\s/.test(hostport) || hostport === '') throw new ChanError('badArgument', `host "${hostport}" cannot be written to a known-hosts file`);
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(err, file, 'read the known-hosts file');
+  }
+  const found = lookupKnownHost(parseKnownHosts(text).entries, hostport, publicKey);
+  if (found.status === 'match') return 'match';
+  if (found.status === 'mismatch') {
+    throw serverKeyMismatchError(hostport, found.entry.keyText, publicKey, { file, line: found.entry.line }, provider);
+  }
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const sep = text === '' || text.endsWith('\n') ? '' : '\n';
+    fs.appendFileSync(file, sep + formatKnownHostLine(hostport, publicKey), { mode: 0o644 });
+  } catch (err) {
+    throw fsError(err, file, 'append to the known-hosts file');
+  }
+  return 'new';
+}
+
+/** A `checkKey` for clientOnReply that pins through `file` (see checkKnownHost). */
+export function knownHostsChecker(file: string, hostport: string, provider?: CryptoProvider): (serverKey: Uint8Array) => void {
+  return (serverKey) => {
+    checkKnownHost(file, hostport, serverKey, provider);
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The secure channel's codec: every frame is one sealed record whose
+ * plaintext is a kind byte, a call id where the kind has one, and the ETF
+ * term (docs/protocol.md, "Records"). A record that fails to open closes the
+ * connection (badRecord): nothing tampered, replayed or reordered is delivered.
+ */
+import type { CryptoProvider } from '../auth/crypto.ts';
+import type { Session } from '../auth/secure/handshake.ts';
+import { parseRecord, recordLayer, recordHeaderBytes, writeRecordHeader, type RecordOpener, type RecordSealer, type RecordKind } from '../auth/secure/record.ts';
+import { wipe } from '../wire/bytes.ts';
+import { encodeTerm } from '../wire/etf/encode.ts';
+import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
+import type { Term } from '../wire/etf/term.ts';
+import { KIND, type ChannelCodec, type Inbound, type Kind } from './codec.ts';
+
+export class SecureCodec implements ChannelCodec {
+  readonly secure = true;
+  private readonly sealer: RecordSealer;
+  private readonly opener: RecordOpener;
+  private readonly peerSide: 'client' | 'server';
+
+  constructor(session: Session, provider: CryptoProvider, private readonly decodeOptions: DecodeOptions) {
+    const layer = recordLayer(session, provider);
+    this.sealer = layer.sealer;
+    this.opener = layer.opener;
+    this.peerSide = session.side === 'client' ? 'server' : 'client';
+    // The session's copies of the keys are no longer needed: the record layer holds its own.
+    wipe(session.sendKey, session.receiveKey);
+  }
+
+  encode(kind: Kind, id: number, term: Term): Uint8Array {
+    const k = kind as RecordKind;
+    const body = kind === KIND.close ? EMPTY : encodeTerm(term);
+    const n = recordHeaderBytes(k);
+    const plain = new Uint8Array(n + body.length);
+    writeRecordHeader(plain, 0, k, id);
+    plain.set(body, n);
+    return this.sealer.seal(plain);
+  }
+
+  decode(payload: Uint8Array): Inbound {
+    const plain = this.opener.open(payload);
+    const rec = parseRecord(plain, this.peerSide);
+    const term = rec.kind === KIND.close || rec.term.length === 0 ? undefined : decodeTerm(rec.term, this.decodeOptions);
+    return { kind: rec.kind as Kind, id: rec.id, term };
+  }
+
+  destroy(): void {
+    this.sealer.destroy();
+    this.opener.destroy();
+  }
+}
+
+const EMPTY = new Uint8Array(0);

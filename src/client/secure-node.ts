@@ -1,0 +1,26 @@
+/**
+ * Node defaults for the secure client: the native crypto provider, trust on
+ * first use through ~/.lib_chan/known_hosts (unless a key is pinned or
+ * knownHosts is false), and client keys read from key files.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { nodeProvider } from '../auth/crypto-node.ts';
+import { knownHostsChecker, loadKeyFile } from '../auth/keys-node.ts';
+import type { ConnectOptions } from './connect.ts';
+
+export function defaultKnownHostsFile(): string {
+  return process.env.LIB_CHAN_KNOWN_HOSTS ?? path.join(os.homedir(), '.lib_chan', 'known_hosts');
+}
+
+export function nodeClientDefaults(options: ConnectOptions, hostport: string): ConnectOptions {
+  if (options.protocol === 'legacy') return options;
+  const out: ConnectOptions = { ...options, crypto: options.crypto ?? nodeProvider };
+  if (out.serverKey === undefined && out.checkServerKey === undefined && out.knownHosts !== false) {
+    out.checkServerKey = knownHostsChecker(out.knownHosts ?? defaultKnownHostsFile(), hostport, out.crypto);
+  }
+  if (out.clientKey === undefined && out.clientKeyFile !== undefined) {
+    out.clientKey = loadKeyFile(out.clientKeyFile, 'client', out.crypto);
+  }
+  return out;
+}
