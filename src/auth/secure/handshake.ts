@@ -78,7 +78,7 @@ export const RESULT_CODES = {
   rateLimited: { byte: 5, error: 'limitExceeded', summary: 'Too many login attempts from this client; try later.' },
   serverBusy: { byte: 6, error: 'limitExceeded', summary: 'The server is at a connection or handshake limit.' },
   versionUnsupported: { byte: 7, error: 'protocolError', summary: 'The server does not speak the hello\'s version (refusal only).' },
-  badRequest: { byte: 8, error: 'protocolError', summary: 'The auth message was malformed.' },
+  badRequest: { byte: 8, error: 'protocolError', summary: 'The login request cannot be served as sent (e.g. ArgsC is not a valid term).' },
 } as const satisfies Record<string, { byte: number; error: ErrorCode | null; summary: string }>;
 export type ResultName = keyof typeof RESULT_CODES;
 
