@@ -5,13 +5,14 @@
  *
  * ## formatTerm
  *
- * Prints what `io:format("~tp")` would, without line breaks: `{ok,"writing a book"}`,
+ * Prints what `io:format("~p")` would, without line breaks: `{ok,"writing a book"}`,
  * `[1,2|3]`, `#{a => 1,"k" => [v]}`, `<<1,2,3>>`, `<<"abc">>`, `3.5`, `3.0`. Atoms are quoted
  * when Erlang needs it (reserved words; anything but a lower-case Latin-1 letter followed by
  * Latin-1 letters, digits, `_` and `@`). A charlist, whether
  * a JS `string` or an array of integers, prints as `"..."` when every code point is printable
- * (as `io_lib:printable_unicode_list/1` decides), else as a list of integers, so two terms that
- * Erlang finds equal (`"ab"` and `[97,98]`) print the same. Everything except pids, ports,
+ * (as `io_lib:printable_latin1_list/1` decides; `printable_unicode_list/1` with the `unicode`
+ * option), else as a list of integers, so two terms that Erlang finds equal (`"ab"` and
+ * `[97,98]`) print the same. Everything except pids, ports,
  * references, funs (`#Pid<...>`, `#Port<...>`, `#Ref<...>`, `#Fun<...>`) and bitstrings
  * (`<<1,2:3>>`, which our conf parser does not take) reads back with Erlang's `file:consult`
  * and with `src/conf`'s parser.
@@ -63,6 +64,12 @@ import {
 
 export interface FormatOptions {
   /**
+   * Print lists of code points above 255 as strings too (`"サービス"`), like `~tp` with
+   * `+pc unicode`. By default only Latin-1 text prints as a string, as Erlang's `~p` does.
+   * @default false
+   */
+  unicode?: boolean;
+  /**
    * Stop after about this many characters and end with `...` (the result then no longer reads
    * back). For log lines.
    * @default Infinity
@@ -90,6 +97,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 export function formatTerm(term: Term, options: FormatOptions = {}): string {
   const max = options.maxLength ?? Infinity;
+  const printable = options.unicode === true ? isPrintableUnicode : isPrintableLatin1;
   let out = '';
   const stack: (Term | Raw)[] = [term];
   while (stack.length > 0) {
@@ -99,14 +107,14 @@ export function formatTerm(term: Term, options: FormatOptions = {}): string {
       out += t.text;
       continue;
     }
-    const leaf = formatLeaf(t);
+    const leaf = formatLeaf(t, printable);
     if (leaf !== undefined) {
       out += leaf;
       continue;
     }
     // Containers: queue their parts in reverse order.
     if (Array.isArray(t)) {
-      const text = charlistText(t);
+      const text = charlistText(t, printable);
       if (text !== undefined) {
         out += text;
         continue;
@@ -156,7 +164,7 @@ function describe(t: unknown): string {
 }
 
 /** The text of a term without children, or undefined for a container. */
-function formatLeaf(t: Term): string | undefined {
+function formatLeaf(t: Term, printable: (cps: number[]) => boolean): string | undefined {
   switch (typeof t) {
     case 'number':
       return Number.isInteger(t) && !Object.is(t, -0) ? String(t) : formatFloat(t);
@@ -170,7 +178,7 @@ function formatLeaf(t: Term): string | undefined {
       if (t.length === 0) return '[]';
       const cps: number[] = [];
       for (const ch of t) cps.push(ch.codePointAt(0) as number);
-      return isPrintable(cps) ? quote(cps, '"') : `[${cps.join(',')}]`;
+      return printable(cps) ? quote(cps, '"') : `[${cps.join(',')}]`;
     }
     case 'object':
       break;
@@ -188,18 +196,27 @@ function formatLeaf(t: Term): string | undefined {
 }
 
 /** `"..."` for a non-empty list of printable code points, else undefined. */
-function charlistText(list: Term[]): string | undefined {
+function charlistText(list: Term[], printable: (cps: number[]) => boolean): string | undefined {
   if (list.length === 0) return '[]';
   const cps: number[] = [];
   for (const x of list) {
     if (typeof x !== 'number' || !Number.isInteger(x)) return undefined;
     cps.push(x);
   }
-  return isPrintable(cps) ? quote(cps, '"') : undefined;
+  return printable(cps) ? quote(cps, '"') : undefined;
+}
+
+/** As `io_lib:printable_latin1_list/1`. */
+function isPrintableLatin1(cps: number[]): boolean {
+  for (const c of cps) {
+    if ((c >= 32 && c <= 126) || (c >= 8 && c <= 13) || c === 27 || (c >= 160 && c <= 255)) continue;
+    return false;
+  }
+  return true;
 }
 
 /** As `io_lib:printable_unicode_list/1`. */
-function isPrintable(cps: number[]): boolean {
+function isPrintableUnicode(cps: number[]): boolean {
   for (const c of cps) {
     if (c >= 32 && c <= 126) continue;
     if (c >= 8 && c <= 13) continue; // \b \t \n \v \f \r
@@ -352,13 +369,11 @@ function formatOpaque(o: Opaque): string {
       case EXPORT_EXT:
         return `fun ${formatAtom(r.atom())}:${formatAtom(r.atom())}/${r.int()}`;
       case NEW_FUN_EXT: {
-        r.skip(4 + 1 + 16);
-        const index = r.u(4);
-        r.skip(4);
+        r.skip(4 + 1 + 16 + 4 + 4); // Size, Arity, Uniq, Index, NumFree
         const module = r.atom();
-        r.int();
-        const uniq = r.int();
-        return `#Fun<${formatAtom(module)}.${index}.${uniq}>`;
+        const oldIndex = r.int();
+        const oldUniq = r.int();
+        return `#Fun<${formatAtom(module)}.${oldIndex}.${oldUniq}>`;
       }
       case FUN_EXT: {
         r.skip(4);

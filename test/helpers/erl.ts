@@ -1,0 +1,188 @@
+/**
+ * Erlang/OTP for tests: find `erl` and `erlc`, compile .erl files into a temp dir, and run an
+ * `erl -noshell` process whose stdout is read as lines.
+ *
+ * Without Erlang a test is skipped loudly (a banner on stderr and `t.skip(reason)`), except
+ * under CI=true, where it fails: CI must have Erlang installed. LIB_CHAN_NO_ERL=1 pretends
+ * Erlang is missing, to try that path.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+
+/** Where the tests' Erlang sources live. */
+export const ERL_DIR = fileURLToPath(new URL('../interop/erl/', import.meta.url));
+
+export interface ErlTools {
+  erl: string;
+  erlc: string;
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function which(name: string): string | undefined {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const dir of [...dirs, '/usr/bin', '/usr/local/bin', '/usr/lib/erlang/bin', '/opt/homebrew/bin']) {
+    const file = path.join(dir, name);
+    if (executable(file)) return file;
+  }
+  return undefined;
+}
+
+let found: ErlTools | string | undefined;
+
+/** The Erlang tools, or a sentence saying why they cannot be used. Checked once per process. */
+export function findErl(): ErlTools | string {
+  if (found !== undefined) return found;
+  if (process.env.LIB_CHAN_NO_ERL === '1') {
+    found = 'LIB_CHAN_NO_ERL=1 (to try the no-Erlang path)';
+    return found;
+  }
+  const erl = which('erl');
+  const erlc = which('erlc');
+  if (erl === undefined || erlc === undefined) {
+    found = `${[erl ? null : 'erl', erlc ? null : 'erlc'].filter(Boolean).join(' and ')} not found on PATH`;
+    return found;
+  }
+  const probe = spawnSync(erl, ['-noshell', '-eval', 'halt(0).'], { stdio: 'ignore', timeout: 30_000 });
+  found = probe.status === 0 ? { erl, erlc } : `${erl} does not start (status ${probe.status}, ${probe.error?.message ?? 'no error'})`;
+  return found;
+}
+
+/**
+ * The Erlang tools for test `t`, or undefined after skipping it loudly. Under CI=true a missing
+ * Erlang throws instead, so the test fails rather than passing unseen.
+ */
+export function requireErl(t: TestContext): ErlTools | undefined {
+  const tools = findErl();
+  if (typeof tools !== 'string') return tools;
+  const msg = `Erlang/OTP is needed for this interop test: ${tools}. Install it (e.g. apt-get install erlang-base erlang-dev).`;
+  if (process.env.CI === 'true') throw new Error(`${msg} CI=true: not skipping.`);
+  process.stderr.write(`\n${'!'.repeat(78)}\n!! SKIPPING ${t.name}: ${msg}\n${'!'.repeat(78)}\n\n`);
+  t.skip(`SKIPPED (no Erlang): ${tools}`);
+  return undefined;
+}
+
+/** A temp dir removed when this process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Compile `files` (names in test/interop/erl, or absolute paths) into a new temp dir; returns it. */
+export function compileErl(tools: ErlTools, files: string[]): string {
+  const out = tempDir('lib-chan-erlc-');
+  const sources = files.map((f) => (path.isAbsolute(f) ? f : path.join(ERL_DIR, f)));
+  const r = spawnSync(tools.erlc, ['-o', out, ...sources], { encoding: 'utf8', timeout: 120_000 });
+  if (r.error !== undefined || r.status !== 0) {
+    throw new Error(`erlc failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''}):\n${r.stdout}${r.stderr}`);
+  }
+  return out;
+}
+
+export interface ErlExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * `erl -noshell -pa <codeDir> -run <module> <fun> <args...>`, with stdout split into lines.
+ * stdin stays open for `writeLine`; `waitForLine` races the deadline and the process's exit.
+ */
+export class ErlProcess {
+  readonly proc: ChildProcess;
+  readonly lines: string[] = [];
+  stderr = '';
+  readonly exited: Promise<ErlExit>;
+  private exit: ErlExit | undefined;
+  private partial = '';
+  private readonly waiters = new Set<() => void>();
+
+  constructor(tools: ErlTools, codeDir: string, module: string, fun: string, args: string[]) {
+    this.proc = spawn(tools.erl, ['-noshell', '-pa', codeDir, '-run', module, fun, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stdout!.setEncoding('utf8');
+    this.proc.stderr!.setEncoding('utf8');
+    this.proc.stdout!.on('data', (chunk: string) => {
+      const parts = (this.partial + chunk).split('\n');
+      this.partial = parts.pop() ?? '';
+      for (const line of parts) this.lines.push(line.replace(/\r$/, ''));
+      this.wake();
+    });
+    this.proc.stderr!.on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.proc.stdin!.on('error', () => {});
+    this.exited = new Promise((resolve) => {
+      this.proc.once('error', (err) => {
+        this.stderr += `\n[spawn error] ${err.message}`;
+        this.exit = { code: null, signal: null };
+        this.wake();
+        resolve(this.exit);
+      });
+      this.proc.once('close', (code, signal) => {
+        if (this.partial !== '') this.lines.push(this.partial);
+        this.partial = '';
+        this.exit = { code, signal };
+        this.wake();
+        resolve(this.exit);
+      });
+    });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Everything the process said, for failure messages (long output is cut). */
+  describe(): string {
+    const status = this.exit ? `exited (code ${this.exit.code}, signal ${this.exit.signal})` : 'running';
+    const out = this.lines.join('\n');
+    const cut = (s: string): string => (s.length > 4000 ? `${s.slice(0, 4000)}\n... (${s.length} chars)` : s);
+    return `erl ${status}\n--- stdout ---\n${cut(out)}\n--- stderr ---\n${cut(this.stderr)}`;
+  }
+
+  /** The first stdout line matching `re`, printed already or still to come. */
+  waitForLine(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        for (const line of this.lines) {
+          const m = line.match(re);
+          if (m) return settle(() => resolve(m));
+        }
+        if (this.exit) settle(() => reject(new Error(`erl ended before a line matching ${re}: ${this.describe()}`)));
+      };
+      const timer = setTimeout(() => settle(() => reject(new Error(`no line matching ${re} within ${timeoutMs} ms: ${this.describe()}`))), timeoutMs);
+      const settle = (f: () => void): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        f();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  writeLine(line: string): void {
+    this.proc.stdin!.write(`${line}\n`);
+  }
+
+  /** Kill the process if it still runs, and wait for it to be gone. */
+  async stop(): Promise<void> {
+    if (!this.exit) {
+      this.proc.stdin!.end();
+      this.proc.kill('SIGKILL');
+    }
+    await this.exited;
+  }
+}
