@@ -1,25 +1,78 @@
 /**
  * The Node client: `connect(host, port, service, password, argsC, options)`
- * over TCP, as the book's lib_chan:connect/5, plus the free functions
+ * over TCP, as the book's lib_chan:connect/5, or `connect(url, service, ...)`
+ * with a `ws://`, `wss://` or `tcp://` URL; plus the free functions
  * cast/rpc/disconnect that mirror lib_chan's.
  */
 import { resolveLimits } from '../limits.ts';
 import type { Channel, RpcOptions } from '../chan/channel.ts';
 import type { Term } from '../wire/etf/term.ts';
 import { connectTcp } from '../transport/tcp.ts';
+import { WebSocket } from 'ws';
+import { ChanError } from '../errors.ts';
+import { formatHostPort } from '../auth/keys.ts';
+import { connectWebSocket, type WebSocketConstructor } from '../transport/ws-client.ts';
 import { connectOver, type ConnectOptions } from './connect.ts';
 import { nodeClientDefaults } from './secure-node.ts';
 
+export interface NodeConnectOptions extends ConnectOptions {
+  /** ws:// and wss:// URLs: the WebSocket class to use (e.g. one extending ws's with TLS options). @default ws's, with maxPayload = maxFrameBytes */
+  webSocket?: WebSocketConstructor;
+}
 export type { ConnectOptions };
+
+type UrlArgs = [service: string, password: string | null, argsC?: Term, options?: NodeConnectOptions];
+type HostArgs = [port: number, ...UrlArgs];
 
 /**
  * Connect and log in. `password` is the service's password, or null for a
  * service without one (or when logging in with `options.clientKey`).
+ * `connect(host, port, ...)` is TCP; `connect(url, ...)` takes
+ * `ws://host:port/path`, `wss://...` or `tcp://host:port`. The API and the
+ * errors are the same whichever way the bytes go.
  */
-export async function connect(host: string, port: number, service: string, password: string | null, argsC: Term = [], options: ConnectOptions = {}): Promise<Channel> {
+export function connect(url: string, ...rest: UrlArgs): Promise<Channel>;
+export function connect(host: string, ...rest: HostArgs): Promise<Channel>;
+export async function connect(target: string, ...rest: UrlArgs | HostArgs): Promise<Channel> {
+  if (typeof rest[0] === 'number') {
+    const [port, service, password, argsC = [], options = {}] = rest as HostArgs;
+    return connectTcpHost(target, port, service, password, argsC, options);
+  }
+  const [service, password, argsC = [], options = {}] = rest as UrlArgs;
+  const url = parseTarget(target);
+  if (url.protocol === 'tcp:') return connectTcpHost(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port), service, password, argsC, options);
+  const limits = resolveLimits(options.limits ?? {});
+  const port = Number(url.port || (url.protocol === 'wss:' ? 443 : 80));
+  const transport = await connectWebSocket(url.href, { WebSocket: options.webSocket ?? nodeWebSocket(limits.maxFrameBytes), maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
+  return connectOver(transport, service, password, argsC, nodeClientDefaults(options, formatHostPort(url.hostname, port)));
+}
+
+async function connectTcpHost(host: string, port: number, service: string, password: string | null, argsC: Term, options: ConnectOptions): Promise<Channel> {
   const limits = resolveLimits(options.limits ?? {});
   const transport = await connectTcp(host, port, { maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
   return connectOver(transport, service, password, argsC, nodeClientDefaults(options, `${host}:${port}`));
+}
+
+function parseTarget(target: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(target);
+  } catch {
+    // reported below
+  }
+  if (!url || !['ws:', 'wss:', 'tcp:'].includes(url.protocol) || (url.protocol === 'tcp:' && !url.port)) {
+    throw new ChanError('badArgument', `connect: "${target}" is neither a host followed by a port nor a ws://, wss:// or tcp://host:port URL`);
+  }
+  return url;
+}
+
+/** ws's WebSocket, refusing a message longer than maxFrameBytes from its header (browsers cannot). */
+function nodeWebSocket(maxFrameBytes: number): WebSocketConstructor {
+  return class extends WebSocket {
+    constructor(url: string) {
+      super(url, { maxPayload: maxFrameBytes });
+    }
+  };
 }
 
 /** lib_chan:cast/2 */

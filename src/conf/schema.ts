@@ -95,6 +95,8 @@ export interface WebSocketConfig {
   tls?: { certFile: string; keyFile: string };
   /** Allowed `Origin` headers; absent = not checked. */
   origins?: string[];
+  /** `{permessage_deflate, true}`: accept compressed messages (bounded; see ws-server.ts). @default false */
+  permessageDeflate?: boolean;
 }
 
 export interface MetricsConfig {
@@ -289,6 +291,7 @@ export const CONF_SCHEMAS = {
       title: 'origins',
       expect: 'a list of origins in double quotes',
     },
+    permessage_deflate: atomEnum('permessage_deflate', ['true', 'false']),
   }, ['port']),
   metrics: proplist('metrics', 'metrics option', { port: PORT, bind: HOST }, ['port']),
   service: SERVICE,
@@ -621,6 +624,7 @@ export function checkConf(terms: ParsedTerm[], ctx: Ctx & { end: Position }): Co
       path: v.path === undefined ? DEFAULT_WEBSOCKET_PATH : str(v.path),
       bind: v.bind === undefined ? bind : str(v.bind),
     };
+    if (v.permessage_deflate !== undefined) w.permessageDeflate = v.permessage_deflate === 'true';
     if (v.tls !== undefined) {
       const tls = v.tls as Record<string, View>;
       w.tls = { certFile: resolvePath(str(tls.cert)), keyFile: resolvePath(str(tls.key)) };

@@ -12,6 +12,7 @@ import type { ServerConfig } from '../conf/schema.ts';
 import type { MiddleMan } from '../chan/middle-man.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import type { Transport } from '../transport/transport.ts';
+import { WebSocketListener } from '../transport/ws-server.ts';
 import { createLogger, type Logger } from './log.ts';
 import { loadServices, type ServiceRegistry } from './services.ts';
 import { Session, type SessionContext } from './session.ts';
@@ -49,6 +50,7 @@ export class Server {
   private readonly perAddress = new Map<string, number>();
   private secure: SecureServerContext | undefined;
   private stopping: Promise<void> | undefined;
+  private ws: WebSocketListener | undefined;
 
   private constructor(config: ServerConfig, services: ServiceRegistry, log: Logger, secure: SecureServerContext | undefined) {
     this.config = config;
@@ -72,6 +74,15 @@ export class Server {
     const secure = await loadSecureContext(config);
     const server = new Server(config, services, log, secure);
     await server.listen();
+    if (config.websocket) {
+      try {
+        server.ws = await WebSocketListener.start(server, config.websocket, config.file);
+      } catch (e) {
+        await new Promise((r) => server.listener.close(r));
+        throw e;
+      }
+      log.info({ event: 'wsListening', url: server.ws.url }, `lib_chan WebSocket listener on ${server.ws.url}`);
+    }
     if (secure?.generated) log.warn({ event: 'identityCreated', file: config.identityFile, publicKey: secure.publicKeyText }, 'created a new server identity key');
     log.info({ event: 'configLoaded', file: config.file, config: redactConfig(config), port: server.port, publicKey: secure?.publicKeyText }, `lib_chan listening on ${config.bind}:${server.port}${secure ? `; server key ${secure.publicKeyText}` : ''}`);
     return server;
@@ -80,6 +91,11 @@ export class Server {
   get port(): number {
     const a = this.listener.address();
     return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  /** Port of the WebSocket listener (0 when the conf has none). */
+  get wsPort(): number {
+    return this.ws?.port ?? 0;
   }
 
   get address(): string {
@@ -109,28 +125,37 @@ export class Server {
 
   private onConnection(socket: net.Socket): void {
     const addr = socket.remoteAddress ?? 'unknown';
-    const limits = this.config.limits;
-    const perAddr = this.perAddress.get(addr) ?? 0;
     // Refuse over-limit connections before any buffer or timer exists for them.
-    let refusal: string | undefined;
-    if (this.sessions.size >= limits.maxConnections) refusal = `maxConnections=${limits.maxConnections}`;
-    else if (perAddr >= limits.maxConnectionsPerAddress) refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
-    if (refusal !== undefined || this.stopping) {
-      this.stats.refusedAtAccept++;
+    if (this.admit(addr, `${addr}:${socket.remotePort}`, 'tcp') !== undefined) {
       socket.on('error', () => {});
       socket.destroy();
-      this.log.warn({ event: 'limitHit', limit: refusal ?? 'shuttingDown', peer: `${addr}:${socket.remotePort}` }, refusal ? `connection refused: ${refusal} reached` : 'connection refused: shutting down');
       return;
     }
-    this.stats.accepted++;
-    this.perAddress.set(addr, perAddr + 1);
-    const transport = new TcpTransport(socket, { maxFrameBytes: limits.maxFrameBytes });
+    const transport = new TcpTransport(socket, { maxFrameBytes: this.config.limits.maxFrameBytes });
     this.log.debug({ event: 'connectionAccepted', peer: transport.peer }, 'connection accepted');
     this.attach(transport);
   }
 
+  /**
+   * Admission control shared by every listener (TCP accept, WebSocket
+   * upgrade): the reason to refuse a connection from `addr`, logged and
+   * counted, or undefined to let it in. attach() then counts it.
+   */
+  admit(addr: string, peer: string, listener: 'tcp' | 'ws'): string | undefined {
+    const limits = this.config.limits;
+    let refusal: string | undefined;
+    if (this.sessions.size >= limits.maxConnections) refusal = `maxConnections=${limits.maxConnections}`;
+    else if ((this.perAddress.get(addr) ?? 0) >= limits.maxConnectionsPerAddress) refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
+    if (refusal === undefined && !this.stopping) return undefined;
+    this.stats.refusedAtAccept++;
+    this.log.warn({ event: 'limitHit', limit: refusal ?? 'shuttingDown', peer, listener }, refusal ? `connection refused: ${refusal} reached` : 'connection refused: shutting down');
+    return refusal ?? 'shuttingDown';
+  }
+
   /** Run the lib_chan protocol over a transport (TCP here; the WebSocket listener calls this too). */
   attach(transport: Transport): Session {
+    this.stats.accepted++;
+    this.perAddress.set(transport.remoteAddress, (this.perAddress.get(transport.remoteAddress) ?? 0) + 1);
     const ctx: SessionContext = {
       config: this.config,
       services: this.services,
@@ -188,7 +213,7 @@ export class Server {
   close(graceMs = this.config.limits.closeGraceMs): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info({ event: 'shutdown', connections: this.sessions.size, graceMs }, 'shutting down');
-      const closedListener = new Promise<void>((r) => this.listener.close(() => r()));
+      const closedListener = Promise.all([new Promise<void>((r) => this.listener.close(() => r())), this.ws?.close()]);
       for (const mm of this.channels) mm.drain();
       for (const s of this.sessions) if (!s.mm) s.transport.destroy();
       const drained = Promise.all([...this.channels].map((mm) => mm.closed));

@@ -27,8 +27,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The conf: `body` is the service lines etc.; port, bind, module_path and identity are added. */
-export async function startTestServer(body: string, opts: { identity?: boolean; extra?: string } = {}): Promise<TestServer> {
+/** WebSocket listener every test server has unless told otherwise (the suites run over TCP and WebSocket). */
+export const TEST_WEBSOCKET = '[{port, 0}, {path, "/chan"}]';
+
+/**
+ * The conf: `body` is the service lines etc.; port, bind, module_path and identity are added,
+ * and `{websocket, opts.websocket}` (TEST_WEBSOCKET by default; false for none).
+ */
+export async function startTestServer(body: string, opts: { identity?: boolean; extra?: string; websocket?: string | false } = {}): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lib_chan-test-'));
   const conf = [
     '{port, 0}.',
@@ -36,6 +42,7 @@ export async function startTestServer(body: string, opts: { identity?: boolean; 
     `{module_path, ["${NAME_SERVER}", "${CHAT}", "${HANDLERS}"]}.`,
     opts.identity === false ? '' : '{identity, "server.key"}.',
     opts.extra ?? '',
+    opts.websocket === false ? '' : `{websocket, ${opts.websocket ?? TEST_WEBSOCKET}}.`,
     body,
   ].join('\n');
   const file = path.join(dir, 'lib_chan.conf');

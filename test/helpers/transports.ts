@@ -18,4 +18,9 @@ export const TRANSPORTS: TestTransport[] = [
     connect: (ts, service, password, argsC = [], options = {}) =>
       connect('127.0.0.1', ts.port, service, password, argsC, { serverKey: ts.server.publicKey, ...options }),
   },
+  {
+    name: 'ws',
+    connect: (ts, service, password, argsC = [], options = {}) =>
+      connect(`ws://127.0.0.1:${ts.server.wsPort}/chan`, service, password, argsC, { serverKey: ts.server.publicKey, ...options }),
+  },
 ];

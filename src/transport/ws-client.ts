@@ -1,0 +1,232 @@
+/**
+ * The client's WebSocket transport, over a W3C-style WebSocket whose
+ * constructor is injected: the browser passes `globalThis.WebSocket`, Node
+ * passes the `ws` package's class (as nats.js's ws transport takes a
+ * wsFactory). Isomorphic: no Node built-ins, no Buffer. One binary message is
+ * one lib_chan frame; a text message is a protocol error.
+ */
+import { ChanError } from '../errors.ts';
+import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
+import { isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
+
+/** Event handler types written so both the DOM's and ws's WebSocket classes fit them. */
+type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'];
+
+export interface WsMessageEventLike {
+  data: unknown;
+}
+export interface WsCloseEventLike {
+  code: number;
+  reason: string;
+}
+export interface WsErrorEventLike {
+  /** ws (Node) puts the cause here; browsers give no detail. */
+  message?: string;
+  error?: unknown;
+}
+
+/** The part of the W3C WebSocket API this transport uses. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<WsMessageEventLike> | null;
+  onclose: Handler<WsCloseEventLike> | null;
+  onerror: Handler<WsErrorEventLike> | null;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** W3C readyState values. */
+const OPEN = 1;
+/** Close codes a client may send (browsers accept only 1000 and 3000-4999). */
+const CLOSE_NORMAL = 1000;
+/** We close because of an error; the reason is our error code. */
+const CLOSE_CLIENT_ERROR = 4000;
+/** Close codes that mean an orderly end, not an error. */
+const ORDERLY = new Set([1000, 1001, 1005]);
+
+export interface WsConnectOptions {
+  /** The WebSocket class: `globalThis.WebSocket` in browsers, `ws`'s in Node. */
+  WebSocket: WebSocketConstructor;
+  /** Largest message accepted (browsers cannot refuse one before it is buffered; it is refused after). */
+  maxFrameBytes: number;
+  /** Time allowed for the TCP, TLS and WebSocket handshakes (ms). */
+  timeoutMs: number;
+}
+
+function peerOf(url: URL): string {
+  const port = url.port || (url.protocol === 'wss:' ? '443' : '80');
+  return `${url.hostname}:${port}`;
+}
+
+/** An open WebSocket as a Transport. */
+export class WsClientTransport implements Transport {
+  readonly peer: string;
+  readonly remoteAddress: string;
+  readonly isLoopback: boolean;
+  private readonly ws: WebSocketLike;
+  private readonly maxFrameBytes: number;
+  private events: TransportEvents | undefined;
+  private early: Uint8Array[] = [];
+  private closeError: ChanError | undefined;
+  private closed = false;
+
+  constructor(ws: WebSocketLike, url: URL, opts: { maxFrameBytes: number }) {
+    this.ws = ws;
+    this.maxFrameBytes = opts.maxFrameBytes;
+    this.peer = peerOf(url);
+    this.remoteAddress = url.hostname.replace(/^\[|\]$/g, '');
+    this.isLoopback = isLoopbackAddress(this.remoteAddress);
+    ws.onmessage = (ev) => this.onMessage(ev.data);
+    ws.onclose = (ev) => this.onClose(ev.code, ev.reason);
+    ws.onerror = (ev) => {
+      this.closeError ??= new ChanError('connectionLost', `WebSocket to ${this.peer} failed${ev.message ? `: ${ev.message}` : ''}`, { cause: ev.error, details: { peer: this.peer } });
+    };
+  }
+
+  get queuedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+    const early = this.early;
+    this.early = [];
+    for (const f of early) {
+      if (this.closeError) break;
+      events.frame(f);
+    }
+    if (this.closed) events.close(this.closeError);
+  }
+
+  private onMessage(data: unknown): void {
+    if (this.closeError) return;
+    let frame: Uint8Array;
+    if (data instanceof ArrayBuffer) frame = new Uint8Array(data);
+    else if (ArrayBuffer.isView(data)) frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    else {
+      this.destroy(new ChanError('protocolError', `client: ${this.peer} sent a ${typeof data === 'string' ? 'text' : 'non-binary'} WebSocket message; lib_chan frames are binary messages`, {
+        details: { peer: this.peer, phase: 'frame', side: 'client' },
+      }));
+      return;
+    }
+    if (frame.length > this.maxFrameBytes) {
+      this.destroy(new ChanError('frameTooLarge', `client: a ${frame.length}-byte message from ${this.peer}, limit maxFrameBytes=${this.maxFrameBytes}`, {
+        details: { limit: this.maxFrameBytes, actual: frame.length, peer: this.peer, side: 'client' },
+      }));
+      return;
+    }
+    if (this.events) this.events.frame(frame);
+    else this.early.push(frame);
+  }
+
+  private onClose(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.closeError && !ORDERLY.has(code) && code !== 1006) {
+      this.closeError = new ChanError('connectionLost', `${this.peer} closed the WebSocket with code ${code}${reason ? ` (${reason})` : ''}`, {
+        details: { peer: this.peer, wsCode: code, remoteReason: reason },
+      });
+    }
+    if (this.events) this.events.close(this.closeError);
+  }
+
+  send(payload: Uint8Array): void {
+    if (this.ws.readyState !== OPEN) return;
+    this.ws.send(payload);
+  }
+
+  sendReserved(buf: Uint8Array): void {
+    this.send(buf.subarray(FRAME_HEADER_BYTES));
+  }
+
+  /** Orderly close: what send() queued goes out before the close frame. */
+  end(): void {
+    this.ws.close(CLOSE_NORMAL);
+  }
+
+  /**
+   * Close now: the close event is reported at once (a browser may take a
+   * while to finish the closing handshake); the server sees our error code
+   * as the close reason.
+   */
+  destroy(error?: ChanError): void {
+    if (error) this.closeError ??= error;
+    if (this.closed) return;
+    try {
+      if (error) this.ws.close(CLOSE_CLIENT_ERROR, error.code);
+      else this.ws.close(CLOSE_NORMAL);
+    } catch {
+      // Closing an already closing socket: nothing more to do.
+    }
+    this.closed = true;
+    const events = this.events;
+    if (events) queueMicrotask(() => events.close(this.closeError));
+  }
+}
+
+/**
+ * Open a WebSocket to `url` (ws:// or wss://). Rejects with badArgument for
+ * another scheme, connectionRefused when it cannot be opened (browsers do not
+ * say why), timeout after `timeoutMs`.
+ */
+export function connectWebSocket(url: string, opts: WsConnectOptions): Promise<WsClientTransport> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (e) {
+    return Promise.reject(new ChanError('badArgument', `"${url}" is not a URL`, { cause: e }));
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    return Promise.reject(new ChanError('badArgument', `a WebSocket URL starts with ws:// or wss://, got ${parsed.protocol}//`, { details: { url } }));
+  }
+  const peer = peerOf(parsed);
+  return new Promise((resolve, reject) => {
+    let ws: WebSocketLike;
+    try {
+      ws = new opts.WebSocket(parsed.href);
+    } catch (e) {
+      reject(new ChanError('badArgument', `cannot open a WebSocket to ${url}: ${(e as Error).message}`, { cause: e, details: { url } }));
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    let settled = false;
+    let detail: WsErrorEventLike | undefined;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      ws.onopen = ws.onclose = null;
+      // Node's ws throws an 'error' event that has no listener: keep one.
+      ws.onerror = () => {};
+      try {
+        ws.close(CLOSE_NORMAL);
+      } catch {
+        // still connecting in some engines: it is dropped anyway
+      }
+      reject(new ChanError('timeout', `could not open a WebSocket to ${url} within ${opts.timeoutMs} ms`, { details: { limit: opts.timeoutMs, peer, phase: 'connect' } }));
+    }, opts.timeoutMs);
+    ws.onopen = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.onopen = null;
+      resolve(new WsClientTransport(ws, parsed, { maxFrameBytes: opts.maxFrameBytes }));
+    };
+    ws.onerror = (ev) => {
+      detail = ev;
+    };
+    ws.onclose = (ev) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const why = detail?.message ?? (ev.code !== 1006 ? `closed with code ${ev.code}` : '');
+      reject(new ChanError('connectionRefused', `could not open a WebSocket to ${url}${why ? `: ${why}` : ''}. Is the server running, and the URL's port and path right?`, {
+        cause: detail?.error, details: { peer, phase: 'connect', url },
+      }));
+    };
+  });
+}
