@@ -193,7 +193,7 @@ const HOST_PATTERN = '^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|[0-9A-Fa-
 const LATIN1_PATTERN = '^[\\u0000-\\u00ff]*$';
 const B64 = '[A-Za-z0-9+/_-]';
 const SCRYPT_PATTERN = `^scrypt\\$[1-9][0-9]*\\$[1-9][0-9]*\\$[1-9][0-9]*\\$${B64}+={0,2}\\$${B64}+={0,2}$`;
-const KEY_PATTERN = `^(?:[0-9A-Fa-f]{64}|${B64}{43}=?)$`;
+const KEY_PATTERN = `^(?:[0-9A-Fa-f]{64}|(?:lcck1:)?${B64}{43}=?)$`;
 const MODULE_PATTERN = '^(?!.*\\.\\.)[A-Za-z0-9_@][A-Za-z0-9_@.-]*$';
 const FUNCTION_PATTERN = '^[A-Za-z_$][A-Za-z0-9_$]*$';
 
@@ -242,7 +242,7 @@ const SERVICE_OPTIONS = proplist('service options', 'service option', {
   legacy: LEGACY,
   client_keys: {
     type: 'array',
-    items: erlString('client key', 'an Ed25519 public key in double quotes (64 hex digits, or 43-44 base64 characters)', { pattern: KEY_PATTERN }),
+    items: erlString('client key', 'an Ed25519 public key in double quotes (lcck1:... as lib_chan keygen --client prints it, 64 hex digits, or 43-44 base64 characters)', { pattern: KEY_PATTERN }),
     title: 'client_keys',
     expect: 'a list of Ed25519 public keys in double quotes',
   },
@@ -533,6 +533,8 @@ function passwordFrom(v: View): PasswordSpec {
 }
 
 function decodeKey(text: string): Uint8Array {
+  // `lcck1:<base64url>` is what `lib_chan keygen --client` prints.
+  if (text.startsWith('lcck1:')) text = text.slice('lcck1:'.length);
   return /^[0-9A-Fa-f]{64}$/.test(text) ? new Uint8Array(Buffer.from(text, 'hex')) : new Uint8Array(Buffer.from(text, 'base64'));
 }
 
