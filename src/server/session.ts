@@ -122,7 +122,10 @@ export class Session {
       return;
     }
     if (!legacyAllowed(service, this.ctx.config, this.transport)) {
-      const why = `the legacy MD5 login is refused for service ${service.config.name}: it sends a password hash an eavesdropper can attack offline. Use the secure client, or enable it with {legacy, allow} in the service options or at the top of the conf`;
+      const why = service.config.auth.includes('legacy')
+        ? `the legacy MD5 login is refused for service ${service.config.name}: it sends a password hash an eavesdropper can attack offline. Use the secure client, or enable it with {legacy, allow} in the service options or at the top of the conf`
+        // {legacy, allow} alone would not help here: the service's auth list leaves legacy out.
+        : `the legacy MD5 login is refused for service ${service.config.name}: its {auth, [...]} option does not list legacy. Use the secure client, or add legacy to that list (plus {legacy, allow} for peers not on loopback)`;
       this.send(tuple(atom('legacyRefused'), why));
       this.finishHandshake('legacyRefused', { service: service.config.name, method: 'legacy' }, why);
       return;
@@ -130,7 +133,7 @@ export class Session {
     const pw = service.config.password;
     if (pw.kind === 'none') {
       this.send(atom('ack'));
-      this.establish(service, argsC, new LegacyCodec(this.decodeOptions), 'legacy');
+      this.establish(service, argsC, new LegacyCodec(serviceDecodeOptions(service)), 'legacy');
       return;
     }
     if (pw.kind !== 'plain') {
@@ -158,16 +161,23 @@ export class Session {
     if (response === undefined) {
       throw new ChanError('protocolError', 'server: expected {response, R} after the challenge', { details: { phase: 'response', side: 'server', service: name } });
     }
+    // Checked again here: logins started before a lock-out must not keep guessing after it.
+    const blocked = this.ctx.guard.check(this.transport.remoteAddress, name);
+    if (blocked > 0) {
+      this.send(atom('authFail'));
+      this.finishHandshake('rateLimited', { service: name, method: 'legacy', retryAfterMs: blocked });
+      return;
+    }
     const ok = typeof response === 'string' && pw.kind === 'plain' && checkLegacyResponse(st.challenge, pw.secret, response);
     if (!ok) {
-      this.ctx.guard.failed(this.transport.remoteAddress, name);
+      if (this.ctx.guard.failed(this.transport.remoteAddress, name)) logLockout(this.ctx, this.transport, name, 'legacy');
       this.send(atom('authFail'));
       this.finishHandshake('authFail', { service: name, method: 'legacy' });
       return;
     }
     this.ctx.guard.succeeded(this.transport.remoteAddress, name);
     this.send(atom('ack'));
-    this.establish(st.service, st.argsC, new LegacyCodec(this.decodeOptions), 'legacy');
+    this.establish(st.service, st.argsC, new LegacyCodec(serviceDecodeOptions(st.service)), 'legacy');
   }
 
   private send(term: Term): void {
@@ -197,7 +207,7 @@ export class Session {
       this.ctx.ended(this);
       this.ctx.log[info.error && info.error.code !== 'connectionLost' ? 'warn' : 'info']({
         event: 'channelClosed', service: service.config.name, peer: this.transport.peer, reason: info.reason,
-        error: info.error?.message, bytesIn: info.bytesIn, bytesOut: info.bytesOut, messagesIn: info.messagesIn, messagesOut: info.messagesOut,
+        error: info.error?.message, details: info.error?.details, bytesIn: info.bytesIn, bytesOut: info.bytesOut, messagesIn: info.messagesIn, messagesOut: info.messagesOut,
       }, 'channel closed');
     });
   }
@@ -246,7 +256,7 @@ export class Session {
       this.timer = undefined;
       this.secureFeed?.(err ?? new ChanError('connectionLost', 'server: peer closed during the handshake', { details: { side: 'server' } }));
       if (this.state.phase !== 'done') {
-        this.ctx.log.info({ event: 'handshake', result: err?.code ?? 'connectionLost', peer: this.transport.peer, phase: this.state.phase, durationMs: Date.now() - this.startedAt, reason: err?.message }, 'peer left before finishing the login');
+        this.ctx.log[err && err.code !== 'connectionLost' ? 'warn' : 'info']({ event: 'handshake', result: err?.code ?? 'connectionLost', peer: this.transport.peer, phase: this.state.phase, durationMs: Date.now() - this.startedAt, reason: err?.message, details: err?.details }, 'peer left before finishing the login');
       }
     }
     this.state = { phase: 'done' };
@@ -257,6 +267,21 @@ export class Session {
   get isEnded(): boolean {
     return this.ended;
   }
+}
+
+/** A failed login just locked `transport`'s address out of `service`: say so, once. */
+export function logLockout(ctx: SessionContext, transport: Transport, service: string, method: string): void {
+  const l = ctx.config.limits;
+  ctx.log.warn({
+    event: 'loginLockout', peer: transport.peer, address: transport.remoteAddress, service, method,
+    failures: l.maxLoginFailures, lockoutMs: l.loginLockoutMs, key: 'maxLoginFailures',
+  }, `too many failed logins from ${transport.remoteAddress} to ${service}: locked out for ${l.loginLockoutMs} ms`);
+}
+
+/** Term decoding limits of one service (its `{limits, [...]}` over the server's). */
+function serviceDecodeOptions(service: Service): DecodeOptions {
+  const l = service.config.limits;
+  return { maxDepth: l.maxTermDepth, maxDecompressedBytes: l.maxDecompressedBytes, maxAtoms: l.maxAtomsPerTerm };
 }
 
 /** Run `Fun(MM, ArgsC, ArgsS)`; a throw or rejection closes only this channel. */
