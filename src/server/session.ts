@@ -256,7 +256,7 @@ export class Session {
       this.timer = undefined;
       this.secureFeed?.(err ?? new ChanError('connectionLost', 'server: peer closed during the handshake', { details: { side: 'server' } }));
       if (this.state.phase !== 'done') {
-        this.ctx.log[err && err.code !== 'connectionLost' ? 'warn' : 'info']({ event: 'handshake', result: err?.code ?? 'connectionLost', peer: this.transport.peer, phase: this.state.phase, durationMs: Date.now() - this.startedAt, reason: err?.message, details: err?.details }, 'peer left before finishing the login');
+        this.ctx.log[err && err.code !== 'connectionLost' ? 'warn' : 'info']({ event: 'handshake', result: err?.code ?? 'connectionLost', peer: this.transport.peer, phase: this.state.phase, durationMs: Date.now() - this.startedAt, reason: err?.message, details: err?.details }, err && err.code !== 'connectionLost' ? 'connection refused' : 'peer left before finishing the login');
       }
     }
     this.state = { phase: 'done' };
