@@ -231,7 +231,9 @@ export class Channel implements AsyncIterable<Term> {
   }
 
   private onTransportClose(error?: ChanError): void {
-    this.finish(error?.code ?? 'peerClosed', error ?? new ChanError('connectionLost', `service ${this.service} at ${this.peer} closed the connection`, {
+    // Secure: a graceful end sends a close record first (handled above); a bare end may be a cut stream.
+    const cut = this.secure && error === undefined;
+    this.finish(error?.code ?? (cut ? 'connectionLost' : 'peerClosed'), error ?? new ChanError('connectionLost', `service ${this.service} at ${this.peer} closed the connection${cut ? ' without a close record (cut by the network or on the path?)' : ''}`, {
       details: { service: this.service, peer: this.peer },
     }));
   }

@@ -319,7 +319,8 @@ export class MiddleMan implements AsyncIterable<Term> {
   private onTransportClose(error?: ChanError): void {
     if (this.state === 'closed') return;
     if (error) this.finish(error.code, error);
-    else this.finish('peerClosed');
+    // Secure: a graceful end sends a close record first; a bare end may be a cut stream (docs/protocol.md 4.6).
+    else this.finish(this.secure ? 'connectionLost' : 'peerClosed');
   }
 
   private armIdle(): void {

@@ -129,9 +129,10 @@ async function check(service: Service, req: AuthRequest, sctx: SecureServerConte
     const listed = req.clientPublicKey !== undefined && cfg.clientKeys.some((k) => bytesEqual(k, req.clientPublicKey!));
     return req.signatureOk === true && listed ? 'ack' : 'authFail';
   }
+  // Before the password-none shortcut: {auth, [key]} must not let a keyless login in.
+  if (!cfg.auth.includes('password')) return 'methodRefused';
   if (pw.kind === 'none') return 'ack';
   if (req.method !== 'password') return 'authFail';
-  if (!cfg.auth.includes('password')) return 'methodRefused';
   const proof = req.password ?? new Uint8Array(0);
   if (pw.kind === 'plain') return passwordMatches(sctx.provider, proof, pw.secret) ? 'ack' : 'authFail';
   return (await verifyPasswordHash(proof, pw.hash)) ? 'ack' : 'authFail';

@@ -470,7 +470,8 @@ export function clientOnReply(
       if (refusal.code === 'unknown' || refusal.code === 'ack') {
         throw hsError('protocolError', side, phase, `refusal with invalid result byte ${refusal.byte}`);
       }
-      throw resultError({ code: refusal.code }, side, phase, { versions: refusal.versions });
+      const reason = refusal.code === 'versionUnsupported' ? `this client speaks version ${SECURE_VERSION}, the server speaks ${refusal.versions.join(', ') || 'none'}` : undefined;
+      throw resultError(reason === undefined ? { code: refusal.code } : { code: refusal.code, reason }, side, phase, { versions: refusal.versions });
     }
     if (frame.length < REPLY_MIN_BYTES) {
       throw hsError('protocolError', side, phase, `reply of ${frame.length} bytes, need at least ${REPLY_MIN_BYTES}`, { actual: frame.length, limit: REPLY_MIN_BYTES });
