@@ -8,7 +8,7 @@
 import { ChanError } from '../errors.ts';
 import type { Transport } from '../transport/transport.ts';
 import { tweetnaclProvider, type CryptoProvider, type KeyPair } from '../auth/crypto.ts';
-import { clientAuth, clientOnReply, clientOnResult, clientStart, destroyState, type AuthMethod, type HandshakeState } from '../auth/secure/handshake.ts';
+import { REPLY_MIN_BYTES, clientAuth, clientOnReply, clientOnResult, clientStart, destroyState, type AuthMethod, type HandshakeState } from '../auth/secure/handshake.ts';
 import { decodePublicKey } from '../auth/keys.ts';
 import { ETF_VERSION } from '../auth/sniff.ts';
 import { fromHex } from '../wire/bytes.ts';
@@ -61,7 +61,9 @@ export async function secureLogin(
   try {
     transport.send(hello.out);
     const reply = await waiter.next();
-    if (reply.length > 0 && reply[0] === ETF_VERSION) {
+    // A real reply starts with a random ephemeral key (byte 131 one time in 256), so only a
+    // short frame that starts with 131 is taken for a legacy term.
+    if (reply.length < REPLY_MIN_BYTES && reply[0] === ETF_VERSION) {
       throw new ChanError('protocolError', `client: ${transport.peer} answered the secure hello with a legacy lib_chan term; it does not speak the secure protocol. Refusing to fall back (use protocol: 'legacy' only on a network you trust)`, {
         details: { phase: 'reply', side: 'client', peer: transport.peer },
       });

@@ -23,8 +23,9 @@ import { fromHex } from '../../src/wire/bytes.ts';
 const QUICK = process.argv.includes('--quick');
 const RUNS = QUICK ? 1 : 3;
 const SECONDS = QUICK ? 0.5 : 2;
-const onlyArg = process.argv.find((a) => a.startsWith('--only'));
-const ONLY = new Set((onlyArg?.split('=')[1] ?? process.argv[process.argv.indexOf('--only') + 1] ?? 'raw,legacy,secure').split(','));
+const onlyAt = process.argv.findIndex((a) => a.startsWith('--only'));
+const onlyValue = onlyAt < 0 ? undefined : process.argv[onlyAt].includes('=') ? process.argv[onlyAt].split('=')[1] : process.argv[onlyAt + 1];
+const ONLY = new Set((onlyValue ?? 'raw,legacy,secure,ws').split(','));
 
 const LOOKUP = tuple(atom('lookup'), atom('joe'));
 const STORE = tuple(atom('store'), atom('joe'), 'writing a book');
