@@ -12,6 +12,7 @@ import type { Limits } from '../limits.ts';
 import type { Transport } from '../transport/transport.ts';
 import { isAtom, isTuple, type Term } from '../wire/etf/term.ts';
 import { CallTable } from './calls.ts';
+import { formatTerm } from '../wire/etf/format.ts';
 import { KIND, type ChannelCodec, type Inbound } from './codec.ts';
 import { Mailbox } from './mailbox.ts';
 import type { CloseInfo } from './middle-man.ts';
@@ -80,8 +81,7 @@ export class Channel implements AsyncIterable<Term> {
   /** Send and wait for the answer, at most `timeoutMs`. */
   rpc(term: Term, options: RpcOptions = {}): Promise<Term> {
     const timeoutMs = options.timeoutMs ?? this.limits.rpcTimeoutMs;
-    // Made here so its stack shows the caller, not a timer.
-    const timeoutError = new ChanError('timeout', `rpc to service ${this.service} at ${this.peer} got no reply within ${timeoutMs} ms`, {
+    const timeoutError = (): ChanError => new ChanError('timeout', `rpc ${formatTerm(term, { maxLength: 80 })} to service ${this.service} at ${this.peer} got no reply within ${timeoutMs} ms`, {
       details: { limit: timeoutMs, service: this.service, peer: this.peer, phase: 'rpc' },
     });
     try {

@@ -38,8 +38,8 @@ test('call table settles by id, ignores unknown ids, and rejects all on close', 
   const a = t.allocateId();
   const b = t.allocateId();
   assert.notEqual(a, b);
-  const pa = t.add(a, 10_000, new ChanError('timeout', 'a'));
-  const pb = t.add(b, 10_000, new ChanError('timeout', 'b'));
+  const pa = t.add(a, 10_000, () => new ChanError('timeout', 'a'));
+  const pb = t.add(b, 10_000, () => new ChanError('timeout', 'b'));
   assert.equal(t.settle(a, { value: 'x' }), true);
   assert.equal(t.settle(a, { value: 'again' }), false);
   assert.equal(await pa, 'x');
@@ -48,11 +48,11 @@ test('call table settles by id, ignores unknown ids, and rejects all on close', 
   assert.equal(t.size, 0);
 });
 
-test('call table times a call out with the error made at the call site', async () => {
+test('call table times a call out with the error its factory makes', async () => {
   const t = new CallTable();
   const err = new ChanError('timeout', 'late');
   let fired = false;
-  await assert.rejects(t.add(t.allocateId(), 1, err, () => (fired = true)), (e: unknown) => e === err);
+  await assert.rejects(t.add(t.allocateId(), 1, () => err, () => (fired = true)), (e: unknown) => e === err);
   assert.equal(fired, true);
   assert.equal(t.size, 0);
 });
