@@ -52,15 +52,18 @@ export class LoginGuard {
     return over > 0 ? Math.min(2_000, over * 10) : 0;
   }
 
-  failed(address: string, service: string): void {
+  /** Count a failed login; true when this failure starts a lock-out of the pair (log it). */
+  failed(address: string, service: string): boolean {
     this.counts.failures++;
     const pair = this.bump(this.perPair, `${address}|${service}`);
+    this.bump(this.perService, service);
     if (pair.failures >= this.opts.maxLoginFailures && pair.lockedUntil <= this.now()) {
       pair.lockedUntil = this.now() + this.opts.loginLockoutMs;
       pair.failures = 0;
       this.counts.lockouts++;
+      return true;
     }
-    this.bump(this.perService, service);
+    return false;
   }
 
   succeeded(address: string, service: string): void {

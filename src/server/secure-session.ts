@@ -17,7 +17,7 @@ import { bytesEqual, wipe } from '../wire/bytes.ts';
 import { decodeTerm } from '../wire/etf/decode.ts';
 import { SecureCodec } from '../chan/secure-codec.ts';
 import { asChanError } from '../chan/middle-man.ts';
-import type { Session, SessionContext } from './session.ts';
+import { logLockout, type Session, type SessionContext } from './session.ts';
 import type { Service } from './services.ts';
 
 export interface SecureServerContext {
@@ -101,8 +101,11 @@ async function decide(session: Session, ctx: SessionContext, sctx: SecureServerC
   const blocked = ctx.guard.check(t.remoteAddress, cfg.name);
   if (blocked > 0) return answer('rateLimited', `too many failed logins; retry in ${Math.ceil(blocked / 1000)} s`);
   const verdict = await check(service, req, sctx);
+  // Again after the (asynchronous) check: concurrent guesses must not outlive a lock-out they caused.
+  const lockedNow = ctx.guard.check(t.remoteAddress, cfg.name);
+  if (lockedNow > 0) return answer('rateLimited', `too many failed logins; retry in ${Math.ceil(lockedNow / 1000)} s`);
   if (verdict !== 'ack') {
-    if (verdict === 'authFail') ctx.guard.failed(t.remoteAddress, cfg.name);
+    if (verdict === 'authFail' && ctx.guard.failed(t.remoteAddress, cfg.name)) logLockout(ctx, t, cfg.name, req.method);
     const delay = ctx.guard.serviceDelayMs(cfg.name);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     return answer(verdict, verdict === 'methodRefused' ? `service ${cfg.name} accepts ${cfg.auth.filter((m) => m !== 'legacy').join(', ')}` : undefined);

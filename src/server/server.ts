@@ -48,6 +48,8 @@ export class Server {
   private readonly sessions = new Set<Session>();
   private readonly channels = new Set<MiddleMan>();
   private readonly perAddress = new Map<string, number>();
+  /** Accepted TCP sockets until they close: a peer that never answers our FIN must not hold up close(). */
+  private readonly sockets = new Set<net.Socket>();
   private secure: SecureServerContext | undefined;
   private stopping: Promise<void> | undefined;
   private ws: WebSocketListener | undefined;
@@ -131,6 +133,8 @@ export class Server {
       socket.destroy();
       return;
     }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     const transport = new TcpTransport(socket, { maxFrameBytes: this.config.limits.maxFrameBytes });
     this.log.debug({ event: 'connectionAccepted', peer: transport.peer }, 'connection accepted');
     this.attach(transport);
@@ -148,7 +152,7 @@ export class Server {
     else if ((this.perAddress.get(addr) ?? 0) >= limits.maxConnectionsPerAddress) refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
     if (refusal === undefined && !this.stopping) return undefined;
     this.stats.refusedAtAccept++;
-    this.log.warn({ event: 'limitHit', limit: refusal ?? 'shuttingDown', peer, listener }, refusal ? `connection refused: ${refusal} reached` : 'connection refused: shutting down');
+    this.log.warn({ event: 'limitHit', limit: refusal ?? 'shuttingDown', key: refusal?.split('=')[0], peer, listener }, refusal ? `connection refused: ${refusal} reached` : 'connection refused: shutting down');
     return refusal ?? 'shuttingDown';
   }
 
@@ -218,9 +222,17 @@ export class Server {
       for (const s of this.sessions) if (!s.mm) s.transport.destroy();
       const drained = Promise.all([...this.channels].map((mm) => mm.closed));
       let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
+      const graceOver = new Promise((r) => (timer = setTimeout(r, graceMs)));
+      await Promise.race([drained, graceOver]);
       for (const s of this.sessions) s.transport.destroy();
+      // Closed channels flush their last replies (end()); wait for that, not for the peers' FIN.
+      const flushed = [...this.sockets].map((s) => (s.writableFinished || s.destroyed ? undefined : new Promise((r) => {
+        s.once('finish', r);
+        s.once('close', r);
+      })));
+      await Promise.race([Promise.all(flushed), graceOver]);
+      clearTimeout(timer);
+      for (const s of this.sockets) s.destroy();
       await closedListener;
       this.log.info({ event: 'stopped' }, 'server stopped');
     })();

@@ -82,7 +82,7 @@ export class FrameDecoder {
       this.chunks = [];
       this.buffered = 0;
       throw new ChanError('frameTooLarge', `frame of ${len} bytes announced, limit is maxFrameBytes=${this.maxFrameBytes}`, {
-        details: { limit: this.maxFrameBytes, actual: len },
+        details: { limit: this.maxFrameBytes, actual: len, key: 'maxFrameBytes' },
       });
     }
   }

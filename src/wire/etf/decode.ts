@@ -239,7 +239,7 @@ class Decoder {
 
   enter(stackDepth: number, at: number, tag: number): void {
     if (stackDepth >= this.limits.maxDepth) {
-      this.fail(at, `${tagName(tag)} nests deeper than maxDepth ${this.limits.maxDepth}`, { limit: this.limits.maxDepth });
+      this.fail(at, `${tagName(tag)} nests deeper than maxDepth ${this.limits.maxDepth}`, { limit: this.limits.maxDepth, key: 'maxTermDepth' });
     }
   }
 
@@ -497,7 +497,7 @@ class Decoder {
     }
     this.need(len, at, tagName(tag));
     if (++this.atoms > this.limits.maxAtoms) {
-      this.fail(at, `more than maxAtoms ${this.limits.maxAtoms} atoms in one term`, { limit: this.limits.maxAtoms });
+      this.fail(at, `more than maxAtoms ${this.limits.maxAtoms} atoms in one term`, { limit: this.limits.maxAtoms, key: 'maxAtomsPerTerm' });
     }
     const start = this.pos;
     this.pos += len;
@@ -847,9 +847,9 @@ function decodeCompressed(bytes: Uint8Array, limits: Resolved): Term {
   if (bytes.length < 6) throw badTerm(bytes, 1, 'compressed term ends inside its size field');
   const size = ((bytes[2] << 24) | (bytes[3] << 16) | (bytes[4] << 8) | bytes[5]) >>> 0;
   const max = limits.maxDecompressedBytes;
-  if (max === 0) throw badTerm(bytes, 1, 'compressed terms are refused (maxDecompressedBytes is 0)', { limit: 0, actual: size });
+  if (max === 0) throw badTerm(bytes, 1, 'compressed terms are refused (maxDecompressedBytes is 0)', { limit: 0, actual: size, key: 'maxDecompressedBytes' });
   if (size > max) {
-    throw badTerm(bytes, 2, `declared uncompressed size ${size} is over maxDecompressedBytes ${max}`, { limit: max, actual: size });
+    throw badTerm(bytes, 2, `declared uncompressed size ${size} is over maxDecompressedBytes ${max}`, { limit: max, actual: size, key: 'maxDecompressedBytes' });
   }
   if (size === 0) throw badTerm(bytes, 2, 'declared uncompressed size is 0');
   const inner = inflateExact(bytes, 6, size);
