@@ -126,7 +126,7 @@ export class WsTransport implements Transport {
     if (!isBinary) {
       this.destroy(new ChanError('protocolError', `WebSocket from ${this.peer}: a text message; lib_chan frames are binary messages`, {
         details: { peer: this.peer, phase: 'frame', side: 'server' },
-      }));
+      }), WS_CLOSE.unsupportedData);
       return;
     }
     // With the default binaryType ('nodebuffer') ws hands over one Buffer, fragments already joined.
@@ -161,21 +161,25 @@ export class WsTransport implements Transport {
   }
 
   /**
-   * Close at once. With a reason, the peer gets a close frame naming our error
-   * code, unless data is still queued for it (a slow reader would never see it);
-   * the socket is cut after DESTROY_GRACE_MS whatever the peer does.
+   * Close at once: the close event follows in a microtask, as a destroyed TCP
+   * socket's does. With a reason, the peer also gets a close frame naming our
+   * error code, unless data is still queued for it (a slow reader would never
+   * see it); the socket is cut after DESTROY_GRACE_MS whatever the peer does.
    */
-  destroy(error?: ChanError): void {
+  destroy(error?: ChanError, closeCode = error && closeCodeFor(error.code)): void {
     if (error) this.closeError ??= error;
     if (this.closed) return;
     if (error && this.ws.readyState === this.ws.CLOSING) {
       this.armGrace();
     } else if (error && this.ws.readyState === this.ws.OPEN && this.ws.bufferedAmount === 0) {
-      this.ws.close(closeCodeFor(error.code), error.code);
+      this.ws.close(closeCode, error.code);
       this.armGrace();
     } else {
       this.ws.terminate();
     }
+    this.closed = true;
+    const events = this.events;
+    if (events) queueMicrotask(() => events.close(this.closeError));
   }
 
   private armGrace(): void {
