@@ -34,6 +34,8 @@ interface ServerProc {
   port: number;
   key: Uint8Array | undefined;
   child: ChildProcess;
+  /** The WebSocket listener's port (bench.conf has one), 0 if none. */
+  wsPort: number;
 }
 
 async function startServerProcess(args: string[] = []): Promise<ServerProc> {
@@ -43,9 +45,9 @@ async function startServerProcess(args: string[] = []): Promise<ServerProc> {
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
     rl.once('line', (line) => {
-      const m = /^READY (\d+) (\S+)/.exec(line);
+      const m = /^READY (\d+) (\S+)(?: (\d+))?/.exec(line);
       if (!m) return reject(new Error(`bench server said: ${line}`));
-      resolve({ port: Number(m[1]), key: m[2] === '-' ? undefined : fromHex(m[2]), child });
+      resolve({ port: Number(m[1]), key: m[2] === '-' ? undefined : fromHex(m[2]), child, wsPort: Number(m[3] ?? 0) });
     });
   });
 }
@@ -61,13 +63,17 @@ function pct(sorted: number[], p: number): number {
 
 type Proto = 'legacy' | 'secure';
 
-async function open(srv: ServerProc, proto: Proto): Promise<Channel> {
-  return connect('127.0.0.1', srv.port, 'nameServer', 'ABXy45', [], { protocol: proto, serverKey: srv.key, knownHosts: false });
+type Via = 'tcp' | 'ws';
+
+async function open(srv: ServerProc, proto: Proto, via: Via = 'tcp'): Promise<Channel> {
+  const options = { protocol: proto, serverKey: srv.key, knownHosts: false } as const;
+  if (via === 'ws') return connect(`ws://127.0.0.1:${srv.wsPort}/chan`, 'nameServer', 'ABXy45', [], options);
+  return connect('127.0.0.1', srv.port, 'nameServer', 'ABXy45', [], options);
 }
 
 /** Sequential rpcs on `conns` connections for SECONDS; returns rpc/s and latency percentiles (µs). */
-async function rpcLoad(srv: ServerProc, proto: Proto, conns: number): Promise<{ rate: number; p50: number; p99: number }> {
-  const chans = await Promise.all(Array.from({ length: conns }, () => open(srv, proto)));
+async function rpcLoad(srv: ServerProc, proto: Proto, conns: number, via: Via = 'tcp'): Promise<{ rate: number; p50: number; p99: number }> {
+  const chans = await Promise.all(Array.from({ length: conns }, () => open(srv, proto, via)));
   chans[0].cast(STORE);
   await chans[0].rpc(LOOKUP);
   const lat: number[] = [];
@@ -121,8 +127,8 @@ async function loginLoad(srv: ServerProc, proto: Proto, parallel: number): Promi
 }
 
 /** Bulk: 64 KiB binaries by rpc, MB/s of request payload. */
-async function bulkLoad(srv: ServerProc, proto: Proto): Promise<number> {
-  const ch = await open(srv, proto);
+async function bulkLoad(srv: ServerProc, proto: Proto, via: Via = 'tcp'): Promise<number> {
+  const ch = await open(srv, proto, via);
   const blob = new Uint8Array(64 * 1024).fill(42);
   const msg = tuple(atom('store'), atom('blob'), blob);
   let bytes = 0;
@@ -217,6 +223,16 @@ async function main(): Promise<void> {
       row(`${proto}: connect+login+close/s, sequential`, fmt(l1.median), l1.runs, '1,834 (legacy MD5)');
       const l8 = await repeat(() => loginLoad(srv, proto, 8), (x) => x);
       row(`${proto}: connect+login+close/s, 8 in parallel`, fmt(l8.median), l8.runs, '2,992 (legacy MD5)');
+    }
+    // The same name server over WebSocket (one binary message per frame), beside the TCP rows above.
+    for (const proto of ['legacy', 'secure'] as const) {
+      if (!ONLY.has('ws') || !ONLY.has(proto) || !srv.wsPort || (proto === 'secure' && !srv.key)) continue;
+      const seq = await repeat(() => rpcLoad(srv, proto, 1, 'ws'), (x) => x.rate);
+      row(`ws ${proto}: sequential rpc/s, 1 connection`, `${fmt(seq.median)} (p50 ${fmt(median(seq.last.map((x) => x.p50)))} µs, p99 ${fmt(median(seq.last.map((x) => x.p99)))} µs)`, seq.runs, '-');
+      const r8 = await repeat(() => rpcLoad(srv, proto, 8, 'ws'), (x) => x.rate);
+      row(`ws ${proto}: rpc/s, 8 connections`, fmt(r8.median), r8.runs, '-');
+      const b = await repeat(() => bulkLoad(srv, proto, 'ws'), (x) => x);
+      row(`ws ${proto}: bulk MB/s (64 KiB binaries)`, b.median.toFixed(1), b.runs, '-');
     }
   } finally {
     srv.child.kill('SIGTERM');

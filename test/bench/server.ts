@@ -1,7 +1,7 @@
 /**
  * The benchmark's server process: the name server from the examples, on an
  * ephemeral loopback port, logging only warnings. Prints one line
- * `READY <port> <server public key, hex>` when it listens.
+ * `READY <port> <server public key, hex> <WebSocket port>` when it listens.
  * With `--raw` it is instead the floor to compare against: bare framed TCP
  * in Node that answers every frame with a fixed frame.
  */
@@ -28,6 +28,6 @@ if (process.argv.includes('--raw')) {
 } else {
   const conf = fileURLToPath(new URL('./bench.conf', import.meta.url));
   const server = await startServer({ conf, port: 0, bind: '127.0.0.1', logger: pino({ level: 'warn' }) });
-  process.stdout.write(`READY ${server.port} ${server.publicKey ? toHex(server.publicKey) : '-'}\n`);
+  process.stdout.write(`READY ${server.port} ${server.publicKey ? toHex(server.publicKey) : '-'} ${server.wsPort}\n`);
   process.on('SIGTERM', () => void server.close(100).then(() => process.exit(0)));
 }
