@@ -54,11 +54,14 @@ export class Pipe {
 
   private readonly waiters = new Set<() => void>();
   private readonly held: Partial<Record<Direction, Uint8Array>> = {};
+  // Read at connect time: a closed socket no longer knows its address.
+  private upstreamAddress: string | undefined;
 
   constructor(readonly id: number, private readonly client: net.Socket, private readonly upstream: net.Socket, private readonly faults: readonly Fault[]) {
     const closedOf = (s: net.Socket) => new Promise<void>((r) => s.once('close', () => r()));
     this.clientClosed = closedOf(client);
     this.closed = Promise.all([this.clientClosed, closedOf(upstream)]).then(() => undefined);
+    upstream.once('connect', () => (this.upstreamAddress = `${upstream.localAddress}:${upstream.localPort}`));
     this.wire(client, upstream, 'c2s');
     this.wire(upstream, client, 's2c');
   }
@@ -79,6 +82,12 @@ export class Pipe {
       ms,
       `${n} ${dir} frames through the middlebox (have ${this.frames[dir].length})`,
     );
+  }
+
+  /** This connection's address as the server sees it ("127.0.0.1:port"), to find the server's log lines about it. */
+  get upstreamPeer(): string {
+    if (this.upstreamAddress === undefined) throw new Error(`middlebox connection ${this.id}: the upstream connection was never established`);
+    return this.upstreamAddress;
   }
 
   /** Close both connections at once. */
