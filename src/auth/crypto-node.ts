@@ -223,6 +223,11 @@ function openWith(openInto: CryptoProvider['secretboxOpenInto']): CryptoProvider
   };
 }
 
+/** One native call instead of two hashes and the pad arithmetic in JS: 3.0 vs 4.4 µs here. */
+function nodeHmacSha512(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return plain(nodeCrypto.createHmac('sha512', key).update(data).digest());
+}
+
 function sodiumProvider(): CryptoProvider {
   const p = primitives;
   return {
@@ -238,6 +243,7 @@ function sodiumProvider(): CryptoProvider {
     ed25519Sign: p.ed25519Sign.sodium,
     ed25519Verify: p.ed25519Verify.sodium,
     sha512: p.sha512.sodium,
+    hmacSha512: nodeHmacSha512,
   };
 }
 
@@ -257,6 +263,7 @@ function nodeCryptoProvider(): CryptoProvider {
     ed25519Sign: p.ed25519Sign.node,
     ed25519Verify: p.ed25519Verify.node,
     sha512: p.sha512.node,
+    hmacSha512: nodeHmacSha512,
   };
 }
 

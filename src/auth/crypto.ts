@@ -65,6 +65,11 @@ export interface CryptoProvider {
   ed25519Sign(msg: Uint8Array, secretKey: Uint8Array): Uint8Array;
   ed25519Verify(msg: Uint8Array, sig: Uint8Array, publicKey: Uint8Array): boolean;
   sha512(data: Uint8Array): Uint8Array;
+  /**
+   * HMAC-SHA-512 in one native call, where the platform has one; hkdf.ts
+   * builds it from sha512() otherwise. (A handshake runs ~14 per side.)
+   */
+  hmacSha512?(key: Uint8Array, data: Uint8Array): Uint8Array;
 }
 
 /** Throw protocolError when an X25519 result is all zeros (checked without an early exit). */

@@ -14,6 +14,7 @@ import { formatHostPort } from '../auth/keys.ts';
 import { connectWebSocket, type WebSocketConstructor } from '../transport/ws-client.ts';
 import { connectOver, type ConnectOptions } from './connect.ts';
 import { nodeClientDefaults } from './secure-node.ts';
+import { clientStart, destroyState } from '../auth/secure/handshake.ts';
 
 export interface NodeConnectOptions extends ConnectOptions {
   /** ws:// and wss:// URLs: the WebSocket class to use (e.g. one extending ws's with TLS options). @default ws's, with maxPayload = maxFrameBytes */
@@ -49,8 +50,18 @@ export async function connect(target: string, ...rest: UrlArgs | HostArgs): Prom
 
 async function connectTcpHost(host: string, port: number, service: string, password: string | null, argsC: Term, options: ConnectOptions): Promise<Channel> {
   const limits = resolveLimits(options.limits ?? {});
-  const transport = await connectTcp(host, port, { maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
-  return connectOver(transport, service, password, argsC, nodeClientDefaults(options, `${host}:${port}`));
+  const pending = connectTcp(host, port, { maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
+  const opts = nodeClientDefaults(options, `${host}:${port}`);
+  // The SYN is on its way: make the hello's ephemeral key meanwhile.
+  if (opts.protocol !== 'legacy' && !opts.preparedHello) opts.preparedHello = clientStart({ provider: opts.crypto });
+  let transport;
+  try {
+    transport = await pending;
+  } catch (e) {
+    if (opts.preparedHello) destroyState(opts.preparedHello.state);
+    throw e;
+  }
+  return connectOver(transport, service, password, argsC, opts);
 }
 
 function parseTarget(target: string): URL {

@@ -32,6 +32,11 @@ export interface SecureClientOptions {
   clientKeyFile?: string;
   /** Crypto implementation (tweetnacl by default; Node passes its native provider). */
   crypto?: CryptoProvider;
+  /**
+   * @internal A hello made while the TCP connect was in flight (its key pair
+   * generation then costs no latency); used once, by this login only.
+   */
+  preparedHello?: ReturnType<typeof clientStart>;
 }
 
 export function parseServerKey(key: string | Uint8Array): Uint8Array {
@@ -56,7 +61,7 @@ export async function secureLogin(
   const pinnedKey = options.serverKey === undefined ? undefined : parseServerKey(options.serverKey);
   const method: AuthMethod = options.clientKey ? 'key' : password !== null ? 'password' : 'none';
   const argsBytes = encodeTerm(argsC);
-  const hello = clientStart({ provider });
+  const hello = options.preparedHello ?? clientStart({ provider });
   let state: HandshakeState | undefined = hello.state;
   try {
     transport.send(hello.out);

@@ -17,6 +17,7 @@ const BLOCK_BYTES = 128;
 export const HASH_BYTES = 64;
 
 export function hmacSha512(provider: CryptoProvider, key: Uint8Array, data: Uint8Array): Uint8Array {
+  if (provider.hmacSha512) return provider.hmacSha512(key, data);
   const k = new Uint8Array(BLOCK_BYTES);
   if (key.length > BLOCK_BYTES) k.set(provider.sha512(key));
   else k.set(key);
