@@ -18,9 +18,12 @@ import type { Channel } from '../../src/chan/channel.ts';
 import { atom, tuple } from '../../src/wire/etf/term.ts';
 import { FrameDecoder, encodeFrame } from '../../src/wire/frame.ts';
 import { encodeTerm } from '../../src/wire/etf/encode.ts';
-import { fromHex } from '../../src/wire/bytes.ts';
+import { fromHex, toHex } from '../../src/wire/bytes.ts';
+import { Worker } from 'node:worker_threads';
 
 const QUICK = process.argv.includes('--quick');
+/** Load-generator threads for the many-connection rows marked so. */
+const THREADS = 2;
 const RUNS = QUICK ? 1 : 3;
 const SECONDS = QUICK ? 0.5 : 2;
 const onlyAt = process.argv.findIndex((a) => a.startsWith('--only'));
@@ -69,6 +72,29 @@ async function open(srv: ServerProc, proto: Proto, via: Via = 'tcp'): Promise<Ch
   const options = { protocol: proto, serverKey: srv.key, knownHosts: false } as const;
   if (via === 'ws') return connect(`ws://127.0.0.1:${srv.wsPort}/chan`, 'nameServer', 'ABXy45', [], options);
   return connect('127.0.0.1', srv.port, 'nameServer', 'ABXy45', [], options);
+}
+
+/**
+ * Many connections split over THREADS load-generator threads (the Erlang
+ * client VM had two schedulers); each connection does sequential rpcs.
+ */
+async function rpcLoadThreads(srv: ServerProc, proto: Proto, conns: number): Promise<number> {
+  // worker-boot.mjs registers tsx in the thread, then imports entryUrl.
+  const workers = Array.from({ length: THREADS }, (_, i) => new Worker(new URL('../../src/server/worker-boot.mjs', import.meta.url), {
+    workerData: { entryUrl: new URL('./rpc-worker.ts', import.meta.url).href, port: srv.port, key: srv.key ? toHex(srv.key) : null, protocol: proto, conns: Math.floor(conns / THREADS) + (i < conns % THREADS ? 1 : 0), ms: SECONDS * 1000 },
+  }));
+  const next = (w: Worker): Promise<{ ready?: boolean; count?: number }> => new Promise((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  await Promise.all(workers.map(next));
+  const t0 = performance.now();
+  const done = workers.map(next);
+  for (const w of workers) w.postMessage('go');
+  const counts = await Promise.all(done);
+  const secs = (performance.now() - t0) / 1000;
+  await Promise.all(workers.map((w) => w.terminate()));
+  return counts.reduce((a, c) => a + (c.count ?? 0), 0) / secs;
 }
 
 /** Sequential rpcs on `conns` connections for SECONDS; returns rpc/s and latency percentiles (µs). */
@@ -215,6 +241,10 @@ async function main(): Promise<void> {
       row(`${proto}: rpc/s, 8 connections`, fmt(r8.median), r8.runs, '82,139');
       const r64 = await repeat(() => rpcLoad(srv, proto, 64), (x) => x.rate);
       row(`${proto}: rpc/s, 64 connections`, fmt(r64.median), r64.runs, '77,999');
+      const t8 = await repeat(() => rpcLoadThreads(srv, proto, 8), (x) => x);
+      row(`${proto}: rpc/s, 8 connections, ${THREADS} client threads`, fmt(t8.median), t8.runs, '82,139');
+      const t64 = await repeat(() => rpcLoadThreads(srv, proto, 64), (x) => x);
+      row(`${proto}: rpc/s, 64 connections, ${THREADS} client threads`, fmt(t64.median), t64.runs, '77,999');
       const c = await repeat(() => castLoad(srv, proto), (x) => x);
       row(`${proto}: casts/s (batches of 1,000 + 1 rpc)`, fmt(c.median), c.runs, '22,021 (97,866 with nodelay)');
       const b = await repeat(() => bulkLoad(srv, proto), (x) => x);
