@@ -10,6 +10,7 @@ import { connect } from '../client/node.ts';
 import { formatTerm, toJson } from '../wire/etf/format.ts';
 import type { Term } from '../wire/etf/term.ts';
 import { createLogger } from '../server/log.ts';
+import { LOG_LEVELS } from '../conf/schema.ts';
 import { EXIT, UsageError, type Command } from './command.ts';
 import { keygenCommand, passwdCommand, statusCommand } from './key-commands.ts';
 
@@ -17,13 +18,13 @@ const confOption = { conf: { type: 'string', short: 'c' } } as const;
 
 const start: Command = {
   summary: 'start the server',
-  usage: 'lib_chan start [--conf FILE] [--port N] [--bind ADDR] [--log-level LEVEL] [--pretty]',
-  options: { ...confOption, port: { type: 'string' }, bind: { type: 'string' }, 'log-level': { type: 'string' }, pretty: { type: 'boolean' } },
+  usage: 'lib_chan start [--conf FILE] [--port N] [--bind ADDR] [--log-level LEVEL] [--pretty | --json]',
+  options: { ...confOption, port: { type: 'string' }, bind: { type: 'string' }, 'log-level': { type: 'string' }, pretty: { type: 'boolean' }, json: { type: 'boolean' } },
   help: [
     'Reads the conf (default $HOME/.erlang_config/lib_chan.conf), checks every service, and listens.',
     'Signals: SIGTERM/SIGINT stop accepting, let handlers finish (closeGraceMs), then exit 0;',
     '         SIGHUP reloads the conf (a bad new conf is refused and the old one stays).',
-    'Logs are JSON lines on stdout; --pretty (or a terminal) prints them for people.',
+    'Logs are JSON lines on stdout; --pretty (the default on a terminal) prints them for people, --json forces JSON.',
     'Log level: --log-level, else LIB_CHAN_LOG_LEVEL, else {log_level, L} in the conf, else info.',
     '',
     'Limits (set in the conf with {limits, [{name, value}, ...]}):',
@@ -37,8 +38,13 @@ const start: Command = {
       config.port = port;
     }
     if (v.bind !== undefined) config.bind = v.bind as string;
-    const level = (v['log-level'] as string | undefined) ?? process.env.LIB_CHAN_LOG_LEVEL ?? config.logLevel;
-    const logger = createLogger({ level, pretty: (v.pretty as boolean | undefined) ?? process.stdout.isTTY });
+    const fromEnv = process.env.LIB_CHAN_LOG_LEVEL === '' ? undefined : process.env.LIB_CHAN_LOG_LEVEL;
+    const level = (v['log-level'] as string | undefined) ?? fromEnv ?? config.logLevel;
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+      throw new UsageError(`log level "${level}" (from ${v['log-level'] !== undefined ? '--log-level' : 'LIB_CHAN_LOG_LEVEL'}) is not one of ${LOG_LEVELS.join(', ')}`);
+    }
+    if (v.pretty && v.json) throw new UsageError('--pretty and --json exclude each other');
+    const logger = createLogger({ level, pretty: v.json ? false : ((v.pretty as boolean | undefined) ?? process.stdout.isTTY === true) });
     const server = await startServer({ config, logger });
     const stop = (signal: string): void => {
       logger.info({ event: 'signal', signal }, `${signal}: shutting down`);

@@ -136,7 +136,6 @@ export class Server {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const transport = new TcpTransport(socket, { maxFrameBytes: this.config.limits.maxFrameBytes });
-    this.log.debug({ event: 'connectionAccepted', peer: transport.peer }, 'connection accepted');
     this.attach(transport);
   }
 
@@ -159,6 +158,7 @@ export class Server {
   /** Run the lib_chan protocol over a transport (TCP here; the WebSocket listener calls this too). */
   attach(transport: Transport): Session {
     this.stats.accepted++;
+    this.log.debug({ event: 'connectionAccepted', peer: transport.peer, connections: this.sessions.size + 1 }, 'connection accepted');
     this.perAddress.set(transport.remoteAddress, (this.perAddress.get(transport.remoteAddress) ?? 0) + 1);
     const ctx: SessionContext = {
       config: this.config,

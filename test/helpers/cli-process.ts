@@ -1,0 +1,153 @@
+/**
+ * The CLI as a child process (`node bin/lib_chan.js ...`), with its stdout
+ * split into lines (parsed when they are JSON log lines). `startServer`
+ * runs `lib_chan start` and learns the port from the configLoaded event.
+ * Every wait races a deadline and the process's exit (no sleeps).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { REPO } from './start-server.ts';
+
+export const BIN = path.join(REPO, 'bin/lib_chan.js');
+
+export type JsonLine = Record<string, unknown> & { event?: string; level?: number; msg?: string };
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class CliProcess {
+  readonly proc: ChildProcess;
+  /** Every stdout line, as printed. */
+  readonly lines: string[] = [];
+  /** The stdout lines that are JSON objects. */
+  readonly json: JsonLine[] = [];
+  stderr = '';
+  readonly exited: Promise<Exit>;
+  exit: Exit | undefined;
+  private partial = '';
+  private readonly waiters = new Set<() => void>();
+
+  constructor(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string; nodeArgs?: string[] } = {}) {
+    const env = { ...process.env, ...opts.env };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+    this.proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stdout!.setEncoding('utf8');
+    this.proc.stderr!.setEncoding('utf8');
+    this.proc.stdout!.on('data', (chunk: string) => {
+      const parts = (this.partial + chunk).split('\n');
+      this.partial = parts.pop() ?? '';
+      for (const l of parts) this.addLine(l);
+      this.wake();
+    });
+    this.proc.stderr!.on('data', (c: string) => {
+      this.stderr += c;
+      this.wake();
+    });
+    this.proc.stdin!.on('error', () => {});
+    if (opts.stdin !== undefined) this.proc.stdin!.end(opts.stdin);
+    this.exited = new Promise((resolve) => {
+      this.proc.once('close', (code, signal) => {
+        if (this.partial !== '') this.addLine(this.partial);
+        this.partial = '';
+        this.exit = { code, signal };
+        this.wake();
+        resolve(this.exit);
+      });
+    });
+  }
+
+  private addLine(line: string): void {
+    this.lines.push(line);
+    if (line.startsWith('{')) {
+      try {
+        this.json.push(JSON.parse(line) as JsonLine);
+      } catch {
+        // not JSON after all
+      }
+    }
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  get stdout(): string {
+    return this.lines.join('\n') + (this.partial ? `\n${this.partial}` : '');
+  }
+
+  describe(): string {
+    const cut = (s: string): string => (s.length > 6000 ? `...${s.slice(-6000)}` : s);
+    return `lib_chan ${this.exit ? `exited (code ${this.exit.code}, signal ${this.exit.signal})` : 'running'}\n--- stdout ---\n${cut(this.stdout)}\n--- stderr ---\n${cut(this.stderr)}`;
+  }
+
+  /** Wait until `find()` returns something, racing the deadline and the exit. */
+  waitFor<T>(find: () => T | undefined, what: string, ms = 10_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const v = find();
+        if (v !== undefined) return settle(() => resolve(v));
+        if (this.exit) settle(() => reject(new Error(`lib_chan ended before ${what}: ${this.describe()}`)));
+      };
+      const timer = setTimeout(() => settle(() => reject(new Error(`no ${what} within ${ms} ms: ${this.describe()}`))), ms);
+      const settle = (f: () => void): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        f();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** The first JSON log line matching `pred` (already printed or to come). */
+  waitForLog(pred: (l: JsonLine) => boolean, what = 'a log line', ms = 10_000): Promise<JsonLine> {
+    return this.waitFor(() => this.json.find(pred), what, ms);
+  }
+
+  /** Wait for the exit, killing the process after `ms`. */
+  async waitExit(ms = 15_000): Promise<Exit> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const killed = new Promise<void>((r) => {
+      timer = setTimeout(() => {
+        this.proc.kill('SIGKILL');
+        r();
+      }, ms);
+    });
+    await Promise.race([this.exited, killed]);
+    clearTimeout(timer);
+    const e = await this.exited;
+    if (e.signal === 'SIGKILL') throw new Error(`lib_chan did not exit within ${ms} ms: ${this.describe()}`);
+    return e;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (!this.exit) this.proc.kill(signal);
+  }
+
+  /** Kill for good (test clean-up). */
+  async stop(): Promise<void> {
+    if (!this.exit) this.proc.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** Run a CLI command to completion. */
+export async function runCli(args: string[], opts: ConstructorParameters<typeof CliProcess>[1] & { timeoutMs?: number } = {}): Promise<CliProcess & { exit: Exit }> {
+  const p = new CliProcess(args, opts);
+  await p.waitExit(opts.timeoutMs ?? 30_000);
+  return p as CliProcess & { exit: Exit };
+}
+
+/** `lib_chan start --conf FILE --json ...`; resolves once it listens, with its port. */
+export async function startCliServer(conf: string, opts: { args?: string[]; env?: Record<string, string | undefined>; nodeArgs?: string[] } = {}): Promise<{ cli: CliProcess; port: number }> {
+  const cli = new CliProcess(['start', '--conf', conf, ...(opts.args ?? ['--json'])], { env: opts.env, nodeArgs: opts.nodeArgs });
+  try {
+    const l = await cli.waitForLog((x) => x.event === 'configLoaded', 'the configLoaded log line', 20_000);
+    return { cli, port: Number(l.port) };
+  } catch (e) {
+    await cli.stop();
+    throw e;
+  }
+}
