@@ -7,7 +7,7 @@ import { ChanError } from './errors.ts';
 
 interface LimitSpec {
   default: number;
-  unit: 'bytes' | 'ms' | 'count';
+  unit: 'bytes' | 'MiB' | 'ms' | 'count';
   min: number;
   max: number;
   doc: string;
@@ -81,6 +81,22 @@ export const LIMITS = {
   closeGraceMs: {
     default: 5_000, unit: 'ms', min: 0, max: 600_000,
     doc: 'On shutdown, time handlers get to finish after their channel is told to close.',
+  },
+  watchdogMs: {
+    default: 5_000, unit: 'ms', min: 20, max: 600_000,
+    doc: 'Worker isolation: a service worker that leaves the watchdog\'s ping unanswered this long (its event loop is blocked) is terminated; its channels close with handlerCrashed.',
+  },
+  workerMaxHeapMb: {
+    default: 256, unit: 'MiB', min: 8, max: 65_536,
+    doc: 'Worker isolation: old-generation heap of one service worker; a worker that needs more is terminated (handlerCrashed).',
+  },
+  workerStartTimeoutMs: {
+    default: 30_000, unit: 'ms', min: 100, max: 600_000,
+    doc: 'Worker isolation: time a new service worker has to load its module and report ready; then it is terminated (a crash).',
+  },
+  maxServiceWorkers: {
+    default: 4, unit: 'count', min: 1, max: 64,
+    doc: 'Worker isolation: most worker threads of one service at once (a fresh one takes new channels while the current one is unresponsive).',
   },
 } as const satisfies Record<string, LimitSpec>;
 

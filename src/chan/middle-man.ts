@@ -13,10 +13,19 @@ import { KIND, type ChannelCodec, type Inbound } from './codec.ts';
 import { Mailbox } from './mailbox.ts';
 import type { ChanLogger } from './logger.ts';
 
+/** What a Request answers through: the middle-man, or a worker thread's stand-in for it. */
+export interface RequestTarget {
+  replyTo(req: Request, term: Term): void;
+  failTo(req: Request, code: string, message: string): void;
+}
+
 /** One incoming message with the means to answer it. */
 export class Request {
+  /** When a secure call arrived (performance.now()), for the rpc latency metric; 0 when not measured. */
+  receivedAt = 0;
+
   constructor(
-    private readonly mm: MiddleMan,
+    private readonly mm: RequestTarget,
     /** The message as the peer sent it. */
     readonly term: Term,
     /** Call id (secure calls); 0 for casts and every legacy message. */
@@ -25,14 +34,25 @@ export class Request {
     readonly isCall: boolean,
   ) {}
 
+  private answered = false;
+
   /** Answer this message (legacy: a plain send, the original's semantics). */
   reply(term: Term): void {
+    this.once();
     this.mm.replyTo(this, term);
   }
 
   /** Answer with an error the client's rpc rejects with (secure); legacy sends `{error, Code, Message}`. */
   fail(code: string, message: string): void {
+    this.once();
     this.mm.failTo(this, code, message);
+  }
+
+  /** A secure call has exactly one answer (a second would corrupt the in-flight count); legacy sends are free. */
+  private once(): void {
+    if (this.id === 0) return;
+    if (this.answered) throw new ChanError('badArgument', `call ${this.id} was already answered; use mm.send() for a push`);
+    this.answered = true;
   }
 }
 
@@ -48,6 +68,22 @@ export interface CloseInfo {
 
 export type MessageCallback = (msg: Term, req: Request) => unknown;
 
+/** Where a delegated middle-man hands its messages: a handler running elsewhere (worker isolation). */
+export interface MessageSink {
+  /** One message that passed the checks, for the handler. */
+  deliver(req: Request): void;
+  /** Graceful shutdown: the handler should finish what it has and return. */
+  drain(): void;
+}
+
+/** Per-channel counters, kept by the middle-man on every frame (read by the metrics at scrape time). */
+export interface ChannelStats {
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+}
+
 export interface MiddleManOptions {
   transport: Transport;
   codec: ChannelCodec;
@@ -61,12 +97,14 @@ export interface MiddleManOptions {
   pending?: Uint8Array[];
 }
 
-export class MiddleMan implements AsyncIterable<Term> {
+export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
   readonly service: string;
   readonly peer: string;
   readonly secure: boolean;
   /** Resolves once the channel is closed, whichever side closed it. */
   readonly closed: Promise<CloseInfo>;
+  /** Set by the server when metrics are on: the time from a secure call to its answer, in seconds. */
+  rpcObserver: ((seconds: number) => void) | undefined;
 
   private readonly transport: Transport;
   private readonly codec: ChannelCodec;
@@ -76,12 +114,13 @@ export class MiddleMan implements AsyncIterable<Term> {
   private readonly onInvalid: 'close' | 'drop';
   private readonly mailbox: Mailbox<Request>;
   private callback: MessageCallback | undefined;
+  private sink: MessageSink | undefined;
   private current: Request | undefined;
   private inflight = 0;
   private resolveClosed!: (info: CloseInfo) => void;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private draining = false;
-  private stats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
+  private readonly stats: ChannelStats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private lastActivity = 0;
 
@@ -109,6 +148,11 @@ export class MiddleMan implements AsyncIterable<Term> {
     return this.state === 'open';
   }
 
+  /** Bytes and messages so far, both ways (a live view: do not modify). */
+  get counters(): Readonly<ChannelStats> {
+    return this.stats;
+  }
+
   /** Send a message to the peer (secure: a push, never taken for an rpc reply). */
   send(term: Term): void {
     this.write(this.secure ? KIND.push : KIND.message, 0, term);
@@ -122,13 +166,13 @@ export class MiddleMan implements AsyncIterable<Term> {
     this.current.reply(term);
   }
 
-  /** Close the channel: flush what is queued, then close the connection. */
-  close(reason = 'handlerClosed'): void {
+  /** Close the channel: flush what is queued, then close the connection. `error` says why, when it is a fault. */
+  close(reason = 'handlerClosed', error?: ChanError): void {
     if (this.state !== 'open') return;
     this.state = 'closing';
     if (this.secure) this.rawWrite(KIND.close, 0, undefined);
     this.transport.end();
-    this.finish(reason);
+    this.finish(reason, error);
   }
 
   /**
@@ -139,7 +183,8 @@ export class MiddleMan implements AsyncIterable<Term> {
   drain(): void {
     if (this.state !== 'open' || this.draining) return;
     this.draining = true;
-    if (this.callback) this.close('shutdown');
+    if (this.sink) this.sink.drain();
+    else if (this.callback) this.close('shutdown');
     else this.mailbox.end();
   }
 
@@ -177,12 +222,25 @@ export class MiddleMan implements AsyncIterable<Term> {
     return this.callback !== undefined;
   }
 
+  /**
+   * Hand every message (after the schema and limit checks) to `sink` instead
+   * of this handler-side API: the handler runs elsewhere and answers through
+   * replyTo/failTo with Requests it rebuilds. Messages already queued go first.
+   */
+  delegate(sink: MessageSink): void {
+    this.sink = sink;
+    for (let r = this.mailbox.size; r > 0; r--) {
+      void this.mailbox.next().then((it) => !it.done && this.state === 'open' && sink.deliver(it.value));
+    }
+  }
+
   /** @internal */
   replyTo(req: Request, term: Term): void {
     if (this.secure) {
       if (!req.isCall) throw new ChanError('badArgument', 'this message was a cast: there is no caller to reply to (use mm.send() for a push)', { details: { service: this.service } });
       this.inflight--;
       this.write(KIND.reply, req.id, term);
+      if (req.receivedAt !== 0 && this.rpcObserver) this.rpcObserver((performance.now() - req.receivedAt) / 1000);
     } else {
       this.write(KIND.message, 0, term);
     }
@@ -194,6 +252,7 @@ export class MiddleMan implements AsyncIterable<Term> {
       if (!req.isCall) return;
       this.inflight--;
       this.write(KIND.errorReply, req.id, errorTerm(code, message));
+      if (req.receivedAt !== 0 && this.rpcObserver) this.rpcObserver((performance.now() - req.receivedAt) / 1000);
     } else {
       this.write(KIND.message, 0, errorTerm(code, message));
     }
@@ -254,7 +313,11 @@ export class MiddleMan implements AsyncIterable<Term> {
           }));
           return;
         }
-        return this.deliver(new Request(this, msg.term, msg.id, true));
+        {
+          const req = new Request(this, msg.term, msg.id, true);
+          if (this.rpcObserver) req.receivedAt = performance.now();
+          return this.deliver(req);
+        }
       case KIND.close:
         this.state = 'closing';
         this.transport.end();
@@ -278,6 +341,10 @@ export class MiddleMan implements AsyncIterable<Term> {
         this.abort(new ChanError('protocolError', `message refused by the schema of service ${this.service}: ${problem}`, { details: { service: this.service, peer: this.peer, phase: 'schema' } }));
         return;
       }
+    }
+    if (this.sink) {
+      this.sink.deliver(req);
+      return;
     }
     if (this.callback) {
       this.dispatch(req);

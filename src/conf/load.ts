@@ -187,6 +187,7 @@ export interface RedactedConfig {
     fn: string;
     modulePath: string;
     isolation: ServiceConfig['isolation'];
+    restart?: ServiceConfig['restart'];
     onInvalid: ServiceConfig['onInvalid'];
     schemaFile?: string;
     /** Only the limits that differ from the server's. */
@@ -223,6 +224,7 @@ export function redactConfig(config: ServerConfig): RedactedConfig {
         fn: s.fn,
         modulePath: s.modulePath,
         isolation: s.isolation,
+        ...(s.isolation === 'worker' ? { restart: { ...s.restart } } : {}),
         onInvalid: s.onInvalid,
         schemaFile: s.schemaFile,
         limits,

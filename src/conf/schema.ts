@@ -50,6 +50,12 @@ export const DEFAULT_AUTH: readonly AuthMethod[] = ['password', 'key', 'legacy']
 export const DEFAULT_LOG_LEVEL = 'info';
 export const DEFAULT_WEBSOCKET_PATH = '/';
 export const DEFAULT_METRICS_BIND = '127.0.0.1';
+/**
+ * Restart strategy of a worker-isolated service, as an Erlang supervisor's:
+ * more than `intensity` worker crashes within `periodMs` and the service is
+ * taken down (new logins refused) until the conf is reloaded.
+ */
+export const DEFAULT_RESTART: Readonly<RestartStrategy> = Object.freeze({ intensity: 5, periodMs: 10_000 });
 
 /**
  * A service's password. `secret` (plain) and `hash` (scrypt) are
@@ -73,6 +79,8 @@ export interface ServiceConfig {
   /** Ed25519 public keys (32 bytes each) accepted by the `key` method. */
   clientKeys: Uint8Array[];
   isolation: 'inline' | 'worker';
+  /** Worker isolation: when a crashed worker is restarted, and when the service gives up. */
+  restart: RestartStrategy;
   /** Absolute path of a JSON Schema for the service's messages. */
   schemaFile?: string;
   /** What to do with a message that fails the schema: close the channel, or drop the message. */
@@ -83,6 +91,13 @@ export interface ServiceConfig {
   modulePath: string;
   /** Line of the service term in the conf file. */
   line: number;
+}
+
+export interface RestartStrategy {
+  /** Most worker crashes tolerated within `periodMs`; one more takes the service down. 0: the first crash does. */
+  intensity: number;
+  /** Window the crashes are counted in, in ms. */
+  periodMs: number;
 }
 
 export interface WebSocketConfig {
@@ -247,6 +262,10 @@ const SERVICE_OPTIONS = proplist('service options', 'service option', {
     expect: 'a list of Ed25519 public keys in double quotes',
   },
   isolation: atomEnum('isolation', ISOLATION_MODES),
+  restart: proplist('restart', 'restart option', {
+    intensity: integer('restart intensity', 0, 1_000_000),
+    period_ms: integer('restart period_ms', 1, 86_400_000, 'ms'),
+  }),
   schema: filePath('schema'),
   limits: limitsSchema('service limits'),
   on_invalid: atomEnum('on_invalid', ON_INVALID),
@@ -681,7 +700,7 @@ function serviceView(term: Tuple, pos: Position, lines: Lines, ctx: Ctx): Servic
     password,
     module: toView(el[5], '/module', lines),
     fn: toView(el[6], '/fn', lines),
-    options: el.length === 9 ? proplistView(el[8], '/options', lines, ctx, 'service options', { limits: 'service limits' }) : {},
+    options: el.length === 9 ? proplistView(el[8], '/options', lines, ctx, 'service options', { limits: 'service limits', restart: 'service restart' }) : {},
   };
   const named = typeof value.name === 'string' && value.name !== '';
   validate('service', value, lines, ctx, named ? `service ${quoteAtom(value.name as string)}: ` : '', named ? { service: value.name } : {});
@@ -722,11 +741,22 @@ function buildService(sv: ServiceView, pos: Position, lines: Lines, ctx: Ctx, se
     legacy,
     clientKeys,
     isolation: (o.isolation as ServiceConfig['isolation'] | undefined) ?? 'inline',
+    restart: restartFrom(o.restart as Record<string, View> | undefined),
     onInvalid: (o.on_invalid as ServiceConfig['onInvalid'] | undefined) ?? 'close',
     limits: o.limits === undefined ? { ...server.limits } : limitsFrom(o.limits, server.limits, ctx, lines, '/options/limits'),
     line: pos.line,
     column: pos.column,
   };
+  if (o.restart !== undefined && service.isolation !== 'worker') {
+    throw fail('/options/restart', 'restart applies to worker-isolated services only; add {isolation, worker} or remove it');
+  }
   if (o.schema !== undefined) service.schemaFile = path.resolve(ctx.confDir, str(o.schema));
   return service;
+}
+
+function restartFrom(v: Record<string, View> | undefined): RestartStrategy {
+  return {
+    intensity: (v?.intensity as number | undefined) ?? DEFAULT_RESTART.intensity,
+    periodMs: (v?.period_ms as number | undefined) ?? DEFAULT_RESTART.periodMs,
+  };
 }

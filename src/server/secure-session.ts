@@ -97,6 +97,15 @@ async function decide(session: Session, ctx: SessionContext, sctx: SecureServerC
   };
   const service = ctx.services.get(req.service);
   if (!service) return answer('badService');
+  const down = service.supervisor?.unavailable();
+  if (down !== undefined) {
+    // Its worker crashed past the restart intensity: refused until a reload, with the reason.
+    const why = `service ${service.config.name} is down: ${down}`;
+    wipe(req.password);
+    t.send(serverResult(state, 'badService', why).out);
+    session.finishHandshake('serviceDown', fields, why);
+    return;
+  }
   const cfg = service.config;
   const blocked = ctx.guard.check(t.remoteAddress, cfg.name);
   if (blocked > 0) return answer('rateLimited', `too many failed logins; retry in ${Math.ceil(blocked / 1000)} s`);

@@ -18,6 +18,8 @@ import { loadServices, type ServiceRegistry } from './services.ts';
 import { Session, type SessionContext } from './session.ts';
 import { LoginGuard } from './login-guard.ts';
 import { loadSecureContext, type SecureServerContext } from './secure-session.ts';
+import { ServerMetrics, type MetricsSource } from './metrics.ts';
+import { retireWorkers, startWorkers, stopWorkers, type SupervisorHooks } from './worker-pool.ts';
 
 export interface StartOptions {
   /** Path of lib_chan.conf. @default $HOME/.erlang_config/lib_chan.conf */
@@ -38,7 +40,7 @@ export interface ServerStats {
   refusedAtAccept: number;
 }
 
-export class Server {
+export class Server implements MetricsSource {
   config: ServerConfig;
   services: ServiceRegistry;
   readonly log: Logger;
@@ -53,6 +55,11 @@ export class Server {
   private secure: SecureServerContext | undefined;
   private stopping: Promise<void> | undefined;
   private ws: WebSocketListener | undefined;
+  /** The metrics endpoint's counters, when the conf has `{metrics, [...]}` (the endpoint is not reloaded). */
+  readonly metrics: ServerMetrics | undefined;
+  /** Services replaced by a reload whose workers may still serve old channels. */
+  private readonly retiredServices: ServiceRegistry[] = [];
+  private readonly workerHooks: SupervisorHooks = { workerCrashed: (service, reason) => this.metrics?.workerCrashed(service, reason) };
 
   private constructor(config: ServerConfig, services: ServiceRegistry, log: Logger, secure: SecureServerContext | undefined) {
     this.config = config;
@@ -60,6 +67,7 @@ export class Server {
     this.log = log;
     this.secure = secure;
     this.guard = new LoginGuard(config.limits);
+    this.metrics = config.metrics ? new ServerMetrics(this) : undefined;
     this.listener = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
     this.listener.on('error', (err: NodeJS.ErrnoException) => {
       // EMFILE and friends: log and keep serving the connections we have.
@@ -75,7 +83,16 @@ export class Server {
     const services = await loadServices(config);
     const secure = await loadSecureContext(config);
     const server = new Server(config, services, log, secure);
-    await server.listen();
+    await startWorkers(services, log, server.workerHooks);
+    try {
+      await server.listen();
+      if (server.metrics && config.metrics) await server.metrics.listen(config.metrics.port, config.metrics.bind, config.file);
+    } catch (e) {
+      stopWorkers(services);
+      await Promise.all([new Promise((r) => server.listener.close(r)), server.metrics?.close()]);
+      throw e;
+    }
+    if (server.metrics) log.info({ event: 'metricsListening', url: server.metrics.url }, `lib_chan metrics on ${server.metrics.url}`);
     if (config.websocket) {
       try {
         server.ws = await WebSocketListener.start(server, config.websocket, config.file);
@@ -103,6 +120,16 @@ export class Server {
   get address(): string {
     const a = this.listener.address();
     return typeof a === 'object' && a ? a.address : '';
+  }
+
+  /** Port of the metrics endpoint (0 when the conf has none). */
+  get metricsPort(): number {
+    return this.metrics?.port ?? 0;
+  }
+
+  /** The open channels (for the metrics). */
+  openChannels(): Iterable<MiddleMan> {
+    return this.channels;
   }
 
   /** The server's public identity key, when it has one (what clients pin). */
@@ -151,6 +178,7 @@ export class Server {
     else if ((this.perAddress.get(addr) ?? 0) >= limits.maxConnectionsPerAddress) refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
     if (refusal === undefined && !this.stopping) return undefined;
     this.stats.refusedAtAccept++;
+    this.metrics?.refused(refusal?.split('=')[0] ?? 'shuttingDown', listener);
     this.log.warn({ event: 'limitHit', limit: refusal ?? 'shuttingDown', key: refusal?.split('=')[0], peer, listener }, refusal ? `connection refused: ${refusal} reached` : 'connection refused: shutting down');
     return refusal ?? 'shuttingDown';
   }
@@ -158,6 +186,7 @@ export class Server {
   /** Run the lib_chan protocol over a transport (TCP here; the WebSocket listener calls this too). */
   attach(transport: Transport): Session {
     this.stats.accepted++;
+    this.metrics?.accepted(transport instanceof TcpTransport ? 'tcp' : 'ws');
     this.log.debug({ event: 'connectionAccepted', peer: transport.peer, connections: this.sessions.size + 1 }, 'connection accepted');
     this.perAddress.set(transport.remoteAddress, (this.perAddress.get(transport.remoteAddress) ?? 0) + 1);
     const ctx: SessionContext = {
@@ -167,9 +196,15 @@ export class Server {
       randomBytes: (n) => nodeRandomBytes(n),
       guard: this.guard,
       secure: this.secure,
+      metrics: this.metrics,
       established: (mm) => {
         this.channels.add(mm);
-        void mm.closed.then(() => this.channels.delete(mm));
+        const metrics = this.metrics;
+        if (metrics) mm.rpcObserver = metrics.rpcObserver(mm.service);
+        void mm.closed.then((info) => {
+          metrics?.channelClosed(mm, info);
+          this.channels.delete(mm);
+        });
       },
       ended: (session) => {
         this.sessions.delete(session);
@@ -198,9 +233,14 @@ export class Server {
       const config = await loadConfig(file);
       const services = await loadServices(config);
       const secure = await loadSecureContext(config);
+      // Worker services get fresh workers (which load the module anew); the old ones finish their channels.
+      await startWorkers(services, this.log, this.workerHooks);
       config.port = this.config.port;
       config.bind = this.config.bind;
+      config.metrics = this.config.metrics;
       this.config = config;
+      retireWorkers(this.services);
+      if ([...this.services.values()].some((svc) => svc.supervisor)) this.retiredServices.push(this.services);
       this.services = services;
       this.secure = secure;
       this.log.info({ event: 'configReloaded', file, config: redactConfig(config) }, 'configuration reloaded');
@@ -233,7 +273,8 @@ export class Server {
       await Promise.race([Promise.all(flushed), graceOver]);
       clearTimeout(timer);
       for (const s of this.sockets) s.destroy();
-      await closedListener;
+      for (const services of [this.services, ...this.retiredServices]) stopWorkers(services);
+      await Promise.all([closedListener, this.metrics?.close()]);
       this.log.info({ event: 'stopped' }, 'server stopped');
     })();
     return this.stopping;

@@ -20,6 +20,7 @@ import type { ServerConfig } from '../conf/schema.ts';
 import type { Service, ServiceRegistry } from './services.ts';
 import type { Logger } from './log.ts';
 import type { LoginGuard } from './login-guard.ts';
+import type { SessionMetrics } from './metrics.ts';
 import type { SecureServerContext } from './secure-session.ts';
 import { runSecureHandshake } from './secure-session.ts';
 
@@ -29,6 +30,8 @@ export interface SessionContext {
   log: Logger;
   randomBytes(n: number): Uint8Array;
   guard: LoginGuard;
+  /** Counters for the metrics endpoint, when the conf asks for one. */
+  metrics?: SessionMetrics;
   secure?: SecureServerContext;
   /** Called once the login succeeded and the handler runs. */
   established(mm: MiddleMan): void;
@@ -119,6 +122,13 @@ export class Session {
     if (!service) {
       this.send(atom('badService'));
       this.finishHandshake('badService', { service: name ?? String(svcTerm), method: 'legacy' });
+      return;
+    }
+    const down = service.supervisor?.unavailable();
+    if (down !== undefined) {
+      // The original's client knows only badService for a service it cannot have.
+      this.send(atom('badService'));
+      this.finishHandshake('serviceDown', { service: service.config.name, method: 'legacy' }, `service ${service.config.name} is down: ${down}`);
       return;
     }
     if (!legacyAllowed(service, this.ctx.config, this.transport)) {
@@ -219,6 +229,7 @@ export class Session {
     const durationMs = Date.now() - this.startedAt;
     const level = result === 'ack' ? 'info' : 'warn';
     this.ctx.log[level]({ event: 'handshake', result, peer: this.transport.peer, durationMs, ...fields, reason }, `login ${result}`);
+    this.ctx.metrics?.handshake(result, String(fields.method ?? 'unknown'));
     if (result !== 'ack') {
       this.state = { phase: 'done' };
       this.transport.end();
@@ -235,6 +246,7 @@ export class Session {
       this.mm.abort(err);
       return;
     }
+    if (this.state.phase !== 'done') this.ctx.metrics?.handshake(err.code, phaseMethod(this.state.phase), err.details.key);
     this.state = { phase: 'done' };
     this.ctx.log.warn({ event: 'handshake', result: err.code, peer: this.transport.peer, durationMs: Date.now() - this.startedAt, reason: err.message, details: err.details }, 'connection refused');
     this.transport.destroy(err);
@@ -256,6 +268,7 @@ export class Session {
       this.timer = undefined;
       this.secureFeed?.(err ?? new ChanError('connectionLost', 'server: peer closed during the handshake', { details: { side: 'server' } }));
       if (this.state.phase !== 'done') {
+        this.ctx.metrics?.handshake(err?.code ?? 'connectionLost', phaseMethod(this.state.phase), err?.details.key);
         this.ctx.log[err && err.code !== 'connectionLost' ? 'warn' : 'info']({ event: 'handshake', result: err?.code ?? 'connectionLost', peer: this.transport.peer, phase: this.state.phase, durationMs: Date.now() - this.startedAt, reason: err?.message, details: err?.details }, err && err.code !== 'connectionLost' ? 'connection refused' : 'peer left before finishing the login');
       }
     }
@@ -272,10 +285,16 @@ export class Session {
 /** A failed login just locked `transport`'s address out of `service`: say so, once. */
 export function logLockout(ctx: SessionContext, transport: Transport, service: string, method: string): void {
   const l = ctx.config.limits;
+  ctx.metrics?.limitHit('maxLoginFailures');
   ctx.log.warn({
     event: 'loginLockout', peer: transport.peer, address: transport.remoteAddress, service, method,
     failures: l.maxLoginFailures, lockoutMs: l.loginLockoutMs, key: 'maxLoginFailures',
   }, `too many failed logins from ${transport.remoteAddress} to ${service}: locked out for ${l.loginLockoutMs} ms`);
+}
+
+/** The login method a handshake that ended early was using, for the metrics. */
+function phaseMethod(phase: Phase['phase']): string {
+  return phase === 'secure' ? 'secure' : phase === 'awaitResponse' ? 'legacy' : 'unknown';
 }
 
 /** Term decoding limits of one service (its `{limits, [...]}` over the server's). */
@@ -286,6 +305,11 @@ function serviceDecodeOptions(service: Service): DecodeOptions {
 
 /** Run `Fun(MM, ArgsC, ArgsS)`; a throw or rejection closes only this channel. */
 export function spawnHandler(service: Service, mm: MiddleMan, argsC: Term): void {
+  if (service.supervisor) {
+    // {isolation, worker}: the handler runs in the service's worker thread; mm stays here.
+    service.supervisor.attach(mm, argsC);
+    return;
+  }
   let out: unknown;
   try {
     out = service.handler(mm, argsC, service.config.argsS);
