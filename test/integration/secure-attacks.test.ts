@@ -320,6 +320,7 @@ describe('a server with the wrong key (man in the middle): serverKeyMismatch, an
     const pipe = await mb.pipe();
     await deadline(pipe.clientClosed, 5000, 'the client to hang up');
     assertOnlyHello(pipe.frames.c2s);
+    assert.equal((await logOf(ts, 'handshake', pipe.upstreamPeer)).result, 'connectionLost');
     assertNoAck(ts, pipe.upstreamPeer);
     await stillServed();
   });
@@ -538,6 +539,9 @@ describe('tampering with the handshake fails the login on the side that receives
       await deadline(pipe.clientClosed, 5000, 'the client to hang up');
       // After a bad reply the client sends nothing more; after a bad result, no record.
       assert.equal(pipe.frames.c2s.length, phase === 'reply' ? 1 : 2);
+      // The server saw the client leave: before its login (bad reply), or right after its ack.
+      const l = await logOf(ts, phase === 'reply' ? 'handshake' : 'channelClosed', pipe.upstreamPeer);
+      assert.equal(phase === 'reply' ? l.result : l.reason, 'connectionLost');
       await stillServed();
     });
   }
@@ -600,6 +604,7 @@ describe('legacy policy', () => {
     } finally {
       ch.close();
     }
+    await ts.waitForLog((x) => x.event === 'handshake' && x.result === 'ack' && x.method === 'legacy' && x.service === 'echo', 'legacy ack log');
   });
 
   test('the listener policy {legacy, deny}. refuses a loopback legacy login; the secure login still works', async () => {
