@@ -102,12 +102,15 @@ const call: Command = {
     const m = /^(.*):(\d+)$/.exec(hostport);
     if (!m) throw new UsageError(`"${hostport}" is not HOST:PORT`);
     const host = m[1].replace(/^\[(.*)\]$/, '$1');
-    const term: Term = v.json ? jsonToTerm(JSON.parse(text)) : parseTerm(text);
-    const argsC: Term = v.args !== undefined ? parseTerm(v.args as string) : [];
+    const port = Number(m[2]);
+    if (port < 1 || port > 65535) throw new UsageError(`port ${m[2]} is not 1..65535`);
+    const term: Term = v.json ? parseJsonArg('TERM', text) : parseTermArg('TERM', text);
+    const argsC: Term = v.args !== undefined ? parseTermArg('--args', v.args as string) : [];
     let password: string | null = process.env.LIB_CHAN_PASSWORD ?? null;
-    if (v['password-file'] !== undefined) password = (await readFile(v['password-file'] as string, 'utf8')).replace(/\r?\n$/, '');
+    if (v['password-file'] !== undefined) password = (await readArgFile('--password-file', v['password-file'] as string)).replace(/\r?\n$/, '');
     const timeoutMs = v.timeout !== undefined ? Number(v.timeout) : undefined;
-    const ch = await connect(host, Number(m[2]), service, password, argsC, {
+    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new UsageError(`--timeout must be a positive number of milliseconds, got ${String(v.timeout)}`);
+    const ch = await connect(host, port, service, password, argsC, {
       protocol: v.legacy ? 'legacy' : 'secure',
       serverKey: v['server-key'] as string | undefined,
       knownHosts: v['known-hosts'] as string | undefined,
@@ -126,6 +129,34 @@ const call: Command = {
     }
   },
 };
+
+/** An Erlang term given on the command line; a syntax error is a usage error (exit 2). */
+function parseTermArg(what: string, text: string): Term {
+  try {
+    return parseTerm(text, { file: what });
+  } catch (e) {
+    throw new UsageError(`${what} is not an Erlang term: ${(e as Error).message}`);
+  }
+}
+
+function parseJsonArg(what: string, text: string): Term {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${what} is not JSON: ${(e as Error).message}`);
+  }
+  return jsonToTerm(j);
+}
+
+/** A file named by an option; a missing or unreadable one fails with its name, not a stack. */
+async function readArgFile(option: string, file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ChanError('badArgument', `${option} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+  }
+}
 
 /** JSON for `call --json`: objects -> maps with atom keys; arrays -> lists; strings -> strings. */
 function jsonToTerm(j: unknown): Term {

@@ -45,8 +45,16 @@ export const passwdCommand: Command = {
   ].join('\n'),
   async run(v) {
     let pw: string;
-    if (typeof v['password-file'] === 'string') pw = await readFile(v['password-file'], 'utf8');
-    else pw = await readStdin();
+    if (typeof v['password-file'] === 'string') {
+      try {
+        pw = await readFile(v['password-file'], 'utf8');
+      } catch (e) {
+        throw new ChanError('badArgument', `--password-file ${v['password-file']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+      }
+    } else {
+      if (process.stdin.isTTY) process.stderr.write('password (one line; it is echoed, prefer --password-file or a pipe): ');
+      pw = await readStdin();
+    }
     pw = pw.replace(/\r?\n$/, '');
     if (pw === '') throw new UsageError('empty password');
     process.stdout.write(`{scrypt, "${await hashPassword(pw)}"}\n`);
@@ -64,6 +72,7 @@ export const statusCommand: Command = {
     const m = /^(.*):(\d+)$/.exec(pos[0]);
     if (!m) throw new UsageError(`"${pos[0]}" is not HOST:PORT`);
     const host = m[1].replace(/^\[(.*)\]$/, '$1');
+    if (Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`port ${m[2]} is not 1..65535`);
     const started = Date.now();
     const t = await connectTcp(host, Number(m[2]), { maxFrameBytes: DEFAULT_LIMITS.maxFrameBytes, timeoutMs: DEFAULT_LIMITS.connectTimeoutMs });
     const waiter = new FrameWaiter(t);

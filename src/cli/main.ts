@@ -54,7 +54,9 @@ export async function main(argv: string[]): Promise<number | 'keep-running'> {
       process.stderr.write(`lib_chan ${name}: ${e.message} [${e.code}]\n`);
       return e.code === 'badConf' ? EXIT.badConf : EXIT.failed;
     }
-    process.stderr.write(`lib_chan ${name}: ${(e as Error).stack ?? String(e)}\n`);
+    // A system error (ENOENT, EACCES, ...) says enough in its message; anything else is a bug: show the stack.
+    const sys = typeof (e as NodeJS.ErrnoException)?.code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+    process.stderr.write(`lib_chan ${name}: ${sys ? (e as Error).message : ((e as Error)?.stack ?? String(e))}\n`);
     return EXIT.failed;
   }
 }
