@@ -7,10 +7,11 @@ import { ChanError } from '../errors.ts';
 import { toJson } from '../wire/etf/format.ts';
 import type { Term } from '../wire/etf/term.ts';
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-
 /** Returns a checker: undefined for a good message, else the validation message. */
 export function compileMessageSchema(schema: unknown, where: string): (term: Term) => string | undefined {
+  // One Ajv per schema: a shared one refuses a second schema with the same $id (two services
+  // naming one file, or any reload), and keeps every schema ever compiled.
+  const ajv = new Ajv({ allErrors: false, strict: false });
   let check;
   try {
     check = ajv.compile(schema as object);
