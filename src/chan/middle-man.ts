@@ -120,6 +120,8 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
   private resolveClosed!: (info: CloseInfo) => void;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private draining = false;
+  /** Callback-style answers still being computed (a graceful shutdown waits for them). */
+  private pendingCallbacks = 0;
   private readonly stats: ChannelStats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private lastActivity = 0;
@@ -178,14 +180,16 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
   /**
    * Graceful shutdown: the handler's iteration ends after the messages already
    * accepted, and it may still answer them; the channel closes when the
-   * handler returns. Callback-style handlers are closed at once (flushing).
+   * handler returns. Callback-style handlers are closed once the answers
+   * they are computing are sent (or at once when there are none).
    */
   drain(): void {
     if (this.state !== 'open' || this.draining) return;
     this.draining = true;
     if (this.sink) this.sink.drain();
-    else if (this.callback) this.close('shutdown');
-    else this.mailbox.end();
+    else if (this.callback) {
+      if (this.pendingCallbacks === 0) this.close('shutdown');
+    } else this.mailbox.end();
   }
 
   /** Iterate incoming messages as terms (book style); ends when the peer closes. */
@@ -367,10 +371,22 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
       this.crashed(e);
       return;
     }
+    // A value that cannot be encoded is the handler's fault: it closes this channel, never the server.
+    const answer = (v: unknown): void => {
+      if (v === undefined || !req.isCall || this.state !== 'open') return;
+      try {
+        req.reply(v as Term);
+      } catch (e) {
+        this.crashed(e);
+      }
+    };
     if (out instanceof Promise) {
-      out.then((v) => v !== undefined && req.isCall && this.state === 'open' && req.reply(v as Term), (e) => this.crashed(e));
-    } else if (out !== undefined && req.isCall) {
-      req.reply(out as Term);
+      this.pendingCallbacks++;
+      void out.then(answer, (e) => this.crashed(e)).finally(() => {
+        if (--this.pendingCallbacks === 0 && this.draining) this.close('shutdown');
+      });
+    } else {
+      answer(out);
     }
   }
 

@@ -23,6 +23,7 @@ const start: Command = {
   help: [
     'Reads the conf (default $HOME/.erlang_config/lib_chan.conf), checks every service, and listens.',
     'Signals: SIGTERM/SIGINT stop accepting, let handlers finish (closeGraceMs), then exit 0;',
+    '         a second SIGTERM/SIGINT exits at once;',
     '         SIGHUP reloads the conf (a bad new conf is refused and the old one stays).',
     'Logs are JSON lines on stdout; --pretty (the default on a terminal) prints them for people, --json forces JSON.',
     'Log level: --log-level, else LIB_CHAN_LOG_LEVEL, else {log_level, L} in the conf, else info.',

@@ -23,7 +23,7 @@ export interface LoginGuardOptions {
 export class LoginGuard {
   private readonly perPair = new Map<string, Entry>();
   private readonly perService = new Map<string, Entry>();
-  private readonly opts: LoginGuardOptions;
+  private opts: LoginGuardOptions;
   private readonly now: () => number;
   /** Counters for metrics. */
   readonly counts = { failures: 0, lockouts: 0, refusedWhileLocked: 0 };
@@ -31,6 +31,11 @@ export class LoginGuard {
   constructor(opts: LoginGuardOptions) {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
+  }
+
+  /** New limits (a conf reload); counts and lock-outs in progress are kept. */
+  setLimits(limits: Omit<LoginGuardOptions, 'now'>): void {
+    this.opts = { ...limits, now: this.now };
   }
 
   /** 0 when a login may proceed; else the ms until this address may try the service again. */

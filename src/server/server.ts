@@ -239,6 +239,7 @@ export class Server implements MetricsSource {
       config.bind = this.config.bind;
       config.metrics = this.config.metrics;
       this.config = config;
+      this.guard.setLimits(config.limits);
       retireWorkers(this.services);
       if ([...this.services.values()].some((svc) => svc.supervisor)) this.retiredServices.push(this.services);
       this.services = services;
