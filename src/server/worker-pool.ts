@@ -147,7 +147,9 @@ export class WorkerSupervisor {
   attach(mm: MiddleMan, argsC: Term): void {
     const w = this.pick();
     if (w === undefined) {
-      mm.close('handlerCrashed', new ChanError('handlerCrashed', `service ${this.service} is down: ${this.down ?? 'stopped'}`, { details: { service: this.service, peer: mm.peer } }));
+      // Down, or a login that was in flight while a reload replaced the service or the server stopped.
+      const why = this.down ?? 'the conf was reloaded or the server is stopping during this login; log in again';
+      mm.close('handlerCrashed', new ChanError('handlerCrashed', `service ${this.service} cannot take the channel: ${why}`, { details: { service: this.service, peer: mm.peer } }));
       return;
     }
     const cid = this.nextCid++;

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startServer } from '../../src/server/server.ts';
+import { loadConfig } from '../../src/conf/load.ts';
 import { FrameDecoder, encodeFrame } from '../../src/wire/frame.ts';
 import { toHex } from '../../src/wire/bytes.ts';
 
@@ -27,7 +28,10 @@ if (process.argv.includes('--raw')) {
   });
 } else {
   const conf = fileURLToPath(new URL('./bench.conf', import.meta.url));
-  const server = await startServer({ conf, port: 0, bind: '127.0.0.1', logger: pino({ level: 'warn' }) });
+  // LIB_CHAN_BENCH_METRICS=1: the same server with the metrics endpoint on (to measure its cost).
+  const config = await loadConfig(conf);
+  if (process.env.LIB_CHAN_BENCH_METRICS === '1') config.metrics = { port: 0, bind: '127.0.0.1' };
+  const server = await startServer({ config, port: 0, bind: '127.0.0.1', logger: pino({ level: 'warn' }) });
   process.stdout.write(`READY ${server.port} ${server.publicKey ? toHex(server.publicKey) : '-'} ${server.wsPort}\n`);
   process.on('SIGTERM', () => void server.close(100).then(() => process.exit(0)));
 }
