@@ -113,7 +113,7 @@ describe('worker isolation: watchdog', () => {
   let ts: TestServer;
   before(async () => {
     ts = await startTestServer(`
-{service, spinner, password, none, mfa, spin, start, notUsed, [{isolation, worker}, {limits, [{watchdogMs, 3000}]}]}.
+{service, spinner, password, none, mfa, spin, start, notUsed, [{isolation, worker}, {limits, [{watchdogMs, 5000}]}]}.
 {service, hog, password, none, mfa, spin, start, notUsed, [{isolation, worker}, {limits, [{workerMaxHeapMb, 16}]}]}.
 {service, echo, password, none, mfa, echo, start, notUsed}.
 `);
