@@ -33,7 +33,7 @@ import { legacyResponse } from '../../src/auth/legacy.ts';
 import { nodeProvider } from '../../src/auth/crypto-node.ts';
 import { clientAuth, clientOnReply, clientOnResult, clientStart } from '../../src/auth/secure/handshake.ts';
 import { RECORD_KIND, encodeRecord, recordLayer } from '../../src/auth/secure/record.ts';
-import { HANDLERS, startTestServer, type TestServer } from '../helpers/start-server.ts';
+import { HANDLERS, startTestServer, type LogLine, type TestServer } from '../helpers/start-server.ts';
 
 /** Time any single decode or parse may take before it counts as a hang. */
 export const HANG_MS = 2000;
@@ -623,6 +623,7 @@ export class LiveFuzzer {
       while (next < plans.length) await this.run(plans[next++]);
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, plans.length) }, worker));
+    this.trimLogs();
   }
 
   async run(plan: LivePlan): Promise<void> {
@@ -666,13 +667,34 @@ export class LiveFuzzer {
     } finally {
       sock.socket.destroy();
     }
-    const line = await this.ts.waitForLog((l) => this.ts.logs.indexOf(l) >= from && l.peer === peer && ((l.event === 'handshake' && l.result !== 'ack') || l.event === 'channelClosed'), `the end of ${peer}`, 3000).catch(() => undefined);
+    const isEnd = (l: LogLine): boolean => l.peer === peer && ((l.event === 'handshake' && l.result !== 'ack') || l.event === 'channelClosed');
+    const line = await this.endLine(from, isEnd, peer);
     if (!line) {
       this.stats.problems.push(`no log line for the end of ${peer} (${describePlan(plan)})`);
       return;
     }
     const outcome = `${String(line.event)}:${String(line.event === 'handshake' ? line.result : line.reason)}`;
     this.stats.outcomes[outcome] = (this.stats.outcomes[outcome] ?? 0) + 1;
+  }
+
+  /**
+   * The first line at index `from` or later matching `isEnd`, now or within 3 s. (Scans only the
+   * new lines: the log of a long run is large.)
+   */
+  private endLine(from: number, isEnd: (l: LogLine) => boolean, peer: string): Promise<LogLine | undefined> {
+    const logs = this.ts.logs;
+    for (let i = from; i < logs.length; i++) if (isEnd(logs[i])) return Promise.resolve(logs[i]);
+    let armed = false;
+    // waitForLog first searches the whole log, synchronously: `armed` keeps that search short.
+    const p = this.ts.waitForLog((l) => armed && isEnd(l), `the end of ${peer}`, 3000).catch(() => undefined);
+    armed = true;
+    return p;
+  }
+
+  /** Forget old log lines between batches (a long run would otherwise keep them all). */
+  trimLogs(keep = 5000): void {
+    const logs = this.ts.logs;
+    if (logs.length > keep * 2) logs.splice(0, logs.length - keep);
   }
 
   /** After the storm: a good client still gets answers, and no connection is left over. */
