@@ -71,7 +71,13 @@ export class Mailbox<T> implements AsyncIterable<T> {
     });
   }
 
+  /** The mailbox is its own iterator: no per-iteration closures (it has one consumer anyway). */
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return { next: () => this.next(), return: async () => ({ value: undefined, done: true }) };
+    return this;
+  }
+
+  /** An iteration that stops early (break) leaves the queue as it is. */
+  return(): Promise<IteratorResult<T>> {
+    return Promise.resolve({ value: undefined, done: true });
   }
 }

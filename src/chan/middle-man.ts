@@ -139,10 +139,7 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
     this.mailbox = new Mailbox(opts.limits.maxMailboxMessages);
     this.closed = new Promise((r) => (this.resolveClosed = r));
     for (const f of opts.pending ?? []) this.deliverFrame(f);
-    this.transport.start({
-      frame: (payload) => this.deliverFrame(payload),
-      close: (error) => this.onTransportClose(error),
-    });
+    this.transport.start(new TransportSink(this));
     if (this.limits.idleTimeoutMs > 0) this.armIdle();
   }
 
@@ -194,15 +191,15 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
 
   /** Iterate incoming messages as terms (book style); ends when the peer closes. */
   [Symbol.asyncIterator](): AsyncIterator<Term> {
-    return {
-      next: async () => {
-        const r = await this.mailbox.next();
-        if (r.done) return { value: undefined, done: true };
-        this.current = r.value;
-        return { value: r.value.term, done: false };
-      },
-      return: async () => ({ value: undefined, done: true }),
-    };
+    return new TermIterator(this);
+  }
+
+  /** @internal The next message as a term (TermIterator). */
+  async nextTerm(): Promise<IteratorResult<Term>> {
+    const r = await this.mailbox.next();
+    if (r.done) return { value: undefined, done: true };
+    this.current = r.value;
+    return { value: r.value.term, done: false };
   }
 
   /** Iterate incoming messages as Request objects, each with reply()/fail(). */
@@ -399,7 +396,8 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
     this.abort(err);
   }
 
-  private onTransportClose(error?: ChanError): void {
+  /** @internal The transport is gone (TransportSink). */
+  transportClosed(error?: ChanError): void {
     if (this.state === 'closed') return;
     if (error) this.finish(error.code, error);
     // Secure: a graceful end sends a close record first; a bare end may be a cut stream (docs/protocol.md 4.6).
@@ -440,4 +438,32 @@ export function errorTerm(code: string, message: string): Term {
 export function asChanError(e: unknown, fallback: ErrorCode): ChanError {
   if (e instanceof ChanError) return e;
   return new ChanError(fallback, e instanceof Error ? e.message : String(e), { cause: e });
+}
+
+/*
+ * Per-connection helpers as small classes rather than closures: an idle
+ * server holds one of each per connection, and a class instance is smaller
+ * than closures (which the tsx/esbuild name-keeping also gives a property array).
+ */
+
+/** Transport events into the middle-man. */
+class TransportSink {
+  constructor(private readonly mm: MiddleMan) {}
+  frame(payload: Uint8Array): void {
+    this.mm.deliverFrame(payload);
+  }
+  close(error?: ChanError): void {
+    this.mm.transportClosed(error);
+  }
+}
+
+/** `for await (const msg of mm)`. */
+class TermIterator implements AsyncIterator<Term> {
+  constructor(private readonly mm: MiddleMan) {}
+  next(): Promise<IteratorResult<Term>> {
+    return this.mm.nextTerm();
+  }
+  return(): Promise<IteratorResult<Term>> {
+    return Promise.resolve({ value: undefined, done: true });
+  }
 }

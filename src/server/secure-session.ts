@@ -17,7 +17,7 @@ import { bytesEqual, wipe } from '../wire/bytes.ts';
 import { decodeTerm } from '../wire/etf/decode.ts';
 import { SecureCodec } from '../chan/secure-codec.ts';
 import { asChanError } from '../chan/middle-man.ts';
-import { logLockout, type Session, type SessionContext } from './session.ts';
+import { decodeOptionsFor, logLockout, type Session, type SessionContext } from './session.ts';
 import type { Service } from './services.ts';
 
 export interface SecureServerContext {
@@ -122,14 +122,14 @@ async function decide(session: Session, ctx: SessionContext, sctx: SecureServerC
   ctx.guard.succeeded(t.remoteAddress, cfg.name);
   let argsC;
   try {
-    argsC = decodeTerm(req.argsC, { maxDepth: cfg.limits.maxTermDepth, maxDecompressedBytes: cfg.limits.maxDecompressedBytes, maxAtoms: cfg.limits.maxAtomsPerTerm });
+    argsC = decodeTerm(req.argsC, decodeOptionsFor(cfg.limits));
   } catch (e) {
     return answer('badRequest', `ArgsC is not a valid term: ${(e as Error).message}`);
   }
   wipe(req.password);
   const out = serverResult(state, 'ack');
   t.send(out.out);
-  const codec = new SecureCodec(out.session!, sctx.provider, { maxDepth: cfg.limits.maxTermDepth, maxDecompressedBytes: cfg.limits.maxDecompressedBytes, maxAtoms: cfg.limits.maxAtomsPerTerm });
+  const codec = new SecureCodec(out.session!, sctx.provider, decodeOptionsFor(cfg.limits));
   session.establish(service, argsC, codec, req.method === 'none' ? 'secure' : `secure-${req.method}`, held);
 }
 

@@ -50,8 +50,11 @@ export class Server implements MetricsSource {
   private readonly sessions = new Set<Session>();
   private readonly channels = new Set<MiddleMan>();
   private readonly perAddress = new Map<string, number>();
-  /** Accepted TCP sockets until they close: a peer that never answers our FIN must not hold up close(). */
-  private readonly sockets = new Set<net.Socket>();
+  /** Accepted TCP connections until their sockets close: close() flushes, then cuts them. */
+  private readonly sockets = new Set<TcpTransport>();
+  private readonly forgetSocket = (t: TcpTransport): void => void this.sockets.delete(t);
+  /** What every session sees of this server: one object for all connections, rebuilt on reload. */
+  private sessionContext: SessionContext | undefined;
   private secure: SecureServerContext | undefined;
   private stopping: Promise<void> | undefined;
   private ws: WebSocketListener | undefined;
@@ -160,9 +163,8 @@ export class Server implements MetricsSource {
       socket.destroy();
       return;
     }
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    const transport = new TcpTransport(socket, { maxFrameBytes: this.config.limits.maxFrameBytes });
+    const transport = new TcpTransport(socket, { maxFrameBytes: this.config.limits.maxFrameBytes, onClosed: this.forgetSocket });
+    this.sockets.add(transport);
     this.attach(transport);
   }
 
@@ -189,33 +191,44 @@ export class Server implements MetricsSource {
     this.metrics?.accepted(transport instanceof TcpTransport ? 'tcp' : 'ws');
     this.log.debug({ event: 'connectionAccepted', peer: transport.peer, connections: this.sessions.size + 1 }, 'connection accepted');
     this.perAddress.set(transport.remoteAddress, (this.perAddress.get(transport.remoteAddress) ?? 0) + 1);
-    const ctx: SessionContext = {
+    const session = new Session(this.contextForSessions(), transport);
+    if (!session.isEnded) this.sessions.add(session);
+    return session;
+  }
+
+  /**
+   * The context sessions run in: built once per configuration, not per
+   * connection (an idle connection should hold as little as possible).
+   */
+  private contextForSessions(): SessionContext {
+    if (this.sessionContext) return this.sessionContext;
+    const metrics = this.metrics;
+    this.sessionContext = {
       config: this.config,
       services: this.services,
       log: this.log,
       randomBytes: (n) => nodeRandomBytes(n),
       guard: this.guard,
       secure: this.secure,
-      metrics: this.metrics,
+      metrics,
       established: (mm) => {
         this.channels.add(mm);
-        const metrics = this.metrics;
         if (metrics) mm.rpcObserver = metrics.rpcObserver(mm.service);
-        void mm.closed.then((info) => {
-          metrics?.channelClosed(mm, info);
-          this.channels.delete(mm);
-        });
       },
-      ended: (session) => {
+      // The session's own close handler calls this: no second handler per channel.
+      ended: (session, info) => {
+        if (session.mm && info) {
+          metrics?.channelClosed(session.mm, info);
+          this.channels.delete(session.mm);
+        }
         this.sessions.delete(session);
-        const n = (this.perAddress.get(transport.remoteAddress) ?? 1) - 1;
-        if (n <= 0) this.perAddress.delete(transport.remoteAddress);
-        else this.perAddress.set(transport.remoteAddress, n);
+        const addr = session.transport.remoteAddress;
+        const n = (this.perAddress.get(addr) ?? 1) - 1;
+        if (n <= 0) this.perAddress.delete(addr);
+        else this.perAddress.set(addr, n);
       },
     };
-    const session = new Session(ctx, transport);
-    if (!session.isEnded) this.sessions.add(session);
-    return session;
+    return this.sessionContext;
   }
 
   get connectionCount(): number {
@@ -239,6 +252,7 @@ export class Server implements MetricsSource {
       config.bind = this.config.bind;
       config.metrics = this.config.metrics;
       this.config = config;
+      this.sessionContext = undefined;
       this.guard.setLimits(config.limits);
       retireWorkers(this.services);
       if ([...this.services.values()].some((svc) => svc.supervisor)) this.retiredServices.push(this.services);
@@ -267,11 +281,7 @@ export class Server implements MetricsSource {
       await Promise.race([drained, graceOver]);
       for (const s of this.sessions) s.transport.destroy();
       // Closed channels flush their last replies (end()); wait for that, not for the peers' FIN.
-      const flushed = [...this.sockets].map((s) => (s.writableFinished || s.destroyed ? undefined : new Promise((r) => {
-        s.once('finish', r);
-        s.once('close', r);
-      })));
-      await Promise.race([Promise.all(flushed), graceOver]);
+      await Promise.race([Promise.all([...this.sockets].map((t) => t.flushed())), graceOver]);
       clearTimeout(timer);
       for (const s of this.sockets) s.destroy();
       for (const services of [this.services, ...this.retiredServices]) stopWorkers(services);

@@ -10,7 +10,7 @@ import { toHex } from '../wire/bytes.ts';
 import type { Limits } from '../limits.ts';
 import type { Transport } from '../transport/transport.ts';
 import { LegacyCodec, type ChannelCodec } from '../chan/codec.ts';
-import { MiddleMan, asChanError } from '../chan/middle-man.ts';
+import { MiddleMan, asChanError, type CloseInfo } from '../chan/middle-man.ts';
 import { atom, isAtom, isTuple, tuple, type Term } from '../wire/etf/term.ts';
 import { encodeTerm } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
@@ -35,8 +35,8 @@ export interface SessionContext {
   secure?: SecureServerContext;
   /** Called once the login succeeded and the handler runs. */
   established(mm: MiddleMan): void;
-  /** Called once when the connection is gone, whatever happened. */
-  ended(session: Session): void;
+  /** Called once when the connection is gone, whatever happened; `info` when it had a channel. */
+  ended(session: Session, info?: CloseInfo): void;
 }
 
 export type LegacyPolicy = 'allow' | 'loopback' | 'deny';
@@ -67,7 +67,7 @@ export class Session {
     this.ctx = ctx;
     this.transport = transport;
     const l = ctx.config.limits;
-    this.decodeOptions = { maxDepth: l.maxTermDepth, maxDecompressedBytes: l.maxDecompressedBytes, maxAtoms: l.maxAtomsPerTerm };
+    this.decodeOptions = decodeOptionsFor(l);
     this.timer = setTimeout(() => this.onHandshakeTimeout(), l.handshakeTimeoutMs);
     transport.start({
       frame: (f) => this.onFrame(f),
@@ -214,7 +214,7 @@ export class Session {
     spawnHandler(service, mm, argsC);
     void mm.closed.then((info) => {
       this.ended = true;
-      this.ctx.ended(this);
+      this.ctx.ended(this, info);
       this.ctx.log[info.error && info.error.code !== 'connectionLost' ? 'warn' : 'info']({
         event: 'channelClosed', service: service.config.name, peer: this.transport.peer, reason: info.reason,
         error: info.error?.message, details: info.error?.details, bytesIn: info.bytesIn, bytesOut: info.bytesOut, messagesIn: info.messagesIn, messagesOut: info.messagesOut,
@@ -226,6 +226,8 @@ export class Session {
   finishHandshake(result: string, fields: Record<string, unknown>, reason?: string): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // The secure driver's closure holds the handshake state (chaining key, transcript hash): let it go.
+    this.secureFeed = undefined;
     const durationMs = Date.now() - this.startedAt;
     const level = result === 'ack' ? 'info' : 'warn';
     this.ctx.log[level]({ event: 'handshake', result, peer: this.transport.peer, durationMs, ...fields, reason }, `login ${result}`);
@@ -299,8 +301,19 @@ function phaseMethod(phase: Phase['phase']): string {
 
 /** Term decoding limits of one service (its `{limits, [...]}` over the server's). */
 function serviceDecodeOptions(service: Service): DecodeOptions {
-  const l = service.config.limits;
-  return { maxDepth: l.maxTermDepth, maxDecompressedBytes: l.maxDecompressedBytes, maxAtoms: l.maxAtomsPerTerm };
+  return decodeOptionsFor(service.config.limits);
+}
+
+const DECODE_OPTIONS = new WeakMap<Limits, DecodeOptions>();
+
+/** The decode options of a set of limits: one shared object per conf, not one per connection. */
+export function decodeOptionsFor(l: Limits): DecodeOptions {
+  let o = DECODE_OPTIONS.get(l);
+  if (!o) {
+    o = Object.freeze({ maxDepth: l.maxTermDepth, maxDecompressedBytes: l.maxDecompressedBytes, maxAtoms: l.maxAtomsPerTerm });
+    DECODE_OPTIONS.set(l, o);
+  }
+  return o;
 }
 
 /** Run `Fun(MM, ArgsC, ArgsS)`; a throw or rejection closes only this channel. */

@@ -7,6 +7,13 @@ import { isLoopbackAddress, type Transport, type TransportEvents } from './trans
 /** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
 const COALESCE_BYTES = 16 * 1024;
 
+/**
+ * After end() (our FIN), time the peer has to close its side before the
+ * socket is destroyed: a peer that never does must not hold a descriptor
+ * for ever (its connection no longer counts against maxConnections).
+ */
+export const END_GRACE_MS = 10_000;
+
 export class TcpTransport implements Transport {
   readonly peer: string;
   readonly remoteAddress: string;
@@ -14,23 +21,28 @@ export class TcpTransport implements Transport {
   private readonly socket: net.Socket;
   private readonly decoder: FrameDecoder;
   private events: TransportEvents | undefined;
-  private early: Uint8Array[] = [];
+  /** Frames that arrive before start(); allocated only then. */
+  private early: Uint8Array[] | undefined;
   private closeError: ChanError | undefined;
   private closed = false;
+  private endTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onClosed: ((t: TcpTransport) => void) | undefined;
 
-  constructor(socket: net.Socket, opts: { maxFrameBytes: number }) {
+  /** `onClosed`: told when the socket is closed (the server's list of open sockets). */
+  constructor(socket: net.Socket, opts: { maxFrameBytes: number; onClosed?: (t: TcpTransport) => void }) {
     this.socket = socket;
+    this.onClosed = opts.onClosed;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     const port = socket.remotePort ?? 0;
     this.peer = this.remoteAddress.includes(':') ? `[${this.remoteAddress}]:${port}` : `${this.remoteAddress}:${port}`;
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
     this.decoder = new FrameDecoder(opts.maxFrameBytes);
     socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.onData(data));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      this.closeError ??= new ChanError('connectionLost', `connection to ${this.peer} failed: ${err.message}`, { cause: err, details: { peer: this.peer } });
-    });
-    socket.on('close', () => this.onClose());
+    // Shared listeners that find their transport on the socket: no closures per connection.
+    (socket as SocketWithTransport)[kTransport] = this;
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
   }
 
   get queuedBytes(): number {
@@ -39,8 +51,8 @@ export class TcpTransport implements Transport {
 
   start(events: TransportEvents): void {
     this.events = events;
-    const early = this.early;
-    this.early = [];
+    const early = this.early ?? [];
+    this.early = undefined;
     for (const f of early) {
       if (this.closed && this.closeError) break;
       events.frame(f);
@@ -48,7 +60,8 @@ export class TcpTransport implements Transport {
     if (this.closed) events.close(this.closeError);
   }
 
-  private onData(data: Buffer): void {
+  /** @internal */
+  onData(data: Buffer): void {
     let frames: Uint8Array[];
     try {
       frames = this.decoder.push(data);
@@ -59,13 +72,21 @@ export class TcpTransport implements Transport {
     for (const f of frames) {
       if (this.socket.destroyed) return;
       if (this.events) this.events.frame(f);
-      else this.early.push(f);
+      else (this.early ??= []).push(f);
     }
   }
 
-  private onClose(): void {
+  /** @internal */
+  onError(err: NodeJS.ErrnoException): void {
+    this.closeError ??= new ChanError('connectionLost', `connection to ${this.peer} failed: ${err.message}`, { cause: err, details: { peer: this.peer } });
+  }
+
+  /** @internal */
+  onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.endTimer) clearTimeout(this.endTimer);
+    this.onClosed?.(this);
     if (this.decoder.bufferedBytes > 0 && !this.closeError) {
       this.closeError = new ChanError('connectionLost', `connection from ${this.peer} closed in the middle of a frame (${this.decoder.bufferedBytes} bytes of it received)`, {
         details: { peer: this.peer, phase: 'frame' },
@@ -98,13 +119,51 @@ export class TcpTransport implements Transport {
   }
 
   end(): void {
-    if (!this.socket.destroyed) this.socket.end();
+    if (this.socket.destroyed) return;
+    this.socket.end();
+    this.endTimer ??= setTimeout(() => this.socket.destroy(), END_GRACE_MS);
+    this.endTimer.unref?.();
+  }
+
+  /** Resolves once what was sent is handed to the OS (or the socket is gone): shutdown waits for it. */
+  flushed(): Promise<void> {
+    const s = this.socket;
+    if (s.destroyed || s.writableFinished || (!s.writableEnded && s.writableLength === 0)) return Promise.resolve();
+    return new Promise((r) => {
+      const done = (): void => {
+        s.off('finish', done);
+        s.off('close', done);
+        s.off('drain', onDrain);
+        r();
+      };
+      const onDrain = (): void => {
+        if (!s.writableEnded) done();
+      };
+      s.once('finish', done);
+      s.once('close', done);
+      s.on('drain', onDrain);
+    });
   }
 
   destroy(error?: ChanError): void {
     if (error) this.closeError ??= error;
     this.socket.destroy();
   }
+}
+
+const kTransport = Symbol('lib_chan.transport');
+type SocketWithTransport = net.Socket & { [kTransport]: TcpTransport };
+
+function onSocketData(this: net.Socket, data: Buffer): void {
+  (this as SocketWithTransport)[kTransport].onData(data);
+}
+
+function onSocketError(this: net.Socket, err: NodeJS.ErrnoException): void {
+  (this as SocketWithTransport)[kTransport].onError(err);
+}
+
+function onSocketClose(this: net.Socket): void {
+  (this as SocketWithTransport)[kTransport].onClose();
 }
 
 /** Open a TCP connection; rejects with connectionRefused / timeout. */

@@ -97,6 +97,9 @@ interface Memory {
   heapUsed: number;
   external: number;
   arrayBuffers: number;
+  /** V8 young generation and old space, reserved bytes. */
+  newSpace: number;
+  oldSpace: number;
 }
 
 function asMemory(t: Term): Memory {
@@ -105,7 +108,7 @@ function asMemory(t: Term): Memory {
     for (const [key, v] of m) if (isAtom(key, k)) return v as number;
     return NaN;
   };
-  return { rss: get('rss'), heapTotal: get('heapTotal'), heapUsed: get('heapUsed'), external: get('external'), arrayBuffers: get('arrayBuffers') };
+  return { rss: get('rss'), heapTotal: get('heapTotal'), heapUsed: get('heapUsed'), external: get('external'), arrayBuffers: get('arrayBuffers'), newSpace: get('newSpace'), oldSpace: get('oldSpace') };
 }
 
 interface Server {
@@ -120,7 +123,9 @@ interface Server {
 
 async function startServer(): Promise<Server> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lib_chan-load-'));
-  const { cli, port } = await startCliServer(writeConf(dir), { nodeArgs: ['--expose-gc'], args: ['--json', '--log-level', 'info'] });
+  // LOAD_SERVER_NODE_ARGS: extra node flags for the server (e.g. --max-semi-space-size=1).
+  const nodeArgs = ['--expose-gc', ...(env.LOAD_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const { cli, port } = await startCliServer(writeConf(dir), { nodeArgs, args: ['--json', '--log-level', 'info'] });
   const key = String(cli.json.find((l) => l.event === 'configLoaded')!.publicKey);
   const control = await connect('127.0.0.1', port, 'control', 'control-pw', [], { serverKey: key, limits: { rpcTimeoutMs: 300_000 } });
   return {
@@ -301,49 +306,78 @@ function summarizeSnapshot(file: string): Map<string, HeapRow> {
 async function idlePhase(): Promise<void> {
   out(`\n== idle: ${IDLE} authenticated secure channels that say nothing (server process only)`);
   const s = await startServer();
-  const procs = Array.from({ length: PROCS }, () => new ClientProc());
-  try {
-    const before = await s.memory(true);
+  let procs: ClientProc[] = [];
+  const idleLines = (what: 'ack' | 'closed'): number => s.cli.json.filter((l) => l.service === 'idle' && (what === 'ack' ? l.event === 'handshake' && l.result === 'ack' : l.event === 'channelClosed')).length;
+  /** Open IDLE channels from fresh client processes; resolves once the server has logged every login. */
+  const openWave = async (): Promise<{ connected: number; seconds: number; errors: string }> => {
+    const acked = idleLines('ack');
+    procs = Array.from({ length: PROCS }, () => new ClientProc());
     const per = Math.ceil(IDLE / PROCS);
     const t0 = Date.now();
     const results = await Promise.all(procs.map((p, i) => p.run<{ connected: number; errors: Record<string, number> }>({
       kind: 'idle', port: s.port, serverKey: s.key, password: 'idle-pw', service: 'idle', count: Math.min(per, IDLE - i * per), addresses: addresses(3, 50),
     })));
     const connected = results.reduce((n, r) => n + r.connected, 0);
-    const setupS = (Date.now() - t0) / 1000;
-    const acks = () => s.cli.json.filter((l) => l.event === 'handshake' && l.result === 'ack' && l.service === 'idle').length;
-    await s.cli.waitFor(() => (acks() >= connected ? true : undefined), 'every login logged', 60_000);
+    await s.cli.waitFor(() => (idleLines('ack') - acked >= connected ? true : undefined), 'every login logged', 120_000);
+    const errors = results.filter((r) => Object.keys(r.errors).length > 0).map((r) => JSON.stringify(r.errors)).join(' ');
+    return { connected, seconds: (Date.now() - t0) / 1000, errors };
+  };
+  /** Close them all (the client processes exit); resolves once the server has logged every close. */
+  const closeWave = async (connected: number): Promise<void> => {
+    const closed = idleLines('closed');
+    await Promise.all(procs.map((p) => p.stop()));
+    await s.cli.waitFor(() => (idleLines('closed') - closed >= connected ? true : undefined), 'every idle channel closed', 120_000);
+  };
+  try {
+    const before = await s.memory(true);
+    const wave1 = await openWave();
     const after = await s.memory(true);
-    const n = connected;
+    const n = wave1.connected;
     const per1 = (a: number, b: number): number => (b - a) / n;
-    out(`\n${connected} of ${IDLE} channels open in ${setupS.toFixed(1)} s${Object.keys(results[0].errors).length ? `; errors ${JSON.stringify(results.map((r) => r.errors))}` : ''}`);
+    out(`\n${n} of ${IDLE} channels open in ${wave1.seconds.toFixed(1)} s${wave1.errors ? `; errors ${wave1.errors}` : ''}`);
     table([
       ['RSS before / after (after GC)', `${mb(before.rss)} / ${mb(after.rss)}`],
       ['RSS per idle secure connection', kb(per1(before.rss, after.rss))],
       ['  of which V8 heap used', kb(per1(before.heapUsed, after.heapUsed))],
-      ['  of which external (Buffers, ArrayBuffers)', kb(per1(before.external, after.external))],
-      ['  the rest (heap slack, libuv handles, malloc)', kb(per1(before.rss, after.rss) - per1(before.heapUsed, after.heapUsed) - per1(before.external, after.external))],
+      ['  V8 heap reserved (heapTotal)', kb(per1(before.heapTotal, after.heapTotal))],
+      ['    young generation (new space) before / after', `${mb(before.newSpace)} / ${mb(after.newSpace)}`],
+      ['    old space before / after', `${mb(before.oldSpace)} / ${mb(after.oldSpace)}`],
+      ['  external (Buffers, ArrayBuffers)', kb(per1(before.external, after.external))],
+      ['  the rest (libuv/OpenSSL/malloc, heap pages)', kb(per1(before.rss, after.rss) - per1(before.heapTotal, after.heapTotal) - per1(before.external, after.external))],
       ['target', `<= ${kb(TARGET_BYTES_PER_CONN)} ${per1(before.rss, after.rss) <= TARGET_BYTES_PER_CONN ? '(met)' : '(NOT met)'}`],
+    ]);
+    // A second wave on the same server: the allocator's high-water mark from the handshakes is reached
+    // already, so what RSS gains now is what the connections hold.
+    await closeWave(n);
+    const closed = await s.memory(true);
+    const wave2 = await openWave();
+    const again = await s.memory(true);
+    table([
+      ['after closing them all (after GC)', mb(closed.rss)],
+      [`second wave: ${wave2.connected} open again`, mb(again.rss)],
+      ['RSS per connection, second wave', kb((again.rss - closed.rss) / wave2.connected)],
+      ['  of which V8 heap used', kb((again.heapUsed - closed.heapUsed) / wave2.connected)],
     ]);
 
     if (env.LOAD_SNAPSHOT !== '0') {
       // What each connection holds: a snapshot with the channels, one after they are gone, the difference.
-      const withFile = path.join(s.dir, 'with.heapsnapshot');
-      const withoutFile = path.join(s.dir, 'without.heapsnapshot');
+      // LOAD_KEEP_SNAPSHOTS=dir keeps them (for a look at the retainers in DevTools).
+      const snapDir = env.LOAD_KEEP_SNAPSHOTS ?? s.dir;
+      const withFile = path.join(snapDir, 'with.heapsnapshot');
+      const withoutFile = path.join(snapDir, 'without.heapsnapshot');
       await s.control.rpc(tuple(atom('snapshot'), withFile));
-      const closedBefore = s.cli.json.filter((l) => l.event === 'channelClosed' && l.service === 'idle').length;
-      await Promise.all(procs.map((p) => p.stop()));
-      await s.cli.waitFor(() => (s.cli.json.filter((l) => l.event === 'channelClosed' && l.service === 'idle').length - closedBefore >= connected ? true : undefined), 'every idle channel closed', 60_000);
+      await closeWave(wave2.connected);
       await s.memory(true);
       await s.control.rpc(tuple(atom('snapshot'), withoutFile));
       const a = summarizeSnapshot(withFile);
       const b = summarizeSnapshot(withoutFile);
+      const m = wave2.connected;
       const rows = [...a].map(([k, r]) => {
         const o = b.get(k) ?? { count: 0, size: 0 };
-        return { k, count: (r.count - o.count) / n, size: (r.size - o.size) / n };
+        return { k, count: (r.count - o.count) / m, size: (r.size - o.size) / m };
       }).filter((r) => r.size > 8 || r.count > 0.5).sort((x, y) => y.size - x.size);
       const total = rows.reduce((t, r) => t + Math.max(0, r.size), 0);
-      out(`\nheap snapshot diff (with the ${n} channels minus without), per connection: ${kb(total)} of objects, top entries:`);
+      out(`\nheap snapshot diff (with the ${m} channels minus without), per connection: ${kb(total)} of objects, top entries:`);
       out(`  ${'objects (type constructor)'.padEnd(62)} ${'count'.padStart(6)} ${'bytes'.padStart(8)}`);
       for (const r of rows.slice(0, 30)) out(`  ${r.k.padEnd(62)} ${r.count.toFixed(2).padStart(6)} ${r.size.toFixed(0).padStart(8)}`);
     }
@@ -399,7 +433,7 @@ async function barePhase(): Promise<void> {
   srv.kill();
 }
 
-out(`lib_chan load test: node ${process.version}, ${os.cpus().length} CPUs, ${mb(os.totalmem())} RAM, phases ${[...PHASES].join(',')}`);
+out(`lib_chan load test: node ${process.version}, ${os.cpus().length} CPUs, ${mb(os.totalmem())} RAM, phases ${[...PHASES].join(',')}${env.LOAD_SERVER_NODE_ARGS ? `, server node flags: ${env.LOAD_SERVER_NODE_ARGS}` : ''}`);
 if (PHASES.has('load')) await loadPhase();
 if (PHASES.has('idle')) await idlePhase();
 if (PHASES.has('bare')) await barePhase();
