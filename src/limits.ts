@@ -101,6 +101,17 @@ export const LIMITS = {
 } as const satisfies Record<string, LimitSpec>;
 
 export type LimitName = keyof typeof LIMITS;
+
+/**
+ * The limits a service may set in its own options (`{limits, [...]}`): the ones
+ * that apply once the login has chosen the service. The rest act before that
+ * (frames, handshake, connections, logins, shutdown) and are server-wide; the
+ * conf refuses them in service options rather than ignore them.
+ */
+export const SERVICE_LIMITS = [
+  'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm',
+  'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'maxServiceWorkers',
+] as const satisfies readonly LimitName[];
 export type Limits = { [K in LimitName]: number };
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze(

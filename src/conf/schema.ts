@@ -23,7 +23,7 @@ import path from 'node:path';
 import { Buffer } from 'node:buffer';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ChanError } from '../errors.ts';
-import { LIMITS, resolveLimits, DEFAULT_LIMITS, type Limits } from '../limits.ts';
+import { LIMITS, SERVICE_LIMITS, resolveLimits, DEFAULT_LIMITS, type Limits } from '../limits.ts';
 import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, type Term } from '../wire/etf/term.ts';
 import { RESERVED_WORDS, type Position } from './term-lexer.ts';
 import type { ParsedTerm } from './term-parser.ts';
@@ -216,9 +216,9 @@ const PORT = integer('port', 0, 65535);
 const HOST = erlString('bind address', 'a host name or IP address in double quotes, such as "0.0.0.0"', { pattern: HOST_PATTERN });
 const LEGACY = atomEnum('legacy', LEGACY_POLICIES);
 
-function limitsSchema(title: string): SchemaNode {
+function limitsSchema(title: string, names: readonly string[] = Object.keys(LIMITS)): SchemaNode {
   const properties = Object.fromEntries(
-    Object.entries(LIMITS).map(([name, spec]) => [name, integer(`limit ${name}`, spec.min, spec.max, spec.unit)]),
+    Object.entries(LIMITS).filter(([name]) => names.includes(name)).map(([name, spec]) => [name, integer(`limit ${name}`, spec.min, spec.max, spec.unit)]),
   );
   return proplist(title, 'limit', properties);
 }
@@ -267,7 +267,7 @@ const SERVICE_OPTIONS = proplist('service options', 'service option', {
     period_ms: integer('restart period_ms', 1, 86_400_000, 'ms'),
   }),
   schema: filePath('schema'),
-  limits: limitsSchema('service limits'),
+  limits: limitsSchema('service limits', SERVICE_LIMITS),
   on_invalid: atomEnum('on_invalid', ON_INVALID),
 });
 

@@ -7,11 +7,16 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { deflateSync } from 'node:zlib';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../src/conf/load.ts';
+import { LIMITS, SERVICE_LIMITS } from '../../src/limits.ts';
 import { ChanError } from '../../src/errors.ts';
 import { connect } from '../../src/client/node.ts';
 import { atom, isTuple, termEqual, tuple, type Term } from '../../src/wire/etf/term.ts';
 import { encodeTerm } from '../../src/wire/etf/encode.ts';
-import { startTestServer, type LogLine, type TestServer } from '../helpers/start-server.ts';
+import { HANDLERS, startTestServer, type LogLine, type TestServer } from '../helpers/start-server.ts';
 import { Raw, connectFrom, nested, rawLegacyLogin, until } from '../helpers/ops-client.ts';
 import { deadline } from '../helpers/latch.ts';
 
@@ -312,6 +317,27 @@ describe('limits: connections', () => {
     } finally {
       for (const r of held) r.destroy();
       await ts.close();
+    }
+  });
+});
+
+describe('limits: where they may be set', () => {
+  test('a per-service limit overrides the server\'s for that service only; a server-wide one is refused in service options', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lib_chan-svc-limits-'));
+    try {
+      const head = `{port, 0}.\n{module_path, ["${HANDLERS}"]}.\n{limits, [{maxInflightRpcs, 50}]}.\n`;
+      const ok = await parseConfig(`${head}{service, a, password, none, mfa, echo, start, notUsed, [{limits, [{maxInflightRpcs, 3}]}]}.\n{service, b, password, none, mfa, echo, start, notUsed}.\n`, path.join(dir, 'ok.conf'));
+      assert.equal(ok.services.get('a')!.limits.maxInflightRpcs, 3);
+      assert.equal(ok.services.get('b')!.limits.maxInflightRpcs, 50);
+      for (const key of Object.keys(LIMITS).filter((k) => !(SERVICE_LIMITS as readonly string[]).includes(k))) {
+        await assert.rejects(
+          parseConfig(`${head}{service, a, password, none, mfa, echo, start, notUsed,\n  [{limits, [{${key}, ${LIMITS[key as keyof typeof LIMITS].max}}]}]}.\n`, path.join(dir, 'bad.conf')),
+          (e: unknown) => e instanceof ChanError && e.code === 'badConf' && e.details.line === 5 && e.message.includes(key),
+          key,
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
