@@ -128,7 +128,7 @@ export class Channel implements AsyncIterable<Term> {
     if (this.state !== 'open') return;
     if (this.secure) this.write(KIND.close, 0, undefined);
     this.transport.end();
-    this.finish('closed', new ChanError('closed', `channel to ${this.service} at ${this.peer} was closed by this client`, { details: { service: this.service, peer: this.peer } }), true);
+    this.finish('closed', () => new ChanError('closed', `channel to ${this.service} at ${this.peer} was closed by this client`, { details: { service: this.service, peer: this.peer } }), true);
   }
 
   private ensureOpen(): void {
@@ -182,7 +182,7 @@ export class Channel implements AsyncIterable<Term> {
         return;
       case KIND.close:
         this.transport.end();
-        this.finish('peerClosed', new ChanError('connectionLost', `service ${this.service} at ${this.peer} closed the channel`, { details: { service: this.service, peer: this.peer } }));
+        this.finish('peerClosed', () => new ChanError('connectionLost', `service ${this.service} at ${this.peer} closed the channel`, { details: { service: this.service, peer: this.peer } }));
         return;
       default:
         this.fail(new ChanError('protocolError', `client: record kind ${msg.kind} is not allowed from a server`, { details: { side: 'client', phase: 'data', peer: this.peer } }));
@@ -231,6 +231,7 @@ export class Channel implements AsyncIterable<Term> {
   }
 
   private onTransportClose(error?: ChanError): void {
+    if (this.state === 'closed') return;
     // Secure: a graceful end sends a close record first (handled above); a bare end may be a cut stream.
     const cut = this.secure && error === undefined;
     this.finish(error?.code ?? (cut ? 'connectionLost' : 'peerClosed'), error ?? new ChanError('connectionLost', `service ${this.service} at ${this.peer} closed the connection${cut ? ' without a close record (cut by the network or on the path?)' : ''}`, {
@@ -238,14 +239,20 @@ export class Channel implements AsyncIterable<Term> {
     }));
   }
 
-  private finish(reason: string, error: ChanError, local = false): void {
+  /**
+   * `error` may be a factory: an Error captures a stack trace when made, and
+   * a plain close with nothing pending needs none.
+   */
+  private finish(reason: string, error: ChanError | (() => ChanError), local = false): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.legacyQueue.length = 0;
     this.legacyWaiting = 0;
-    this.calls.rejectAll(error);
+    let made: ChanError | undefined;
+    const get = (): ChanError => (made ??= typeof error === 'function' ? error() : error);
+    if (this.calls.size > 0) this.calls.rejectAll(get());
     this.pushes.end();
-    this.resolveClosed({ reason, error: local ? undefined : error, ...this.stats });
+    this.resolveClosed({ reason, error: local ? undefined : get(), ...this.stats });
   }
 }
 

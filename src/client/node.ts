@@ -15,6 +15,11 @@ import { connectWebSocket, type WebSocketConstructor } from '../transport/ws-cli
 import { connectOver, type ConnectOptions } from './connect.ts';
 import { nodeClientDefaults } from './secure-node.ts';
 import { clientStart, destroyState } from '../auth/secure/handshake.ts';
+import { nodeProvider } from '../auth/crypto-node.ts';
+import { ReadyPool } from '../auth/ready-pool-node.ts';
+
+/** Hellos (ephemeral key pair and handshake state) made ahead, for connects with the native provider. */
+const hellos = new ReadyPool(() => clientStart({ provider: nodeProvider }), (h: ReturnType<typeof clientStart>) => destroyState(h.state));
 
 export interface NodeConnectOptions extends ConnectOptions {
   /** ws:// and wss:// URLs: the WebSocket class to use (e.g. one extending ws's with TLS options). @default ws's, with maxPayload = maxFrameBytes */
@@ -52,8 +57,8 @@ async function connectTcpHost(host: string, port: number, service: string, passw
   const limits = resolveLimits(options.limits ?? {});
   const pending = connectTcp(host, port, { maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
   const opts = nodeClientDefaults(options, `${host}:${port}`);
-  // The SYN is on its way: make the hello's ephemeral key meanwhile.
-  if (opts.protocol !== 'legacy' && !opts.preparedHello) opts.preparedHello = clientStart({ provider: opts.crypto });
+  // A hello made while this process was idle (the default provider), else made now while the SYN is on its way.
+  if (opts.protocol !== 'legacy' && !opts.preparedHello) opts.preparedHello = opts.crypto === nodeProvider ? hellos.take() : clientStart({ provider: opts.crypto });
   let transport;
   try {
     transport = await pending;

@@ -8,7 +8,7 @@
 import { ChanError } from '../errors.ts';
 import type { Transport } from '../transport/transport.ts';
 import { tweetnaclProvider, type CryptoProvider, type KeyPair } from '../auth/crypto.ts';
-import { REPLY_MIN_BYTES, clientAuth, clientOnReply, clientOnResult, clientStart, destroyState, type AuthMethod, type HandshakeState } from '../auth/secure/handshake.ts';
+import { REPLY_MIN_BYTES, clientAuth, clientOnReply, clientOnResult, clientPrecomputeEs, clientStart, destroyState, type AuthMethod, type HandshakeState } from '../auth/secure/handshake.ts';
 import { decodePublicKey } from '../auth/keys.ts';
 import { ETF_VERSION } from '../auth/sniff.ts';
 import { fromHex } from '../wire/bytes.ts';
@@ -65,6 +65,8 @@ export async function secureLogin(
   let state: HandshakeState | undefined = hello.state;
   try {
     transport.send(hello.out);
+    // The server now works on its reply: meanwhile, one of our two DHs with the pinned key.
+    if (pinnedKey) clientPrecomputeEs(hello.state, pinnedKey);
     const reply = await waiter.next();
     // A real reply starts with a random ephemeral key (byte 131 one time in 256), so only a
     // short frame that starts with 131 is taken for a legacy term.

@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import { ChanError } from '../errors.ts';
 import type { ServerConfig } from '../conf/schema.ts';
-import type { CryptoProvider, KeyPair } from '../auth/crypto.ts';
+import { X25519_KEY_BYTES, type CryptoProvider, type KeyPair } from '../auth/crypto.ts';
 import { nodeProvider } from '../auth/crypto-node.ts';
 import { generateKeyFile, loadKeyFile } from '../auth/keys-node.ts';
 import { encodePublicKey } from '../auth/keys.ts';
-import { passwordMatches, serverOnAuth, serverOnHello, serverResult, destroyState, type AuthRequest, type ResultName, type ServerAwaitDecision } from '../auth/secure/handshake.ts';
+import { passwordMatches, serverOnAuth, serverOnHello, serverResult, destroyState, type AuthRequest, type ResultName, type ServerAwaitDecision, type ServerDeps } from '../auth/secure/handshake.ts';
 import { verifyPasswordHash } from '../auth/password-hash-node.ts';
 import { bytesEqual, wipe } from '../wire/bytes.ts';
 import { decodeTerm } from '../wire/etf/decode.ts';
@@ -19,6 +19,7 @@ import { SecureCodec } from '../chan/secure-codec.ts';
 import { asChanError } from '../chan/middle-man.ts';
 import { decodeOptionsFor, logLockout, type Session, type SessionContext } from './session.ts';
 import type { Service } from './services.ts';
+import { ReadyPool } from '../auth/ready-pool-node.ts';
 
 export interface SecureServerContext {
   identity: KeyPair;
@@ -27,6 +28,10 @@ export interface SecureServerContext {
   publicKeyText: string;
   /** True when the key file was created by this start. */
   generated: boolean;
+  /** Server ephemeral key pairs made while idle (one X25519 off each login's critical path). */
+  ephemerals: ReadyPool<KeyPair>;
+  /** What serverOnHello needs, made once. */
+  helloDeps: ServerDeps;
 }
 
 /** Load the identity key named by the conf (creating it, mode 0600, when missing). */
@@ -42,7 +47,11 @@ export async function loadSecureContext(config: ServerConfig): Promise<SecureSer
   } else {
     identity = loadKeyFile(file, 'server', provider);
   }
-  return { identity, provider, publicKeyText: encodePublicKey('server', identity.publicKey), generated };
+  const ephemerals = new ReadyPool(() => provider.x25519Keypair(provider.randomBytes(X25519_KEY_BYTES)), (p: KeyPair) => wipe(p.secretKey));
+  return {
+    identity, provider, publicKeyText: encodePublicKey('server', identity.publicKey), generated, ephemerals,
+    helloDeps: { identity, provider, ephemeral: () => ephemerals.take() },
+  };
 }
 
 /** Drive the secure handshake; `setFeed` routes the session's next frames here. */
@@ -54,7 +63,7 @@ export function runSecureHandshake(
   setFeed: (feed: (frame: Uint8Array | ChanError) => void) => void,
 ): void {
   const t = session.transport;
-  const r = serverOnHello({ identity: sctx.identity, provider: sctx.provider }, hello);
+  const r = serverOnHello(sctx.helloDeps, hello);
   if (r.refused) {
     t.send(r.out);
     session.finishHandshake('versionUnsupported', { method: 'secure' }, r.refused.message);

@@ -257,6 +257,7 @@ export class Server implements MetricsSource {
       retireWorkers(this.services);
       if ([...this.services.values()].some((svc) => svc.supervisor)) this.retiredServices.push(this.services);
       this.services = services;
+      this.secure?.ephemerals.close();
       this.secure = secure;
       this.log.info({ event: 'configReloaded', file, config: redactConfig(config) }, 'configuration reloaded');
     } catch (e) {
@@ -285,6 +286,7 @@ export class Server implements MetricsSource {
       clearTimeout(timer);
       for (const s of this.sockets) s.destroy();
       for (const services of [this.services, ...this.retiredServices]) stopWorkers(services);
+      this.secure?.ephemerals.close();
       await Promise.all([closedListener, this.metrics?.close()]);
       this.log.info({ event: 'stopped' }, 'server stopped');
     })();

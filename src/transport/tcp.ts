@@ -28,12 +28,16 @@ export class TcpTransport implements Transport {
   private endTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly onClosed: ((t: TcpTransport) => void) | undefined;
 
-  /** `onClosed`: told when the socket is closed (the server's list of open sockets). */
-  constructor(socket: net.Socket, opts: { maxFrameBytes: number; onClosed?: (t: TcpTransport) => void }) {
+  /**
+   * `onClosed`: told when the socket is closed (the server's list of open
+   * sockets). `remote`: the peer as the caller dialled it (a client knows
+   * it; asking the socket costs a getpeername call).
+   */
+  constructor(socket: net.Socket, opts: { maxFrameBytes: number; onClosed?: (t: TcpTransport) => void; remote?: { address: string; port: number } }) {
     this.socket = socket;
     this.onClosed = opts.onClosed;
-    this.remoteAddress = socket.remoteAddress ?? 'unknown';
-    const port = socket.remotePort ?? 0;
+    this.remoteAddress = opts.remote?.address ?? socket.remoteAddress ?? 'unknown';
+    const port = opts.remote?.port ?? socket.remotePort ?? 0;
     this.peer = this.remoteAddress.includes(':') ? `[${this.remoteAddress}]:${port}` : `${this.remoteAddress}:${port}`;
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
     this.decoder = new FrameDecoder(opts.maxFrameBytes);
@@ -177,7 +181,7 @@ export function connectTcp(host: string, port: number, opts: { maxFrameBytes: nu
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
-      resolve(new TcpTransport(socket, opts));
+      resolve(new TcpTransport(socket, { maxFrameBytes: opts.maxFrameBytes, remote: { address: host, port } }));
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

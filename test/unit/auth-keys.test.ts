@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,9 +20,15 @@ import { ChanError, isChanError } from '../../src/errors.ts';
 import { clientOnReply, clientStart, serverOnHello } from '../../src/auth/secure/handshake.ts';
 import { SERVER_IDENTITY, seq } from './auth-fixtures.ts';
 
+const made: string[] = [];
 function tmpdir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'lib-chan-keys-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lib-chan-keys-'));
+  made.push(dir);
+  return dir;
 }
+after(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 const KEY_A = tweetnaclProvider.x25519Keypair(seq(32, 1)).publicKey;
 const KEY_B = tweetnaclProvider.x25519Keypair(seq(32, 2)).publicKey;

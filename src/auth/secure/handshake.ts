@@ -96,6 +96,11 @@ export interface HandshakeDeps {
 export interface ServerDeps extends HandshakeDeps {
   /** The server's static X25519 key pair (S). */
   identity: KeyPair;
+  /**
+   * A fresh ephemeral key pair, never handed out twice (a pool that makes
+   * them while the server is idle). @default provider.x25519Keypair(provider.randomBytes(32))
+   */
+  ephemeral?: () => KeyPair;
   /** Feature bits announced in the reply payload; none are defined in version 1. @default 0 */
   features?: number;
 }
@@ -162,6 +167,8 @@ interface StateBase {
 export interface ClientAwaitReply extends StateBase {
   readonly phase: 'clientAwaitReply';
   readonly e: KeyPair;
+  /** DH(e_c, a pinned key), made while the reply is on its way (clientPrecomputeEs). */
+  esGuess?: { serverKey: Uint8Array; shared: Uint8Array };
 }
 export interface ClientReady extends StateBase {
   readonly phase: 'clientReady';
@@ -231,7 +238,7 @@ function asHandshakeError(err: unknown, side: Side, phase: HandshakePhase): Chan
 export function destroyState(state: HandshakeState): void {
   state.spent = true;
   state.ss.destroy();
-  if (state.phase === 'clientAwaitReply') wipe(state.e.secretKey);
+  if (state.phase === 'clientAwaitReply') wipe(state.e.secretKey, state.esGuess?.shared);
 }
 
 // ---- small codecs ----
@@ -423,14 +430,30 @@ function prologue(version: number): Uint8Array {
   return p;
 }
 
+/**
+ * InitializeSymmetric(PROTOCOL_NAME) then MixHash(MAGIC || version): the
+ * same public bytes for every handshake of a version, so hashed once per
+ * version (SHA-512 is the same function whatever the provider).
+ */
+const afterPrologue = new Map<number, { h: Uint8Array; ck: Uint8Array }>();
+function startState(provider: CryptoProvider, version: number): SymmetricState {
+  let saved = afterPrologue.get(version);
+  if (!saved) {
+    const ss = new SymmetricState(provider);
+    ss.mixHash(prologue(version));
+    saved = ss.snapshot();
+    afterPrologue.set(version, saved);
+  }
+  return new SymmetricState(provider, undefined, saved);
+}
+
 // ---- client steps ----
 
 /** Message 1. Returns the hello to send and the state that awaits the reply. */
 export function clientStart(deps: HandshakeDeps = {}): { state: ClientAwaitReply; out: Uint8Array } {
   const provider = deps.provider ?? tweetnaclProvider;
-  const ss = new SymmetricState(provider);
+  const ss = startState(provider, SECURE_VERSION);
   const head = prologue(SECURE_VERSION);
-  ss.mixHash(head);
   const e = provider.x25519Keypair(provider.randomBytes(X25519_KEY_BYTES));
   ss.mixHash(e.publicKey);
   ss.encryptAndHash(EMPTY); // Noise: message 1's (empty, unencrypted) payload
@@ -438,6 +461,22 @@ export function clientStart(deps: HandshakeDeps = {}): { state: ClientAwaitReply
   out.set(head);
   out.set(e.publicKey, head.length);
   return { state: { phase: 'clientAwaitReply', provider, ss, e, spent: false }, out };
+}
+
+/**
+ * Optional, between message 1 and message 2: compute DH(e_c, pinnedKey) while
+ * the server works on its reply, so that clientOnReply has one X25519 left
+ * instead of two when the server presents that key. Nothing about the
+ * pinned key is trusted here; clientOnReply still decrypts S and compares.
+ * A key that is not a usable X25519 point is ignored (the reply decides).
+ */
+export function clientPrecomputeEs(state: ClientAwaitReply, pinnedKey: Uint8Array): void {
+  if (state.spent || state.esGuess || pinnedKey.length !== X25519_KEY_BYTES) return;
+  try {
+    state.esGuess = { serverKey: pinnedKey.slice(), shared: state.provider.x25519(state.e.secretKey, pinnedKey) };
+  } catch {
+    // A low-order pinned key: no guess; the reply is then checked the long way.
+  }
 }
 
 export interface ServerKeyCheck {
@@ -483,8 +522,13 @@ export function clientOnReply(
     const boxS = frame.subarray(X25519_KEY_BYTES, 2 * X25519_KEY_BYTES + SECRETBOX_MAC_BYTES);
     const serverKey = ss.decryptAndHash(boxS);
     if (serverKey === null) throw hsError('badRecord', side, phase, 'server static key does not decrypt (tampered reply, or a reply to another hello)');
-    dh(provider, e.secretKey, serverKey, ss); // es
-    wipe(e.secretKey);
+    const guess = s.esGuess;
+    if (guess && bytesEqual(guess.serverKey, serverKey)) {
+      ss.mixKey(guess.shared); // es, computed while the reply was on its way
+    } else {
+      dh(provider, e.secretKey, serverKey, ss); // es
+    }
+    wipe(e.secretKey, guess?.shared);
     const payload = ss.decryptAndHash(frame.subarray(2 * X25519_KEY_BYTES + SECRETBOX_MAC_BYTES));
     if (payload === null) throw hsError('badRecord', side, phase, 'reply payload does not decrypt: the server does not hold the key it presented');
     const serverInfo = decodeServerInfo(payload);
@@ -625,14 +669,14 @@ export function serverOnHello(
   if (frame.length !== HELLO_BYTES) {
     throw hsError('protocolError', side, phase, `hello of ${frame.length} bytes, want ${HELLO_BYTES}`, { actual: frame.length, limit: HELLO_BYTES });
   }
-  const ss = new SymmetricState(provider);
+  // The version was checked above, and with the magic it is all the prologue holds.
+  const ss = startState(provider, version);
   let e: KeyPair | undefined;
   try {
-    ss.mixHash(frame.subarray(0, MAGIC_BYTES + 1));
     const eC = frame.subarray(MAGIC_BYTES + 1);
     ss.mixHash(eC);
     ss.decryptAndHash(EMPTY); // Noise: message 1's empty payload
-    e = provider.x25519Keypair(provider.randomBytes(X25519_KEY_BYTES));
+    e = deps.ephemeral ? deps.ephemeral() : provider.x25519Keypair(provider.randomBytes(X25519_KEY_BYTES));
     ss.mixHash(e.publicKey);
     dh(provider, e.secretKey, eC, ss); // ee
     wipe(e.secretKey);

@@ -59,11 +59,27 @@ export class SymmetricState {
   private k: Uint8Array | undefined;
   private n = 0;
 
-  constructor(private readonly provider: CryptoProvider, protocolName: string = PROTOCOL_NAME) {
+  /**
+   * InitializeSymmetric(protocolName). `from`: start instead from a state
+   * saved by snapshot() (the same hash and chaining key; no key yet), which
+   * is how a handshake skips hashing its constant prologue every time.
+   */
+  constructor(private readonly provider: CryptoProvider, protocolName: string = PROTOCOL_NAME, from?: { h: Uint8Array; ck: Uint8Array }) {
+    if (from) {
+      this.h = from.h.slice();
+      this.ck = from.ck.slice();
+      return;
+    }
     const name = TEXT_ENCODER.encode(protocolName);
     this.h = name.length <= HASH_BYTES ? new Uint8Array(HASH_BYTES) : provider.sha512(name);
     if (name.length <= HASH_BYTES) this.h.set(name);
     this.ck = this.h.slice();
+  }
+
+  /** Copies of h and ck, for a state that has mixed only public constants (no key yet). */
+  snapshot(): { h: Uint8Array; ck: Uint8Array } {
+    if (this.k !== undefined) throw new Error('SymmetricState.snapshot: only a state without a key may be saved');
+    return { h: this.h.slice(), ck: this.ck.slice() };
   }
 
   /** A copy of the current handshake hash. */
