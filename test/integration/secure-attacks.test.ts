@@ -32,7 +32,7 @@ import { generateKeyFile } from '../../src/auth/keys-node.ts';
 import { encodePublicKey } from '../../src/auth/keys.ts';
 import { nodeProvider } from '../../src/auth/crypto-node.ts';
 import { hashPassword } from '../../src/auth/password-hash-node.ts';
-import { clientStart } from '../../src/auth/secure/handshake.ts';
+import { clientStart, serverOnAuth, serverOnHello, serverResult, type ServerAwaitAuth } from '../../src/auth/secure/handshake.ts';
 import { startTestServer, type LogLine, type TestServer } from '../helpers/start-server.ts';
 import { Middlebox, type Fault, type Pipe } from '../helpers/middlebox.ts';
 import { FakeServer } from '../helpers/fake-server.ts';
@@ -655,6 +655,28 @@ describe('the secure client against a server that only speaks legacy: refusal, n
     const conn = await fake.connection();
     await deadline(conn.closed, 5000, 'the client to hang up');
     assertOnlyHello(conn.frames);
+  });
+
+  test('a genuine reply that starts with byte 131 (its random ephemeral key does, 1 time in 256) is not taken for a legacy term', async () => {
+    const identity = nodeProvider.x25519Keypair(nodeProvider.randomBytes(32));
+    // The first secret whose public key starts with ETF's version byte.
+    let ephemeral = nodeProvider.x25519Keypair(new Uint8Array(32));
+    for (let i = 1; ephemeral.publicKey[0] !== 131; i++) ephemeral = nodeProvider.x25519Keypair(new Uint8Array(32).fill(i & 0xff, 0, 1).fill(i >> 8, 1, 2));
+    let state: ServerAwaitAuth | undefined;
+    const fake = await FakeServer.start((frame, i, conn) => {
+      if (i === 0) {
+        const r = serverOnHello({ identity, provider: nodeProvider, ephemeral: () => ephemeral }, frame);
+        state = r.state;
+        assert.equal(r.out[0], 131);
+        conn.send(r.out);
+      } else if (i === 1) {
+        conn.send(serverResult(serverOnAuth(state!, frame).state, 'ack').out);
+      }
+    });
+    boxes.push(fake);
+    const ch = await connect(HOST, fake.port, 'echo', 'pw', [], { serverKey: identity.publicKey, knownHosts: false });
+    assert.equal(ch.secure, true);
+    ch.close();
   });
 
   describe('the Erlang lib_chan server', { skip: erlSkip() }, () => {

@@ -36,6 +36,20 @@ test('crypto - HMAC-SHA-512: RFC 4231 cases 1 and 6, and node:crypto on random i
   }
 });
 
+test('crypto - the native HMAC-SHA-512 equals node:crypto on every length, also for a short key right after a long one', () => {
+  for (let kl = 0; kl <= 140; kl += 7) {
+    for (const dl of [0, 1, 31, 64, 65, 128, 129, 255, 256, 257, 400]) {
+      const k = seq(kl, kl + 1);
+      const d = seq(dl, dl + 2);
+      assert.equal(toHex(hmacSha512(nodeProvider, k, d)), nodeCrypto.createHmac('sha512', k).update(d).digest('hex'), `key ${kl}, data ${dl}`);
+    }
+  }
+  // A short key after a long one: no byte of the earlier key may leak into the pad.
+  const long = seq(128, 9);
+  hmacSha512(nodeProvider, long, seq(10));
+  assert.equal(toHex(hmacSha512(nodeProvider, seq(5, 1), seq(10))), nodeCrypto.createHmac('sha512', seq(5, 1)).update(seq(10)).digest('hex'));
+});
+
 test('crypto - Noise HKDF equals RFC 5869 HKDF-SHA-512 with salt = ck and empty info', () => {
   const ck = seq(64, 1);
   for (const ikm of [new Uint8Array(0), seq(32, 9)]) {
@@ -82,6 +96,13 @@ test('crypto - every provider gives identical bytes on fixed inputs', () => {
     assert.equal(p.ed25519Verify(msg, bad, ed.publicKey), false);
     assert.equal(p.ed25519Verify(msg, sig.subarray(1), ed.publicKey), false);
     parts.push(toHex(ed.publicKey), toHex(ed.secretKey), toHex(sig), toHex(p.sha512(msg)), toHex(p.sha512(new Uint8Array(0))));
+    // HMAC through the provider's own hmacSha512 where it has one (reused buffers in the
+    // sodium one): around the block size, the buffer's bound and past it, twice in a row.
+    for (const [kl, dl] of [[0, 0], [1, 1], [32, 65], [64, 129], [127, 256], [128, 257], [129, 1000], [300, 3]]) {
+      const mac = hmacSha512(p, seq(kl, kl), seq(dl, dl));
+      assert.equal(toHex(hmacSha512(p, seq(kl, kl), seq(dl, dl))), toHex(mac));
+      parts.push(toHex(mac));
+    }
     assert.equal(p.randomBytes(70000).length, 70000);
     return parts;
   });

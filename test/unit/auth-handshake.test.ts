@@ -10,8 +10,10 @@ import {
   clientAuth,
   clientOnReply,
   clientOnResult,
+  clientPrecomputeEs,
   clientStart,
   decodeRefusal,
+  destroyState,
   encodeRefusal,
   passwordMatches,
   serverOnAuth,
@@ -23,7 +25,7 @@ import { recordLayer } from '../../src/auth/secure/record.ts';
 import { MAGIC } from '../../src/auth/sniff.ts';
 import { ChanError, isChanError } from '../../src/errors.ts';
 import { bytesEqual, TEXT_DECODER, TEXT_ENCODER, toHex } from '../../src/wire/bytes.ts';
-import { ARGS_C, CLIENT_KEY, SERVER_IDENTITY, runHandshake, seq } from './auth-fixtures.ts';
+import { ARGS_C, CLIENT_KEY, SERVER_IDENTITY, fixedRandom, runHandshake, seq } from './auth-fixtures.ts';
 
 function isHsError(code: string, phase: HandshakePhase, side: 'client' | 'server') {
   return (e: unknown) => {
@@ -146,6 +148,66 @@ test('handshake - MITM with another static key: serverKeyMismatch before any aut
   const c2 = clientStart();
   const s2 = serverOnHello({ identity: SERVER_IDENTITY }, c2.out);
   assert.deepEqual(clientOnReply(c2.state, s2.out, { pinnedKey: SERVER_IDENTITY.publicKey }).serverKey, SERVER_IDENTITY.publicKey);
+});
+
+/** One whole handshake with fixed randomness; `guess`: the key given to clientPrecomputeEs, if any. */
+function fixedRun(identity: typeof SERVER_IDENTITY, guess: Uint8Array | undefined, pinnedKey?: Uint8Array) {
+  const provider = fixedRandom(nodeProvider, [seq(32, 0x10)]);
+  const c1 = clientStart({ provider });
+  if (guess) clientPrecomputeEs(c1.state, guess);
+  const s1 = serverOnHello({ identity, provider: nodeProvider, ephemeral: () => nodeProvider.x25519Keypair(seq(32, 0x20)) }, c1.out);
+  if (s1.refused) throw s1.refused;
+  const c2 = clientOnReply(c1.state, s1.out, { pinnedKey });
+  const c3 = clientAuth(c2.state, { service: 'nameServer', method: 'password', password: 'ABXy45', argsC: ARGS_C });
+  const s2 = serverOnAuth(s1.state, c3.out);
+  const s3 = serverResult(s2.state, 'ack');
+  const c4 = clientOnResult(c3.state, s3.out);
+  return { c1, reply: s1.out, auth: c3.out, client: c4.session!, server: s3.session! };
+}
+
+test('handshake - the es computed ahead (clientPrecomputeEs) gives the very bytes and keys of the long way', () => {
+  const plain = fixedRun(SERVER_IDENTITY, undefined, SERVER_IDENTITY.publicKey);
+  const ahead = fixedRun(SERVER_IDENTITY, SERVER_IDENTITY.publicKey, SERVER_IDENTITY.publicKey);
+  assert.equal(toHex(ahead.auth), toHex(plain.auth));
+  assert.deepEqual(ahead.client.sendKey, plain.client.sendKey);
+  assert.deepEqual(ahead.client.handshakeHash, plain.client.handshakeHash);
+  assert.deepEqual(ahead.client.sendKey, ahead.server.receiveKey);
+  // The server's ephemeral came from the injected source, as a pool would give it.
+  assert.deepEqual(plain.reply.subarray(0, 32), nodeProvider.x25519Keypair(seq(32, 0x20)).publicKey);
+});
+
+test('handshake - a guessed es for another key is not used: the reply decides (TOFU, pin mismatch)', () => {
+  const other = tweetnaclProvider.x25519Keypair(seq(32, 0x99)).publicKey;
+  // No pin: the guess was for another key, the login still completes with the key presented.
+  const tofu = fixedRun(SERVER_IDENTITY, other);
+  assert.deepEqual(tofu.client.sendKey, fixedRun(SERVER_IDENTITY, undefined).client.sendKey);
+  // A server presenting another key than the pin still fails the pin check, guess or not.
+  assert.throws(() => fixedRun(tweetnaclProvider.x25519Keypair(seq(32, 0x99)), SERVER_IDENTITY.publicKey, SERVER_IDENTITY.publicKey), isHsError('serverKeyMismatch', 'reply', 'client'));
+  // An impostor holding the real S_pub but not its secret: the guess (DH with the real S) does not open its payload.
+  const impostor = { publicKey: SERVER_IDENTITY.publicKey, secretKey: seq(32, 0x77) };
+  assert.throws(() => fixedRun(impostor, SERVER_IDENTITY.publicKey, SERVER_IDENTITY.publicKey), isHsError('badRecord', 'reply', 'client'));
+});
+
+test('handshake - clientPrecomputeEs ignores unusable keys and its secret is wiped with the state', () => {
+  const c1 = clientStart({ provider: nodeProvider });
+  clientPrecomputeEs(c1.state, new Uint8Array(32)); // low order: no guess, no throw
+  assert.equal(c1.state.esGuess, undefined);
+  clientPrecomputeEs(c1.state, seq(31));
+  assert.equal(c1.state.esGuess, undefined);
+  clientPrecomputeEs(c1.state, SERVER_IDENTITY.publicKey);
+  const shared = c1.state.esGuess!.shared;
+  assert.notDeepEqual(shared, new Uint8Array(32));
+  destroyState(c1.state);
+  assert.deepEqual(shared, new Uint8Array(32));
+  // A used state takes no guess.
+  clientPrecomputeEs(c1.state, SERVER_IDENTITY.publicKey);
+  assert.equal(c1.state.esGuess, undefined);
+  // After a successful reply the guess's secret is wiped too.
+  const c2 = clientStart({ provider: nodeProvider });
+  clientPrecomputeEs(c2.state, SERVER_IDENTITY.publicKey);
+  const used = c2.state.esGuess!.shared;
+  clientOnReply(c2.state, serverOnHello({ identity: SERVER_IDENTITY, provider: nodeProvider }, c2.out).out, { pinnedKey: SERVER_IDENTITY.publicKey });
+  assert.deepEqual(used, new Uint8Array(32));
 });
 
 test('handshake - checkKey sees the proven server key and can stop the login', () => {

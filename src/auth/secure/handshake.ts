@@ -238,7 +238,10 @@ function asHandshakeError(err: unknown, side: Side, phase: HandshakePhase): Chan
 export function destroyState(state: HandshakeState): void {
   state.spent = true;
   state.ss.destroy();
-  if (state.phase === 'clientAwaitReply') wipe(state.e.secretKey, state.esGuess?.shared);
+  if (state.phase === 'clientAwaitReply') {
+    wipe(state.e.secretKey, state.esGuess?.shared);
+    state.esGuess = undefined;
+  }
 }
 
 // ---- small codecs ----
