@@ -7,7 +7,7 @@
  *
  *   npm run bench                 # everything
  *   npm run bench -- --quick      # shorter runs (a smoke test of the bench itself)
- *   npm run bench -- --only legacy,secure,raw,ws
+ *   npm run bench -- --only legacy,secure,raw,ws,floor
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -20,6 +20,7 @@ import { FrameDecoder, encodeFrame } from '../../src/wire/frame.ts';
 import { encodeTerm } from '../../src/wire/etf/encode.ts';
 import { fromHex, toHex } from '../../src/wire/bytes.ts';
 import { Worker } from 'node:worker_threads';
+import { startFloor } from './floor.ts';
 
 const QUICK = process.argv.includes('--quick');
 /** Load-generator threads for the many-connection rows marked so. */
@@ -28,7 +29,7 @@ const RUNS = QUICK ? 1 : 3;
 const SECONDS = QUICK ? 0.5 : 2;
 const onlyAt = process.argv.findIndex((a) => a.startsWith('--only'));
 const onlyValue = onlyAt < 0 ? undefined : process.argv[onlyAt].includes('=') ? process.argv[onlyAt].split('=')[1] : process.argv[onlyAt + 1];
-const ONLY = new Set((onlyValue ?? 'raw,legacy,secure,ws').split(','));
+const ONLY = new Set((onlyValue ?? 'raw,legacy,secure,ws,floor').split(','));
 
 const LOOKUP = tuple(atom('lookup'), atom('joe'));
 const STORE = tuple(atom('store'), atom('joe'), 'writing a book');
@@ -78,10 +79,10 @@ async function open(srv: ServerProc, proto: Proto, via: Via = 'tcp'): Promise<Ch
  * Many connections split over THREADS load-generator threads (the Erlang
  * client VM had two schedulers); each connection does sequential rpcs.
  */
-async function rpcLoadThreads(srv: ServerProc, proto: Proto, conns: number): Promise<number> {
+async function rpcLoadThreads(srv: ServerProc, proto: Proto, conns: number, mode: 'rpc' | 'login' = 'rpc'): Promise<number> {
   // worker-boot.mjs registers tsx in the thread, then imports entryUrl.
   const workers = Array.from({ length: THREADS }, (_, i) => new Worker(new URL('../../src/server/worker-boot.mjs', import.meta.url), {
-    workerData: { entryUrl: new URL('./rpc-worker.ts', import.meta.url).href, port: srv.port, key: srv.key ? toHex(srv.key) : null, protocol: proto, conns: Math.floor(conns / THREADS) + (i < conns % THREADS ? 1 : 0), ms: SECONDS * 1000 },
+    workerData: { entryUrl: new URL('./rpc-worker.ts', import.meta.url).href, port: srv.port, key: srv.key ? toHex(srv.key) : null, protocol: proto, conns: Math.floor(conns / THREADS) + (i < conns % THREADS ? 1 : 0), ms: SECONDS * 1000, mode },
   }));
   const next = (w: Worker): Promise<{ ready?: boolean; count?: number }> => new Promise((resolve, reject) => {
     w.once('message', resolve);
@@ -253,6 +254,8 @@ async function main(): Promise<void> {
       row(`${proto}: connect+login+close/s, sequential`, fmt(l1.median), l1.runs, '1,834 (legacy MD5)');
       const l8 = await repeat(() => loginLoad(srv, proto, 8), (x) => x);
       row(`${proto}: connect+login+close/s, 8 in parallel`, fmt(l8.median), l8.runs, '2,992 (legacy MD5)');
+      const lt = await repeat(() => rpcLoadThreads(srv, proto, 8, 'login'), (x) => x);
+      row(`${proto}: connect+login+close/s, 8 in parallel, ${THREADS} client threads`, fmt(lt.median), lt.runs, '2,992 (legacy MD5)');
     }
     // The same name server over WebSocket (one binary message per frame), beside the TCP rows above.
     for (const proto of ['legacy', 'secure'] as const) {
@@ -266,6 +269,21 @@ async function main(): Promise<void> {
     }
   } finally {
     srv.child.kill('SIGTERM');
+  }
+  if (ONLY.has('floor')) {
+    // The same logins with none of lib_chan around them (test/bench/floor.ts): what the rows above can at best reach here.
+    const floor = await startFloor();
+    try {
+      for (const variant of ['plain', 'secure'] as const) {
+        const what = variant === 'plain' ? 'floor, no crypto (4 bare frames on node:net)' : 'floor, secure handshake code on bare node:net';
+        const f1 = await repeat(() => floor.rate(variant, 1, SECONDS), (x) => x);
+        row(`${what}: connect+login+close/s, sequential`, fmt(f1.median), f1.runs, '1,834 (legacy MD5)');
+        const f8 = await repeat(() => floor.rate(variant, 8, SECONDS), (x) => x);
+        row(`${what}: connect+login+close/s, 8 in parallel`, fmt(f8.median), f8.runs, '2,992 (legacy MD5)');
+      }
+    } finally {
+      floor.stop();
+    }
   }
 }
 
