@@ -2,9 +2,9 @@
  * Erlang/OTP for tests: find `erl` and `erlc`, compile .erl files into a temp dir, and run an
  * `erl -noshell` process whose stdout is read as lines.
  *
- * Without Erlang a test is skipped loudly (a banner on stderr and `t.skip(reason)`), except
- * under CI=true, where it fails: CI must have Erlang installed. LIB_CHAN_NO_ERL=1 pretends
- * Erlang is missing, to try that path.
+ * Without Erlang a test is skipped loudly (a banner on stderr, then `t.skip(reason)` or a
+ * `describe` skip option), except under CI=true, where it fails: CI must have Erlang installed.
+ * LIB_CHAN_NO_ERL=1 pretends Erlang is missing, to try that path.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
@@ -60,17 +60,35 @@ export function findErl(): ErlTools | string {
 }
 
 /**
- * The Erlang tools for test `t`, or undefined after skipping it loudly. Under CI=true a missing
- * Erlang throws instead, so the test fails rather than passing unseen.
+ * Why Erlang is missing, announced: a loud banner and the skip message to pass on. Under CI=true
+ * it throws instead, so the test fails rather than passing unseen.
  */
+function announceNoErl(what: string, why: string): string {
+  const msg = `Erlang/OTP is needed: ${why}. Install it (e.g. apt-get install erlang-base erlang-dev).`;
+  if (process.env.CI === 'true') throw new Error(`${msg} CI=true: not skipping.`);
+  process.stderr.write(`\n${'!'.repeat(78)}\n!! SKIPPING ${what}: ${msg}\n${'!'.repeat(78)}\n\n`);
+  return `SKIPPED (no Erlang): ${why}`;
+}
+
+/** The Erlang tools for test `t`, or undefined after skipping it loudly (see announceNoErl). */
 export function requireErl(t: TestContext): ErlTools | undefined {
   const tools = findErl();
   if (typeof tools !== 'string') return tools;
-  const msg = `Erlang/OTP is needed for this interop test: ${tools}. Install it (e.g. apt-get install erlang-base erlang-dev).`;
-  if (process.env.CI === 'true') throw new Error(`${msg} CI=true: not skipping.`);
-  process.stderr.write(`\n${'!'.repeat(78)}\n!! SKIPPING ${t.name}: ${msg}\n${'!'.repeat(78)}\n\n`);
-  t.skip(`SKIPPED (no Erlang): ${tools}`);
+  t.skip(announceNoErl(t.name, tools));
   return undefined;
+}
+
+/** The `skip` option for a `describe` of Erlang tests: false when Erlang is there (see announceNoErl). */
+export function erlSkip(): false | string {
+  const tools = findErl();
+  return typeof tools === 'string' ? announceNoErl('the Erlang interop tests', tools) : false;
+}
+
+/** The Erlang tools, or throws saying why not (for code behind requireErl or erlSkip). */
+export function erlTools(): ErlTools {
+  const tools = findErl();
+  if (typeof tools === 'string') throw new Error(`Erlang/OTP is not usable: ${tools}`);
+  return tools;
 }
 
 /** A temp dir removed when this process exits. */
@@ -96,11 +114,18 @@ export interface ErlExit {
   signal: NodeJS.Signals | null;
 }
 
+export interface ErlProcessOptions {
+  /** Names the process in `describe()`. */
+  label?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
  * `erl -noshell -pa <codeDir> -run <module> <fun> <args...>`, with stdout split into lines.
  * stdin stays open for `writeLine`; `waitForLine` races the deadline and the process's exit.
  */
 export class ErlProcess {
+  readonly label: string;
   readonly proc: ChildProcess;
   readonly lines: string[] = [];
   stderr = '';
@@ -109,8 +134,9 @@ export class ErlProcess {
   private partial = '';
   private readonly waiters = new Set<() => void>();
 
-  constructor(tools: ErlTools, codeDir: string, module: string, fun: string, args: string[]) {
-    this.proc = spawn(tools.erl, ['-noshell', '-pa', codeDir, '-run', module, fun, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(tools: ErlTools, codeDir: string, module: string, fun: string, args: string[], opts: ErlProcessOptions = {}) {
+    this.label = opts.label ?? 'erl';
+    this.proc = spawn(tools.erl, ['-noshell', '-pa', codeDir, '-run', module, fun, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env });
     this.proc.stdout!.setEncoding('utf8');
     this.proc.stderr!.setEncoding('utf8');
     this.proc.stdout!.on('data', (chunk: string) => {
@@ -130,6 +156,7 @@ export class ErlProcess {
         this.wake();
         resolve(this.exit);
       });
+      // 'close', not 'exit': stdout is fully read by then, so no line is missed.
       this.proc.once('close', (code, signal) => {
         if (this.partial !== '') this.lines.push(this.partial);
         this.partial = '';
@@ -147,9 +174,9 @@ export class ErlProcess {
   /** Everything the process said, for failure messages (long output is cut). */
   describe(): string {
     const status = this.exit ? `exited (code ${this.exit.code}, signal ${this.exit.signal})` : 'running';
-    const out = this.lines.join('\n');
+    const out = [...this.lines, ...(this.partial === '' ? [] : [this.partial])].join('\n');
     const cut = (s: string): string => (s.length > 4000 ? `${s.slice(0, 4000)}\n... (${s.length} chars)` : s);
-    return `erl ${status}\n--- stdout ---\n${cut(out)}\n--- stderr ---\n${cut(this.stderr)}`;
+    return `${this.label} ${status}\n--- stdout ---\n${cut(out)}\n--- stderr ---\n${cut(this.stderr)}`;
   }
 
   /** The first stdout line matching `re`, printed already or still to come. */
@@ -160,7 +187,7 @@ export class ErlProcess {
           const m = line.match(re);
           if (m) return settle(() => resolve(m));
         }
-        if (this.exit) settle(() => reject(new Error(`erl ended before a line matching ${re}: ${this.describe()}`)));
+        if (this.exit) settle(() => reject(new Error(`${this.label} ended before a line matching ${re}: ${this.describe()}`)));
       };
       const timer = setTimeout(() => settle(() => reject(new Error(`no line matching ${re} within ${timeoutMs} ms: ${this.describe()}`))), timeoutMs);
       const settle = (f: () => void): void => {
