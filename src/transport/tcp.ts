@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { ChanError } from '../errors.ts';
 import { FRAME_HEADER_BYTES, FrameDecoder, writeFrameHeader } from '../wire/frame.ts';
-import { isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
+import { isLoopbackAddress, replayEarly, type Transport, type TransportEvents } from './transport.ts';
 
 /** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
 const COALESCE_BYTES = 16 * 1024;
@@ -55,13 +55,9 @@ export class TcpTransport implements Transport {
 
   start(events: TransportEvents): void {
     this.events = events;
-    const early = this.early ?? [];
+    const early = this.early;
     this.early = undefined;
-    for (const f of early) {
-      if (this.closed && this.closeError) break;
-      events.frame(f);
-    }
-    if (this.closed) events.close(this.closeError);
+    replayEarly(events, early, () => this.closed && this.closeError);
   }
 
   /** @internal */

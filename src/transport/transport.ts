@@ -39,3 +39,26 @@ export interface Transport {
 export function isLoopbackAddress(addr: string): boolean {
   return addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.') || addr === 'localhost';
 }
+
+/**
+ * What start() does with what came before it: the early frames in order, then the close if the
+ * connection has already ended. `ended` is false while the connection is open, else its close
+ * error (undefined for an orderly close). Both it and `failed` are read again after each frame,
+ * since a frame's handler may destroy the connection; once `failed` (by default: ended with an
+ * error), the frames left are dropped.
+ */
+export function replayEarly(
+  events: TransportEvents,
+  early: readonly Uint8Array[] | undefined,
+  ended: () => ChanError | false | undefined,
+  failed: () => boolean = () => Boolean(ended()),
+): void {
+  if (early) {
+    for (const f of early) {
+      if (failed()) break;
+      events.frame(f);
+    }
+  }
+  const end = ended();
+  if (end !== false) events.close(end);
+}

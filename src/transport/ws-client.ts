@@ -7,7 +7,7 @@
  */
 import { ChanError } from '../errors.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
-import { isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
+import { isLoopbackAddress, replayEarly, type Transport, type TransportEvents } from './transport.ts';
 
 /** Event handler types written so both the DOM's and ws's WebSocket classes fit them. */
 type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'];
@@ -96,11 +96,8 @@ export class WsClientTransport implements Transport {
     this.events = events;
     const early = this.early;
     this.early = [];
-    for (const f of early) {
-      if (this.closeError) break;
-      events.frame(f);
-    }
-    if (this.closed) events.close(this.closeError);
+    // As onMessage: no frame is delivered once there is an error, even before the close.
+    replayEarly(events, early, () => this.closed && this.closeError, () => this.closeError !== undefined);
   }
 
   private onMessage(data: unknown): void {

@@ -26,7 +26,7 @@ import { ChanError, type ErrorCode } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 import type { WebSocketConfig } from '../conf/schema.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
-import { isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
+import { isLoopbackAddress, replayEarly, type Transport, type TransportEvents } from './transport.ts';
 
 /** After destroy(error), time the peer gets to read our close frame before the socket is cut (ms). */
 export const DESTROY_GRACE_MS = 1_000;
@@ -114,11 +114,8 @@ export class WsTransport implements Transport {
     this.events = events;
     const early = this.early;
     this.early = [];
-    for (const f of early) {
-      if (this.closeError) break;
-      events.frame(f);
-    }
-    if (this.closed) events.close(this.closeError);
+    // As onMessage: no frame is delivered once there is an error, even before the close.
+    replayEarly(events, early, () => this.closed && this.closeError, () => this.closeError !== undefined);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
