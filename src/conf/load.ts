@@ -79,9 +79,9 @@ export async function parseConfig(text: string, file: string): Promise<ServerCon
   const services = new Map<string, ServiceConfig>();
   for (const { column, ...svc } of drafts) {
     const where = { file, line: svc.line, column, service: svc.name };
-    const modulePath = await resolveServiceModule(svc.module, svc.fn, draft.modulePaths, where);
+    const { modulePath, handler } = await resolveServiceModule(svc.module, svc.fn, draft.modulePaths, where);
     if (svc.schemaFile !== undefined) await mustExist(svc.schemaFile, `service ${svc.name}: message schema`, where);
-    services.set(svc.name, { ...svc, modulePath });
+    services.set(svc.name, { ...svc, modulePath, handler });
   }
   if (rest.websocket?.tls !== undefined) {
     const at = termAt.websocket ?? { line: 0, column: 0 };
@@ -130,9 +130,10 @@ async function mustExist(file: string, what: string, where: Where): Promise<void
 /**
  * Find `<dir>/<module>.ts|.js|.mjs` in `modulePaths` (in order), import it and
  * check that it exports a function `fn`. Returns the absolute path of the
- * file. A missing module or function is a badConf naming where it looked.
+ * file and the function. A missing module or function is a badConf naming
+ * where it looked.
  */
-export async function resolveServiceModule(module: string, fn: string, modulePaths: readonly string[], where: Where): Promise<string> {
+export async function resolveServiceModule(module: string, fn: string, modulePaths: readonly string[], where: Where): Promise<Pick<ServiceConfig, 'modulePath' | 'handler'>> {
   const who = where.service === undefined ? '' : `service ${where.service}: `;
   const searched: string[] = [];
   let found: string | undefined;
@@ -157,12 +158,13 @@ export async function resolveServiceModule(module: string, fn: string, modulePat
     const first = String((e as Error)?.message ?? e).split('\n')[0];
     throw whereError(where, `${who}module ${found} failed to load: ${first}`, { module, path: found }, e);
   }
-  if (typeof mod[fn] !== 'function') {
+  const handler = mod[fn];
+  if (typeof handler !== 'function') {
     const exported = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
     const has = exported.length === 0 ? 'it exports no functions' : `it exports ${exported.join(', ')}`;
     throw whereError(where, `${who}module ${found} does not export a function ${fn} (${has})`, { module, fn, path: found });
   }
-  return found;
+  return { modulePath: found, handler: handler as ServiceConfig['handler'] };
 }
 
 /** A loggable summary of a config: auth kinds, never passwords, hashes or ArgsS. */

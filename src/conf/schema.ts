@@ -89,6 +89,11 @@ export interface ServiceConfig {
   limits: Limits;
   /** Absolute path of the resolved module file. */
   modulePath: string;
+  /**
+   * The module's function `fn`, as load.ts imported it to check it: services.ts serves with this
+   * one rather than importing the module again. Worker services import it anew in their worker.
+   */
+  handler: (...args: never[]) => unknown;
   /** Line of the service term in the conf file. */
   line: number;
 }
@@ -137,8 +142,8 @@ export interface ServerConfig {
   metrics?: MetricsConfig;
 }
 
-/** A service before its module is resolved (load.ts adds `modulePath`). */
-export type ServiceDraft = Omit<ServiceConfig, 'modulePath'> & { column: number };
+/** A service before its module is resolved (load.ts adds `modulePath` and `handler`). */
+export type ServiceDraft = Omit<ServiceConfig, 'modulePath' | 'handler'> & { column: number };
 export interface ConfDraft extends Omit<ServerConfig, 'services'> {
   services: ServiceDraft[];
   /** Where each top-level term was (for errors found later, e.g. a missing TLS file). */

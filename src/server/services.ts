@@ -1,9 +1,9 @@
 /**
- * The services a server offers: each conf entry with its handler function
- * imported and checked at start-up (a missing module or function is a start-up
- * error, not a surprise at the first connect).
+ * The services a server offers: each conf entry with its handler function,
+ * which the conf loader imported and checked (a missing module or function is
+ * a start-up error, not a surprise at the first connect), and its message
+ * schema compiled.
  */
-import { pathToFileURL } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { ChanError } from '../errors.ts';
 import type { ServerConfig, ServiceConfig } from '../conf/schema.ts';
@@ -29,20 +29,6 @@ export type ServiceRegistry = ReadonlyMap<string, Service>;
 export async function loadServices(config: ServerConfig): Promise<ServiceRegistry> {
   const out = new Map<string, Service>();
   for (const svc of config.services.values()) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(pathToFileURL(svc.modulePath).href)) as Record<string, unknown>;
-    } catch (e) {
-      throw new ChanError('badConf', `${config.file ?? 'conf'}:${svc.line}: service ${svc.name}: module ${svc.modulePath} failed to load: ${(e as Error).message}`, {
-        cause: e, details: { file: config.file, line: svc.line, service: svc.name },
-      });
-    }
-    const handler = mod[svc.fn];
-    if (typeof handler !== 'function') {
-      throw new ChanError('badConf', `${config.file ?? 'conf'}:${svc.line}: service ${svc.name}: ${svc.modulePath} does not export a function ${svc.fn}`, {
-        details: { file: config.file, line: svc.line, service: svc.name },
-      });
-    }
     let validate: Service['validate'];
     if (svc.schemaFile) {
       let schema: unknown;
@@ -55,7 +41,7 @@ export async function loadServices(config: ServerConfig): Promise<ServiceRegistr
       }
       validate = compileMessageSchema(schema, `${config.file ?? 'conf'}:${svc.line}`);
     }
-    out.set(svc.name, { config: svc, handler: handler as HandlerFn, validate });
+    out.set(svc.name, { config: svc, handler: svc.handler as HandlerFn, validate });
   }
   return out;
 }
