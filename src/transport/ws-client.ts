@@ -74,6 +74,7 @@ export class WsClientTransport implements Transport {
   private early: Uint8Array[] = [];
   private closeError: ChanError | undefined;
   private closed = false;
+  private closeReported = false;
 
   constructor(ws: WebSocketLike, url: URL, opts: { maxFrameBytes: number }) {
     this.ws = ws;
@@ -97,7 +98,17 @@ export class WsClientTransport implements Transport {
     const early = this.early;
     this.early = [];
     // As onMessage: no frame is delivered once there is an error, even before the close.
-    replayEarly(events, early, () => this.closed && this.closeError, () => this.closeError !== undefined);
+    // The close goes through reportClose: a frame handler that destroys the transport
+    // has queued one already.
+    replayEarly(events, early, () => false, () => this.closeError !== undefined);
+    if (this.closed) this.reportClose();
+  }
+
+  /** Tell the events of the close, once, however many paths lead here. */
+  private reportClose(): void {
+    if (this.closeReported || !this.events) return;
+    this.closeReported = true;
+    this.events.close(this.closeError);
   }
 
   private onMessage(data: unknown): void {
@@ -129,7 +140,7 @@ export class WsClientTransport implements Transport {
         details: { peer: this.peer, wsCode: code, remoteReason: reason },
       });
     }
-    if (this.events) this.events.close(this.closeError);
+    this.reportClose();
   }
 
   send(payload: Uint8Array): void {
@@ -161,8 +172,7 @@ export class WsClientTransport implements Transport {
       // Closing an already closing socket: nothing more to do.
     }
     this.closed = true;
-    const events = this.events;
-    if (events) queueMicrotask(() => events.close(this.closeError));
+    if (this.events) queueMicrotask(() => this.reportClose());
   }
 }
 

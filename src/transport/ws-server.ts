@@ -91,6 +91,7 @@ export class WsTransport implements Transport {
   private early: Uint8Array[] = [];
   private closeError: ChanError | undefined;
   private closed = false;
+  private closeReported = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ws: WebSocket, socket: Socket) {
@@ -115,7 +116,17 @@ export class WsTransport implements Transport {
     const early = this.early;
     this.early = [];
     // As onMessage: no frame is delivered once there is an error, even before the close.
-    replayEarly(events, early, () => this.closed && this.closeError, () => this.closeError !== undefined);
+    // The close goes through reportClose: a frame handler that destroys the transport
+    // has queued one already.
+    replayEarly(events, early, () => false, () => this.closeError !== undefined);
+    if (this.closed) this.reportClose();
+  }
+
+  /** Tell the events of the close, once, however many paths lead here. */
+  private reportClose(): void {
+    if (this.closeReported || !this.events) return;
+    this.closeReported = true;
+    this.events.close(this.closeError);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -141,7 +152,7 @@ export class WsTransport implements Transport {
         details: { peer: this.peer, wsCode: code, remoteReason: reason.toString() },
       });
     }
-    if (this.events) this.events.close(this.closeError);
+    this.reportClose();
   }
 
   send(payload: Uint8Array): void {
@@ -175,8 +186,7 @@ export class WsTransport implements Transport {
       this.ws.terminate();
     }
     this.closed = true;
-    const events = this.events;
-    if (events) queueMicrotask(() => events.close(this.closeError));
+    if (this.events) queueMicrotask(() => this.reportClose());
   }
 
   private armGrace(): void {
