@@ -257,6 +257,19 @@ async function main(): Promise<void> {
       const lt = await repeat(() => rpcLoadThreads(srv, proto, 8, 'login'), (x) => x);
       row(`${proto}: connect+login+close/s, 8 in parallel, ${THREADS} client threads`, fmt(lt.median), lt.runs, '2,992 (legacy MD5)');
     }
+    if (ONLY.has('legacy') && ONLY.has('secure') && srv.key) {
+      // Secure against legacy rpc, the runs interleaved so the machine's drift between the blocks above does not count.
+      for (const conns of [1, 8, 64]) {
+        const ratios: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          const l = await rpcLoad(srv, 'legacy', conns);
+          const s = await rpcLoad(srv, 'secure', conns);
+          ratios.push((100 * s.rate) / l.rate);
+        }
+        const m = median(ratios);
+        process.stdout.write(`| secure rpc/s as % of legacy, ${conns} connection${conns > 1 ? 's' : ''} (interleaved runs) | ${m.toFixed(0)}% | ${ratios.map((r) => `${r.toFixed(0)}%`).join(' / ')} | (target: at least 70%) |\n`);
+      }
+    }
     // The same name server over WebSocket (one binary message per frame), beside the TCP rows above.
     for (const proto of ['legacy', 'secure'] as const) {
       if (!ONLY.has('ws') || !ONLY.has(proto) || !srv.wsPort || (proto === 'secure' && !srv.key)) continue;
