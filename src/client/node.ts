@@ -49,16 +49,40 @@ export async function connect(target: string, ...rest: UrlArgs | HostArgs): Prom
   if (url.protocol === 'tcp:') return connectTcpHost(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port), service, password, argsC, options);
   const limits = resolveLimits(options.limits ?? {});
   const port = Number(url.port || (url.protocol === 'wss:' ? 443 : 80));
-  const transport = await connectWebSocket(url.href, { WebSocket: options.webSocket ?? nodeWebSocket(limits.maxFrameBytes), maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
-  return connectOver(transport, service, password, argsC, nodeClientDefaults(options, formatHostPort(url.hostname, port)));
+  const opts = withHello(nodeClientDefaults(options, formatHostPort(url.hostname, port)));
+  let transport;
+  try {
+    transport = await connectWebSocket(url.href, { WebSocket: options.webSocket ?? nodeWebSocket(limits.maxFrameBytes), maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
+  } catch (e) {
+    if (opts.preparedHello) destroyState(opts.preparedHello.state);
+    throw e;
+  }
+  return connectOver(transport, service, password, argsC, opts);
+}
+
+/**
+ * The secure hello, made before the connection exists: one made while this
+ * process was idle when the provider is the default native one, else one made
+ * now (while the SYN or the WebSocket upgrade is on its way).
+ */
+function withHello(opts: ConnectOptions): ConnectOptions {
+  if (opts.protocol !== 'legacy' && !opts.preparedHello) {
+    opts.preparedHello = opts.crypto === nodeProvider ? hellos.take() : clientStart({ provider: opts.crypto });
+  }
+  return opts;
 }
 
 async function connectTcpHost(host: string, port: number, service: string, password: string | null, argsC: Term, options: ConnectOptions): Promise<Channel> {
   const limits = resolveLimits(options.limits ?? {});
-  const pending = connectTcp(host, port, { maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
+  // Before anything is opened: it reads key files and may throw.
   const opts = nodeClientDefaults(options, `${host}:${port}`);
-  // A hello made while this process was idle (the default provider), else made now while the SYN is on its way.
-  if (opts.protocol !== 'legacy' && !opts.preparedHello) opts.preparedHello = opts.crypto === nodeProvider ? hellos.take() : clientStart({ provider: opts.crypto });
+  const pending = connectTcp(host, port, { maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
+  try {
+    withHello(opts);
+  } catch (e) {
+    void pending.then((t) => t.destroy(), () => {});
+    throw e;
+  }
   let transport;
   try {
     transport = await pending;

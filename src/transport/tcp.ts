@@ -57,7 +57,9 @@ export class TcpTransport implements Transport {
     this.events = events;
     const early = this.early;
     this.early = undefined;
-    replayEarly(events, early, () => this.closed && this.closeError);
+    // As onData: nothing more is delivered once there is an error (a handler may destroy the socket).
+    replayEarly(events, early, () => this.closeError !== undefined);
+    if (this.closed) events.close(this.closeError);
   }
 
   /** @internal */

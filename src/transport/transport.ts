@@ -41,24 +41,15 @@ export function isLoopbackAddress(addr: string): boolean {
 }
 
 /**
- * What start() does with what came before it: the early frames in order, then the close if the
- * connection has already ended. `ended` is false while the connection is open, else its close
- * error (undefined for an orderly close). Both it and `failed` are read again after each frame,
- * since a frame's handler may destroy the connection; once `failed` (by default: ended with an
- * error), the frames left are dropped.
+ * The first half of start(): deliver the frames that came before it, in
+ * order. `failed` is read again before each frame, since a frame's handler
+ * may destroy the connection; once it is true the frames left are dropped.
+ * The close, if the connection has already ended, is the caller's to report.
  */
-export function replayEarly(
-  events: TransportEvents,
-  early: readonly Uint8Array[] | undefined,
-  ended: () => ChanError | false | undefined,
-  failed: () => boolean = () => Boolean(ended()),
-): void {
-  if (early) {
-    for (const f of early) {
-      if (failed()) break;
-      events.frame(f);
-    }
+export function replayEarly(events: TransportEvents, early: readonly Uint8Array[] | undefined, failed: () => boolean): void {
+  if (!early) return;
+  for (const f of early) {
+    if (failed()) break;
+    events.frame(f);
   }
-  const end = ended();
-  if (end !== false) events.close(end);
 }

@@ -100,7 +100,7 @@ export class WsClientTransport implements Transport {
     // As onMessage: no frame is delivered once there is an error, even before the close.
     // The close goes through reportClose: a frame handler that destroys the transport
     // has queued one already.
-    replayEarly(events, early, () => false, () => this.closeError !== undefined);
+    replayEarly(events, early, () => this.closeError !== undefined);
     if (this.closed) this.reportClose();
   }
 

@@ -657,6 +657,17 @@ describe('the secure client against a server that only speaks legacy: refusal, n
     assertOnlyHello(conn.frames);
   });
 
+  test('a client key file that cannot be read fails the connect before any connection is opened', async () => {
+    const fake = await FakeServer.start(() => {});
+    boxes.push(fake);
+    await assert.rejects(connect(HOST, fake.port, 'keyed', null, [], { clientKeyFile: path.join(dir, 'no-such.key'), knownHosts: false }), code('badConf', (e) => assert.match(e.message, /no-such\.key/)));
+    // Had the connect opened a socket first, it would be the fake server's first connection (the accept queue is FIFO).
+    const probe = await RawClient.connect(fake.port);
+    const first = await fake.connection(0);
+    assert.equal(first.socket.remotePort, probe.socket.localPort);
+    probe.socket.destroy();
+  });
+
   test('a genuine reply that starts with byte 131 (its random ephemeral key does, 1 time in 256) is not taken for a legacy term', async () => {
     const identity = nodeProvider.x25519Keypair(nodeProvider.randomBytes(32));
     // The first secret whose public key starts with ETF's version byte.

@@ -24,6 +24,7 @@
  * The object is mutable and owned by one handshake state at a time; the
  * step functions in handshake.ts hand it from state to state.
  */
+import { ChanError } from '../../errors.ts';
 import type { CryptoProvider } from '../crypto.ts';
 import { SECRETBOX_KEY_BYTES, SECRETBOX_MAC_BYTES, SECRETBOX_NONCE_BYTES } from '../crypto.ts';
 import { TEXT_ENCODER, wipe } from '../../wire/bytes.ts';
@@ -78,7 +79,7 @@ export class SymmetricState {
 
   /** Copies of h and ck, for a state that has mixed only public constants (no key yet). */
   snapshot(): { h: Uint8Array; ck: Uint8Array } {
-    if (this.k !== undefined) throw new Error('SymmetricState.snapshot: only a state without a key may be saved');
+    if (this.k !== undefined) throw new ChanError('badArgument', 'SymmetricState.snapshot: only a state without a key may be saved');
     return { h: this.h.slice(), ck: this.ck.slice() };
   }
 
