@@ -16,6 +16,7 @@ import { type CryptoProvider, type KeyPair, tweetnaclProvider } from './crypto.t
 import {
   type KeyKind,
   KEY_KINDS,
+  decodePublicKey,
   encodeSecretKeyFile,
   formatKnownHostLine,
   keyPairFromSecret,
@@ -107,6 +108,21 @@ export function checkKnownHost(file: string, hostport: string, publicKey: Uint8A
     throw fsError(err, file, 'append to the known-hosts file');
   }
   return 'new';
+}
+
+/**
+ * The key `file` lists first for `hostport`, or undefined (no file, no entry,
+ * unreadable or malformed: checkKnownHost reports those when it matters).
+ * A hint only, read before the connection exists: the client computes its
+ * es with it while the reply is on its way; checkKnownHost still decides.
+ */
+export function knownHostKey(file: string, hostport: string): Uint8Array | undefined {
+  try {
+    const entry = parseKnownHosts(fs.readFileSync(file, 'utf8')).entries.find((e) => e.hostport === hostport);
+    return entry ? decodePublicKey('server', entry.keyText) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A `checkKey` for clientOnReply that pins through `file` (see checkKnownHost). */

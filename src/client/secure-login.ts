@@ -33,6 +33,12 @@ export interface SecureClientOptions {
   /** Crypto implementation (tweetnacl by default; Node passes its native provider). */
   crypto?: CryptoProvider;
   /**
+   * @internal The key the server will probably present (its known-hosts
+   * entry), never trusted: only used to compute the es DH ahead, as for a
+   * pinned key. The check (pin or checkServerKey) decides.
+   */
+  serverKeyHint?: Uint8Array;
+  /**
    * @internal A hello made while the TCP connect was in flight (its key pair
    * generation then costs no latency); used once, by this login only.
    */
@@ -65,8 +71,9 @@ export async function secureLogin(
   let state: HandshakeState | undefined = hello.state;
   try {
     transport.send(hello.out);
-    // The server now works on its reply: meanwhile, one of our two DHs with the pinned key.
-    if (pinnedKey) clientPrecomputeEs(hello.state, pinnedKey);
+    // The server now works on its reply: meanwhile, one of our two DHs, with the key it should present.
+    const expected = pinnedKey ?? options.serverKeyHint;
+    if (expected) clientPrecomputeEs(hello.state, expected);
     const reply = await waiter.next();
     // A real reply starts with a random ephemeral key (byte 131 one time in 256), so only a
     // short frame that starts with 131 is taken for a legacy term.

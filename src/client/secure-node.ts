@@ -6,7 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { nodeProvider } from '../auth/crypto-node.ts';
-import { knownHostsChecker, loadKeyFile } from '../auth/keys-node.ts';
+import { knownHostKey, knownHostsChecker, loadKeyFile } from '../auth/keys-node.ts';
 import type { ConnectOptions } from './connect.ts';
 
 export function defaultKnownHostsFile(): string {
@@ -17,7 +17,9 @@ export function nodeClientDefaults(options: ConnectOptions, hostport: string): C
   if (options.protocol === 'legacy') return options;
   const out: ConnectOptions = { ...options, crypto: options.crypto ?? nodeProvider };
   if (out.serverKey === undefined && out.checkServerKey === undefined && out.knownHosts !== false) {
-    out.checkServerKey = knownHostsChecker(out.knownHosts ?? defaultKnownHostsFile(), hostport, out.crypto);
+    const file = out.knownHosts ?? defaultKnownHostsFile();
+    out.checkServerKey = knownHostsChecker(file, hostport, out.crypto);
+    out.serverKeyHint = knownHostKey(file, hostport);
   }
   if (out.clientKey === undefined && out.clientKeyFile !== undefined) {
     out.clientKey = loadKeyFile(out.clientKeyFile, 'client', out.crypto);

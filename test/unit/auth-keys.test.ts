@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tweetnaclProvider } from '../../src/auth/crypto.ts';
-import { checkKnownHost, generateKeyFile, knownHostsChecker, loadKeyFile } from '../../src/auth/keys-node.ts';
+import { checkKnownHost, generateKeyFile, knownHostKey, knownHostsChecker, loadKeyFile } from '../../src/auth/keys-node.ts';
 import {
   decodePublicKey,
   encodePublicKey,
@@ -81,6 +81,20 @@ test('keys - a key file readable by group or others is refused, naming chmod 600
 test('keys - a damaged key file is badConf with file and line', () => {
   assert.throws(() => parseSecretKeyFile('server', '# c\nlcsk1-secret:abc\n', 'k.key'), (e) => isChanError(e, 'badConf') && e.details.line === 2);
   assert.throws(() => parseSecretKeyFile('server', '# only comments\n', 'k.key'), (e) => isChanError(e, 'badConf'));
+});
+
+test('known hosts - knownHostKey gives the key listed for a host (a hint to compute es ahead), else undefined', () => {
+  const dir = tmpdir();
+  const file = path.join(dir, 'known_hosts');
+  assert.equal(knownHostKey(file, 'example.org:1234'), undefined, 'no file');
+  checkKnownHost(file, 'example.org:1234', KEY_A);
+  checkKnownHost(file, 'other.org:1234', KEY_B);
+  assert.deepEqual(knownHostKey(file, 'example.org:1234'), KEY_A);
+  assert.deepEqual(knownHostKey(file, 'other.org:1234'), KEY_B);
+  assert.equal(knownHostKey(file, 'example.org:1235'), undefined, 'the port is part of the name');
+  fs.appendFileSync(file, 'broken.org:1 not-a-key\n');
+  assert.equal(knownHostKey(file, 'broken.org:1'), undefined, 'a malformed key is no hint (checkKnownHost reports it)');
+  assert.equal(knownHostKey(dir, 'example.org:1234'), undefined, 'unreadable (a directory)');
 });
 
 test('known hosts - new host is pinned, the same key matches, another key is serverKeyMismatch and the file is unchanged', () => {
