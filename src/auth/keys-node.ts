@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChanError } from '../errors.ts';
+import { bytesEqual } from '../wire/bytes.ts';
 import { type CryptoProvider, type KeyPair, tweetnaclProvider } from './crypto.ts';
 import {
   type KeyKind,
@@ -125,9 +126,15 @@ export function knownHostKey(file: string, hostport: string): Uint8Array | undef
   }
 }
 
-/** A `checkKey` for clientOnReply that pins through `file` (see checkKnownHost). */
-export function knownHostsChecker(file: string, hostport: string, provider?: CryptoProvider): (serverKey: Uint8Array) => void {
+/**
+ * A `checkKey` for clientOnReply that pins through `file` (see
+ * checkKnownHost). `listed`: the key knownHostKey read from the file for this
+ * host just before connecting; the same key presented is a match without
+ * reading the file again, anything else is checked against the file as it is now.
+ */
+export function knownHostsChecker(file: string, hostport: string, provider?: CryptoProvider, listed?: Uint8Array): (serverKey: Uint8Array) => void {
   return (serverKey) => {
+    if (listed !== undefined && bytesEqual(listed, serverKey)) return;
     checkKnownHost(file, hostport, serverKey, provider);
   };
 }

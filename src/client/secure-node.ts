@@ -18,8 +18,9 @@ export function nodeClientDefaults(options: ConnectOptions, hostport: string): C
   const out: ConnectOptions = { ...options, crypto: options.crypto ?? nodeProvider };
   if (out.serverKey === undefined && out.checkServerKey === undefined && out.knownHosts !== false) {
     const file = out.knownHosts ?? defaultKnownHostsFile();
-    out.checkServerKey = knownHostsChecker(file, hostport, out.crypto);
+    // Read once here: the key listed lets the client compute its es ahead, and spares the check a second read when it matches.
     out.serverKeyHint = knownHostKey(file, hostport);
+    out.checkServerKey = knownHostsChecker(file, hostport, out.crypto, out.serverKeyHint);
   }
   if (out.clientKey === undefined && out.clientKeyFile !== undefined) {
     out.clientKey = loadKeyFile(out.clientKeyFile, 'client', out.crypto);

@@ -97,6 +97,21 @@ test('known hosts - knownHostKey gives the key listed for a host (a hint to comp
   assert.equal(knownHostKey(dir, 'example.org:1234'), undefined, 'unreadable (a directory)');
 });
 
+test('known hosts - the checker trusts the key it was given as listed only when that very key is presented', () => {
+  const file = path.join(tmpdir(), 'known_hosts');
+  checkKnownHost(file, 'example.org:1234', KEY_A);
+  const listed = knownHostKey(file, 'example.org:1234');
+  fs.rmSync(file);
+  // The same key: a match from the read before connecting, the file is not touched (it would be re-created by a TOFU append).
+  knownHostsChecker(file, 'example.org:1234', undefined, listed)(KEY_A);
+  assert.equal(fs.existsSync(file), false);
+  // Another key: checked against the file as it is now (here: gone, so first use, appended).
+  knownHostsChecker(file, 'example.org:1234', undefined, listed)(KEY_B);
+  assert.deepEqual(knownHostKey(file, 'example.org:1234'), KEY_B);
+  // And against a file that lists the host with another key: serverKeyMismatch.
+  assert.throws(() => knownHostsChecker(file, 'example.org:1234', undefined, KEY_A)(KEY_A.map((b) => b ^ 1)), (e) => isChanError(e, 'serverKeyMismatch'));
+});
+
 test('known hosts - new host is pinned, the same key matches, another key is serverKeyMismatch and the file is unchanged', () => {
   const file = path.join(tmpdir(), 'known_hosts');
   assert.equal(checkKnownHost(file, 'example.org:1234', KEY_A), 'new');
