@@ -47,7 +47,14 @@ function serve(identity: KeyPair): void {
     let state: ServerAwaitAuth | undefined;
     let codec: SecureCodec | undefined;
     sock.on('data', (chunk) => {
-      for (const f of dec.push(chunk)) {
+      try {
+        onFrames(dec.push(chunk));
+      } catch {
+        sock.destroy(); // a failed handshake ends its connection, as the real server does; the client reports it
+      }
+    });
+    const onFrames = (frames: Uint8Array[]): void => {
+      for (const f of frames) {
         // The first frame tells the variant: an ETF term, or the secure hello's magic.
         plain ??= f[0] === 131;
         if (plain) {
@@ -70,7 +77,7 @@ function serve(identity: KeyPair): void {
           codec!.decode(f); // the close record
         }
       }
-    });
+    };
     sock.on('end', () => sock.end());
     sock.on('error', () => {});
   });
@@ -93,7 +100,15 @@ function login(port: number, variant: Variant, serverKey: Uint8Array): Promise<v
       clientPrecomputeEs(hello.state, serverKey);
     });
     sock.on('data', (chunk) => {
-      for (const f of dec.push(chunk)) {
+      try {
+        onFrames(dec.push(chunk));
+      } catch (e) {
+        sock.destroy();
+        reject(e);
+      }
+    });
+    const onFrames = (frames: Uint8Array[]): void => {
+      for (const f of frames) {
         if (!hello) {
           if (step++ === 0) sock.write(PLAIN[2]);
           else sock.end();
@@ -110,7 +125,7 @@ function login(port: number, variant: Variant, serverKey: Uint8Array): Promise<v
           sock.end(encodeFrame(codec.encode(KIND.close, 0, undefined)));
         }
       }
-    });
+    };
     sock.on('close', () => resolve());
     sock.on('error', reject);
   });
