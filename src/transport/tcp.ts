@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { ChanError } from '../errors.ts';
 import { FRAME_HEADER_BYTES, FrameDecoder, writeFrameHeader } from '../wire/frame.ts';
-import { isLoopbackAddress, replayEarly, type Transport, type TransportEvents } from './transport.ts';
+import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
 /** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
 const COALESCE_BYTES = 16 * 1024;
@@ -14,15 +14,12 @@ const COALESCE_BYTES = 16 * 1024;
  */
 export const END_GRACE_MS = 10_000;
 
-export class TcpTransport implements Transport {
+export class TcpTransport extends EventGate implements Transport {
   readonly peer: string;
   readonly remoteAddress: string;
   readonly isLoopback: boolean;
   private readonly socket: net.Socket;
   private readonly decoder: FrameDecoder;
-  private events: TransportEvents | undefined;
-  /** Frames that arrive before start(); allocated only then. */
-  private early: Uint8Array[] | undefined;
   private closeError: ChanError | undefined;
   private closed = false;
   private endTimer: ReturnType<typeof setTimeout> | undefined;
@@ -34,6 +31,7 @@ export class TcpTransport implements Transport {
    * it; asking the socket costs a getpeername call).
    */
   constructor(socket: net.Socket, opts: { maxFrameBytes: number; onClosed?: (t: TcpTransport) => void; remote?: { address: string; port: number } }) {
+    super();
     this.socket = socket;
     this.onClosed = opts.onClosed;
     this.remoteAddress = opts.remote?.address ?? socket.remoteAddress ?? 'unknown';
@@ -54,12 +52,8 @@ export class TcpTransport implements Transport {
   }
 
   start(events: TransportEvents): void {
-    this.events = events;
-    const early = this.early;
-    this.early = undefined;
     // As onData: nothing more is delivered once there is an error (a handler may destroy the socket).
-    replayEarly(events, early, () => this.closeError !== undefined);
-    if (this.closed) events.close(this.closeError);
+    this.startEvents(events, () => this.closeError !== undefined);
   }
 
   /** @internal */
@@ -73,8 +67,7 @@ export class TcpTransport implements Transport {
     }
     for (const f of frames) {
       if (this.socket.destroyed) return;
-      if (this.events) this.events.frame(f);
-      else (this.early ??= []).push(f);
+      this.deliverFrame(f);
     }
   }
 
@@ -94,7 +87,7 @@ export class TcpTransport implements Transport {
         details: { peer: this.peer, phase: 'frame' },
       });
     }
-    if (this.events) this.events.close(this.closeError);
+    this.deliverClose(this.closeError);
   }
 
   send(payload: Uint8Array): void {

@@ -41,15 +41,50 @@ export function isLoopbackAddress(addr: string): boolean {
 }
 
 /**
- * The first half of start(): deliver the frames that came before it, in
- * order. `failed` is read again before each frame, since a frame's handler
- * may destroy the connection; once it is true the frames left are dropped.
- * The close, if the connection has already ended, is the caller's to report.
+ * The events side every transport shares: frames that arrive before start()
+ * wait, in order, and are delivered by it; the close is reported exactly
+ * once, when it happens or at start() if it happened before, however many
+ * paths lead to it (a frame handler that destroys the transport, then the
+ * socket's own close event).
  */
-export function replayEarly(events: TransportEvents, early: readonly Uint8Array[] | undefined, failed: () => boolean): void {
-  if (!early) return;
-  for (const f of early) {
-    if (failed()) break;
-    events.frame(f);
+export abstract class EventGate {
+  private events: TransportEvents | undefined;
+  /** Allocated only when a frame comes before start(). */
+  private early: Uint8Array[] | undefined;
+  private ended = false;
+  private reported = false;
+  private endError: ChanError | undefined;
+
+  /** Begin delivering: the early frames in order, stopping once `failed()` (a handler may destroy the transport), then a close that came first. */
+  protected startEvents(events: TransportEvents, failed: () => boolean): void {
+    this.events = events;
+    const early = this.early;
+    this.early = undefined;
+    if (early) {
+      for (const f of early) {
+        if (failed()) break;
+        events.frame(f);
+      }
+    }
+    this.reportClose();
+  }
+
+  protected deliverFrame(frame: Uint8Array): void {
+    if (this.events) this.events.frame(frame);
+    else (this.early ??= []).push(frame);
+  }
+
+  /** The connection is gone; `error` says why when it was not orderly. Later calls are ignored. */
+  protected deliverClose(error?: ChanError): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.endError = error;
+    this.reportClose();
+  }
+
+  private reportClose(): void {
+    if (!this.ended || this.reported || !this.events) return;
+    this.reported = true;
+    this.events.close(this.endError);
   }
 }

@@ -7,7 +7,7 @@
  */
 import { ChanError } from '../errors.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
-import { isLoopbackAddress, replayEarly, type Transport, type TransportEvents } from './transport.ts';
+import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
 /** Event handler types written so both the DOM's and ws's WebSocket classes fit them. */
 type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'];
@@ -64,19 +64,17 @@ function peerOf(url: URL): string {
 }
 
 /** An open WebSocket as a Transport. */
-export class WsClientTransport implements Transport {
+export class WsClientTransport extends EventGate implements Transport {
   readonly peer: string;
   readonly remoteAddress: string;
   readonly isLoopback: boolean;
   private readonly ws: WebSocketLike;
   private readonly maxFrameBytes: number;
-  private events: TransportEvents | undefined;
-  private early: Uint8Array[] = [];
   private closeError: ChanError | undefined;
   private closed = false;
-  private closeReported = false;
 
   constructor(ws: WebSocketLike, url: URL, opts: { maxFrameBytes: number }) {
+    super();
     this.ws = ws;
     this.maxFrameBytes = opts.maxFrameBytes;
     this.peer = peerOf(url);
@@ -94,21 +92,8 @@ export class WsClientTransport implements Transport {
   }
 
   start(events: TransportEvents): void {
-    this.events = events;
-    const early = this.early;
-    this.early = [];
     // As onMessage: no frame is delivered once there is an error, even before the close.
-    // The close goes through reportClose: a frame handler that destroys the transport
-    // has queued one already.
-    replayEarly(events, early, () => this.closeError !== undefined);
-    if (this.closed) this.reportClose();
-  }
-
-  /** Tell the events of the close, once, however many paths lead here. */
-  private reportClose(): void {
-    if (this.closeReported || !this.events) return;
-    this.closeReported = true;
-    this.events.close(this.closeError);
+    this.startEvents(events, () => this.closeError !== undefined);
   }
 
   private onMessage(data: unknown): void {
@@ -128,8 +113,7 @@ export class WsClientTransport implements Transport {
       }));
       return;
     }
-    if (this.events) this.events.frame(frame);
-    else this.early.push(frame);
+    this.deliverFrame(frame);
   }
 
   private onClose(code: number, reason: string): void {
@@ -140,7 +124,7 @@ export class WsClientTransport implements Transport {
         details: { peer: this.peer, wsCode: code, remoteReason: reason },
       });
     }
-    this.reportClose();
+    this.deliverClose(this.closeError);
   }
 
   send(payload: Uint8Array): void {
@@ -172,7 +156,7 @@ export class WsClientTransport implements Transport {
       // Closing an already closing socket: nothing more to do.
     }
     this.closed = true;
-    if (this.events) queueMicrotask(() => this.reportClose());
+    queueMicrotask(() => this.deliverClose(this.closeError));
   }
 }
 

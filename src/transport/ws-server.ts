@@ -26,7 +26,7 @@ import { ChanError, type ErrorCode } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 import type { WebSocketConfig } from '../conf/schema.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
-import { isLoopbackAddress, replayEarly, type Transport, type TransportEvents } from './transport.ts';
+import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
 /** After destroy(error), time the peer gets to read our close frame before the socket is cut (ms). */
 export const DESTROY_GRACE_MS = 1_000;
@@ -82,19 +82,17 @@ function fromWsError(err: Error & { code?: string }, peer: string): ChanError {
 }
 
 /** One accepted WebSocket as a Transport: one binary message is one frame. */
-export class WsTransport implements Transport {
+export class WsTransport extends EventGate implements Transport {
   readonly peer: string;
   readonly remoteAddress: string;
   readonly isLoopback: boolean;
   private readonly ws: WebSocket;
-  private events: TransportEvents | undefined;
-  private early: Uint8Array[] = [];
   private closeError: ChanError | undefined;
   private closed = false;
-  private closeReported = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ws: WebSocket, socket: Socket) {
+    super();
     this.ws = ws;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.peer = formatPeer(this.remoteAddress, socket.remotePort);
@@ -112,21 +110,8 @@ export class WsTransport implements Transport {
   }
 
   start(events: TransportEvents): void {
-    this.events = events;
-    const early = this.early;
-    this.early = [];
     // As onMessage: no frame is delivered once there is an error, even before the close.
-    // The close goes through reportClose: a frame handler that destroys the transport
-    // has queued one already.
-    replayEarly(events, early, () => this.closeError !== undefined);
-    if (this.closed) this.reportClose();
-  }
-
-  /** Tell the events of the close, once, however many paths lead here. */
-  private reportClose(): void {
-    if (this.closeReported || !this.events) return;
-    this.closeReported = true;
-    this.events.close(this.closeError);
+    this.startEvents(events, () => this.closeError !== undefined);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -139,8 +124,7 @@ export class WsTransport implements Transport {
     }
     // With the default binaryType ('nodebuffer') ws hands over one Buffer, fragments already joined.
     const frame = data as Buffer;
-    if (this.events) this.events.frame(frame);
-    else this.early.push(frame);
+    this.deliverFrame(frame);
   }
 
   private onClose(code: number, reason: Buffer): void {
@@ -152,7 +136,7 @@ export class WsTransport implements Transport {
         details: { peer: this.peer, wsCode: code, remoteReason: reason.toString() },
       });
     }
-    this.reportClose();
+    this.deliverClose(this.closeError);
   }
 
   send(payload: Uint8Array): void {
@@ -186,7 +170,7 @@ export class WsTransport implements Transport {
       this.ws.terminate();
     }
     this.closed = true;
-    if (this.events) queueMicrotask(() => this.reportClose());
+    queueMicrotask(() => this.deliverClose(this.closeError));
   }
 
   private armGrace(): void {
