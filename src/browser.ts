@@ -16,6 +16,8 @@ import { resolveLimits } from './limits.ts';
 import type { Channel, RpcOptions } from './chan/channel.ts';
 import type { Term } from './wire/etf/term.ts';
 import { connectOver, type ConnectOptions } from './client/connect.ts';
+
+export { cast, rpc, disconnect } from './client/connect.ts';
 import { connectWebSocket, type WebSocketConstructor } from './transport/ws-client.ts';
 
 export interface BrowserConnectOptions extends Omit<ConnectOptions, 'knownHosts' | 'clientKeyFile'> {
@@ -42,20 +44,6 @@ export async function connect(url: string, service: string, password: string | n
   return connectOver(transport, service, password, argsC, options);
 }
 
-/** lib_chan:cast/2 */
-export function cast(ch: Channel, msg: Term): void {
-  ch.cast(msg);
-}
-
-/** lib_chan:rpc/2, with a timeout */
-export function rpc(ch: Channel, msg: Term, options?: RpcOptions): Promise<Term> {
-  return ch.rpc(msg, options);
-}
-
-/** lib_chan:disconnect/1 */
-export function disconnect(ch: Channel): void {
-  ch.close();
-}
 
 export type { Channel, RpcOptions, Term, WebSocketConstructor };
 export type { CloseInfo } from './chan/middle-man.ts';

@@ -6,7 +6,7 @@
 import { ChanError } from '../errors.ts';
 import { resolveLimits, type Limits } from '../limits.ts';
 import type { Transport } from '../transport/transport.ts';
-import { Channel } from '../chan/channel.ts';
+import { Channel, type RpcOptions } from '../chan/channel.ts';
 import { LegacyCodec } from '../chan/codec.ts';
 import { atom, isAtom, isTuple, tuple, type Term } from '../wire/etf/term.ts';
 import { encodeTerm } from '../wire/etf/encode.ts';
@@ -135,4 +135,21 @@ async function legacyLogin(transport: Transport, waiter: FrameWaiter, service: s
   function protocol(what: string): ChanError {
     return new ChanError('protocolError', `client: ${what} from ${transport.peer}`, { details: { phase: 'login', side: 'client', peer: transport.peer } });
   }
+}
+
+// The book's free functions, for both the Node and the browser client.
+
+/** lib_chan:cast/2 */
+export function cast(ch: Channel, msg: Term): void {
+  ch.cast(msg);
+}
+
+/** lib_chan:rpc/2, with a timeout */
+export function rpc(ch: Channel, msg: Term, options?: RpcOptions): Promise<Term> {
+  return ch.rpc(msg, options);
+}
+
+/** lib_chan:disconnect/1 */
+export function disconnect(ch: Channel): void {
+  ch.close();
 }

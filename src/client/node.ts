@@ -5,7 +5,7 @@
  * cast/rpc/disconnect that mirror lib_chan's.
  */
 import { resolveLimits } from '../limits.ts';
-import type { Channel, RpcOptions } from '../chan/channel.ts';
+import type { Channel } from '../chan/channel.ts';
 import type { Term } from '../wire/etf/term.ts';
 import { connectTcp } from '../transport/tcp.ts';
 import { WebSocket } from 'ws';
@@ -13,6 +13,8 @@ import { ChanError } from '../errors.ts';
 import { formatHostPort } from '../auth/keys.ts';
 import { connectWebSocket, type WebSocketConstructor } from '../transport/ws-client.ts';
 import { connectOver, type ConnectOptions } from './connect.ts';
+
+export { cast, rpc, disconnect } from './connect.ts';
 import { nodeClientDefaults } from './secure-node.ts';
 import { clientStart, destroyState } from '../auth/secure/handshake.ts';
 import { nodeProvider } from '../auth/crypto-node.ts';
@@ -115,17 +117,3 @@ function nodeWebSocket(maxFrameBytes: number): WebSocketConstructor {
   };
 }
 
-/** lib_chan:cast/2 */
-export function cast(ch: Channel, msg: Term): void {
-  ch.cast(msg);
-}
-
-/** lib_chan:rpc/2, with a timeout */
-export function rpc(ch: Channel, msg: Term, options?: RpcOptions): Promise<Term> {
-  return ch.rpc(msg, options);
-}
-
-/** lib_chan:disconnect/1 */
-export function disconnect(ch: Channel): void {
-  ch.close();
-}
