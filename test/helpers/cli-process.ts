@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { REPO } from './start-server.ts';
+import { waitUntil } from './latch.ts';
 
 export const BIN = path.join(REPO, 'bin/lib_chan.js');
 
@@ -84,21 +85,7 @@ export class CliProcess {
 
   /** Wait until `find()` returns something, racing the deadline and the exit. */
   waitFor<T>(find: () => T | undefined, what: string, ms = 10_000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const v = find();
-        if (v !== undefined) return settle(() => resolve(v));
-        if (this.exit) settle(() => reject(new Error(`lib_chan ended before ${what}: ${this.describe()}`)));
-      };
-      const timer = setTimeout(() => settle(() => reject(new Error(`no ${what} within ${ms} ms: ${this.describe()}`))), ms);
-      const settle = (f: () => void): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        f();
-      };
-      this.waiters.add(check);
-      check();
-    });
+    return waitUntil(this.waiters, find, { what, ms, exited: () => this.exit !== undefined, describe: () => this.describe(), name: 'lib_chan' });
   }
 
   /** The first JSON log line matching `pred` (already printed or to come). */

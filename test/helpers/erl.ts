@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { waitUntil } from './latch.ts';
 
 /** Where the tests' Erlang sources live. */
 export const ERL_DIR = fileURLToPath(new URL('../interop/erl/', import.meta.url));
@@ -181,23 +182,14 @@ export class ErlProcess {
 
   /** The first stdout line matching `re`, printed already or still to come. */
   waitForLine(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        for (const line of this.lines) {
-          const m = line.match(re);
-          if (m) return settle(() => resolve(m));
-        }
-        if (this.exit) settle(() => reject(new Error(`${this.label} ended before a line matching ${re}: ${this.describe()}`)));
-      };
-      const timer = setTimeout(() => settle(() => reject(new Error(`no line matching ${re} within ${timeoutMs} ms: ${this.describe()}`))), timeoutMs);
-      const settle = (f: () => void): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        f();
-      };
-      this.waiters.add(check);
-      check();
-    });
+    const find = (): RegExpMatchArray | undefined => {
+      for (const line of this.lines) {
+        const m = line.match(re);
+        if (m) return m;
+      }
+      return undefined;
+    };
+    return waitUntil(this.waiters, find, { what: `line matching ${re}`, ms: timeoutMs, exited: () => this.exit !== undefined, describe: () => this.describe(), name: this.label });
   }
 
   writeLine(line: string): void {

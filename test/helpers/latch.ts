@@ -8,3 +8,30 @@ export function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T>
     }),
   ]);
 }
+
+/**
+ * Wait until `find()` gives a value: checked now and each time the owner
+ * calls the waiters in `waiters` (new output, exit), racing a deadline.
+ * `exited()` true fails at once; `describe()` goes into every failure.
+ */
+export function waitUntil<T>(
+  waiters: Set<() => void>,
+  find: () => T | undefined,
+  opts: { what: string; ms: number; exited: () => boolean; describe: () => string; name: string },
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const v = find();
+      if (v !== undefined) return settle(() => resolve(v));
+      if (opts.exited()) settle(() => reject(new Error(`${opts.name} ended before ${opts.what}: ${opts.describe()}`)));
+    };
+    const timer = setTimeout(() => settle(() => reject(new Error(`no ${opts.what} within ${opts.ms} ms: ${opts.describe()}`))), opts.ms);
+    const settle = (f: () => void): void => {
+      clearTimeout(timer);
+      waiters.delete(check);
+      f();
+    };
+    waiters.add(check);
+    check();
+  });
+}
