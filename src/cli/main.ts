@@ -3,7 +3,9 @@
  * Exit codes: 0 success; 1 the operation failed (connection, login, rpc);
  * 2 usage error; 3 the configuration is invalid.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { ChanError } from '../errors.ts';
 import { COMMANDS } from './commands.ts';
 import { EXIT, UsageError } from './command.ts';
@@ -11,18 +13,27 @@ import { EXIT, UsageError } from './command.ts';
 function topHelp(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
   return [
-    'usage: lib_chan <command> [options]',
+    'usage: lib-chan <command> [options]   (also installed as lib_chan)',
     '',
     'commands:',
     ...lines,
     '',
-    "Run 'lib_chan <command> --help' for a command's options.",
+    "Run 'lib-chan <command> --help' for a command's options, 'lib-chan --version' for the version.",
     'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 invalid configuration.',
   ].join('\n');
 }
 
+/** This package's version, from its package.json (the same file in the source tree and the installed package). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<number | 'keep-running'> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`lib-chan ${version()}\n`);
+    return EXIT.ok;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${topHelp()}\n`);
     return name === undefined ? EXIT.usage : EXIT.ok;
@@ -61,8 +72,15 @@ export async function main(argv: string[]): Promise<number | 'keep-running'> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isEntry || process.env.LIB_CHAN_CLI === '1') {
-  const code = await main(process.argv.slice(2));
-  if (code !== 'keep-running') process.exitCode = code;
+/** Run the CLI as a program: bin/lib-chan.js, or this file run directly (`node --import tsx src/cli/main.ts`, as the tests do). */
+export async function runCli(argv: string[]): Promise<void> {
+  const code = await main(argv);
+  if (code !== 'keep-running') {
+    process.exitCode = code;
+    // A one-shot command is done: a peer that never finishes closing must not keep it alive.
+    setTimeout(() => process.exit(code), 2000).unref();
+  }
 }
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isEntry) await runCli(process.argv.slice(2));

@@ -1,0 +1,142 @@
+/**
+ * Key text forms, fingerprints, key files and known-hosts lines: the pure
+ * part (no file I/O; `keys-node.ts` reads and writes the files).
+ *
+ * | what                          | text form                                 |
+ * |-------------------------------|-------------------------------------------|
+ * | server identity, public       | `lcsk1:<base64url, 32 bytes X25519>`      |
+ * | client key, public            | `lcck1:<base64url, 32 bytes Ed25519>`     |
+ * | secret key file line          | `lcsk1-secret:<...>` / `lcck1-secret:<...>` (32 bytes: X25519 secret / Ed25519 seed) |
+ * | fingerprint (for people)      | `SHA512:<base64, first 32 bytes of SHA-512(public key)>` |
+ * | known-hosts line              | `<host>:<port> lcsk1:<...>`               |
+ */
+import { ChanError } from "../errors.js";
+import { tweetnaclProvider } from "./crypto.js";
+import { fromBase64, toBase64 } from "./base64.js";
+export const KEY_KINDS = {
+    /** The server's static X25519 identity (the Noise `s`). */
+    server: { prefix: 'lcsk1', what: 'server identity key (X25519)' },
+    /** A client's Ed25519 login key (method `key`). */
+    client: { prefix: 'lcck1', what: 'client login key (Ed25519)' },
+};
+const KEY_BYTES = 32;
+const FINGERPRINT_BYTES = 32;
+/** `lcsk1:...` or `lcck1:...`: the public key as one copyable word. */
+export function encodePublicKey(kind, publicKey) {
+    return `${KEY_KINDS[kind].prefix}:${toBase64(publicKey, { url: true })}`;
+}
+/** Parse a public key text form; badArgument naming the problem when it is not one. */
+export function decodePublicKey(kind, text) {
+    const prefix = `${KEY_KINDS[kind].prefix}:`;
+    const trimmed = text.trim();
+    const raw = trimmed.startsWith(prefix) ? fromBase64(trimmed.slice(prefix.length)) : null;
+    if (raw === null || raw.length !== KEY_BYTES) {
+        throw new ChanError('badArgument', `not a ${KEY_KINDS[kind].what} in text form: expected "${prefix}" and 43 base64url characters, got "${trimmed.slice(0, 60)}"`);
+    }
+    return raw;
+}
+/** `SHA512:<base64>` of the first 256 bits of SHA-512(key), for people to compare (like ssh's SHA256:...). */
+export function fingerprint(publicKey, provider = tweetnaclProvider) {
+    return `SHA512:${toBase64(provider.sha512(publicKey).subarray(0, FINGERPRINT_BYTES), { pad: false })}`;
+}
+/** Key pair from the 32 secret bytes of a key file (X25519 secret or Ed25519 seed). */
+export function keyPairFromSecret(kind, secret, provider = tweetnaclProvider) {
+    return kind === 'server' ? provider.x25519Keypair(secret.slice()) : provider.ed25519Keypair(secret.slice());
+}
+/** The text of a secret key file. It names its public key in a comment so `cat` is enough to copy it. */
+export function encodeSecretKeyFile(kind, secret, provider = tweetnaclProvider) {
+    const pair = keyPairFromSecret(kind, secret, provider);
+    const pub = encodePublicKey(kind, pair.publicKey);
+    return [
+        `# lib_chan ${KEY_KINDS[kind].what}. SECRET: keep this file mode 600 (chmod 600 <file>).`,
+        `# public: ${pub}`,
+        `# fingerprint: ${fingerprint(pair.publicKey, provider)}`,
+        `${KEY_KINDS[kind].prefix}-secret:${toBase64(secret, { url: true })}`,
+        '',
+    ].join('\n');
+}
+/** Parse a secret key file's text; badConf naming the file when it holds no valid key line. */
+export function parseSecretKeyFile(kind, text, file = '<key>') {
+    const tag = `${KEY_KINDS[kind].prefix}-secret:`;
+    const lines = text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trim();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        const raw = line.startsWith(tag) ? fromBase64(line.slice(tag.length)) : null;
+        if (raw === null || raw.length !== KEY_BYTES) {
+            throw new ChanError('badConf', `${file}:${i + 1}: not a ${KEY_KINDS[kind].what} line (expected "${tag}" and 43 base64url characters)`, {
+                details: { file, line: i + 1 },
+            });
+        }
+        return raw;
+    }
+    throw new ChanError('badConf', `${file}: no "${tag}" line found`, { details: { file } });
+}
+/**
+ * Parse a known-hosts file: one `host:port key` per line, `#` comments and
+ * blank lines ignored. Lines that do not parse are skipped (reported in
+ * `bad`), as ssh does, so one damaged line cannot lock a user out silently.
+ */
+export function parseKnownHosts(text) {
+    const entries = [];
+    const bad = [];
+    const lines = text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trim();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        const m = /^(\S+)\s+(\S+)(\s+.*)?$/.exec(line);
+        if (!m) {
+            bad.push(i + 1);
+            continue;
+        }
+        entries.push({ hostport: m[1], keyText: m[2], line: i + 1 });
+    }
+    return { entries, bad };
+}
+/** `host:port`, with IPv6 literals in brackets. */
+export function formatHostPort(host, port) {
+    return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+export function formatKnownHostLine(hostport, publicKey) {
+    return `${hostport} ${encodePublicKey('server', publicKey)}\n`;
+}
+/**
+ * What the file says about `hostport` presenting `publicKey`: a line with the
+ * same key is a match (a host may have several lines, as in ssh); otherwise
+ * the first line for the host is a mismatch; no line is new.
+ */
+export function lookupKnownHost(entries, hostport, publicKey) {
+    const text = encodePublicKey('server', publicKey);
+    let first;
+    for (const e of entries) {
+        if (e.hostport !== hostport)
+            continue;
+        if (e.keyText === text)
+            return { status: 'match', entry: e };
+        first ??= e;
+    }
+    return first ? { status: 'mismatch', entry: first } : { status: 'new' };
+}
+/** The ssh-like error for a changed server key: host, both fingerprints, and the line to edit. */
+export function serverKeyMismatchError(hostport, oldKey, newKey, where = {}, provider = tweetnaclProvider) {
+    let oldFp;
+    if (typeof oldKey === 'string') {
+        try {
+            oldFp = fingerprint(decodePublicKey('server', oldKey), provider);
+        }
+        catch {
+            oldFp = `(unreadable key "${oldKey.slice(0, 60)}")`;
+        }
+    }
+    else {
+        oldFp = fingerprint(oldKey, provider);
+    }
+    const newFp = fingerprint(newKey, provider);
+    const at = where.file ? `${where.file}${where.line ? `:${where.line}` : ''}` : 'the pin given to connect()';
+    return new ChanError('serverKeyMismatch', `WARNING: the server identity key of ${hostport} has CHANGED: someone may be intercepting the connection ` +
+        `(man-in-the-middle), or the server's key was replaced. Expected ${oldFp}, got ${newFp}. ` +
+        `Nothing was sent. If the change is legitimate, edit ${at} and replace the key with ${encodePublicKey('server', newKey)}.`, { details: { phase: 'reply', side: 'client', peer: hostport, expectedFingerprint: oldFp, actualFingerprint: newFp, file: where.file, line: where.line } });
+}
+//# sourceMappingURL=keys.js.map

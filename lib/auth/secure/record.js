@@ -1,0 +1,176 @@
+/**
+ * The record layer of the secure channel: every frame after the handshake is
+ * `secretbox(plaintext, nonce(counter), key_direction)`, and the plaintext
+ * carries one channel message (record kind + call id + ETF term bytes).
+ *
+ * Nonce rule: each direction has its own key and its own 64-bit counter,
+ * starting at 0 and increased by one per record. The 24-byte nonce is the
+ * counter little-endian in bytes 0..7, then 16 zero bytes. A key never meets
+ * the same nonce twice. The receiver opens each record with exactly the next
+ * counter, so a dropped, replayed, reordered, truncated or modified record
+ * fails the MAC: badRecord, and the opener stays failed (the connection must
+ * close). Counter 2^64 - 1 is never used: reaching it is limitExceeded.
+ */
+import { ChanError } from "../../errors.js";
+import { SECRETBOX_KEY_BYTES, SECRETBOX_MAC_BYTES, SECRETBOX_NONCE_BYTES, tweetnaclProvider } from "../crypto.js";
+import { wipe } from "../../wire/bytes.js";
+import { writeCounterNonce } from "./schedule.js";
+export const RECORD_MAC_BYTES = SECRETBOX_MAC_BYTES;
+const MAX_U32 = 0xffffffff;
+/** Counter state shared by sealer and opener: lo/hi 32-bit halves, no bigint on the hot path. */
+class CounterNonce {
+    provider;
+    side;
+    key;
+    nonce = new Uint8Array(SECRETBOX_NONCE_BYTES);
+    lo;
+    hi;
+    constructor(key, opts) {
+        if (!(key instanceof Uint8Array) || key.length !== SECRETBOX_KEY_BYTES) {
+            throw new ChanError('badArgument', `record key must be ${SECRETBOX_KEY_BYTES} bytes`);
+        }
+        this.provider = opts.provider ?? tweetnaclProvider;
+        this.side = opts.side;
+        this.key = key.slice();
+        const start = opts.startCounter ?? 0n;
+        this.lo = Number(start & 0xffffffffn);
+        this.hi = Number((start >> 32n) & 0xffffffffn);
+    }
+    /** The counter of the next record (as a number: exact below 2^53). */
+    get counter() {
+        return this.hi * 0x100000000 + this.lo;
+    }
+    /** Zero the key; the object is unusable afterwards. */
+    destroy() {
+        wipe(this.key);
+        this.lo = MAX_U32;
+        this.hi = MAX_U32;
+    }
+    /** Set the nonce for the current counter; throws at 2^64 - 1 (never used). */
+    nextNonce() {
+        if (this.lo === MAX_U32 && this.hi === MAX_U32) {
+            throw new ChanError('limitExceeded', `${this.side}: record counter exhausted (or the channel was destroyed); the connection must close`, {
+                details: { phase: 'record', side: this.side, counter: this.counter },
+            });
+        }
+        writeCounterNonce(this.nonce, this.lo, this.hi);
+        return this.nonce;
+    }
+    advance() {
+        if (this.lo === MAX_U32) {
+            this.lo = 0;
+            this.hi++;
+        }
+        else {
+            this.lo++;
+        }
+    }
+}
+export class RecordSealer extends CounterNonce {
+    /**
+     * Seal one record. The result has `headroom` bytes in front of the box
+     * (MAC || ciphertext), so a framer can write its length prefix there
+     * without a copy (frame.ts writeFrameHeader).
+     */
+    seal(plain, headroom = 0) {
+        const nonce = this.nextNonce();
+        const out = new Uint8Array(headroom + RECORD_MAC_BYTES + plain.length);
+        this.provider.secretboxSealInto(headroom === 0 ? out : out.subarray(headroom), plain, nonce, this.key);
+        this.advance();
+        return out;
+    }
+}
+export class RecordOpener extends CounterNonce {
+    failed = false;
+    /** Open the next record; badRecord when it is not exactly the next record of this direction, intact. */
+    open(boxed) {
+        const nonce = this.nextNonce();
+        if (this.failed || boxed.length < RECORD_MAC_BYTES)
+            return this.fail(boxed.length);
+        const out = new Uint8Array(boxed.length - RECORD_MAC_BYTES);
+        if (!this.provider.secretboxOpenInto(out, boxed, nonce, this.key))
+            return this.fail(boxed.length);
+        this.advance();
+        return out;
+    }
+    fail(length) {
+        this.failed = true;
+        throw new ChanError('badRecord', `${this.side}: record ${this.counter} failed authentication (tampered, truncated, replayed, reordered or dropped)`, {
+            details: { phase: 'record', side: this.side, counter: this.counter, actual: length },
+        });
+    }
+}
+/** The sealer and opener of one side of a finished handshake. */
+export function recordLayer(session, provider) {
+    const opts = { provider, side: session.side };
+    return { sealer: new RecordSealer(session.sendKey, opts), opener: new RecordOpener(session.receiveKey, opts) };
+}
+// ---- record plaintext: one channel message ----
+/**
+ * | kind | name       | direction        | layout after the kind byte          |
+ * |------|------------|------------------|-------------------------------------|
+ * | 1    | cast       | client -> server | term                                |
+ * | 2    | call       | client -> server | id(4, BE) term                      |
+ * | 3    | reply      | server -> client | id(4, BE) term                      |
+ * | 4    | push       | server -> client | term                                |
+ * | 5    | errorReply | server -> client | id(4, BE) term `{error, Code, Msg}` |
+ * | 6    | close      | either           | optional term (the reason)          |
+ */
+export const RECORD_KIND = { cast: 1, call: 2, reply: 3, push: 4, errorReply: 5, close: 6 };
+/** Who may send each kind. */
+const KIND_SENDER = { 1: 'client', 2: 'client', 3: 'server', 4: 'server', 5: 'server', 6: 'either' };
+const KIND_HAS_ID = { 1: false, 2: true, 3: true, 4: false, 5: true, 6: false };
+/** Header size of a record of `kind`: 1, or 5 with a call id. */
+export function recordHeaderBytes(kind) {
+    return KIND_HAS_ID[kind] ? 5 : 1;
+}
+/** Write the header of `kind` at `offset` (for encoders that reserve room in front of the term); returns its size. */
+export function writeRecordHeader(buf, offset, kind, id = 0) {
+    if (KIND_SENDER[kind] === undefined)
+        throw new ChanError('badArgument', `unknown record kind ${kind}`);
+    buf[offset] = kind;
+    if (!KIND_HAS_ID[kind])
+        return 1;
+    if (!Number.isInteger(id) || id < 0 || id > 0xffffffff)
+        throw new ChanError('badArgument', `call id ${id} is not a 32-bit unsigned integer`);
+    buf[offset + 1] = id >>> 24;
+    buf[offset + 2] = (id >>> 16) & 0xff;
+    buf[offset + 3] = (id >>> 8) & 0xff;
+    buf[offset + 4] = id & 0xff;
+    return 5;
+}
+export function encodeRecordHeader(kind, id = 0) {
+    const out = new Uint8Array(recordHeaderBytes(kind));
+    writeRecordHeader(out, 0, kind, id);
+    return out;
+}
+/** Header and term in one buffer (one copy of the term). */
+export function encodeRecord(kind, id, term) {
+    const n = recordHeaderBytes(kind);
+    const out = new Uint8Array(n + term.length);
+    writeRecordHeader(out, 0, kind, id);
+    out.set(term, n);
+    return out;
+}
+/**
+ * Parse a record plaintext. With `from`, a kind that side may not send is a
+ * protocolError (a server never receives a reply, a client never a call).
+ */
+export function parseRecord(plain, from) {
+    const kind = plain.length > 0 ? plain[0] : 0;
+    const sender = KIND_SENDER[kind];
+    if (sender === undefined) {
+        throw new ChanError('protocolError', `unknown record kind ${plain.length > 0 ? kind : '(empty record)'}`, { details: { phase: 'record', actual: kind } });
+    }
+    if (from !== undefined && sender !== 'either' && sender !== from) {
+        throw new ChanError('protocolError', `a ${from} may not send a record of kind ${kind}`, { details: { phase: 'record', side: from === 'client' ? 'server' : 'client', actual: kind } });
+    }
+    if (!KIND_HAS_ID[kind])
+        return { kind, id: 0, term: plain.subarray(1) };
+    if (plain.length < 5) {
+        throw new ChanError('protocolError', `record of kind ${kind} too short for its call id`, { details: { phase: 'record', actual: plain.length } });
+    }
+    const id = ((plain[1] << 24) | (plain[2] << 16) | (plain[3] << 8) | plain[4]) >>> 0;
+    return { kind, id, term: plain.subarray(5) };
+}
+//# sourceMappingURL=record.js.map

@@ -1,0 +1,258 @@
+/**
+ * The client side of an established channel: cast, rpc, pushes, close.
+ *
+ * Secure channels carry a call id, so many rpcs may be in flight and a push
+ * can never be taken for a reply. Legacy channels keep the original's
+ * semantics (an rpc's answer is the next message back), so rpcs are queued
+ * one at a time and casts issued behind a queued rpc wait their turn, which
+ * keeps the order of messages as the caller wrote them.
+ */
+import { ChanError } from "../errors.js";
+import { isAtom, isTuple } from "../wire/etf/term.js";
+import { CallTable } from "./calls.js";
+import { formatTerm } from "../wire/etf/format.js";
+import { KIND } from "./codec.js";
+import { Mailbox } from "./mailbox.js";
+export class Channel {
+    service;
+    peer;
+    secure;
+    /** Resolves when the channel has closed, with the reason. */
+    closed;
+    transport;
+    codec;
+    limits;
+    calls = new CallTable();
+    pushes;
+    pushCallback;
+    resolveClosed;
+    state = 'open';
+    stats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
+    // Legacy only: the rpc whose reply is the next message, and what waits behind it.
+    legacyWaiting = 0;
+    legacyQueue = [];
+    /** `pending`: frames that arrived right after the login, before this channel existed. */
+    constructor(opts) {
+        this.transport = opts.transport;
+        this.codec = opts.codec;
+        this.limits = opts.limits;
+        this.service = opts.service;
+        this.peer = opts.transport.peer;
+        this.secure = opts.codec.secure;
+        this.pushes = new Mailbox(opts.limits.maxMailboxMessages);
+        this.closed = new Promise((r) => (this.resolveClosed = r));
+        for (const f of opts.pending ?? [])
+            this.onFrame(f);
+        this.transport.start({
+            frame: (payload) => this.onFrame(payload),
+            close: (error) => this.onTransportClose(error),
+        });
+    }
+    get isOpen() {
+        return this.state === 'open';
+    }
+    /** Number of rpcs waiting for a reply (or, on legacy channels, for their turn). */
+    get pendingCalls() {
+        return this.calls.size;
+    }
+    /** Send one way; nothing comes back. */
+    cast(term) {
+        this.ensureOpen();
+        if (this.secure)
+            this.write(KIND.cast, 0, term);
+        else if (this.legacyWaiting === 0 && this.legacyQueue.length === 0)
+            this.write(KIND.message, 0, term);
+        else
+            this.legacyQueue.push({ kind: 'cast', term });
+    }
+    /** Send and wait for the answer, at most `timeoutMs`. */
+    rpc(term, options = {}) {
+        const timeoutMs = options.timeoutMs ?? this.limits.rpcTimeoutMs;
+        const timeoutError = () => new ChanError('timeout', `rpc ${formatTerm(term, { maxLength: 80 })} to service ${this.service} at ${this.peer} got no reply within ${timeoutMs} ms`, {
+            details: { limit: timeoutMs, service: this.service, peer: this.peer, phase: 'rpc' },
+        });
+        try {
+            this.ensureOpen();
+        }
+        catch (e) {
+            return Promise.reject(e);
+        }
+        if (this.calls.size >= this.limits.maxInflightRpcs) {
+            return Promise.reject(new ChanError('limitExceeded', `${this.calls.size} rpcs already wait on this channel, limit maxInflightRpcs=${this.limits.maxInflightRpcs}`, {
+                details: { limit: this.limits.maxInflightRpcs, actual: this.calls.size, key: 'maxInflightRpcs' },
+            }));
+        }
+        const id = this.calls.allocateId();
+        if (this.secure) {
+            const p = this.calls.add(id, timeoutMs, timeoutError);
+            this.write(KIND.call, id, term);
+            return p;
+        }
+        const p = this.calls.add(id, timeoutMs, timeoutError, () => this.onLegacyTimeout(id));
+        if (this.legacyWaiting === 0 && this.legacyQueue.length === 0) {
+            this.legacyWaiting = id;
+            this.write(KIND.message, 0, term);
+        }
+        else {
+            this.legacyQueue.push({ kind: 'rpc', term, id });
+        }
+        return p;
+    }
+    /** Iterate server pushes (legacy: messages that arrive while no rpc waits). */
+    [Symbol.asyncIterator]() {
+        return this.pushes[Symbol.asyncIterator]();
+    }
+    /** Receive pushes by callback instead of iteration. */
+    onPush(cb) {
+        this.pushCallback = cb;
+        while (this.pushes.size > 0) {
+            void this.pushes.next().then((r) => !r.done && cb(r.value));
+        }
+    }
+    /** Close the channel; pending rpcs reject with `closed`. */
+    close() {
+        if (this.state !== 'open')
+            return;
+        if (this.secure)
+            this.write(KIND.close, 0, undefined);
+        this.transport.end();
+        this.finish('closed', () => new ChanError('closed', `channel to ${this.service} at ${this.peer} was closed by this client`, { details: { service: this.service, peer: this.peer } }), true);
+    }
+    ensureOpen() {
+        if (this.state !== 'open') {
+            throw new ChanError('closed', `channel to service ${this.service} at ${this.peer} is closed`, { details: { service: this.service, peer: this.peer } });
+        }
+    }
+    write(kind, id, term) {
+        const payload = this.codec.encode(kind, id, term);
+        this.stats.bytesOut += payload.length + 4;
+        this.stats.messagesOut++;
+        this.transport.send(payload);
+        if (this.transport.queuedBytes > this.limits.maxQueuedBytes) {
+            this.fail(new ChanError('limitExceeded', `${this.transport.queuedBytes} bytes queued for ${this.peer}, limit maxQueuedBytes=${this.limits.maxQueuedBytes}`, {
+                details: { limit: this.limits.maxQueuedBytes, actual: this.transport.queuedBytes, key: 'maxQueuedBytes' },
+            }));
+        }
+    }
+    onFrame(payload) {
+        if (this.state !== 'open')
+            return;
+        this.stats.bytesIn += payload.length + 4;
+        this.stats.messagesIn++;
+        let msg;
+        try {
+            msg = this.codec.decode(payload);
+        }
+        catch (e) {
+            this.fail(e instanceof ChanError ? e : new ChanError('badTerm', String(e), { cause: e }));
+            return;
+        }
+        switch (msg.kind) {
+            case KIND.message:
+                if (this.legacyWaiting !== 0) {
+                    const id = this.legacyWaiting;
+                    this.legacyWaiting = 0;
+                    this.calls.settle(id, { value: msg.term });
+                    this.flushLegacy();
+                }
+                else {
+                    this.deliverPush(msg.term);
+                }
+                return;
+            case KIND.reply:
+                this.calls.settle(msg.id, { value: msg.term });
+                return;
+            case KIND.errorReply:
+                this.calls.settle(msg.id, { error: remoteError(msg.term, this.service, this.peer) });
+                return;
+            case KIND.push:
+                this.deliverPush(msg.term);
+                return;
+            case KIND.close:
+                this.transport.end();
+                this.finish('peerClosed', () => new ChanError('connectionLost', `service ${this.service} at ${this.peer} closed the channel`, { details: { service: this.service, peer: this.peer } }));
+                return;
+            default:
+                this.fail(new ChanError('protocolError', `client: record kind ${msg.kind} is not allowed from a server`, { details: { side: 'client', phase: 'data', peer: this.peer } }));
+        }
+    }
+    deliverPush(term) {
+        if (this.pushCallback) {
+            this.pushCallback(term);
+            return;
+        }
+        if (!this.pushes.push(term)) {
+            this.fail(new ChanError('limitExceeded', `more than maxMailboxMessages=${this.limits.maxMailboxMessages} unread pushes from ${this.peer}; iterate the channel or set onPush()`, {
+                details: { limit: this.limits.maxMailboxMessages, key: 'maxMailboxMessages' },
+            }));
+        }
+    }
+    /** Send what queued behind the rpc just answered, up to and including the next rpc. */
+    flushLegacy() {
+        while (this.legacyQueue.length > 0 && this.legacyWaiting === 0 && this.state === 'open') {
+            const op = this.legacyQueue.shift();
+            if (op.kind === 'rpc')
+                this.legacyWaiting = op.id;
+            this.write(KIND.message, 0, op.term);
+        }
+    }
+    onLegacyTimeout(id) {
+        const queued = this.legacyQueue.findIndex((op) => op.kind === 'rpc' && op.id === id);
+        if (queued >= 0) {
+            this.legacyQueue.splice(queued, 1);
+            return;
+        }
+        if (this.legacyWaiting === id) {
+            // A late answer would be taken for the next rpc's: the channel cannot be trusted any more.
+            this.fail(new ChanError('timeout', `legacy rpc to ${this.service} timed out; a legacy channel cannot match late replies, so it was closed`, {
+                details: { service: this.service, peer: this.peer, phase: 'rpc' },
+            }));
+        }
+    }
+    fail(error) {
+        if (this.state !== 'open')
+            return;
+        this.transport.destroy(error);
+        this.finish(error.code, error);
+    }
+    onTransportClose(error) {
+        if (this.state === 'closed')
+            return;
+        // Secure: a graceful end sends a close record first (handled above); a bare end may be a cut stream.
+        const cut = this.secure && error === undefined;
+        this.finish(error?.code ?? (cut ? 'connectionLost' : 'peerClosed'), error ?? new ChanError('connectionLost', `service ${this.service} at ${this.peer} closed the connection${cut ? ' without a close record (cut by the network or on the path?)' : ''}`, {
+            details: { service: this.service, peer: this.peer },
+        }));
+    }
+    /**
+     * `error` may be a factory: an Error captures a stack trace when made, and
+     * a plain close with nothing pending needs none.
+     */
+    finish(reason, error, local = false) {
+        if (this.state === 'closed')
+            return;
+        this.state = 'closed';
+        this.legacyQueue.length = 0;
+        this.legacyWaiting = 0;
+        let made;
+        const get = () => (made ??= typeof error === 'function' ? error() : error);
+        if (this.calls.size > 0)
+            this.calls.rejectAll(get());
+        this.pushes.end();
+        this.resolveClosed({ reason, error: local ? undefined : get(), ...this.stats });
+    }
+}
+/** `{error, Code, Message}` from the server's errorReply, as a ChanError. */
+function remoteError(term, service, peer) {
+    let code = 'remoteError';
+    let text = 'the service answered with an error';
+    if (isTuple(term, 3, 'error')) {
+        const [, c, m] = term.elements;
+        if (isAtom(c))
+            code = c.name;
+        if (typeof m === 'string')
+            text = m;
+    }
+    return new ChanError('remoteError', `service ${service} refused the call (${code}): ${text}`, { details: { service, peer, remoteCode: code } });
+}
+//# sourceMappingURL=channel.js.map

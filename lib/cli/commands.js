@@ -1,0 +1,183 @@
+/** The `lib_chan` subcommands. */
+import { readFile } from 'node:fs/promises';
+import { ChanError } from "../errors.js";
+import { renderLimitsTable } from "../limits.js";
+import { loadConfig, redactConfig } from "../conf/load.js";
+import { parseTerm } from "../conf/term-parser.js";
+import { startServer } from "../server/server.js";
+import { loadServices } from "../server/services.js";
+import { connect } from "../client/node.js";
+import { formatTerm, toJson } from "../wire/etf/format.js";
+import { createLogger } from "../server/log.js";
+import { LOG_LEVELS } from "../conf/schema.js";
+import { EXIT, UsageError } from "./command.js";
+import { keygenCommand, passwdCommand, statusCommand } from "./key-commands.js";
+const confOption = { conf: { type: 'string', short: 'c' } };
+const start = {
+    summary: 'start the server',
+    usage: 'lib_chan start [--conf FILE] [--port N] [--bind ADDR] [--log-level LEVEL] [--pretty | --json]',
+    options: { ...confOption, port: { type: 'string' }, bind: { type: 'string' }, 'log-level': { type: 'string' }, pretty: { type: 'boolean' }, json: { type: 'boolean' } },
+    help: [
+        'Reads the conf (default $HOME/.erlang_config/lib_chan.conf), checks every service, and listens.',
+        'Signals: SIGTERM/SIGINT stop accepting, let handlers finish (closeGraceMs), then exit 0;',
+        '         a second SIGTERM/SIGINT exits at once;',
+        '         SIGHUP reloads the conf (a bad new conf is refused and the old one stays).',
+        'Logs are JSON lines on stdout; --pretty (the default on a terminal) prints them for people, --json forces JSON.',
+        'Log level: --log-level, else LIB_CHAN_LOG_LEVEL, else {log_level, L} in the conf, else info.',
+        '',
+        'Limits (set in the conf with {limits, [{name, value}, ...]}):',
+        renderLimitsTable(),
+    ].join('\n'),
+    async run(v) {
+        const config = await loadConfig(v.conf);
+        if (v.port !== undefined) {
+            const port = Number(v.port);
+            if (!Number.isInteger(port) || port < 0 || port > 65535)
+                throw new UsageError(`--port must be 0..65535, got ${String(v.port)}`);
+            config.port = port;
+        }
+        if (v.bind !== undefined)
+            config.bind = v.bind;
+        const fromEnv = process.env.LIB_CHAN_LOG_LEVEL === '' ? undefined : process.env.LIB_CHAN_LOG_LEVEL;
+        const level = v['log-level'] ?? fromEnv ?? config.logLevel;
+        if (!LOG_LEVELS.includes(level)) {
+            throw new UsageError(`log level "${level}" (from ${v['log-level'] !== undefined ? '--log-level' : 'LIB_CHAN_LOG_LEVEL'}) is not one of ${LOG_LEVELS.join(', ')}`);
+        }
+        if (v.pretty && v.json)
+            throw new UsageError('--pretty and --json exclude each other');
+        const logger = createLogger({ level, pretty: v.json ? false : (v.pretty ?? process.stdout.isTTY === true) });
+        const server = await startServer({ config, logger });
+        const stop = (signal) => {
+            logger.info({ event: 'signal', signal }, `${signal}: shutting down`);
+            void server.close().then(() => {
+                logger.flush?.();
+                process.exit(EXIT.ok);
+            });
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.on('SIGHUP', () => {
+            logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading the configuration');
+            server.reload().catch(() => { });
+        });
+        return 'keep-running';
+    },
+};
+const check = {
+    summary: 'validate a conf and print what it would serve',
+    usage: 'lib_chan check [--conf FILE] [--json]',
+    options: { ...confOption, json: { type: 'boolean' } },
+    help: 'Parses and validates the conf, imports every service module and checks its function; prints the services (never the passwords). Exit 0 when good, 3 with file:line: problem when not.',
+    async run(v) {
+        const config = await loadConfig(v.conf);
+        await loadServices(config);
+        const summary = redactConfig(config);
+        if (v.json) {
+            process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        }
+        else {
+            process.stdout.write(`${config.file}: OK\n  listens on ${config.bind}:${config.port}, legacy login: ${config.legacy}\n`);
+            for (const s of config.services.values()) {
+                process.stdout.write(`  service ${s.name}: ${s.module}:${s.fn}/3 (${s.modulePath}), auth [${s.auth.join(', ')}], password ${s.password.kind}, isolation ${s.isolation}\n`);
+            }
+        }
+        return EXIT.ok;
+    },
+};
+const call = {
+    summary: "connect to a service, send a cast or an rpc, print the reply (the operator's curl)",
+    usage: 'lib_chan call HOST:PORT SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS]',
+    options: {
+        cast: { type: 'boolean' }, json: { type: 'boolean' }, 'password-file': { type: 'string' }, legacy: { type: 'boolean' },
+        'server-key': { type: 'string' }, 'known-hosts': { type: 'string' }, 'client-key': { type: 'string' }, args: { type: 'string' }, timeout: { type: 'string' },
+    },
+    help: [
+        'TERM is Erlang syntax, e.g. \'{lookup, joe}\', or JSON with --json (objects become maps with atom keys, strings stay strings).',
+        'The password comes from --password-file or the LIB_CHAN_PASSWORD environment variable (never a command-line argument, which other users can see).',
+        'The reply is printed in Erlang syntax (or as JSON with --json).',
+    ].join('\n'),
+    async run(v, pos) {
+        if (pos.length !== 3)
+            throw new UsageError('expected HOST:PORT SERVICE TERM');
+        const [hostport, service, text] = pos;
+        const m = /^(.*):(\d+)$/.exec(hostport);
+        if (!m)
+            throw new UsageError(`"${hostport}" is not HOST:PORT`);
+        const host = m[1].replace(/^\[(.*)\]$/, '$1');
+        const port = Number(m[2]);
+        if (port < 1 || port > 65535)
+            throw new UsageError(`port ${m[2]} is not 1..65535`);
+        const term = v.json ? parseJsonArg('TERM', text) : parseTermArg('TERM', text);
+        const argsC = v.args !== undefined ? parseTermArg('--args', v.args) : [];
+        let password = process.env.LIB_CHAN_PASSWORD ?? null;
+        if (v['password-file'] !== undefined)
+            password = (await readArgFile('--password-file', v['password-file'])).replace(/\r?\n$/, '');
+        const timeoutMs = v.timeout !== undefined ? Number(v.timeout) : undefined;
+        if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
+            throw new UsageError(`--timeout must be a positive number of milliseconds, got ${String(v.timeout)}`);
+        const ch = await connect(host, port, service, password, argsC, {
+            protocol: v.legacy ? 'legacy' : 'secure',
+            serverKey: v['server-key'],
+            knownHosts: v['known-hosts'],
+            clientKeyFile: v['client-key'],
+        });
+        try {
+            if (v.cast) {
+                ch.cast(term);
+                return EXIT.ok;
+            }
+            const reply = await ch.rpc(term, { timeoutMs });
+            process.stdout.write(`${v.json ? JSON.stringify(toJson(reply)) : formatTerm(reply)}\n`);
+            return EXIT.ok;
+        }
+        finally {
+            ch.close();
+        }
+    },
+};
+/** An Erlang term given on the command line; a syntax error is a usage error (exit 2). */
+function parseTermArg(what, text) {
+    try {
+        return parseTerm(text, { file: what });
+    }
+    catch (e) {
+        throw new UsageError(`${what} is not an Erlang term: ${e.message}`);
+    }
+}
+function parseJsonArg(what, text) {
+    let j;
+    try {
+        j = JSON.parse(text);
+    }
+    catch (e) {
+        throw new UsageError(`${what} is not JSON: ${e.message}`);
+    }
+    return jsonToTerm(j);
+}
+/** A file named by an option; a missing or unreadable one fails with its name, not a stack. */
+async function readArgFile(option, file) {
+    try {
+        return await readFile(file, 'utf8');
+    }
+    catch (e) {
+        throw new ChanError('badArgument', `${option} ${file}: ${e.code ?? e.message}`, { cause: e });
+    }
+}
+/** JSON for `call --json`: objects -> maps with atom keys; arrays -> lists; strings -> strings. */
+function jsonToTerm(j) {
+    if (j === null)
+        return undefined;
+    if (Array.isArray(j))
+        return j.map(jsonToTerm);
+    if (typeof j === 'object') {
+        const out = Object.create(null);
+        for (const [k, val] of Object.entries(j))
+            out[k] = jsonToTerm(val);
+        return out;
+    }
+    if (typeof j === 'number' || typeof j === 'string' || typeof j === 'boolean')
+        return j;
+    throw new ChanError('badArgument', `cannot send JSON value ${String(j)}`);
+}
+export const COMMANDS = { start, check, keygen: keygenCommand, passwd: passwdCommand, call, status: statusCommand };
+//# sourceMappingURL=commands.js.map

@@ -1,0 +1,116 @@
+/** `lib_chan keygen`, `passwd` and `status`: keys, password hashes, and a look at a live server. */
+import { readFile } from 'node:fs/promises';
+import { nodeProvider } from "../auth/crypto-node.js";
+import { generateKeyFile, checkKnownHost } from "../auth/keys-node.js";
+import { encodePublicKey, fingerprint } from "../auth/keys.js";
+import { hashPassword } from "../auth/password-hash-node.js";
+import { clientOnReply, clientStart } from "../auth/secure/handshake.js";
+import { ChanError } from "../errors.js";
+import { connectTcp } from "../transport/tcp.js";
+import { DEFAULT_LIMITS } from "../limits.js";
+import { FrameWaiter, withDeadline } from "../client/connect.js";
+import { defaultKnownHostsFile } from "../client/secure-node.js";
+import { EXIT, UsageError } from "./command.js";
+export const keygenCommand = {
+    summary: 'create a key file (server identity, or a client login key) and print its public key',
+    usage: 'lib_chan keygen --out FILE [--client]',
+    options: { out: { type: 'string', short: 'o' }, client: { type: 'boolean' } },
+    help: [
+        'Writes a new secret key file with mode 0600 (an existing file is never overwritten) and prints',
+        'the public key in its copyable text form, and its fingerprint.',
+        '  server key (default): name it in the conf with {identity, "FILE"}; clients pin the printed lcsk1:... key.',
+        '  --client: an Ed25519 login key; list the printed lcck1:... key in the service\'s {client_keys, [...]}',
+        '            and connect with { clientKeyFile: FILE } (or lib_chan call --client-key FILE).',
+    ].join('\n'),
+    async run(v) {
+        if (typeof v.out !== 'string')
+            throw new UsageError('--out FILE is required');
+        const kind = v.client ? 'client' : 'server';
+        const pair = generateKeyFile(v.out, kind, nodeProvider);
+        process.stdout.write(`${encodePublicKey(kind, pair.publicKey)}\n`);
+        process.stderr.write(`wrote ${v.out} (mode 0600); fingerprint ${fingerprint(pair.publicKey, nodeProvider)}\n`);
+        return EXIT.ok;
+    },
+};
+export const passwdCommand = {
+    summary: 'print a salted scrypt hash of a password, for the conf',
+    usage: 'lib_chan passwd [--password-file F]',
+    options: { 'password-file': { type: 'string' } },
+    help: [
+        'Reads the password from --password-file, or the first line of standard input, and prints the term',
+        'to put in place of the plaintext password in a service entry:',
+        '  {service, nameServer, password, {scrypt, "scrypt$..."}, mfa, mod_name_server, start_me_up, notUsed}.',
+        'A hashed password works with the secure protocol only (the legacy MD5 login needs the plaintext).',
+    ].join('\n'),
+    async run(v) {
+        let pw;
+        if (typeof v['password-file'] === 'string') {
+            try {
+                pw = await readFile(v['password-file'], 'utf8');
+            }
+            catch (e) {
+                throw new ChanError('badArgument', `--password-file ${v['password-file']}: ${e.code ?? e.message}`, { cause: e });
+            }
+        }
+        else {
+            if (process.stdin.isTTY)
+                process.stderr.write('password (one line; it is echoed, prefer --password-file or a pipe): ');
+            pw = await readStdin();
+        }
+        pw = pw.replace(/\r?\n$/, '');
+        if (pw === '')
+            throw new UsageError('empty password');
+        process.stdout.write(`{scrypt, "${await hashPassword(pw)}"}\n`);
+        return EXIT.ok;
+    },
+};
+export const statusCommand = {
+    summary: "check that a server answers, and show its identity key and how it compares with known_hosts",
+    usage: 'lib_chan status HOST:PORT [--known-hosts FILE]',
+    options: { 'known-hosts': { type: 'string' } },
+    help: 'Opens a secure handshake up to the server\'s proof of its key (no login), prints the key, its fingerprint and whether the known-hosts file pins it. Exit 0 when the server answers, 1 when not or when the key does not match the pin.',
+    async run(v, pos) {
+        if (pos.length !== 1)
+            throw new UsageError('expected HOST:PORT');
+        const m = /^(.*):(\d+)$/.exec(pos[0]);
+        if (!m)
+            throw new UsageError(`"${pos[0]}" is not HOST:PORT`);
+        const host = m[1].replace(/^\[(.*)\]$/, '$1');
+        if (Number(m[2]) < 1 || Number(m[2]) > 65535)
+            throw new UsageError(`port ${m[2]} is not 1..65535`);
+        const started = Date.now();
+        const t = await connectTcp(host, Number(m[2]), { maxFrameBytes: DEFAULT_LIMITS.maxFrameBytes, timeoutMs: DEFAULT_LIMITS.connectTimeoutMs });
+        const waiter = new FrameWaiter(t);
+        const key = await withDeadline(t, DEFAULT_LIMITS.connectTimeoutMs, 'status', async () => {
+            const hello = clientStart({ provider: nodeProvider });
+            t.send(hello.out);
+            const r = clientOnReply(hello.state, await waiter.next());
+            return r.serverKey;
+        });
+        t.destroy();
+        const file = v['known-hosts'] ?? defaultKnownHostsFile();
+        let pin;
+        try {
+            pin = checkKnownHost(file, pos[0], key, nodeProvider) === 'match' ? `matches the pin in ${file}` : `was not known; now pinned in ${file}`;
+        }
+        catch (e) {
+            if (e instanceof ChanError && e.code === 'serverKeyMismatch') {
+                process.stdout.write(`${pos[0]}: answers (secure v1), but ${e.message}\n`);
+                return EXIT.failed;
+            }
+            throw e;
+        }
+        process.stdout.write(`${pos[0]}: answers (secure v1) in ${Date.now() - started} ms\n  key ${encodePublicKey('server', key)}\n  fingerprint ${fingerprint(key, nodeProvider)}\n  ${pin}\n`);
+        return EXIT.ok;
+    },
+};
+async function readStdin() {
+    const chunks = [];
+    for await (const c of process.stdin) {
+        chunks.push(c);
+        if (Buffer.concat(chunks).includes(10))
+            break;
+    }
+    return Buffer.concat(chunks).toString('utf8').split('\n')[0];
+}
+//# sourceMappingURL=key-commands.js.map

@@ -1,0 +1,142 @@
+/**
+ * The client's login over any transport (isomorphic: the browser build uses
+ * it too). Legacy: the original's startService / challenge / response.
+ * Secure: the handshake of docs/protocol.md, which never falls back to legacy.
+ */
+import { ChanError } from "../errors.js";
+import { resolveLimits } from "../limits.js";
+import { Channel } from "../chan/channel.js";
+import { LegacyCodec } from "../chan/codec.js";
+import { atom, isAtom, isTuple, tuple } from "../wire/etf/term.js";
+import { encodeTerm } from "../wire/etf/encode.js";
+import { decodeTerm } from "../wire/etf/decode.js";
+import { legacyResponse } from "../auth/legacy.js";
+import { secureLogin } from "./secure-login.js";
+/** Waits for frames one at a time during a login, under one deadline. */
+export class FrameWaiter {
+    transport;
+    side;
+    queue = [];
+    waiting;
+    error;
+    constructor(transport, side = 'client') {
+        this.transport = transport;
+        this.side = side;
+        transport.start({
+            frame: (f) => {
+                // Copy: the frame may be a view into a buffer the transport reuses.
+                const copy = f.slice();
+                if (this.waiting) {
+                    const w = this.waiting;
+                    this.waiting = undefined;
+                    w.resolve(copy);
+                }
+                else
+                    this.queue.push(copy);
+            },
+            close: (err) => {
+                this.error = err ?? new ChanError('connectionLost', `${this.side}: ${transport.peer} closed the connection during the login`, { details: { side: this.side, peer: transport.peer, phase: 'login' } });
+                if (this.waiting) {
+                    const w = this.waiting;
+                    this.waiting = undefined;
+                    w.reject(this.error);
+                }
+            },
+        });
+    }
+    next() {
+        const f = this.queue.shift();
+        if (f)
+            return Promise.resolve(f);
+        if (this.error)
+            return Promise.reject(this.error);
+        return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+    }
+    /** Frames that arrived after the login's last one; the channel takes them. */
+    drain() {
+        return this.queue.splice(0);
+    }
+}
+/** Run `fn` under a deadline; on expiry the transport is destroyed and a timeout error thrown. */
+export async function withDeadline(transport, ms, what, fn) {
+    let timer;
+    const deadline = new Promise((_, reject) => {
+        timer = setTimeout(() => {
+            const err = new ChanError('timeout', `${what} at ${transport.peer} did not finish within ${ms} ms`, { details: { limit: ms, peer: transport.peer, phase: 'login', side: 'client' } });
+            transport.destroy(err);
+            reject(err);
+        }, ms);
+    });
+    try {
+        return await Promise.race([fn(), deadline]);
+    }
+    catch (e) {
+        transport.destroy(e instanceof ChanError ? e : undefined);
+        throw e;
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+/**
+ * Log in to `service` over an open transport and return the channel.
+ * `password` null means the service has none (or a client key is used).
+ */
+export async function connectOver(transport, service, password, argsC = [], options = {}) {
+    const limits = resolveLimits(options.limits ?? {});
+    const protocol = options.protocol ?? 'secure';
+    const waiter = new FrameWaiter(transport);
+    const decodeOptions = { maxDepth: limits.maxTermDepth, maxDecompressedBytes: limits.maxDecompressedBytes, maxAtoms: limits.maxAtomsPerTerm };
+    if (protocol === 'legacy') {
+        await withDeadline(transport, limits.connectTimeoutMs, `legacy login to ${service}`, () => legacyLogin(transport, waiter, service, password, argsC, decodeOptions));
+        return new Channel({ transport, codec: new LegacyCodec(decodeOptions), limits, service, pending: waiter.drain() });
+    }
+    const codec = await withDeadline(transport, limits.connectTimeoutMs, `secure login to ${service}`, () => secureLogin(transport, waiter, service, password, argsC, options, decodeOptions));
+    return new Channel({ transport, codec, limits, service, pending: waiter.drain() });
+}
+async function legacyLogin(transport, waiter, service, password, argsC, decodeOptions) {
+    const send = (t) => transport.send(encodeTerm(t));
+    const recv = async () => decodeTerm(await waiter.next(), decodeOptions);
+    send(tuple(atom('startService'), atom(service), argsC));
+    let reply = await recv();
+    if (isTuple(reply, 2, 'challenge')) {
+        const challenge = reply.elements[1];
+        if (typeof challenge !== 'string')
+            throw protocol('the challenge is not a string');
+        if (password === null) {
+            throw new ChanError('authFail', `service ${service} at ${transport.peer} asks for a password and none was given`, { details: { service, peer: transport.peer, phase: 'challenge', side: 'client' } });
+        }
+        send(tuple(atom('response'), legacyResponse(challenge, password)));
+        reply = await recv();
+    }
+    if (isAtom(reply, 'ack'))
+        return;
+    if (isAtom(reply, 'badService')) {
+        throw new ChanError('badService', `the server at ${transport.peer} has no service named ${service}`, { details: { service, peer: transport.peer, side: 'client' } });
+    }
+    if (isAtom(reply, 'authFail')) {
+        throw new ChanError('authFail', `service ${service} at ${transport.peer} refused the password`, { details: { service, peer: transport.peer, side: 'client' } });
+    }
+    if (isTuple(reply, 2, 'legacyRefused')) {
+        const why = reply.elements[1];
+        throw new ChanError('legacyRefused', typeof why === 'string' ? why : `service ${service} refuses the legacy login`, { details: { service, peer: transport.peer, side: 'client' } });
+    }
+    throw protocol('unexpected answer to the login');
+    function protocol(what) {
+        return new ChanError('protocolError', `client: ${what} from ${transport.peer}`, { details: { phase: 'login', side: 'client', peer: transport.peer } });
+    }
+}
+// The book's free functions, for both the Node and the browser client.
+/** lib_chan:cast/2 */
+export function cast(ch, msg) {
+    ch.cast(msg);
+}
+/** lib_chan:rpc/2, with a timeout */
+export function rpc(ch, msg, options) {
+    return ch.rpc(msg, options);
+}
+/** lib_chan:disconnect/1 */
+export function disconnect(ch) {
+    ch.close();
+}
+//# sourceMappingURL=connect.js.map

@@ -1,0 +1,28 @@
+/**
+ * Node defaults for the secure client: the native crypto provider, trust on
+ * first use through ~/.lib_chan/known_hosts (unless a key is pinned or
+ * knownHosts is false), and client keys read from key files.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { nodeProvider } from "../auth/crypto-node.js";
+import { knownHostKey, knownHostsChecker, loadKeyFile } from "../auth/keys-node.js";
+export function defaultKnownHostsFile() {
+    return process.env.LIB_CHAN_KNOWN_HOSTS ?? path.join(os.homedir(), '.lib_chan', 'known_hosts');
+}
+export function nodeClientDefaults(options, hostport) {
+    if (options.protocol === 'legacy')
+        return options;
+    const out = { ...options, crypto: options.crypto ?? nodeProvider };
+    if (out.serverKey === undefined && out.checkServerKey === undefined && out.knownHosts !== false) {
+        const file = out.knownHosts ?? defaultKnownHostsFile();
+        // Read once here: the key listed lets the client compute its es ahead, and spares the check a second read when it matches.
+        out.serverKeyHint = knownHostKey(file, hostport);
+        out.checkServerKey = knownHostsChecker(file, hostport, out.crypto, out.serverKeyHint);
+    }
+    if (out.clientKey === undefined && out.clientKeyFile !== undefined) {
+        out.clientKey = loadKeyFile(out.clientKeyFile, 'client', out.crypto);
+    }
+    return out;
+}
+//# sourceMappingURL=secure-node.js.map

@@ -1,0 +1,129 @@
+var __rewriteRelativeImportExtension = (this && this.__rewriteRelativeImportExtension) || function (path, preserveJsx) {
+    if (typeof path === "string" && /^\.\.?\//.test(path)) {
+        return path.replace(/\.(tsx)$|((?:\.d)?)((?:\.[^./]+?)?)\.([cm]?)ts$/i, function (m, tsx, d, ext, cm) {
+            return tsx ? preserveJsx ? ".jsx" : ".js" : d && (!ext || !cm) ? m : (d + ext + "." + cm.toLowerCase() + "js");
+        });
+    }
+    return path;
+};
+/**
+ * Importing a service's handler module the way Node itself would, from any
+ * folder: `.mjs`, `.cjs` and `.js` (ESM or CommonJS as Node decides for that
+ * file, from the nearest package.json) with no loader at all; `.ts`, `.mts`
+ * and `.cts` through tsx, an optional peer dependency registered only when
+ * such a file is loaded and Node cannot load it by itself. A module that fails
+ * to load reports its own error (a syntax error with file:line:column, the
+ * missing import's name), not a loader's wrapper.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { ChanError } from "../errors.js";
+/** File extensions tried, in order, for a service module `Mod`: compiled JavaScript first, as it needs no loader. */
+export const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
+const TYPESCRIPT = /\.[cm]?ts$/;
+/** Longest piece of a module's own error text carried into a badConf message. */
+const MAX_ERROR_CHARS = 2_000;
+let tsxRegistered;
+/** Set on globalThis by whoever registers tsx in a thread (also worker-boot.mjs), so it is registered once. */
+export const TSX_MARK = Symbol.for('lib-chan.tsxRegistered');
+/** Whether a handler file needs a TypeScript loader. */
+export const isTypeScript = (file) => TYPESCRIPT.test(file);
+/** tsx is already active in this thread: `node --import tsx`, the tsx CLI, NODE_OPTIONS, or our own registration. */
+function typeScriptLoaderActive() {
+    if (globalThis[TSX_MARK] === true)
+        return true;
+    return [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => /(^|[/\\=\s])tsx([/\\]|$|\s)/.test(a));
+}
+/**
+ * Register tsx's loader in this thread, once. It is looked for beside
+ * lib-chan first, then from the handler's own folder (a project that has
+ * tsx but installed lib-chan elsewhere).
+ */
+export function registerTypeScript(fromFile) {
+    tsxRegistered ??= (async () => {
+        if (typeScriptLoaderActive())
+            return;
+        let api;
+        try {
+            api = (await import('tsx/esm/api'));
+        }
+        catch {
+            try {
+                const resolved = createRequire(fromFile).resolve('tsx/esm/api');
+                api = (await import(__rewriteRelativeImportExtension(pathToFileURL(resolved).href)));
+            }
+            catch {
+                api = undefined;
+            }
+        }
+        if (!api) {
+            throw new ChanError('badConf', `${fromFile} is TypeScript, and tsx (the loader that runs it) is not installed: install it beside lib-chan (npm install tsx) or compile the handler to .js/.mjs`, {
+                details: { path: fromFile },
+            });
+        }
+        api.register();
+        globalThis[TSX_MARK] = true;
+    })();
+    tsxRegistered.catch(() => (tsxRegistered = undefined));
+    return tsxRegistered;
+}
+/**
+ * Import `file` and return its exports (for CommonJS, the named exports Node
+ * detects plus `default`). Throws the module's own error, unchanged. A
+ * TypeScript file gets its loader first: Node remembers a failed import of a
+ * URL, so trying without it and retrying would fail again.
+ */
+export async function importHandlerModule(file) {
+    if (isTypeScript(file))
+        await registerTypeScript(file);
+    return (await import(__rewriteRelativeImportExtension(pathToFileURL(file).href)));
+}
+/** The exported function `fn` of a module namespace, also under a CommonJS module's `default`. */
+export function exportedFunction(mod, fn) {
+    const own = Object.hasOwn(mod, fn) ? mod[fn] : undefined;
+    if (typeof own === 'function')
+        return own;
+    const cjs = mod.default;
+    if (cjs !== null && (typeof cjs === 'object' || typeof cjs === 'function') && Object.hasOwn(cjs, fn)) {
+        const f = cjs[fn];
+        if (typeof f === 'function')
+            return f;
+    }
+    return undefined;
+}
+/** The names of the functions a module exports (for "it exports a, b" in an error). */
+export function exportedFunctionNames(mod) {
+    const names = new Set(Object.keys(mod).filter((k) => k !== 'default' && typeof mod[k] === 'function'));
+    const cjs = mod.default;
+    if (cjs !== null && typeof cjs === 'object')
+        for (const k of Object.keys(cjs))
+            if (typeof cjs[k] === 'function')
+                names.add(k);
+    return [...names];
+}
+/**
+ * What went wrong loading a module, in one line with its location: esbuild's
+ * (tsx's) errors carry `errors[].location`; Node's SyntaxError puts
+ * `file:line` on the first line of its stack; the rest say it in the message.
+ */
+export function describeLoadError(e) {
+    const err = e;
+    const first = err?.errors?.[0];
+    if (first?.text !== undefined) {
+        const loc = first.location;
+        const where = loc?.file ? `${loc.file}:${loc.line}:${(loc.column ?? 0) + 1}: ` : '';
+        return clip(`${where}${first.text}`);
+    }
+    const message = typeof err?.message === 'string' ? err.message : String(e);
+    if (e instanceof SyntaxError && typeof err.stack === 'string') {
+        const head = err.stack.split('\n', 1)[0];
+        const m = /^((?:file:\/\/)?\/.*?):(\d+)$/.exec(head);
+        if (m)
+            return clip(`${m[1].startsWith('file://') ? new URL(m[1]).pathname : m[1]}:${m[2]}: SyntaxError: ${message}`);
+    }
+    return clip(message.replace(/\s*\n\s*/g, ' '));
+}
+function clip(s) {
+    return s.length > MAX_ERROR_CHARS ? `${s.slice(0, MAX_ERROR_CHARS)}...` : s;
+}
+//# sourceMappingURL=handler-module.js.map

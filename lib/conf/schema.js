@@ -1,0 +1,609 @@
+/**
+ * The conf file's terms -> a typed, validated configuration.
+ *
+ * Each parsed term becomes a JSON *view* (atoms as JSON strings, Erlang
+ * strings as `{"$str": ...}`, proplists as objects, anything else as
+ * `{"$term": text}`), which ajv checks against the JSON Schema of its kind.
+ * Schema nodes carry annotations (`title`, `expect`, `problem`, `secret`,
+ * `entryNoun`) from which ajv's errors are turned back into
+ * `file:line:column: problem` sentences; the line is that of the nearest
+ * term object at the failing path. Structural problems (wrong tuple shape,
+ * a proplist entry that is not `{Name, Value}`) and cross-term rules (one
+ * port, unique service names, auth methods that can actually work) are
+ * checked in code.
+ *
+ * Secrets: no password or hash ever appears in a message (terms shown in a
+ * message have their strings replaced by "..."); the `secret` and
+ * `hash` fields of a parsed password are non-enumerable, so JSON and
+ * `util.inspect` of a config leave them out even if someone logs it.
+ *
+ * Module lookup (which needs the file system and `import()`) is in load.ts.
+ */
+import path from 'node:path';
+import { Buffer } from 'node:buffer';
+import { Ajv } from 'ajv';
+import { ChanError } from "../errors.js";
+import { LIMITS, SERVICE_LIMITS, resolveLimits, DEFAULT_LIMITS } from "../limits.js";
+import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple } from "../wire/etf/term.js";
+import { RESERVED_WORDS } from "./term-lexer.js";
+// ---------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------
+export const LEGACY_POLICIES = ['allow', 'loopback', 'deny'];
+export const AUTH_METHODS = ['password', 'key', 'legacy'];
+export const ISOLATION_MODES = ['inline', 'worker'];
+export const ON_INVALID = ['close', 'drop'];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** Defaults of the conf file (the original listens on all interfaces). */
+export const DEFAULT_BIND = '0.0.0.0';
+export const DEFAULT_LEGACY = 'loopback';
+export const DEFAULT_AUTH = ['password', 'key', 'legacy'];
+export const DEFAULT_LOG_LEVEL = 'info';
+export const DEFAULT_WEBSOCKET_PATH = '/';
+export const DEFAULT_METRICS_BIND = '127.0.0.1';
+/**
+ * Restart strategy of a worker-isolated service, as an Erlang supervisor's:
+ * more than `intensity` worker crashes within `periodMs` and the service is
+ * taken down (new logins refused) until the conf is reloaded.
+ */
+export const DEFAULT_RESTART = Object.freeze({ intensity: 5, periodMs: 10_000 });
+function integer(title, min, max, unit) {
+    return { type: 'integer', minimum: min, maximum: max, title, expect: `an integer from ${min} to ${max}${unit ? ` (${unit})` : ''}` };
+}
+function atomEnum(title, values) {
+    return { type: 'string', enum: [...values], title, expect: `one of the atoms ${values.join(', ')}` };
+}
+function atomName(title, expect, pattern) {
+    return { type: 'string', minLength: 1, ...(pattern ? { pattern } : {}), title, expect };
+}
+/** An Erlang string, viewed as `{"$str": "..."}`; `inner` constrains the text. */
+function erlString(title, expect, inner = {}, notes = {}) {
+    return {
+        type: 'object',
+        required: ['$str'],
+        additionalProperties: false,
+        properties: { $str: { type: 'string', ...inner, title, expect, ...notes } },
+        title,
+        expect,
+        ...notes,
+    };
+}
+function filePath(title) {
+    return erlString(title, 'a path in double quotes', { minLength: 1, pattern: '^[^\\u0000]*$' });
+}
+function proplist(title, entryNoun, properties, required = []) {
+    return {
+        type: 'object',
+        properties,
+        required,
+        additionalProperties: false,
+        title,
+        entryNoun,
+        expect: 'a list of {Name, Value} tuples',
+    };
+}
+const HOST_PATTERN = '^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?:%[A-Za-z0-9_.-]+)?)$';
+const LATIN1_PATTERN = '^[\\u0000-\\u00ff]*$';
+const B64 = '[A-Za-z0-9+/_-]';
+const SCRYPT_PATTERN = `^scrypt\\$[1-9][0-9]*\\$[1-9][0-9]*\\$[1-9][0-9]*\\$${B64}+={0,2}\\$${B64}+={0,2}$`;
+const KEY_PATTERN = `^(?:[0-9A-Fa-f]{64}|(?:lcck1:)?${B64}{43}=?)$`;
+const MODULE_PATTERN = '^(?!.*\\.\\.)[A-Za-z0-9_@][A-Za-z0-9_@.-]*$';
+const FUNCTION_PATTERN = '^[A-Za-z_$][A-Za-z0-9_$]*$';
+const PORT = integer('port', 0, 65535);
+const HOST = erlString('bind address', 'a host name or IP address in double quotes, such as "0.0.0.0"', { pattern: HOST_PATTERN });
+const LEGACY = atomEnum('legacy', LEGACY_POLICIES);
+function limitsSchema(title, names = Object.keys(LIMITS)) {
+    const properties = Object.fromEntries(Object.entries(LIMITS).filter(([name]) => names.includes(name)).map(([name, spec]) => [name, integer(`limit ${name}`, spec.min, spec.max, spec.unit)]));
+    return proplist(title, 'limit', properties);
+}
+const PASSWORD = {
+    title: 'password',
+    secret: true,
+    expect: 'a string in double quotes, the atom none, or {scrypt, "scrypt$N$r$p$Salt$Hash"}',
+    anyOf: [
+        { const: 'none' },
+        erlString('password', 'a string', { pattern: LATIN1_PATTERN }, {
+            secret: true,
+            problem: 'password contains a character above 255, which the legacy MD5 login cannot hash (it hashes one byte per character); use Latin-1 characters only, or store a {scrypt, Hash} (which the legacy login cannot use)',
+        }),
+        {
+            type: 'object',
+            required: ['scrypt'],
+            additionalProperties: false,
+            properties: {
+                scrypt: erlString('scrypt password hash', 'a string of the form scrypt$N$r$p$Salt$Hash (Salt and Hash in base64)', { pattern: SCRYPT_PATTERN }, { secret: true }),
+            },
+        },
+    ],
+};
+const SERVICE_OPTIONS = proplist('service options', 'service option', {
+    auth: {
+        type: 'array',
+        items: atomEnum('auth method', AUTH_METHODS),
+        minItems: 1,
+        uniqueItems: true,
+        title: 'auth',
+        expect: `a list of login methods from ${AUTH_METHODS.join(', ')}`,
+        problem: `auth must list at least one login method (${AUTH_METHODS.join(', ')}), each at most once`,
+    },
+    legacy: LEGACY,
+    client_keys: {
+        type: 'array',
+        items: erlString('client key', 'an Ed25519 public key in double quotes (lcck1:... as lib_chan keygen --client prints it, 64 hex digits, or 43-44 base64 characters)', { pattern: KEY_PATTERN }),
+        title: 'client_keys',
+        expect: 'a list of Ed25519 public keys in double quotes',
+    },
+    isolation: atomEnum('isolation', ISOLATION_MODES),
+    restart: proplist('restart', 'restart option', {
+        intensity: integer('restart intensity', 0, 1_000_000),
+        period_ms: integer('restart period_ms', 1, 86_400_000, 'ms'),
+    }),
+    schema: filePath('schema'),
+    limits: limitsSchema('service limits', SERVICE_LIMITS),
+    on_invalid: atomEnum('on_invalid', ON_INVALID),
+});
+const SERVICE = {
+    type: 'object',
+    title: 'service',
+    expect: '{service, Name, password, Pwd, mfa, Mod, Fun, ArgsS}',
+    properties: {
+        name: atomName('service name', 'an atom (clients send the name as an atom: write nameServer, not "nameServer")'),
+        password: PASSWORD,
+        module: atomName('module (Mod)', 'an atom naming a module file (letters, digits, _ @ . -)', MODULE_PATTERN),
+        fn: atomName('function (Fun)', 'an atom naming an exported function (a JavaScript identifier)', FUNCTION_PATTERN),
+        options: SERVICE_OPTIONS,
+    },
+    required: ['name', 'password', 'module', 'fn', 'options'],
+    additionalProperties: false,
+};
+/** Value schema of each top-level term kind (`{Kind, Value}`; the service term is its own shape). */
+export const CONF_SCHEMAS = {
+    port: PORT,
+    bind: HOST,
+    legacy: LEGACY,
+    identity: filePath('identity'),
+    module_path: {
+        title: 'module_path',
+        expect: 'a directory path in double quotes, or a list of them',
+        anyOf: [filePath('module_path'), { type: 'array', items: filePath('module_path entry') }],
+    },
+    limits: limitsSchema('limits'),
+    log_level: atomEnum('log_level', LOG_LEVELS),
+    websocket: proplist('websocket', 'websocket option', {
+        port: PORT,
+        path: erlString('websocket path', 'a URL path in double quotes starting with /', { pattern: '^/[^\\s?#]*$' }),
+        bind: HOST,
+        tls: proplist('tls', 'tls option', { cert: filePath('tls cert'), key: filePath('tls key') }, ['cert', 'key']),
+        origins: {
+            type: 'array',
+            items: erlString('origin', 'an origin in double quotes such as "https://example.com"', { pattern: '^[a-z][a-z0-9+.-]*://[^\\s/]+$' }),
+            title: 'origins',
+            expect: 'a list of origins in double quotes',
+        },
+        permessage_deflate: atomEnum('permessage_deflate', ['true', 'false']),
+    }, ['port']),
+    metrics: proplist('metrics', 'metrics option', { port: PORT, bind: HOST }, ['port']),
+    service: SERVICE,
+};
+const ajv = new Ajv({ allErrors: false, verbose: true, strict: true });
+ajv.addVocabulary(['expect', 'problem', 'secret', 'entryNoun']);
+/** Compiled once, at module load. */
+const VALIDATORS = Object.fromEntries(Object.entries(CONF_SCHEMAS).map(([kind, schema]) => [kind, ajv.compile(schema)]));
+/** Where each JSON pointer of the current view came from. */
+class Lines {
+    ctx;
+    base;
+    byPointer = new Map();
+    constructor(ctx, base) {
+        this.ctx = ctx;
+        this.base = base;
+    }
+    mark(t, pointer) {
+        if (typeof t === 'object' && t !== null) {
+            const pos = this.ctx.positions.get(t);
+            if (pos !== undefined)
+                this.byPointer.set(pointer, pos);
+        }
+    }
+    /** Position of the nearest marked ancestor of a pointer (or the term itself). */
+    at(pointer) {
+        for (let p = pointer;; p = p.slice(0, p.lastIndexOf('/'))) {
+            const pos = this.byPointer.get(p);
+            if (pos !== undefined)
+                return pos;
+            if (p === '')
+                return this.base;
+        }
+    }
+}
+function pointerKey(key) {
+    return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+function confError(ctx, pos, problem, extra = {}) {
+    return new ChanError('badConf', `${ctx.file}:${pos.line}:${pos.column}: ${problem}`, {
+        details: { file: ctx.file, line: pos.line, column: pos.column, ...extra },
+    });
+}
+function toView(t, pointer, lines) {
+    lines.mark(t, pointer);
+    if (typeof t === 'number')
+        return Number.isInteger(t) && !Object.is(t, -0) ? t : { $term: formatTerm(t) };
+    if (typeof t === 'string')
+        return { $str: t };
+    if (typeof t === 'boolean' || t === undefined)
+        return String(t);
+    if (t instanceof Atom)
+        return t.name;
+    if (Array.isArray(t))
+        return t.map((e, i) => toView(e, `${pointer}/${i}`, lines));
+    return { $term: formatTerm(t) };
+}
+/**
+ * A list of `{Name, Value}` tuples -> an object; `nested` names keys whose
+ * values are proplists too. Anything but a list is left for ajv to refuse.
+ */
+function proplistView(t, pointer, lines, ctx, label, nested = {}) {
+    if (!Array.isArray(t))
+        return toView(t, pointer, lines);
+    lines.mark(t, pointer);
+    const out = Object.create(null);
+    for (const entry of t) {
+        if (!(entry instanceof Tuple) || entry.length !== 2 || !(entry.at(0) instanceof Atom)) {
+            const pos = (typeof entry === 'object' && entry !== null && ctx.positions.get(entry)) || lines.at(pointer);
+            throw confError(ctx, pos, `${label}: each entry must be a {Name, Value} tuple, found ${formatTerm(entry, { redact: true })}`);
+        }
+        const key = entry.at(0).name;
+        const keyPointer = `${pointer}/${pointerKey(key)}`;
+        lines.mark(entry, keyPointer);
+        if (Object.hasOwn(out, key))
+            throw confError(ctx, lines.at(keyPointer), `${label}: ${key} is given twice`);
+        const value = entry.at(1);
+        out[key] = Object.hasOwn(nested, key)
+            ? proplistView(value, keyPointer, lines, ctx, nested[key])
+            : toView(value, keyPointer, lines);
+    }
+    return out;
+}
+// ---------------------------------------------------------------------------
+// ajv errors -> sentences
+// ---------------------------------------------------------------------------
+/** Keywords that say "wrong kind of value" rather than "right kind, bad value". */
+const KIND_KEYWORDS = new Set(['type', 'const', 'enum', 'required', 'additionalProperties', 'anyOf']);
+/**
+ * Pick the error to report. Inside an anyOf, prefer the branch whose kind
+ * matched: one failing on a value check (pattern, range), else one that got
+ * inside the value (a bad list element); else the anyOf itself.
+ */
+function pickError(errors) {
+    const any = errors.find((e) => e.keyword === 'anyOf');
+    if (any === undefined)
+        return errors[0];
+    const branches = errors.filter((e) => e.schemaPath.startsWith(`${any.schemaPath}/`));
+    return branches.find((e) => !KIND_KEYWORDS.has(e.keyword))
+        ?? branches.find((e) => e.instancePath.length > any.instancePath.length && !e.instancePath.endsWith('/$str'))
+        ?? any;
+}
+function quoteAtom(name) {
+    return /^[a-z][A-Za-z0-9_@]*$/.test(name) && !RESERVED_WORDS.has(name) ? name : `'${name.replace(/[\\']/g, '\\$&')}'`;
+}
+function quoteString(s, max = 40) {
+    const cut = s.length > max ? `${s.slice(0, max)}...` : s;
+    return `"${cut.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x{${c.charCodeAt(0).toString(16)}}`)}"`;
+}
+function renderView(v) {
+    if (typeof v === 'number')
+        return String(v);
+    if (typeof v === 'string')
+        return `'${v.replace(/[\\']/g, '\\$&')}'`;
+    if (Array.isArray(v))
+        return `[${v.slice(0, 8).map(renderView).join(', ')}${v.length > 8 ? ', ...' : ''}]`;
+    if (typeof v.$str === 'string' && Object.keys(v).length === 1)
+        return quoteString(v.$str);
+    if (typeof v.$term === 'string' && Object.keys(v).length === 1)
+        return v.$term;
+    return `[${Object.entries(v).map(([k, x]) => `{${quoteAtom(k)}, ${renderView(x)}}`).join(', ')}]`;
+}
+function explain(err) {
+    const ps = (err.parentSchema ?? {});
+    const title = ps.title ?? 'value';
+    if (err.keyword === 'additionalProperties' && ps.entryNoun) {
+        const key = String(err.params.additionalProperty);
+        const known = Object.keys(ps.properties ?? {}).join(', ');
+        return { key, message: `unknown ${ps.entryNoun} ${quoteAtom(key)} in ${title} (known: ${known})` };
+    }
+    if (err.keyword === 'required' && ps.entryNoun) {
+        const missing = String(err.params.missingProperty);
+        return { message: `${title} needs a {${missing}, ...} entry` };
+    }
+    if (!KIND_KEYWORDS.has(err.keyword) && ps.problem)
+        return { message: ps.problem };
+    // Inside a {"$str": ...} view the data is the bare text of an Erlang string.
+    const data = err.instancePath.endsWith('/$str') && typeof err.data === 'string' ? { $str: err.data } : err.data;
+    const found = ps.secret ? '' : `, found ${renderView(data)}`;
+    return { message: `${title} must be ${ps.expect ?? 'valid'}${found}` };
+}
+function validate(kind, value, lines, ctx, prefix = '', extra = {}) {
+    const check = VALIDATORS[kind];
+    if (check(value))
+        return;
+    const err = pickError(check.errors ?? []);
+    const { message, key } = explain(err);
+    const pointer = key === undefined ? err.instancePath : `${err.instancePath}/${pointerKey(key)}`;
+    throw confError(ctx, lines.at(pointer), `${prefix}${message}`, extra);
+}
+// ---------------------------------------------------------------------------
+// Formatting terms for messages
+// ---------------------------------------------------------------------------
+/** Erlang-like text of a term for an error message: bounded, and with strings hidden when `redact`. */
+export function formatTerm(t, options = {}) {
+    const max = options.max ?? 120;
+    const text = fmt(t, options.redact ?? false, 0);
+    return text.length > max ? `${text.slice(0, max)}...` : text;
+}
+function fmt(t, redact, depth) {
+    if (depth > 6)
+        return '...';
+    const list = (xs) => xs.slice(0, 12).map((x) => fmt(x, redact, depth + 1)).join(', ') + (xs.length > 12 ? ', ...' : '');
+    if (typeof t === 'string')
+        return redact ? '"..."' : quoteString(t);
+    if (typeof t === 'number')
+        return Number.isInteger(t) && !Object.is(t, -0) ? String(t) : Object.is(t, -0) ? '-0.0' : String(t);
+    if (typeof t === 'bigint' || typeof t === 'boolean')
+        return String(t);
+    if (t === undefined)
+        return 'undefined';
+    if (t instanceof Atom)
+        return quoteAtom(t.name);
+    if (t instanceof ErlFloat)
+        return `${t.value}.0`;
+    if (t instanceof Tuple)
+        return `{${list(t.elements)}}`;
+    if (Array.isArray(t))
+        return `[${list(t)}]`;
+    if (t instanceof ImproperList)
+        return `[${list(t.elements)} | ${fmt(t.tail, redact, depth + 1)}]`;
+    if (t instanceof Uint8Array)
+        return redact ? '<<...>>' : `<<${[...t.subarray(0, 16)].join(',')}${t.length > 16 ? ',...' : ''}>>`;
+    if (t instanceof BitBinary)
+        return '<<...>>';
+    if (t instanceof Opaque)
+        return '#Opaque<>';
+    if (t instanceof Map)
+        return `#{${[...t].slice(0, 12).map(([k, v]) => `${fmt(k, redact, depth + 1)} => ${fmt(v, redact, depth + 1)}`).join(', ')}}`;
+    return `#{${Object.keys(t).slice(0, 12).map((k) => `${quoteAtom(k)} => ${fmt(t[k], redact, depth + 1)}`).join(', ')}}`;
+}
+// ---------------------------------------------------------------------------
+// Checking the whole conf
+// ---------------------------------------------------------------------------
+const TOP_KINDS = ['port', 'bind', 'legacy', 'identity', 'module_path', 'limits', 'log_level', 'websocket', 'metrics'];
+const TOP_NESTED = { websocket: { tls: 'websocket tls' } };
+const TOP_FORMS = '{port, Port}, {service, Name, password, Pwd, mfa, Mod, Fun, ArgsS[, Options]}, ' +
+    TOP_KINDS.filter((k) => k !== 'port').map((k) => `{${k}, ...}`).join(', ');
+function isStr(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v.$str === 'string';
+}
+function str(v) {
+    return v.$str;
+}
+/** A password object whose secret part is readable but not enumerable (so it is never serialized). */
+export function makePassword(spec) {
+    if (spec.kind === 'none')
+        return { kind: 'none' };
+    const out = { kind: spec.kind };
+    const field = spec.kind === 'plain' ? 'secret' : 'hash';
+    Object.defineProperty(out, field, { value: spec.kind === 'plain' ? spec.secret : spec.hash, enumerable: false });
+    return out;
+}
+function passwordFrom(v) {
+    if (v === 'none')
+        return makePassword({ kind: 'none' });
+    if (isStr(v))
+        return makePassword({ kind: 'plain', secret: v.$str });
+    return makePassword({ kind: 'scrypt', hash: str(v.scrypt) });
+}
+function decodeKey(text) {
+    // `lcck1:<base64url>` is what `lib_chan keygen --client` prints.
+    if (text.startsWith('lcck1:'))
+        text = text.slice('lcck1:'.length);
+    return /^[0-9A-Fa-f]{64}$/.test(text) ? new Uint8Array(Buffer.from(text, 'hex')) : new Uint8Array(Buffer.from(text, 'base64'));
+}
+function limitsFrom(value, base, ctx, lines, pointer) {
+    try {
+        return resolveLimits(value, base);
+    }
+    catch (e) {
+        // ajv has checked names and ranges already; this only keeps resolveLimits' word final.
+        if (e instanceof ChanError) {
+            const key = typeof e.details.key === 'string' ? e.details.key : '';
+            throw confError(ctx, lines.at(`${pointer}/${pointerKey(key)}`), e.message, { key });
+        }
+        throw e;
+    }
+}
+/**
+ * Check every term and build the configuration, except module lookup.
+ * `end` is the end of the text (where a missing term is reported).
+ */
+export function checkConf(terms, ctx) {
+    const singles = new Map();
+    const services = [];
+    for (const { term, line, column } of terms) {
+        const pos = { line, column };
+        const lines = new Lines(ctx, pos);
+        if (!(term instanceof Tuple) || term.length === 0 || !(term.at(0) instanceof Atom)) {
+            throw confError(ctx, pos, `unknown term ${formatTerm(term, { redact: true })}: a conf holds ${TOP_FORMS}`);
+        }
+        const tag = term.at(0).name;
+        if (tag === 'service') {
+            services.push({ value: serviceView(term, pos, lines, ctx), pos, lines });
+            continue;
+        }
+        if (!TOP_KINDS.includes(tag)) {
+            throw confError(ctx, pos, `unknown term ${formatTerm(term, { redact: true })}: a conf holds ${TOP_FORMS}`);
+        }
+        const kind = tag;
+        if (term.length !== 2) {
+            throw confError(ctx, pos, `${kind} must be written {${kind}, Value}, found ${formatTerm(term, { redact: true })}`);
+        }
+        const earlier = singles.get(kind);
+        if (earlier !== undefined) {
+            throw confError(ctx, pos, `{${kind}, ...} is given twice (first at line ${earlier.pos.line}); give it once`, { firstLine: earlier.pos.line });
+        }
+        const raw = term.at(1);
+        const value = kind === 'limits' || kind === 'websocket' || kind === 'metrics'
+            ? proplistView(raw, '', lines, ctx, kind, TOP_NESTED[kind])
+            : toView(raw, '', lines);
+        validate(kind, value, lines, ctx);
+        singles.set(kind, { value, pos, lines });
+    }
+    const port = singles.get('port');
+    if (port === undefined) {
+        throw confError(ctx, ctx.end, 'no {port, Port} term: the conf must give the port to listen on exactly once, e.g. {port, 1234}.');
+    }
+    const get = (k) => singles.get(k);
+    const resolvePath = (p) => path.resolve(ctx.confDir, p);
+    const limitsAt = get('limits');
+    const limits = limitsAt ? limitsFrom(limitsAt.value, DEFAULT_LIMITS, ctx, limitsAt.lines, '') : { ...DEFAULT_LIMITS };
+    const bind = get('bind') ? str(get('bind').value) : DEFAULT_BIND;
+    const legacy = get('legacy')?.value ?? DEFAULT_LEGACY;
+    const mp = get('module_path')?.value;
+    const dirs = mp === undefined ? [] : Array.isArray(mp) ? mp.map(str) : [str(mp)];
+    // The conf file's own directory is always searched, and last.
+    const modulePaths = [...new Set(dirs.map(resolvePath))].filter((d) => d !== ctx.confDir).concat(ctx.confDir);
+    const config = {
+        port: port.value,
+        bind,
+        legacy,
+        modulePaths,
+        limits,
+        logLevel: get('log_level')?.value ?? DEFAULT_LOG_LEVEL,
+        services: [],
+        termAt: Object.fromEntries([...singles].map(([k, v]) => [k, v.pos])),
+    };
+    const identity = get('identity');
+    if (identity)
+        config.identityFile = resolvePath(str(identity.value));
+    const ws = get('websocket');
+    if (ws) {
+        const v = ws.value;
+        const w = {
+            port: v.port,
+            path: v.path === undefined ? DEFAULT_WEBSOCKET_PATH : str(v.path),
+            bind: v.bind === undefined ? bind : str(v.bind),
+        };
+        if (v.permessage_deflate !== undefined)
+            w.permessageDeflate = v.permessage_deflate === 'true';
+        if (v.tls !== undefined) {
+            const tls = v.tls;
+            w.tls = { certFile: resolvePath(str(tls.cert)), keyFile: resolvePath(str(tls.key)) };
+        }
+        if (v.origins !== undefined)
+            w.origins = v.origins.map(str);
+        config.websocket = w;
+    }
+    const metrics = get('metrics');
+    if (metrics) {
+        const v = metrics.value;
+        config.metrics = { port: v.port, bind: v.bind === undefined ? DEFAULT_METRICS_BIND : str(v.bind) };
+    }
+    const seen = new Map();
+    for (const { value: sv, pos, lines } of services) {
+        const first = seen.get(sv.name);
+        if (first !== undefined) {
+            throw confError(ctx, pos, `service ${quoteAtom(sv.name)} is defined twice (first at line ${first}); each service name must be unique`, {
+                service: sv.name, firstLine: first,
+            });
+        }
+        seen.set(sv.name, pos.line);
+        config.services.push(buildService(sv, pos, lines, ctx, config));
+    }
+    return config;
+}
+/** Shape-check a `service` tuple and build its view, then validate it. */
+function serviceView(term, pos, lines, ctx) {
+    const el = term.elements;
+    const shown = formatTerm(term, { redact: true });
+    if (el.length === 6 && el[2] instanceof Atom && el[2].name === 'mfa') {
+        throw confError(ctx, pos, `service term has no password: write {service, Name, password, none, mfa, Mod, Fun, ArgsS} for a service without one (found ${shown})`);
+    }
+    const shapeOk = (el.length === 8 || el.length === 9)
+        && el[2] instanceof Atom && el[2].name === 'password'
+        && el[4] instanceof Atom && el[4].name === 'mfa';
+    if (!shapeOk) {
+        throw confError(ctx, pos, `malformed service term: expected {service, Name, password, Pwd, mfa, Mod, Fun, ArgsS} or the same with an options list at the end, found ${shown}`);
+    }
+    const pwTerm = el[3];
+    lines.mark(term, '');
+    let password;
+    if (pwTerm instanceof Tuple && pwTerm.length === 2 && pwTerm.at(0) instanceof Atom && pwTerm.at(0).name === 'scrypt') {
+        lines.mark(pwTerm, '/password');
+        password = { scrypt: toView(pwTerm.at(1), '/password/scrypt', lines) };
+    }
+    else {
+        password = toView(pwTerm, '/password', lines);
+    }
+    const value = {
+        name: toView(el[1], '/name', lines),
+        password,
+        module: toView(el[5], '/module', lines),
+        fn: toView(el[6], '/fn', lines),
+        options: el.length === 9 ? proplistView(el[8], '/options', lines, ctx, 'service options', { limits: 'service limits', restart: 'service restart' }) : {},
+    };
+    const named = typeof value.name === 'string' && value.name !== '';
+    validate('service', value, lines, ctx, named ? `service ${quoteAtom(value.name)}: ` : '', named ? { service: value.name } : {});
+    return { ...value, argsS: el[7] };
+}
+function buildService(sv, pos, lines, ctx, server) {
+    const o = sv.options;
+    const fail = (pointer, problem) => confError(ctx, lines.at(pointer), `service ${quoteAtom(sv.name)}: ${problem}`, { service: sv.name });
+    const password = passwordFrom(sv.password);
+    const legacy = o.legacy ?? server.legacy;
+    const clientKeys = (o.client_keys ?? []).map((k, i) => {
+        const key = decodeKey(str(k));
+        if (key.length !== 32)
+            throw fail(`/options/client_keys/${i}`, `client key ${i + 1} does not decode to 32 bytes (an Ed25519 public key)`);
+        return key;
+    });
+    const explicit = o.auth;
+    const auth = (explicit ?? DEFAULT_AUTH);
+    if (explicit !== undefined) {
+        if (auth.includes('key') && clientKeys.length === 0) {
+            throw fail('/options/auth', 'auth lists key, but the service has no {client_keys, [...]} to check keys against');
+        }
+        if (auth.includes('legacy') && password.kind === 'scrypt') {
+            throw fail('/options/auth', 'auth lists legacy, but the legacy MD5 login needs the plain password and this service stores a {scrypt, Hash}');
+        }
+        if (auth.includes('legacy') && legacy === 'deny') {
+            throw fail('/options/auth', 'auth lists legacy, but the legacy policy for this service is deny');
+        }
+    }
+    const service = {
+        name: sv.name,
+        password,
+        module: sv.module,
+        fn: sv.fn,
+        argsS: sv.argsS,
+        auth: [...auth],
+        legacy,
+        clientKeys,
+        isolation: o.isolation ?? 'inline',
+        restart: restartFrom(o.restart),
+        onInvalid: o.on_invalid ?? 'close',
+        limits: o.limits === undefined ? { ...server.limits } : limitsFrom(o.limits, server.limits, ctx, lines, '/options/limits'),
+        line: pos.line,
+        column: pos.column,
+    };
+    if (o.restart !== undefined && service.isolation !== 'worker') {
+        throw fail('/options/restart', 'restart applies to worker-isolated services only; add {isolation, worker} or remove it');
+    }
+    if (o.schema !== undefined)
+        service.schemaFile = path.resolve(ctx.confDir, str(o.schema));
+    return service;
+}
+function restartFrom(v) {
+    return {
+        intensity: v?.intensity ?? DEFAULT_RESTART.intensity,
+        periodMs: v?.period_ms ?? DEFAULT_RESTART.periodMs,
+    };
+}
+//# sourceMappingURL=schema.js.map

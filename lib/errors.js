@@ -1,0 +1,43 @@
+/**
+ * The one error class of lib_chan, and the table of its stable codes.
+ *
+ * Codes reuse the original's atoms where they exist (`badService`,
+ * `authFail`). Tests assert `.code` and `.details`, never the message text,
+ * and a test checks that the README lists exactly the codes of this table.
+ */
+/** Every error code, with a one-line summary (rendered into the README). */
+export const ERROR_CODES = {
+    badService: { summary: 'The server does not offer the requested service.', closesConnection: true },
+    authFail: { summary: 'The credentials were refused by the service.', closesConnection: true },
+    timeout: { summary: 'An operation (connect, handshake, rpc) did not finish within its time limit.', closesConnection: false },
+    closed: { summary: 'The channel was closed by this side; nothing more can be sent or received.', closesConnection: true },
+    connectionLost: { summary: 'The peer closed the connection or the network dropped it.', closesConnection: true },
+    connectionRefused: { summary: 'The TCP or WebSocket connection could not be opened.', closesConnection: true },
+    frameTooLarge: { summary: 'A frame length prefix is larger than maxFrameBytes.', closesConnection: true },
+    badFrame: { summary: 'The bytes on the wire do not form a valid frame.', closesConnection: true },
+    badTerm: { summary: 'A frame does not hold a valid External Term Format term (or exceeds a decoding limit).', closesConnection: true },
+    handshakeTimeout: { summary: 'The peer did not finish the handshake within handshakeTimeoutMs.', closesConnection: true },
+    protocolError: { summary: 'The peer sent a message the protocol does not allow at this point.', closesConnection: true },
+    legacyRefused: { summary: 'The legacy MD5 login is not allowed for this service or listener.', closesConnection: true },
+    serverKeyMismatch: { summary: 'The server presented an identity key different from the pinned one.', closesConnection: true },
+    badRecord: { summary: 'An encrypted frame failed authentication (tampered, replayed, reordered or dropped).', closesConnection: true },
+    limitExceeded: { summary: 'A configured limit was crossed (connections, queue size, in-flight rpcs, ...).', closesConnection: true },
+    handlerCrashed: { summary: 'The service handler threw or rejected; its channel was closed.', closesConnection: true },
+    badConf: { summary: 'The configuration is invalid; the message names the file, line and problem.', closesConnection: false },
+    remoteError: { summary: 'The service answered the rpc with an error ({error, Code, Message}); details.remoteCode holds Code.', closesConnection: false },
+    badArgument: { summary: 'An API function was called with an argument it cannot use.', closesConnection: false },
+};
+export class ChanError extends Error {
+    name = 'ChanError';
+    code;
+    details;
+    constructor(code, message, options = {}) {
+        super(message, options.cause === undefined ? undefined : { cause: options.cause });
+        this.code = code;
+        this.details = options.details ?? {};
+    }
+}
+export function isChanError(e, code) {
+    return e instanceof ChanError && (code === undefined || e.code === code);
+}
+//# sourceMappingURL=errors.js.map

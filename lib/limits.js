@@ -1,0 +1,128 @@
+/**
+ * Every limit and default of lib_chan, declared once. The Limits type, the
+ * conf schema ranges, the CLI help and the README limits table are all derived
+ * from this table (a test renders the README table and compares).
+ */
+import { ChanError } from "./errors.js";
+export const LIMITS = {
+    maxFrameBytes: {
+        default: 8 * 1024 * 1024, unit: 'bytes', min: 64, max: 1024 * 1024 * 1024,
+        doc: 'Largest frame accepted, checked from the 4-byte length prefix before any buffering.',
+    },
+    maxDecompressedBytes: {
+        default: 8 * 1024 * 1024, unit: 'bytes', min: 0, max: 1024 * 1024 * 1024,
+        doc: 'Largest uncompressed size of a compressed term (tag 80); 0 refuses compressed terms.',
+    },
+    maxTermDepth: {
+        default: 64, unit: 'count', min: 1, max: 10_000,
+        doc: 'Deepest nesting of tuples, lists and maps a decoded term may have.',
+    },
+    maxAtomsPerTerm: {
+        default: 1_000_000, unit: 'count', min: 1, max: 100_000_000,
+        doc: 'Most atoms one decoded term may hold (atoms are never interned globally).',
+    },
+    handshakeTimeoutMs: {
+        default: 5_000, unit: 'ms', min: 10, max: 600_000,
+        doc: 'Time a peer has from connecting to finishing the login; then it is closed.',
+    },
+    idleTimeoutMs: {
+        default: 0, unit: 'ms', min: 0, max: 86_400_000,
+        doc: 'Close a channel after this long with no frame in either direction; 0 disables.',
+    },
+    connectTimeoutMs: {
+        default: 10_000, unit: 'ms', min: 10, max: 600_000,
+        doc: 'Client: time allowed for the TCP/WebSocket connect plus the handshake.',
+    },
+    rpcTimeoutMs: {
+        default: 30_000, unit: 'ms', min: 1, max: 86_400_000,
+        doc: 'Client: default time an rpc waits for its reply.',
+    },
+    maxConnections: {
+        default: 1_024, unit: 'count', min: 1, max: 1_000_000,
+        doc: 'Concurrent connections per server; one more is closed at once with a logged reason.',
+    },
+    maxConnectionsPerAddress: {
+        default: 256, unit: 'count', min: 1, max: 1_000_000,
+        doc: 'Concurrent connections from one remote address.',
+    },
+    maxInflightRpcs: {
+        default: 1_024, unit: 'count', min: 1, max: 1_000_000,
+        doc: 'Calls awaiting a reply on one channel; one more closes the channel (server) or fails the call (client).',
+    },
+    maxQueuedBytes: {
+        default: 16 * 1024 * 1024, unit: 'bytes', min: 1024, max: 4 * 1024 * 1024 * 1024,
+        doc: 'Bytes queued for a peer that reads slowly; past this the channel is closed.',
+    },
+    maxMailboxMessages: {
+        default: 10_000, unit: 'count', min: 1, max: 10_000_000,
+        doc: 'Messages queued for a handler that has not taken them yet; past this the channel is closed.',
+    },
+    maxLoginFailures: {
+        default: 5, unit: 'count', min: 1, max: 1_000_000,
+        doc: 'Failed logins from one address to one service before that pair is locked out for loginLockoutMs.',
+    },
+    maxServiceLoginFailures: {
+        default: 100, unit: 'count', min: 1, max: 10_000_000,
+        doc: 'Failed logins to one service from all addresses within loginLockoutMs before new attempts are slowed.',
+    },
+    loginLockoutMs: {
+        default: 60_000, unit: 'ms', min: 0, max: 86_400_000,
+        doc: 'Lock-out window after too many failed logins (and the window failures are counted in).',
+    },
+    closeGraceMs: {
+        default: 5_000, unit: 'ms', min: 0, max: 600_000,
+        doc: 'On shutdown, time handlers get to finish after their channel is told to close.',
+    },
+    watchdogMs: {
+        default: 5_000, unit: 'ms', min: 20, max: 600_000,
+        doc: 'Worker isolation: a service worker that leaves the watchdog\'s ping unanswered this long (its event loop is blocked) is terminated; its channels close with handlerCrashed.',
+    },
+    workerMaxHeapMb: {
+        default: 256, unit: 'MiB', min: 8, max: 65_536,
+        doc: 'Worker isolation: old-generation heap of one service worker; a worker that needs more is terminated (handlerCrashed).',
+    },
+    workerStartTimeoutMs: {
+        default: 30_000, unit: 'ms', min: 100, max: 600_000,
+        doc: 'Worker isolation: time a new service worker has to load its module and report ready; then it is terminated (a crash).',
+    },
+    maxServiceWorkers: {
+        default: 4, unit: 'count', min: 1, max: 64,
+        doc: 'Worker isolation: most worker threads of one service at once (a fresh one takes new channels while the current one is unresponsive).',
+    },
+};
+/**
+ * The limits a service may set in its own options (`{limits, [...]}`): the ones
+ * that apply once the login has chosen the service. The rest act before that
+ * (frames, handshake, connections, logins, shutdown) and are server-wide; the
+ * conf refuses them in service options rather than ignore them.
+ */
+export const SERVICE_LIMITS = [
+    'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm',
+    'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'maxServiceWorkers',
+];
+export const DEFAULT_LIMITS = Object.freeze(Object.fromEntries(Object.entries(LIMITS).map(([k, v]) => [k, v.default])));
+/** Fill defaults and check ranges; a bad key or value is a badConf naming it. */
+export function resolveLimits(partial = {}, base = DEFAULT_LIMITS) {
+    const out = { ...base };
+    for (const [key, value] of Object.entries(partial)) {
+        if (value === undefined)
+            continue;
+        if (!Object.hasOwn(LIMITS, key)) {
+            throw new ChanError('badConf', `unknown limit "${key}" (known: ${Object.keys(LIMITS).join(', ')})`, { details: { key } });
+        }
+        const spec = LIMITS[key];
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
+            throw new ChanError('badConf', `limit "${key}" must be an integer from ${spec.min} to ${spec.max} ${spec.unit}, got ${String(value)}`, {
+                details: { key, limit: spec.max, actual: typeof value === 'number' ? value : undefined },
+            });
+        }
+        out[key] = value;
+    }
+    return out;
+}
+/** The README limits table, rendered from LIMITS (a test keeps the README in step). */
+export function renderLimitsTable() {
+    const rows = Object.entries(LIMITS).map(([k, v]) => `| \`${k}\` | ${v.default} | ${v.unit} | ${v.min}..${v.max} | ${v.doc} |`);
+    return ['| limit | default | unit | range | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+//# sourceMappingURL=limits.js.map

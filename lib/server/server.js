@@ -1,0 +1,282 @@
+/**
+ * The lib_chan server: reads the conf, checks every service's handler at
+ * start-up, listens, enforces connection limits at accept time, and stops
+ * gracefully (stop accepting, tell handlers to close, wait closeGraceMs,
+ * then cut what is left).
+ */
+import net from 'node:net';
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { ChanError } from "../errors.js";
+import { loadConfig, redactConfig } from "../conf/load.js";
+import { TcpTransport } from "../transport/tcp.js";
+import { WebSocketListener } from "../transport/ws-server.js";
+import { createLogger } from "./log.js";
+import { loadServices } from "./services.js";
+import { Session } from "./session.js";
+import { LoginGuard } from "./login-guard.js";
+import { loadSecureContext } from "./secure-session.js";
+import { ServerMetrics } from "./metrics.js";
+import { retireWorkers, startWorkers, stopWorkers } from "./worker-pool.js";
+export class Server {
+    config;
+    services;
+    log;
+    guard;
+    stats = { connections: 0, channels: 0, accepted: 0, refusedAtAccept: 0 };
+    listener;
+    sessions = new Set();
+    channels = new Set();
+    perAddress = new Map();
+    /** Accepted TCP connections until their sockets close: close() flushes, then cuts them. */
+    sockets = new Set();
+    forgetSocket = (t) => void this.sockets.delete(t);
+    /** What every session sees of this server: one object for all connections, rebuilt on reload. */
+    sessionContext;
+    secure;
+    stopping;
+    ws;
+    /** The metrics endpoint's counters, when the conf has `{metrics, [...]}` (the endpoint is not reloaded). */
+    metrics;
+    /** Services replaced by a reload whose workers may still serve old channels. */
+    retiredServices = [];
+    workerHooks = { workerCrashed: (service, reason) => this.metrics?.workerCrashed(service, reason) };
+    constructor(config, services, log, secure) {
+        this.config = config;
+        this.services = services;
+        this.log = log;
+        this.secure = secure;
+        this.guard = new LoginGuard(config.limits);
+        this.metrics = config.metrics ? new ServerMetrics(this) : undefined;
+        this.listener = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+        this.listener.on('error', (err) => {
+            // EMFILE and friends: log and keep serving the connections we have.
+            this.log.error({ event: 'listenerError', code: err.code, err }, 'listener error');
+        });
+    }
+    static async start(opts = {}) {
+        const config = opts.config ?? (await loadConfig(opts.conf));
+        if (opts.port !== undefined)
+            config.port = opts.port;
+        if (opts.bind !== undefined)
+            config.bind = opts.bind;
+        const log = opts.logger ?? createLogger({ level: config.logLevel });
+        const services = await loadServices(config);
+        const secure = await loadSecureContext(config);
+        const server = new Server(config, services, log, secure);
+        await startWorkers(services, log, server.workerHooks);
+        try {
+            await server.listen();
+            if (server.metrics && config.metrics)
+                await server.metrics.listen(config.metrics.port, config.metrics.bind, config.file);
+        }
+        catch (e) {
+            stopWorkers(services);
+            await Promise.all([new Promise((r) => server.listener.close(r)), server.metrics?.close()]);
+            throw e;
+        }
+        if (server.metrics)
+            log.info({ event: 'metricsListening', url: server.metrics.url }, `lib_chan metrics on ${server.metrics.url}`);
+        if (config.websocket) {
+            try {
+                server.ws = await WebSocketListener.start(server, config.websocket, config.file);
+            }
+            catch (e) {
+                await new Promise((r) => server.listener.close(r));
+                throw e;
+            }
+            log.info({ event: 'wsListening', url: server.ws.url }, `lib_chan WebSocket listener on ${server.ws.url}`);
+        }
+        if (secure?.generated)
+            log.warn({ event: 'identityCreated', file: config.identityFile, publicKey: secure.publicKeyText }, 'created a new server identity key');
+        log.info({ event: 'configLoaded', file: config.file, config: redactConfig(config), port: server.port, publicKey: secure?.publicKeyText }, `lib_chan listening on ${config.bind}:${server.port}${secure ? `; server key ${secure.publicKeyText}` : ''}`);
+        return server;
+    }
+    get port() {
+        const a = this.listener.address();
+        return typeof a === 'object' && a ? a.port : 0;
+    }
+    /** Port of the WebSocket listener (0 when the conf has none). */
+    get wsPort() {
+        return this.ws?.port ?? 0;
+    }
+    get address() {
+        const a = this.listener.address();
+        return typeof a === 'object' && a ? a.address : '';
+    }
+    /** Port of the metrics endpoint (0 when the conf has none). */
+    get metricsPort() {
+        return this.metrics?.port ?? 0;
+    }
+    /** The open channels (for the metrics). */
+    openChannels() {
+        return this.channels;
+    }
+    /** The server's public identity key, when it has one (what clients pin). */
+    get publicKey() {
+        return this.secure?.identity.publicKey;
+    }
+    listen() {
+        return new Promise((resolve, reject) => {
+            const onError = (err) => {
+                reject(new ChanError('badConf', `${this.config.file ?? 'conf'}: cannot listen on ${this.config.bind}:${this.config.port}: ${err.code === 'EADDRINUSE' ? 'the port is already in use' : err.message}`, {
+                    cause: err, details: { file: this.config.file },
+                }));
+            };
+            this.listener.once('error', onError);
+            this.listener.listen({ port: this.config.port, host: this.config.bind, backlog: 511 }, () => {
+                this.listener.off('error', onError);
+                resolve();
+            });
+        });
+    }
+    onConnection(socket) {
+        const addr = socket.remoteAddress ?? 'unknown';
+        // Refuse over-limit connections before any buffer or timer exists for them.
+        if (this.admit(addr, `${addr}:${socket.remotePort}`, 'tcp') !== undefined) {
+            socket.on('error', () => { });
+            socket.destroy();
+            return;
+        }
+        const transport = new TcpTransport(socket, { maxFrameBytes: this.config.limits.maxFrameBytes, onClosed: this.forgetSocket });
+        this.sockets.add(transport);
+        this.attach(transport);
+    }
+    /**
+     * Admission control shared by every listener (TCP accept, WebSocket
+     * upgrade): the reason to refuse a connection from `addr`, logged and
+     * counted, or undefined to let it in. attach() then counts it.
+     */
+    admit(addr, peer, listener) {
+        const limits = this.config.limits;
+        let refusal;
+        if (this.sessions.size >= limits.maxConnections)
+            refusal = `maxConnections=${limits.maxConnections}`;
+        else if ((this.perAddress.get(addr) ?? 0) >= limits.maxConnectionsPerAddress)
+            refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
+        if (refusal === undefined && !this.stopping)
+            return undefined;
+        this.stats.refusedAtAccept++;
+        this.metrics?.refused(refusal?.split('=')[0] ?? 'shuttingDown', listener);
+        this.log.warn({ event: 'limitHit', limit: refusal ?? 'shuttingDown', key: refusal?.split('=')[0], peer, listener }, refusal ? `connection refused: ${refusal} reached` : 'connection refused: shutting down');
+        return refusal ?? 'shuttingDown';
+    }
+    /** Run the lib_chan protocol over a transport (TCP here; the WebSocket listener calls this too). */
+    attach(transport) {
+        this.stats.accepted++;
+        this.metrics?.accepted(transport instanceof TcpTransport ? 'tcp' : 'ws');
+        this.log.debug({ event: 'connectionAccepted', peer: transport.peer, connections: this.sessions.size + 1 }, 'connection accepted');
+        this.perAddress.set(transport.remoteAddress, (this.perAddress.get(transport.remoteAddress) ?? 0) + 1);
+        const session = new Session(this.contextForSessions(), transport);
+        if (!session.isEnded)
+            this.sessions.add(session);
+        return session;
+    }
+    /**
+     * The context sessions run in: built once per configuration, not per
+     * connection (an idle connection should hold as little as possible).
+     */
+    contextForSessions() {
+        if (this.sessionContext)
+            return this.sessionContext;
+        const metrics = this.metrics;
+        this.sessionContext = {
+            config: this.config,
+            services: this.services,
+            log: this.log,
+            randomBytes: (n) => nodeRandomBytes(n),
+            guard: this.guard,
+            secure: this.secure,
+            metrics,
+            established: (mm) => {
+                this.channels.add(mm);
+                if (metrics)
+                    mm.rpcObserver = metrics.rpcObserver(mm.service);
+            },
+            // The session's own close handler calls this: no second handler per channel.
+            ended: (session, info) => {
+                if (session.mm && info) {
+                    metrics?.channelClosed(session.mm, info);
+                    this.channels.delete(session.mm);
+                }
+                this.sessions.delete(session);
+                const addr = session.transport.remoteAddress;
+                const n = (this.perAddress.get(addr) ?? 1) - 1;
+                if (n <= 0)
+                    this.perAddress.delete(addr);
+                else
+                    this.perAddress.set(addr, n);
+            },
+        };
+        return this.sessionContext;
+    }
+    get connectionCount() {
+        return this.sessions.size;
+    }
+    get channelCount() {
+        return this.channels.size;
+    }
+    /** Reload the conf: new and changed services serve new connections; open channels are kept. */
+    async reload() {
+        const file = this.config.file;
+        try {
+            const config = await loadConfig(file);
+            const services = await loadServices(config);
+            const secure = await loadSecureContext(config);
+            // Worker services get fresh workers (which load the module anew); the old ones finish their channels.
+            await startWorkers(services, this.log, this.workerHooks);
+            config.port = this.config.port;
+            config.bind = this.config.bind;
+            config.metrics = this.config.metrics;
+            this.config = config;
+            this.sessionContext = undefined;
+            this.guard.setLimits(config.limits);
+            retireWorkers(this.services);
+            if ([...this.services.values()].some((svc) => svc.supervisor))
+                this.retiredServices.push(this.services);
+            this.services = services;
+            this.secure?.ephemerals.close();
+            this.secure = secure;
+            this.log.info({ event: 'configReloaded', file, config: redactConfig(config) }, 'configuration reloaded');
+        }
+        catch (e) {
+            this.log.error({ event: 'configReloadFailed', file, error: e.message }, 'new configuration refused; the old one stays in force');
+            throw e;
+        }
+    }
+    /**
+     * Stop: no new connections, handlers are told to close (their iteration
+     * ends), what is queued is flushed; after `graceMs` the rest is cut.
+     */
+    close(graceMs = this.config.limits.closeGraceMs) {
+        this.stopping ??= (async () => {
+            this.log.info({ event: 'shutdown', connections: this.sessions.size, graceMs }, 'shutting down');
+            const closedListener = Promise.all([new Promise((r) => this.listener.close(() => r())), this.ws?.close()]);
+            for (const mm of this.channels)
+                mm.drain();
+            for (const s of this.sessions)
+                if (!s.mm)
+                    s.transport.destroy();
+            const drained = Promise.all([...this.channels].map((mm) => mm.closed));
+            let timer;
+            const graceOver = new Promise((r) => (timer = setTimeout(r, graceMs)));
+            await Promise.race([drained, graceOver]);
+            for (const s of this.sessions)
+                s.transport.destroy();
+            // Closed channels flush their last replies (end()); wait for that, not for the peers' FIN.
+            await Promise.race([Promise.all([...this.sockets].map((t) => t.flushed())), graceOver]);
+            clearTimeout(timer);
+            for (const s of this.sockets)
+                s.destroy();
+            for (const services of [this.services, ...this.retiredServices])
+                stopWorkers(services);
+            this.secure?.ephemerals.close();
+            await Promise.all([closedListener, this.metrics?.close()]);
+            this.log.info({ event: 'stopped' }, 'server stopped');
+        })();
+        return this.stopping;
+    }
+}
+export function startServer(opts = {}) {
+    return Server.start(opts);
+}
+//# sourceMappingURL=server.js.map

@@ -1,0 +1,410 @@
+/**
+ * Worker isolation (`{isolation, worker}`): a service's handlers run in a
+ * worker thread, supervised from the main thread like an Erlang supervisor
+ * supervises its children.
+ *
+ * - **One worker per service**, many channels multiplexed over its port (a
+ *   worker costs a V8 isolate and a module load, ~10 MB and ~0.3 s; one per
+ *   channel would cost that per login). The middle-man of every channel stays
+ *   on the main thread with the socket, codec, schema and limits; the worker
+ *   runs only handler code (worker-entry.ts).
+ * - **Watchdog**: the main thread pings each worker every watchdogMs/4; a ping
+ *   unanswered for watchdogMs (an event loop blocked by a spin, or starved by
+ *   microtasks) terminates the worker. A worker that exceeds workerMaxHeapMb is
+ *   terminated by V8. Either way every channel it served closes with
+ *   `handlerCrashed` (pending calls on secure channels first get an error reply
+ *   saying why), logged with the service and peer. Other services, inline or
+ *   in their own workers, never notice: the main thread keeps serving.
+ * - **Unresponsive worker**: a worker whose ping is a quarter of watchdogMs
+ *   late takes no new channels: a fresh worker of the same service does (up to
+ *   maxServiceWorkers threads per service), so new clients are answered while
+ *   the old one spins until the watchdog ends it.
+ * - **Restart strategy**: after a crash the service's worker is restarted at
+ *   once for new channels, unless it crashed more than `restart.intensity`
+ *   times within `restart.periodMs`; then the service is down: new logins are
+ *   refused (badService, with the reason logged) until the conf is reloaded.
+ */
+import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { ChanError } from "../errors.js";
+import { LIMITS } from "../limits.js";
+import { Request } from "../chan/middle-man.js";
+import { encodeTerm } from "../wire/etf/encode.js";
+import { decodeTerm } from "../wire/etf/decode.js";
+const BOOT_URL = new URL('./worker-boot.mjs', import.meta.url);
+// The same file the rest of the server runs as: compiled (lib/) or, in this repository's tests, the source under tsx.
+const ENTRY_URL = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.ts' : './worker-entry.js', import.meta.url).href;
+// A worker resolves packages as the main thread does (e.g. the tests' --conditions); loader flags do not carry over (worker-boot.mjs).
+const WORKER_EXEC_ARGV = process.execArgv.filter((a) => a.startsWith('--conditions=') || a.startsWith('-C='));
+// Answers come from our own worker code; decode them with the widest limits.
+const TRUSTED = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max };
+function deathText(reason, limits) {
+    switch (reason) {
+        case 'watchdog': return `was terminated by the watchdog: its event loop did not answer within watchdogMs=${limits.watchdogMs}`;
+        case 'outOfMemory': return `ran out of memory (workerMaxHeapMb=${limits.workerMaxHeapMb}) and was terminated`;
+        case 'uncaught': return 'died of an uncaught exception';
+        case 'exited': return 'exited';
+        case 'startFailed': return 'failed to load the service module';
+        case 'startTimeout': return `did not load the service module within workerStartTimeoutMs=${limits.workerStartTimeoutMs}`;
+    }
+}
+export class WorkerSupervisor {
+    service;
+    cfg;
+    log;
+    hooks;
+    workers = new Set();
+    current;
+    crashes = [];
+    down;
+    started = false;
+    stopped = false;
+    nextCid = 1;
+    constructor(cfg, log, hooks = {}) {
+        this.cfg = cfg;
+        this.service = cfg.name;
+        this.log = log;
+        this.hooks = hooks;
+    }
+    /** Start the service's worker; rejects with badConf when it cannot load the module. */
+    async start() {
+        const w = this.spawn();
+        this.current = w;
+        try {
+            await w.ready;
+        }
+        catch (e) {
+            this.stop();
+            throw new ChanError('badConf', `service ${this.service}: its worker thread ${deathText(w.killReason ?? 'startFailed', this.cfg.limits)}: ${e.message}`, {
+                cause: e, details: { service: this.service, line: this.cfg.line },
+            });
+        }
+        this.started = true;
+    }
+    /** Why the service refuses new logins (its restart intensity was exceeded), or undefined. */
+    unavailable() {
+        return this.down;
+    }
+    /** Worker threads alive now (current, starting and retiring). */
+    get workerCount() {
+        return this.workers.size;
+    }
+    /** Thread id of the worker that takes new channels (tests, status). */
+    get currentThreadId() {
+        return this.current?.threadId;
+    }
+    /** Run the handler for a new channel in the service's worker. */
+    attach(mm, argsC) {
+        const w = this.pick();
+        if (w === undefined) {
+            // Down, or a login that was in flight while a reload replaced the service or the server stopped.
+            const why = this.down ?? 'the conf was reloaded or the server is stopping during this login; log in again';
+            mm.close('handlerCrashed', new ChanError('handlerCrashed', `service ${this.service} cannot take the channel: ${why}`, { details: { service: this.service, peer: mm.peer } }));
+            return;
+        }
+        const cid = this.nextCid++;
+        const ch = { mm, cid, outstanding: 0, pending: mm.secure ? new Set() : undefined };
+        w.channels.set(cid, ch);
+        const args = encodeTerm(argsC);
+        this.post(w, { t: 'open', cid, peer: mm.peer, secure: mm.secure, argsC: args }, args);
+        mm.delegate({
+            deliver: (req) => this.forward(w, ch, req),
+            drain: () => this.post(w, { t: 'drain', cid }),
+        });
+        void mm.closed.then((info) => {
+            if (w.channels.get(cid) !== ch)
+                return;
+            w.channels.delete(cid);
+            const { reason, bytesIn, bytesOut, messagesIn, messagesOut } = info;
+            this.post(w, { t: 'closed', cid, reason, error: info.error?.message, bytesIn, bytesOut, messagesIn, messagesOut });
+            if (w.retired && w.channels.size === 0)
+                this.end(w);
+        });
+    }
+    /** Reload: no new channels; each worker ends when its last channel closes. */
+    retire() {
+        this.stopped = true;
+        this.current = undefined;
+        for (const w of this.workers) {
+            w.retired = true;
+            if (w.channels.size === 0)
+                this.end(w);
+        }
+    }
+    /** Shutdown: terminate every worker now (the server has drained the channels first). */
+    stop() {
+        this.stopped = true;
+        this.current = undefined;
+        for (const w of this.workers)
+            this.end(w);
+    }
+    pick() {
+        if (this.down !== undefined || this.stopped)
+            return undefined;
+        let w = this.current;
+        if (w === undefined)
+            return undefined;
+        if (w.suspect && this.workers.size < this.cfg.limits.maxServiceWorkers) {
+            w.retired = true;
+            this.log.warn({ event: 'workerReplaced', service: this.service, threadId: w.threadId, channels: w.channels.size }, `service ${this.service}: worker ${w.threadId} is unresponsive; new channels go to a fresh worker`);
+            w = this.current = this.spawn();
+        }
+        return w;
+    }
+    forward(w, ch, req) {
+        const max = this.cfg.limits.maxMailboxMessages;
+        if (++ch.outstanding > max) {
+            ch.mm.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${ch.outstanding} unread messages, limit maxMailboxMessages=${max}`, {
+                details: { limit: max, actual: ch.outstanding, service: this.service, peer: ch.mm.peer, key: 'maxMailboxMessages' },
+            }));
+            return;
+        }
+        if (ch.pending !== undefined && req.isCall)
+            ch.pending.add(req.id);
+        const bytes = encodeTerm(req.term);
+        this.post(w, { t: 'msg', cid: ch.cid, id: req.id, call: req.isCall, at: req.receivedAt, term: bytes }, bytes);
+    }
+    post(w, msg, bytes) {
+        if (w.state === 'dead')
+            return;
+        if (bytes)
+            w.worker.postMessage(msg, [bytes.buffer]);
+        else
+            w.worker.postMessage(msg);
+    }
+    spawn() {
+        const limits = this.cfg.limits;
+        const init = {
+            moduleUrl: pathToFileURL(this.cfg.modulePath).href,
+            fn: this.cfg.fn,
+            service: this.service,
+            argsS: encodeTerm(this.cfg.argsS),
+            entryUrl: ENTRY_URL,
+        };
+        const worker = new Worker(BOOT_URL, {
+            // Not all the main thread's flags: its --import tsx does not work in a worker (worker-boot.mjs registers tsx when needed).
+            execArgv: WORKER_EXEC_ARGV,
+            workerData: init,
+            resourceLimits: { maxOldGenerationSizeMb: limits.workerMaxHeapMb },
+        });
+        // The listeners keep the process alive, not the workers.
+        worker.unref();
+        let settleReady;
+        const ready = new Promise((resolve, reject) => {
+            settleReady = (error) => (error ? reject(error) : resolve());
+        });
+        ready.catch(() => { });
+        const w = {
+            worker, threadId: worker.threadId, channels: new Map(), ready, state: 'starting', retired: false, stopping: false, suspect: false,
+            killReason: undefined, error: undefined, pingSeq: 0, pingSentAt: 0, lastTick: 0, timer: undefined, settleReady,
+        };
+        this.workers.add(w);
+        w.timer = setTimeout(() => w.state === 'starting' && this.kill(w, 'startTimeout'), limits.workerStartTimeoutMs);
+        w.timer.unref();
+        worker.on('message', (m) => this.onMessage(w, m));
+        worker.on('error', (e) => (w.error = e));
+        worker.on('exit', (code) => this.onExit(w, code));
+        return w;
+    }
+    onMessage(w, m) {
+        switch (m.t) {
+            case 'pong':
+                if (m.seq === w.pingSeq)
+                    w.pingSentAt = 0;
+                if (w.suspect) {
+                    w.suspect = false;
+                    this.log.info({ event: 'workerResponsive', service: this.service, threadId: w.threadId }, `service ${this.service}: worker ${w.threadId} answers again`);
+                }
+                return;
+            case 'took':
+                for (let i = 0; i < m.counts.length; i += 2) {
+                    const ch = w.channels.get(m.counts[i]);
+                    if (ch)
+                        ch.outstanding -= m.counts[i + 1];
+                }
+                return;
+            case 'ready':
+                this.onReady(w);
+                return;
+            case 'startFailed': {
+                const e = new Error(m.message);
+                e.stack = m.stack;
+                w.error = e;
+                this.kill(w, 'startFailed');
+                return;
+            }
+        }
+        const ch = w.channels.get(m.cid);
+        if (ch === undefined)
+            return;
+        try {
+            switch (m.t) {
+                case 'reply': {
+                    if (ch.pending !== undefined && m.call)
+                        ch.pending.delete(m.id);
+                    const req = new Request(ch.mm, undefined, m.id, m.call);
+                    req.receivedAt = m.at;
+                    ch.mm.replyTo(req, decodeTerm(m.term, TRUSTED));
+                    return;
+                }
+                case 'fail': {
+                    if (ch.pending !== undefined && m.call)
+                        ch.pending.delete(m.id);
+                    const req = new Request(ch.mm, undefined, m.id, m.call);
+                    req.receivedAt = m.at;
+                    ch.mm.failTo(req, m.code, m.message);
+                    return;
+                }
+                case 'send':
+                    ch.mm.send(decodeTerm(m.term, TRUSTED));
+                    return;
+                case 'close':
+                    ch.mm.close(m.reason);
+                    return;
+                case 'crash': {
+                    const e = new Error(m.message);
+                    e.name = m.name;
+                    e.stack = m.stack;
+                    ch.mm.crashed(e);
+                    return;
+                }
+            }
+        }
+        catch (e) {
+            ch.mm.crashed(e);
+        }
+    }
+    onReady(w) {
+        if (w.state !== 'starting')
+            return;
+        w.state = 'ready';
+        clearTimeout(w.timer);
+        w.settleReady();
+        const watchdogMs = this.cfg.limits.watchdogMs;
+        const every = Math.max(5, Math.floor(watchdogMs / 4));
+        w.lastTick = performance.now();
+        w.timer = setInterval(() => this.tick(w, every, watchdogMs), every);
+        w.timer.unref();
+        this.log.debug({ event: 'workerReady', service: this.service, threadId: w.threadId }, `service ${this.service}: worker ${w.threadId} ready`);
+    }
+    /** One watchdog step: ping, or judge the ping that is out. */
+    tick(w, every, watchdogMs) {
+        const now = performance.now();
+        // If this thread was itself blocked, the pong may be waiting behind this timer: start over.
+        const late = now - w.lastTick > 2 * every + 20;
+        w.lastTick = now;
+        if (w.pingSentAt === 0 || late) {
+            w.pingSentAt = now;
+            this.post(w, { t: 'ping', seq: ++w.pingSeq });
+            return;
+        }
+        const age = now - w.pingSentAt;
+        if (age >= watchdogMs) {
+            this.kill(w, 'watchdog');
+        }
+        else if (!w.suspect && age >= every) {
+            w.suspect = true;
+            this.log.warn({ event: 'workerUnresponsive', service: this.service, threadId: w.threadId, waitedMs: Math.round(age), channels: w.channels.size }, `service ${this.service}: worker ${w.threadId} has not answered the watchdog for ${Math.round(age)} ms`);
+        }
+    }
+    kill(w, reason) {
+        if (w.state === 'dead' || w.killReason !== undefined)
+            return;
+        w.killReason = reason;
+        void w.worker.terminate();
+    }
+    /** Terminate on purpose (retired or stopped): not a crash. */
+    end(w) {
+        if (w.state === 'dead')
+            return;
+        w.stopping = true;
+        void w.worker.terminate();
+    }
+    onExit(w, code) {
+        const wasStarting = w.state === 'starting';
+        w.state = 'dead';
+        clearTimeout(w.timer);
+        clearInterval(w.timer);
+        this.workers.delete(w);
+        if (this.current === w)
+            this.current = undefined;
+        if (w.stopping && w.killReason === undefined) {
+            for (const ch of w.channels.values())
+                ch.mm.close('shutdown');
+            w.channels.clear();
+            w.settleReady(new Error('stopped'));
+            return;
+        }
+        const reason = w.killReason
+            ?? (w.error?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'outOfMemory' : w.error ? 'uncaught' : 'exited');
+        const limits = this.cfg.limits;
+        const key = reason === 'watchdog' ? { key: 'watchdogMs', limit: limits.watchdogMs }
+            : reason === 'outOfMemory' ? { key: 'workerMaxHeapMb', limit: limits.workerMaxHeapMb }
+                : reason === 'startTimeout' ? { key: 'workerStartTimeoutMs', limit: limits.workerStartTimeoutMs } : {};
+        const text = `service ${this.service}: its worker thread ${deathText(reason, limits)}${reason === 'exited' ? ` with code ${code}` : ''}${w.error && reason !== 'outOfMemory' ? ` (${w.error.message})` : ''}`;
+        this.log.error({
+            event: 'workerCrashed', service: this.service, threadId: w.threadId, reason, exitCode: code, channels: w.channels.size, ...key, err: w.error,
+        }, text);
+        this.hooks.workerCrashed?.(this.service, reason);
+        for (const ch of w.channels.values()) {
+            const err = new ChanError('handlerCrashed', `${text}; channel closed`, { details: { service: this.service, peer: ch.mm.peer, reason, ...key } });
+            this.log.error({ event: 'handlerCrashed', service: this.service, peer: ch.mm.peer, reason, threadId: w.threadId, ...key }, `${text}; closing the channel of ${ch.mm.peer}`);
+            // Tell waiting callers why before the channel goes (their rpc rejects with remoteError handlerCrashed).
+            for (const id of ch.pending ?? [])
+                ch.mm.failTo(new Request(ch.mm, undefined, id, true), 'handlerCrashed', text);
+            ch.mm.close('handlerCrashed', err);
+        }
+        w.channels.clear();
+        if (wasStarting)
+            w.settleReady(w.error ?? new Error(deathText(reason, limits)));
+        if (!this.started || this.stopped)
+            return;
+        this.restartAfterCrash(w, reason);
+    }
+    /** The supervisor's decision: restart for new channels, or give up until a reload. */
+    restartAfterCrash(w, reason) {
+        const { intensity, periodMs } = this.cfg.restart;
+        const now = Date.now();
+        this.crashes = this.crashes.filter((t) => now - t < periodMs);
+        this.crashes.push(now);
+        if (this.crashes.length > intensity) {
+            this.down = `its worker crashed ${this.crashes.length} times within ${periodMs} ms (restart intensity ${intensity}); last: ${reason}. Reload the conf to start it again`;
+            this.current = undefined;
+            this.log.error({ event: 'serviceDown', service: this.service, crashes: this.crashes.length, intensity, periodMs, lastReason: reason }, `service ${this.service} is down: ${this.down}`);
+            return;
+        }
+        if (this.current === undefined) {
+            this.current = this.spawn();
+            this.log.warn({ event: 'workerRestarted', service: this.service, threadId: this.current.threadId, crashed: w.threadId, crashes: this.crashes.length, intensity, periodMs }, `service ${this.service}: worker restarted after a crash (${this.crashes.length} of at most ${intensity} in ${periodMs} ms)`);
+        }
+    }
+}
+/** Start a supervisor (and its worker) for every `{isolation, worker}` service; all ready, or none left running. */
+export async function startWorkers(services, log, hooks = {}) {
+    const sups = [];
+    for (const s of services.values()) {
+        if (s.config.isolation !== 'worker')
+            continue;
+        s.supervisor = new WorkerSupervisor(s.config, log, hooks);
+        sups.push(s.supervisor);
+    }
+    try {
+        await Promise.all(sups.map((s) => s.start()));
+    }
+    catch (e) {
+        for (const s of sups)
+            s.stop();
+        throw e;
+    }
+}
+/** Reload: the old services' workers take no new channels and end with their last channel. */
+export function retireWorkers(services) {
+    for (const s of services.values())
+        s.supervisor?.retire();
+}
+/** Shutdown: terminate every service worker. */
+export function stopWorkers(services) {
+    for (const s of services.values())
+        s.supervisor?.stop();
+}
+//# sourceMappingURL=worker-pool.js.map

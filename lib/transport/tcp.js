@@ -1,0 +1,176 @@
+/** The TCP transport: node:net sockets with `{packet, 4}` framing. */
+import net from 'node:net';
+import { ChanError } from "../errors.js";
+import { FRAME_HEADER_BYTES, FrameDecoder, writeFrameHeader } from "../wire/frame.js";
+import { EventGate, isLoopbackAddress } from "./transport.js";
+/** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
+const COALESCE_BYTES = 16 * 1024;
+/**
+ * After end() (our FIN), time the peer has to close its side before the
+ * socket is destroyed: a peer that never does must not hold a descriptor
+ * for ever (its connection no longer counts against maxConnections).
+ */
+export const END_GRACE_MS = 10_000;
+export class TcpTransport extends EventGate {
+    peer;
+    remoteAddress;
+    isLoopback;
+    socket;
+    decoder;
+    closeError;
+    closed = false;
+    endTimer;
+    onClosed;
+    /**
+     * `onClosed`: told when the socket is closed (the server's list of open
+     * sockets). `remote`: the peer as the caller dialled it (a client knows
+     * it; asking the socket costs a getpeername call).
+     */
+    constructor(socket, opts) {
+        super();
+        this.socket = socket;
+        this.onClosed = opts.onClosed;
+        this.remoteAddress = opts.remote?.address ?? socket.remoteAddress ?? 'unknown';
+        const port = opts.remote?.port ?? socket.remotePort ?? 0;
+        this.peer = this.remoteAddress.includes(':') ? `[${this.remoteAddress}]:${port}` : `${this.remoteAddress}:${port}`;
+        this.isLoopback = isLoopbackAddress(this.remoteAddress);
+        this.decoder = new FrameDecoder(opts.maxFrameBytes);
+        socket.setNoDelay(true);
+        // Shared listeners that find their transport on the socket: no closures per connection.
+        socket[kTransport] = this;
+        socket.on('data', onSocketData);
+        socket.on('error', onSocketError);
+        socket.on('close', onSocketClose);
+    }
+    get queuedBytes() {
+        return this.socket.writableLength;
+    }
+    start(events) {
+        // As onData: nothing more is delivered once there is an error (a handler may destroy the socket).
+        this.startEvents(events, () => this.closeError !== undefined);
+    }
+    /** @internal */
+    onData(data) {
+        let frames;
+        try {
+            frames = this.decoder.push(data);
+        }
+        catch (e) {
+            this.destroy(e);
+            return;
+        }
+        for (const f of frames) {
+            if (this.socket.destroyed)
+                return;
+            this.deliverFrame(f);
+        }
+    }
+    /** @internal */
+    onError(err) {
+        this.closeError ??= new ChanError('connectionLost', `connection to ${this.peer} failed: ${err.message}`, { cause: err, details: { peer: this.peer } });
+    }
+    /** @internal */
+    onClose() {
+        if (this.closed)
+            return;
+        this.closed = true;
+        if (this.endTimer)
+            clearTimeout(this.endTimer);
+        this.onClosed?.(this);
+        if (this.decoder.bufferedBytes > 0 && !this.closeError) {
+            this.closeError = new ChanError('connectionLost', `connection from ${this.peer} closed in the middle of a frame (${this.decoder.bufferedBytes} bytes of it received)`, {
+                details: { peer: this.peer, phase: 'frame' },
+            });
+        }
+        this.deliverClose(this.closeError);
+    }
+    send(payload) {
+        if (this.socket.destroyed || this.socket.writableEnded)
+            return;
+        if (payload.length < COALESCE_BYTES) {
+            const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+            writeFrameHeader(buf, payload.length);
+            buf.set(payload, FRAME_HEADER_BYTES);
+            this.socket.write(buf);
+        }
+        else {
+            const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+            writeFrameHeader(head, payload.length);
+            this.socket.cork();
+            this.socket.write(head);
+            this.socket.write(payload);
+            this.socket.uncork();
+        }
+    }
+    sendReserved(buf) {
+        if (this.socket.destroyed || this.socket.writableEnded)
+            return;
+        writeFrameHeader(buf, buf.length - FRAME_HEADER_BYTES);
+        this.socket.write(buf);
+    }
+    end() {
+        if (this.socket.destroyed)
+            return;
+        this.socket.end();
+        this.endTimer ??= setTimeout(() => this.socket.destroy(), END_GRACE_MS);
+        this.endTimer.unref?.();
+    }
+    /** Resolves once what was sent is handed to the OS (or the socket is gone): shutdown waits for it. */
+    flushed() {
+        const s = this.socket;
+        if (s.destroyed || s.writableFinished || (!s.writableEnded && s.writableLength === 0))
+            return Promise.resolve();
+        return new Promise((r) => {
+            const done = () => {
+                s.off('finish', done);
+                s.off('close', done);
+                s.off('drain', onDrain);
+                r();
+            };
+            const onDrain = () => {
+                if (!s.writableEnded)
+                    done();
+            };
+            s.once('finish', done);
+            s.once('close', done);
+            s.on('drain', onDrain);
+        });
+    }
+    destroy(error) {
+        if (error)
+            this.closeError ??= error;
+        this.socket.destroy();
+    }
+}
+const kTransport = Symbol('lib_chan.transport');
+function onSocketData(data) {
+    this[kTransport].onData(data);
+}
+function onSocketError(err) {
+    this[kTransport].onError(err);
+}
+function onSocketClose() {
+    this[kTransport].onClose();
+}
+/** Open a TCP connection; rejects with connectionRefused / timeout. */
+export function connectTcp(host, port, opts) {
+    return new Promise((resolve, reject) => {
+        const socket = net.connect({ host, port, noDelay: true });
+        const timer = setTimeout(() => {
+            socket.destroy();
+            reject(new ChanError('timeout', `could not connect to ${host}:${port} within ${opts.timeoutMs} ms`, { details: { peer: `${host}:${port}`, phase: 'connect' } }));
+        }, opts.timeoutMs);
+        socket.once('connect', () => {
+            clearTimeout(timer);
+            socket.removeAllListeners('error');
+            resolve(new TcpTransport(socket, { maxFrameBytes: opts.maxFrameBytes, remote: { address: host, port } }));
+        });
+        socket.once('error', (err) => {
+            clearTimeout(timer);
+            reject(new ChanError('connectionRefused', `could not connect to ${host}:${port}: ${err.code ?? err.message}. Is the server running and the port right?`, {
+                cause: err, details: { peer: `${host}:${port}`, phase: 'connect' },
+            }));
+        });
+    });
+}
+//# sourceMappingURL=tcp.js.map

@@ -1,0 +1,187 @@
+/**
+ * The client's WebSocket transport, over a W3C-style WebSocket whose
+ * constructor is injected: the browser passes `globalThis.WebSocket`, Node
+ * passes the `ws` package's class (as nats.js's ws transport takes a
+ * wsFactory). Isomorphic: no Node built-ins, no Buffer. One binary message is
+ * one lib_chan frame; a text message is a protocol error.
+ */
+import { ChanError } from "../errors.js";
+import { FRAME_HEADER_BYTES } from "../wire/frame.js";
+import { EventGate, isLoopbackAddress } from "./transport.js";
+/** W3C readyState values. */
+const OPEN = 1;
+/** Close codes a client may send (browsers accept only 1000 and 3000-4999). */
+const CLOSE_NORMAL = 1000;
+/** We close because of an error; the reason is our error code. */
+const CLOSE_CLIENT_ERROR = 4000;
+/** Close codes that mean an orderly end, not an error. */
+const ORDERLY = new Set([1000, 1001, 1005]);
+function peerOf(url) {
+    const port = url.port || (url.protocol === 'wss:' ? '443' : '80');
+    return `${url.hostname}:${port}`;
+}
+/** An open WebSocket as a Transport. */
+export class WsClientTransport extends EventGate {
+    peer;
+    remoteAddress;
+    isLoopback;
+    ws;
+    maxFrameBytes;
+    closeError;
+    closed = false;
+    constructor(ws, url, opts) {
+        super();
+        this.ws = ws;
+        this.maxFrameBytes = opts.maxFrameBytes;
+        this.peer = peerOf(url);
+        this.remoteAddress = url.hostname.replace(/^\[|\]$/g, '');
+        this.isLoopback = isLoopbackAddress(this.remoteAddress);
+        ws.onmessage = (ev) => this.onMessage(ev.data);
+        ws.onclose = (ev) => this.onClose(ev.code, ev.reason);
+        ws.onerror = (ev) => {
+            this.closeError ??= new ChanError('connectionLost', `WebSocket to ${this.peer} failed${ev.message ? `: ${ev.message}` : ''}`, { cause: ev.error, details: { peer: this.peer } });
+        };
+    }
+    get queuedBytes() {
+        return this.ws.bufferedAmount;
+    }
+    start(events) {
+        // As onMessage: no frame is delivered once there is an error, even before the close.
+        this.startEvents(events, () => this.closeError !== undefined);
+    }
+    onMessage(data) {
+        if (this.closeError)
+            return;
+        let frame;
+        if (data instanceof ArrayBuffer)
+            frame = new Uint8Array(data);
+        else if (ArrayBuffer.isView(data))
+            frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        else {
+            this.destroy(new ChanError('protocolError', `client: ${this.peer} sent a ${typeof data === 'string' ? 'text' : 'non-binary'} WebSocket message; lib_chan frames are binary messages`, {
+                details: { peer: this.peer, phase: 'frame', side: 'client' },
+            }));
+            return;
+        }
+        if (frame.length > this.maxFrameBytes) {
+            this.destroy(new ChanError('frameTooLarge', `client: a ${frame.length}-byte message from ${this.peer}, limit maxFrameBytes=${this.maxFrameBytes}`, {
+                details: { limit: this.maxFrameBytes, actual: frame.length, peer: this.peer, side: 'client' },
+            }));
+            return;
+        }
+        this.deliverFrame(frame);
+    }
+    onClose(code, reason) {
+        if (this.closed)
+            return;
+        this.closed = true;
+        if (!this.closeError && !ORDERLY.has(code) && code !== 1006) {
+            this.closeError = new ChanError('connectionLost', `${this.peer} closed the WebSocket with code ${code}${reason ? ` (${reason})` : ''}`, {
+                details: { peer: this.peer, wsCode: code, remoteReason: reason },
+            });
+        }
+        this.deliverClose(this.closeError);
+    }
+    send(payload) {
+        if (this.ws.readyState !== OPEN)
+            return;
+        this.ws.send(payload);
+    }
+    sendReserved(buf) {
+        this.send(buf.subarray(FRAME_HEADER_BYTES));
+    }
+    /** Orderly close: what send() queued goes out before the close frame. */
+    end() {
+        this.ws.close(CLOSE_NORMAL);
+    }
+    /**
+     * Close now: the close event is reported at once (a browser may take a
+     * while to finish the closing handshake); the server sees our error code
+     * as the close reason.
+     */
+    destroy(error) {
+        if (error)
+            this.closeError ??= error;
+        if (this.closed)
+            return;
+        try {
+            if (error)
+                this.ws.close(CLOSE_CLIENT_ERROR, error.code);
+            else
+                this.ws.close(CLOSE_NORMAL);
+        }
+        catch {
+            // Closing an already closing socket: nothing more to do.
+        }
+        this.closed = true;
+        queueMicrotask(() => this.deliverClose(this.closeError));
+    }
+}
+/**
+ * Open a WebSocket to `url` (ws:// or wss://). Rejects with badArgument for
+ * another scheme, connectionRefused when it cannot be opened (browsers do not
+ * say why), timeout after `timeoutMs`.
+ */
+export function connectWebSocket(url, opts) {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch (e) {
+        return Promise.reject(new ChanError('badArgument', `"${url}" is not a URL`, { cause: e }));
+    }
+    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+        return Promise.reject(new ChanError('badArgument', `a WebSocket URL starts with ws:// or wss://, got ${parsed.protocol}//`, { details: { url } }));
+    }
+    const peer = peerOf(parsed);
+    return new Promise((resolve, reject) => {
+        let ws;
+        try {
+            ws = new opts.WebSocket(parsed.href);
+        }
+        catch (e) {
+            reject(new ChanError('badArgument', `cannot open a WebSocket to ${url}: ${e.message}`, { cause: e, details: { url } }));
+            return;
+        }
+        ws.binaryType = 'arraybuffer';
+        let settled = false;
+        let detail;
+        const timer = setTimeout(() => {
+            if (settled)
+                return;
+            settled = true;
+            ws.onopen = ws.onclose = null;
+            // Node's ws throws an 'error' event that has no listener: keep one.
+            ws.onerror = () => { };
+            try {
+                ws.close(CLOSE_NORMAL);
+            }
+            catch {
+                // still connecting in some engines: it is dropped anyway
+            }
+            reject(new ChanError('timeout', `could not open a WebSocket to ${url} within ${opts.timeoutMs} ms`, { details: { limit: opts.timeoutMs, peer, phase: 'connect' } }));
+        }, opts.timeoutMs);
+        ws.onopen = () => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            ws.onopen = null;
+            resolve(new WsClientTransport(ws, parsed, { maxFrameBytes: opts.maxFrameBytes }));
+        };
+        ws.onerror = (ev) => {
+            detail = ev;
+        };
+        ws.onclose = (ev) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            const why = detail?.message ?? (ev.code !== 1006 ? `closed with code ${ev.code}` : '');
+            reject(new ChanError('connectionRefused', `could not open a WebSocket to ${url}${why ? `: ${why}` : ''}. Is the server running, and the URL's port and path right?`, {
+                cause: detail?.error, details: { peer, phase: 'connect', url },
+            }));
+        };
+    });
+}
+//# sourceMappingURL=ws-client.js.map

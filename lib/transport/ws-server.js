@@ -1,0 +1,328 @@
+/**
+ * The WebSocket listener: the same lib_chan protocol (legacy and secure) with
+ * one binary WebSocket message per frame, for clients behind HTTP-only
+ * proxies and for web pages. Built on the `ws` package; the Server starts it
+ * when the conf has `{websocket, [...]}` and hands every accepted connection
+ * to `server.attach(transport)`, exactly as the TCP listener does.
+ *
+ * Limits, in the order a connection meets them:
+ * - before the upgrade: at most maxConnections sockets may wait to upgrade,
+ *   and each gets handshakeTimeoutMs to do it (the TLS handshake too);
+ * - at the upgrade: the path, the Origin allow-list (403), and the server's
+ *   shared maxConnections / maxConnectionsPerAddress counters (503);
+ * - after it: ws refuses a message longer than maxFrameBytes from its header,
+ *   before buffering it (also after inflating, when permessage-deflate is on);
+ *   the Session's handshake timer covers the lib_chan login; a text message is
+ *   a protocol error; `queuedBytes` is ws's bufferedAmount, so the middle-man
+ *   closes a peer that reads too slowly at maxQueuedBytes.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { WebSocketServer } from 'ws';
+import { ChanError } from "../errors.js";
+import { FRAME_HEADER_BYTES } from "../wire/frame.js";
+import { EventGate, isLoopbackAddress } from "./transport.js";
+/** After destroy(error), time the peer gets to read our close frame before the socket is cut (ms). */
+export const DESTROY_GRACE_MS = 1_000;
+/** permessage-deflate (when enabled): messages smaller than this are sent uncompressed (bytes). */
+export const DEFLATE_THRESHOLD_BYTES = 1_024;
+/** permessage-deflate (when enabled): zlib jobs run at once per process (ws's own queue). */
+export const DEFLATE_CONCURRENCY = 10;
+/** WebSocket close codes (RFC 6455 section 7.4.1) for the reasons we close. */
+export const WS_CLOSE = {
+    normal: 1000,
+    goingAway: 1001,
+    protocolError: 1002,
+    unsupportedData: 1003,
+    policyViolation: 1008,
+    messageTooBig: 1009,
+    internalError: 1011,
+};
+/** The close code a peer sees when we close because of `code`. */
+export function closeCodeFor(code) {
+    switch (code) {
+        case 'frameTooLarge':
+            return WS_CLOSE.messageTooBig;
+        case 'badFrame':
+        case 'badTerm':
+        case 'badRecord':
+        case 'protocolError':
+            return WS_CLOSE.protocolError;
+        case 'limitExceeded':
+        case 'handshakeTimeout':
+        case 'timeout':
+        case 'authFail':
+        case 'legacyRefused':
+            return WS_CLOSE.policyViolation;
+        case 'closed':
+            return WS_CLOSE.goingAway;
+        default:
+            return WS_CLOSE.internalError;
+    }
+}
+function formatPeer(addr, port) {
+    return addr.includes(':') ? `[${addr}]:${port ?? 0}` : `${addr}:${port ?? 0}`;
+}
+/** ws's receiver errors (WS_ERR_*) as our codes: the length ones are frameTooLarge, the rest badFrame. */
+function fromWsError(err, peer) {
+    const tooBig = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+    return new ChanError(tooBig ? 'frameTooLarge' : 'badFrame', `WebSocket from ${peer}: ${err.message}`, {
+        cause: err, details: { peer, phase: 'frame', wsCode: err.code },
+    });
+}
+/** One accepted WebSocket as a Transport: one binary message is one frame. */
+export class WsTransport extends EventGate {
+    peer;
+    remoteAddress;
+    isLoopback;
+    ws;
+    closeError;
+    closed = false;
+    graceTimer;
+    constructor(ws, socket) {
+        super();
+        this.ws = ws;
+        this.remoteAddress = socket.remoteAddress ?? 'unknown';
+        this.peer = formatPeer(this.remoteAddress, socket.remotePort);
+        this.isLoopback = isLoopbackAddress(this.remoteAddress);
+        ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+        ws.on('error', (err) => {
+            // ws has already sent its close frame (1009 for a message too big, 1002 otherwise).
+            this.destroy(fromWsError(err, this.peer));
+        });
+        ws.on('close', (code, reason) => this.onClose(code, reason));
+    }
+    get queuedBytes() {
+        return this.ws.bufferedAmount;
+    }
+    start(events) {
+        // As onMessage: no frame is delivered once there is an error, even before the close.
+        this.startEvents(events, () => this.closeError !== undefined);
+    }
+    onMessage(data, isBinary) {
+        if (this.closeError)
+            return;
+        if (!isBinary) {
+            this.destroy(new ChanError('protocolError', `WebSocket from ${this.peer}: a text message; lib_chan frames are binary messages`, {
+                details: { peer: this.peer, phase: 'frame', side: 'server' },
+            }), WS_CLOSE.unsupportedData);
+            return;
+        }
+        // With the default binaryType ('nodebuffer') ws hands over one Buffer, fragments already joined.
+        const frame = data;
+        this.deliverFrame(frame);
+    }
+    onClose(code, reason) {
+        if (this.graceTimer)
+            clearTimeout(this.graceTimer);
+        if (this.closed)
+            return;
+        this.closed = true;
+        if (!this.closeError && code !== WS_CLOSE.normal && code !== WS_CLOSE.goingAway && code !== 1005 && code !== 1006) {
+            this.closeError = new ChanError('connectionLost', `WebSocket peer ${this.peer} closed with code ${code}${reason.length ? ` (${reason.toString()})` : ''}`, {
+                details: { peer: this.peer, wsCode: code, remoteReason: reason.toString() },
+            });
+        }
+        this.deliverClose(this.closeError);
+    }
+    send(payload) {
+        if (this.ws.readyState !== this.ws.OPEN)
+            return;
+        this.ws.send(payload);
+    }
+    sendReserved(buf) {
+        this.send(buf.subarray(FRAME_HEADER_BYTES));
+    }
+    end() {
+        this.ws.close(WS_CLOSE.normal);
+    }
+    /**
+     * Close at once: the close event follows in a microtask, as a destroyed TCP
+     * socket's does. With a reason, the peer also gets a close frame naming our
+     * error code, unless data is still queued for it (a slow reader would never
+     * see it); the socket is cut after DESTROY_GRACE_MS whatever the peer does.
+     */
+    destroy(error, closeCode = error && closeCodeFor(error.code)) {
+        if (error)
+            this.closeError ??= error;
+        if (this.closed)
+            return;
+        if (error && this.ws.readyState === this.ws.CLOSING) {
+            this.armGrace();
+        }
+        else if (error && this.ws.readyState === this.ws.OPEN && this.ws.bufferedAmount === 0) {
+            this.ws.close(closeCode, error.code);
+            this.armGrace();
+        }
+        else {
+            this.ws.terminate();
+        }
+        this.closed = true;
+        queueMicrotask(() => this.deliverClose(this.closeError));
+    }
+    armGrace() {
+        if (this.graceTimer)
+            return;
+        this.graceTimer = setTimeout(() => this.ws.terminate(), DESTROY_GRACE_MS);
+        this.graceTimer.unref?.();
+    }
+}
+/** The HTTP(S) server that upgrades to WebSocket on the configured path. */
+export class WebSocketListener {
+    conf;
+    host;
+    http;
+    wss;
+    /** Sockets connected but not upgraded yet, each with the function that stops its upgrade timer. */
+    waiting = new Map();
+    constructor(host, conf, tls) {
+        this.host = host;
+        this.conf = conf;
+        const limits = host.config.limits;
+        const options = {
+            noServer: true,
+            clientTracking: false,
+            maxPayload: limits.maxFrameBytes,
+            perMessageDeflate: conf.permessageDeflate
+                ? {
+                    threshold: DEFLATE_THRESHOLD_BYTES,
+                    concurrencyLimit: DEFLATE_CONCURRENCY,
+                    // No context takeover either way: no compression window kept per idle connection.
+                    serverNoContextTakeover: true,
+                    clientNoContextTakeover: true,
+                }
+                : false,
+        };
+        this.wss = new WebSocketServer(options);
+        this.wss.on('wsClientError', (err, socket, req) => {
+            this.refuse(socket, req, 400, 'Bad Request', { event: 'wsRefused', reason: err.message }, 'WebSocket upgrade refused: bad handshake');
+        });
+        const onRequest = (req, res) => {
+            res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close', Upgrade: 'websocket' });
+            res.end('This is a lib_chan WebSocket endpoint: connect with a WebSocket client.\n');
+        };
+        this.http = tls
+            ? https.createServer({ cert: tls.cert, key: tls.key, handshakeTimeout: limits.handshakeTimeoutMs }, onRequest)
+            : http.createServer(onRequest);
+        // TLS: the timer starts once the TLS handshake is done (https bounds that one with handshakeTimeout).
+        this.http.on(tls ? 'secureConnection' : 'connection', (socket) => this.onSocket(socket));
+        this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+        this.http.on('tlsClientError', (err, socket) => {
+            this.host.log.debug({ event: 'tlsClientError', code: err.code, peer: formatPeer(socket.remoteAddress ?? 'unknown', socket.remotePort) }, 'TLS handshake failed');
+        });
+        this.http.on('error', (err) => {
+            this.host.log.error({ event: 'listenerError', listener: 'ws', code: err.code, err }, 'WebSocket listener error');
+        });
+    }
+    /** Read the TLS files (if any) and listen; rejects with badConf when the port cannot be had. */
+    static async start(host, conf, file) {
+        let tls;
+        if (conf.tls) {
+            try {
+                tls = { cert: readFileSync(conf.tls.certFile), key: readFileSync(conf.tls.keyFile) };
+            }
+            catch (e) {
+                throw new ChanError('badConf', `${file ?? 'conf'}: websocket tls: ${e.message}`, { cause: e, details: { file } });
+            }
+        }
+        const listener = new WebSocketListener(host, conf, tls);
+        await new Promise((resolve, reject) => {
+            const onError = (err) => {
+                reject(new ChanError('badConf', `${file ?? 'conf'}: cannot listen for WebSocket on ${conf.bind}:${conf.port}: ${err.code === 'EADDRINUSE' ? 'the port is already in use' : err.message}`, {
+                    cause: err, details: { file },
+                }));
+            };
+            listener.http.once('error', onError);
+            listener.http.listen({ port: conf.port, host: conf.bind, backlog: 511 }, () => {
+                listener.http.off('error', onError);
+                resolve();
+            });
+        });
+        return listener;
+    }
+    get port() {
+        const a = this.http.address();
+        return typeof a === 'object' && a ? a.port : 0;
+    }
+    /** `ws://host:port/path` (or wss://) as clients reach it on this listener's address. */
+    get url() {
+        const a = this.http.address();
+        const host = typeof a === 'object' && a ? (a.address.includes(':') ? `[${a.address}]` : a.address) : this.conf.bind;
+        return `${this.conf.tls ? 'wss' : 'ws'}://${host}:${this.port}${this.conf.path}`;
+    }
+    /** Stop accepting; sockets still waiting to upgrade are cut. Upgraded ones belong to their sessions. */
+    close() {
+        const closed = new Promise((r) => this.http.close(() => r()));
+        for (const socket of this.waiting.keys())
+            socket.destroy();
+        return closed;
+    }
+    /** A new socket: bounded in number and in the time it has to upgrade. */
+    onSocket(socket) {
+        const limits = this.host.config.limits;
+        const peer = formatPeer(socket.remoteAddress ?? 'unknown', socket.remotePort);
+        socket.on('error', () => { });
+        if (this.waiting.size >= limits.maxConnections) {
+            this.host.log.warn({ event: 'limitHit', limit: `maxConnections=${limits.maxConnections}`, listener: 'ws', phase: 'upgrade', peer }, 'WebSocket connection refused: too many sockets waiting to upgrade');
+            socket.destroy();
+            return;
+        }
+        const timer = setTimeout(() => {
+            this.host.log.warn({ event: 'handshake', result: 'handshakeTimeout', listener: 'ws', phase: 'upgrade', peer, limit: limits.handshakeTimeoutMs }, 'no WebSocket upgrade within handshakeTimeoutMs');
+            socket.destroy();
+        }, limits.handshakeTimeoutMs);
+        const done = () => {
+            clearTimeout(timer);
+            this.waiting.delete(socket);
+        };
+        this.waiting.set(socket, done);
+        socket.once('close', done);
+    }
+    onUpgrade(req, socket, head) {
+        socket.on('error', () => { });
+        const raw = req.socket;
+        const addr = raw.remoteAddress ?? 'unknown';
+        const peer = formatPeer(addr, raw.remotePort);
+        let path;
+        try {
+            path = new URL(req.url ?? '/', 'http://x').pathname;
+        }
+        catch {
+            path = '';
+        }
+        if (path !== this.conf.path) {
+            this.refuse(socket, req, 404, 'Not Found', { event: 'wsRefused', reason: 'path', path: (req.url ?? '').slice(0, 200), peer }, 'WebSocket upgrade refused: unknown path');
+            return;
+        }
+        // Only browsers send Origin; other clients could forge it, so it guards pages, not servers.
+        const origin = req.headers.origin;
+        if (this.conf.origins && origin !== undefined && !this.conf.origins.includes(origin)) {
+            this.refuse(socket, req, 403, 'Forbidden', { event: 'originRefused', origin: origin.slice(0, 200), peer }, 'WebSocket upgrade refused: origin not allowed');
+            return;
+        }
+        if (this.host.admit(addr, peer, 'ws') !== undefined) {
+            this.refuse(socket, req, 503, 'Service Unavailable');
+            return;
+        }
+        // handleUpgrade calls back synchronously (no async verifyClient), so the
+        // connection is counted by attach() in the same tick as admit() checked.
+        this.wss.handleUpgrade(req, socket, head, (ws) => {
+            this.waiting.get(raw)?.();
+            this.host.attach(new WsTransport(ws, raw));
+        });
+    }
+    /** Answer an upgrade with an HTTP error and close; `log` fields, when given, are logged as a warning. */
+    refuse(socket, req, status, text, log, msg) {
+        if (log)
+            this.host.log.warn({ listener: 'ws', peer: formatPeer(req.socket.remoteAddress ?? 'unknown', req.socket.remotePort), ...log, status }, msg);
+        if (!socket.writable) {
+            socket.destroy();
+            return;
+        }
+        const body = `${status} ${text}\n`;
+        socket.once('finish', () => socket.destroy());
+        socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    }
+}
+//# sourceMappingURL=ws-server.js.map

@@ -1,0 +1,851 @@
+/**
+ * External Term Format bytes -> Term, for untrusted input. Isomorphic (Uint8Array, DataView,
+ * TextDecoder, and fflate for tag 80).
+ *
+ * Guarantees:
+ * - **Total:** the only thing `decodeTerm` throws for any byte array is `ChanError('badTerm')`
+ *   with `details.offset` (and `limit`/`actual` for limits); the message names the offset and
+ *   shows at most 16 bytes of hex. Unexpected internal errors are wrapped the same way.
+ * - **Bounded before allocating:** every length is compared with the bytes that remain before
+ *   anything of that size exists (each element of a tuple, list or map takes at least one byte);
+ *   a compressed term's declared size is compared with `maxDecompressedBytes` before inflating,
+ *   and inflation stops as soon as the output passes the declared size.
+ * - **Iterative:** containers live on an explicit stack limited by `maxDepth`, so no nesting can
+ *   exhaust the JS stack.
+ * - **Strict:** trailing bytes, unknown tags, atom-cache references, distribution headers,
+ *   duplicate map keys, invalid UTF-8 in atoms, atoms over 255 characters, non-finite floats and
+ *   malformed pids/ports/refs/funs are all errors. Atoms are plain objects, never interned.
+ *
+ * Result mapping (see `term.ts`):
+ * - integers -> `number` when within ±(2^53-1), else `bigint`;
+ * - NEW_FLOAT_EXT / FLOAT_EXT -> `ErlFloat` when integral (and not -0.0), else `number`;
+ * - atoms `true`/`false`/`undefined` -> JS values, other atoms -> `Atom`;
+ * - STRING_EXT -> `string` (Latin-1); NIL_EXT and an empty STRING_EXT -> `[]`;
+ * - LIST_EXT -> `Array`, or `ImproperList` when the tail is not a list (a list tail such as
+ *   `[1|[2]]` is merged, as Erlang does: `[1,2]`);
+ * - BINARY_EXT -> `Uint8Array` (a copy); BIT_BINARY_EXT -> `BitBinary` with the unused low
+ *   bits cleared (8 bits -> `Uint8Array`, as Erlang sees a whole binary);
+ * - MAP_EXT -> `Map` (never a plain object); a float key -0.0 is kept as `ErlFloat(-0)`
+ *   because a JS `Map` would fold the number -0 into +0 (the integer 0);
+ * - pids, ports, references, funs, exports -> `Opaque(tag, exact bytes including the tag)`.
+ */
+import { Inflate } from 'fflate';
+import { ChanError } from "../../errors.js";
+import { DEFAULT_LIMITS, LIMITS } from "../../limits.js";
+import { toHex } from "../bytes.js";
+import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, mapEntries } from "./term.js";
+import { ATOM_CACHE_REF, ATOM_EXT, ATOM_UTF8_EXT, BINARY_EXT, BIT_BINARY_EXT, COMPRESSED, DIST_FRAG_HEADER, DIST_HEADER, EXPORT_EXT, FLOAT_EXT, FLOAT_EXT_BYTES, FUN_EXT, INTEGER_EXT, LARGE_BIG_EXT, LARGE_TUPLE_EXT, LIST_EXT, LOCAL_EXT, MAP_EXT, MAX_ATOM_CHARACTERS, MAX_REFERENCE_WORDS, NEWER_REFERENCE_EXT, NEW_FLOAT_EXT, NEW_FUN_EXT, NEW_PID_EXT, NEW_PORT_EXT, NEW_REFERENCE_EXT, NIL_EXT, PID_EXT, PORT_EXT, REFERENCE_EXT, SMALL_ATOM_EXT, SMALL_ATOM_UTF8_EXT, SMALL_BIG_EXT, SMALL_INTEGER_EXT, SMALL_TUPLE_EXT, STRING_EXT, V4_PORT_EXT, VERSION, tagName, } from "./tags.js";
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+/** Bytes that zlib can expand at most ~1032 times. */
+const DEFLATE_MAX_RATIO = 1032;
+/** Compressed bytes fed to the inflater per step: bounds the output made past the declared size. */
+const INFLATE_MIN_STEP = 4096;
+const INFLATE_MAX_STEP = 1 << 20;
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const FRAME_TUPLE = 0;
+const FRAME_LIST = 1;
+const FRAME_MAP = 2;
+const FRAME_FUN = 3;
+/** Thrown from the inflater's callback when its output passes the declared size. */
+const OVERFLOW = Symbol('overflow');
+function pick(value, name, option) {
+    if (value === undefined)
+        return DEFAULT_LIMITS[name];
+    const spec = LIMITS[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
+        throw new ChanError('badArgument', `decodeTerm: option ${option} must be an integer from ${spec.min} to ${spec.max}`, {
+            details: { limit: spec.max, actual: typeof value === 'number' ? value : undefined },
+        });
+    }
+    return value;
+}
+const DEFAULT_RESOLVED = Object.freeze({
+    maxDepth: DEFAULT_LIMITS.maxTermDepth,
+    maxDecompressedBytes: DEFAULT_LIMITS.maxDecompressedBytes,
+    maxAtoms: DEFAULT_LIMITS.maxAtomsPerTerm,
+});
+/** Options with defaults from DEFAULT_LIMITS and ranges from LIMITS (badArgument outside them). */
+function resolve(options) {
+    if (options === undefined)
+        return DEFAULT_RESOLVED;
+    return {
+        maxDepth: pick(options.maxDepth, 'maxTermDepth', 'maxDepth'),
+        maxDecompressedBytes: pick(options.maxDecompressedBytes, 'maxDecompressedBytes', 'maxDecompressedBytes'),
+        maxAtoms: pick(options.maxAtoms, 'maxAtomsPerTerm', 'maxAtoms'),
+    };
+}
+function badTerm(bytes, offset, reason, extra = {}, cause) {
+    const inflated = extra.inflated === true;
+    const where = inflated ? `offset ${offset} of the inflated term` : `offset ${offset}`;
+    const hex = toHex(bytes.subarray(offset, offset + 17), 16);
+    return new ChanError('badTerm', `bad term at ${where}: ${reason} (bytes: ${hex === '' ? '<end>' : hex})`, {
+        details: { offset, ...extra },
+        cause,
+    });
+}
+/** Latin-1 bytes to a string, without TextDecoder ('latin1' there means windows-1252). */
+function latin1(bytes, start, len) {
+    if (len <= 24) {
+        let s = '';
+        for (let i = start, end = start + len; i < end; i++)
+            s += String.fromCharCode(bytes[i]);
+        return s;
+    }
+    let s = '';
+    for (let i = start, end = start + len; i < end; i += 8192) {
+        const chunk = bytes.subarray(i, Math.min(end, i + 8192));
+        s += String.fromCharCode.apply(null, chunk);
+    }
+    return s;
+}
+function floatTerm(v) {
+    return Number.isInteger(v) && !Object.is(v, -0) ? new ErlFloat(v) : v;
+}
+class Decoder {
+    bytes;
+    /** Made on first use: only floats need it. */
+    view;
+    end;
+    pos;
+    atoms = 0;
+    limits;
+    /** True for the inner term of a compressed term (offsets are into the inflated bytes). */
+    inflated;
+    constructor(bytes, pos, limits, inflated) {
+        this.bytes = bytes;
+        this.end = bytes.length;
+        this.pos = pos;
+        this.limits = limits;
+        this.inflated = inflated;
+    }
+    u16(p) {
+        return (this.bytes[p] << 8) | this.bytes[p + 1];
+    }
+    u32(p) {
+        const b = this.bytes;
+        return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+    }
+    i32(p) {
+        const b = this.bytes;
+        return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+    }
+    f64(p) {
+        const b = this.bytes;
+        this.view ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
+        return this.view.getFloat64(p);
+    }
+    fail(offset, reason, extra = {}) {
+        throw badTerm(this.bytes, offset, reason, this.inflated ? { ...extra, inflated: true } : extra);
+    }
+    /** Check that `n` more bytes exist at `pos` (for the item whose tag is at `at`). */
+    need(n, at, what) {
+        const left = this.end - this.pos;
+        if (n > left) {
+            this.fail(at, `${what} needs ${n} more bytes at offset ${this.pos} but only ${left} remain`, { needed: n, remaining: left });
+        }
+    }
+    enter(stackDepth, at, tag) {
+        if (stackDepth >= this.limits.maxDepth) {
+            this.fail(at, `${tagName(tag)} nests deeper than maxDepth ${this.limits.maxDepth}`, { limit: this.limits.maxDepth, key: 'maxTermDepth' });
+        }
+    }
+    run() {
+        const bytes = this.bytes;
+        const stack = [];
+        for (;;) {
+            let value;
+            const at = this.pos;
+            if (at >= this.end)
+                this.fail(at, 'input ends where a term should start');
+            const tag = bytes[at];
+            this.pos = at + 1;
+            switch (tag) {
+                case SMALL_INTEGER_EXT:
+                    this.need(1, at, 'SMALL_INTEGER_EXT');
+                    value = bytes[this.pos++];
+                    break;
+                case INTEGER_EXT:
+                    this.need(4, at, 'INTEGER_EXT');
+                    value = this.i32(this.pos);
+                    this.pos += 4;
+                    break;
+                case SMALL_BIG_EXT: {
+                    this.need(2, at, 'SMALL_BIG_EXT');
+                    const n = bytes[this.pos];
+                    const sign = bytes[this.pos + 1];
+                    this.pos += 2;
+                    value = this.big(n, sign, at, 'SMALL_BIG_EXT');
+                    break;
+                }
+                case LARGE_BIG_EXT: {
+                    this.need(5, at, 'LARGE_BIG_EXT');
+                    const n = this.u32(this.pos);
+                    const sign = bytes[this.pos + 4];
+                    this.pos += 5;
+                    value = this.big(n, sign, at, 'LARGE_BIG_EXT');
+                    break;
+                }
+                case NEW_FLOAT_EXT: {
+                    this.need(8, at, 'NEW_FLOAT_EXT');
+                    const v = this.f64(this.pos);
+                    if (!Number.isFinite(v))
+                        this.fail(at, 'NEW_FLOAT_EXT holds NaN or an infinity');
+                    this.pos += 8;
+                    value = floatTerm(v);
+                    break;
+                }
+                case FLOAT_EXT:
+                    value = this.oldFloat(at);
+                    break;
+                case ATOM_EXT:
+                case SMALL_ATOM_EXT:
+                case ATOM_UTF8_EXT:
+                case SMALL_ATOM_UTF8_EXT: {
+                    const name = this.atomName(tag, at);
+                    value = name === 'true' ? true : name === 'false' ? false : name === 'undefined' ? undefined : new Atom(name);
+                    break;
+                }
+                case NIL_EXT:
+                    value = [];
+                    break;
+                case STRING_EXT: {
+                    this.need(2, at, 'STRING_EXT');
+                    const len = this.u16(this.pos);
+                    this.pos += 2;
+                    this.need(len, at, 'STRING_EXT');
+                    value = len === 0 ? [] : latin1(bytes, this.pos, len);
+                    this.pos += len;
+                    break;
+                }
+                case BINARY_EXT: {
+                    this.need(4, at, 'BINARY_EXT');
+                    const len = this.u32(this.pos);
+                    this.pos += 4;
+                    this.need(len, at, 'BINARY_EXT');
+                    value = bytes.slice(this.pos, this.pos + len);
+                    this.pos += len;
+                    break;
+                }
+                case BIT_BINARY_EXT:
+                    value = this.bitBinary(at);
+                    break;
+                case SMALL_TUPLE_EXT:
+                case LARGE_TUPLE_EXT: {
+                    let n;
+                    if (tag === SMALL_TUPLE_EXT) {
+                        this.need(1, at, 'SMALL_TUPLE_EXT');
+                        n = bytes[this.pos++];
+                    }
+                    else {
+                        this.need(4, at, 'LARGE_TUPLE_EXT');
+                        n = this.u32(this.pos);
+                        this.pos += 4;
+                    }
+                    this.enter(stack.length, at, tag);
+                    if (n === 0) {
+                        value = new Tuple([]);
+                        break;
+                    }
+                    this.need(n, at, `${tagName(tag)} of arity ${n}`);
+                    stack.push({ kind: FRAME_TUPLE, start: at, remaining: n, items: [], size: -1, tag });
+                    continue;
+                }
+                case LIST_EXT: {
+                    this.need(4, at, 'LIST_EXT');
+                    const n = this.u32(this.pos);
+                    this.pos += 4;
+                    this.need(n + 1, at, `LIST_EXT of length ${n}`);
+                    const top = stack.length > 0 ? stack[stack.length - 1] : undefined;
+                    if (top !== undefined && top.kind === FRAME_LIST && top.remaining === 1) {
+                        // This list is the tail of the enclosing list: [a | [b, c]] is [a, b, c]. Extend the
+                        // open frame instead of nesting, so such chains cost neither depth nor copying.
+                        top.remaining = n + 1;
+                        continue;
+                    }
+                    this.enter(stack.length, at, tag);
+                    stack.push({ kind: FRAME_LIST, start: at, remaining: n + 1, items: [], size: -1, tag });
+                    continue;
+                }
+                case MAP_EXT: {
+                    this.need(4, at, 'MAP_EXT');
+                    const n = this.u32(this.pos);
+                    this.pos += 4;
+                    this.enter(stack.length, at, tag);
+                    if (n === 0) {
+                        value = new Map();
+                        break;
+                    }
+                    this.need(2 * n, at, `MAP_EXT of arity ${n}`);
+                    stack.push({ kind: FRAME_MAP, start: at, remaining: 2 * n, items: [], size: -1, tag });
+                    continue;
+                }
+                case PID_EXT:
+                case NEW_PID_EXT:
+                case PORT_EXT:
+                case NEW_PORT_EXT:
+                case V4_PORT_EXT:
+                case REFERENCE_EXT:
+                case NEW_REFERENCE_EXT:
+                case NEWER_REFERENCE_EXT:
+                case EXPORT_EXT:
+                    this.flatOpaque(tag, at);
+                    value = new Opaque(tag, bytes.slice(at, this.pos));
+                    break;
+                case NEW_FUN_EXT:
+                case FUN_EXT: {
+                    const { numFree, size } = this.funHeader(tag, at);
+                    this.enter(stack.length, at, tag);
+                    if (numFree === 0) {
+                        value = this.finishFun(at, size, tag);
+                        break;
+                    }
+                    stack.push({ kind: FRAME_FUN, start: at, remaining: numFree, items: [], size, tag });
+                    continue;
+                }
+                default:
+                    this.fail(at, unexpectedTag(tag), { tag });
+            }
+            // Hand the finished value to its container(s).
+            for (;;) {
+                const top = stack.length > 0 ? stack[stack.length - 1] : undefined;
+                if (top === undefined)
+                    return value;
+                if (top.kind !== FRAME_FUN)
+                    top.items.push(value);
+                if (--top.remaining > 0)
+                    break;
+                stack.pop();
+                value = this.finish(top);
+            }
+        }
+    }
+    finish(f) {
+        switch (f.kind) {
+            case FRAME_TUPLE:
+                return new Tuple(f.items);
+            case FRAME_LIST: {
+                const items = f.items;
+                const tail = items.pop();
+                if (items.length === 0)
+                    return tail; // LIST_EXT of length 0: just its tail, as in Erlang
+                if (Array.isArray(tail)) {
+                    for (const x of tail)
+                        items.push(x);
+                    return items;
+                }
+                if (typeof tail === 'string') {
+                    for (let i = 0; i < tail.length; i++)
+                        items.push(tail.charCodeAt(i));
+                    return items;
+                }
+                if (tail instanceof ImproperList) {
+                    for (const x of tail.elements)
+                        items.push(x);
+                    return new ImproperList(items, tail.tail);
+                }
+                return new ImproperList(items, tail);
+            }
+            case FRAME_MAP:
+                return this.map(f.items, f.start);
+            default:
+                return this.finishFun(f.start, f.size, f.tag);
+        }
+    }
+    map(items, at) {
+        const m = new Map();
+        const seen = new Set();
+        for (let i = 0; i < items.length; i += 2) {
+            let k = items[i];
+            if (typeof k === 'number' && Object.is(k, -0))
+                k = new ErlFloat(-0);
+            const id = termKey(k);
+            if (seen.has(id))
+                this.fail(at, `MAP_EXT holds the key at index ${i / 2} twice`);
+            seen.add(id);
+            m.set(k, items[i + 1]);
+        }
+        return m;
+    }
+    big(n, sign, at, what) {
+        this.need(n, at, what);
+        const bytes = this.bytes;
+        const start = this.pos;
+        this.pos += n;
+        if (n <= 6) {
+            let v = 0;
+            for (let i = n - 1; i >= 0; i--)
+                v = v * 256 + bytes[start + i];
+            return sign !== 0 && v !== 0 ? -v : v;
+        }
+        let hex = '';
+        for (let i = start + n - 1; i >= start; i--)
+            hex += HEX[bytes[i]];
+        let v = BigInt(`0x${hex}`);
+        if (sign !== 0)
+            v = -v;
+        return v <= MAX_SAFE_BIG && v >= -MAX_SAFE_BIG ? Number(v) : v;
+    }
+    oldFloat(at) {
+        this.need(FLOAT_EXT_BYTES, at, 'FLOAT_EXT');
+        const bytes = this.bytes;
+        const start = this.pos;
+        let len = 0;
+        while (len < FLOAT_EXT_BYTES && bytes[start + len] !== 0)
+            len++;
+        if (len === FLOAT_EXT_BYTES)
+            this.fail(at, 'FLOAT_EXT text has no NUL terminator');
+        const text = latin1(bytes, start, len);
+        if (!/^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?$/.test(text))
+            this.fail(at, 'FLOAT_EXT text is not a float');
+        const v = Number(text);
+        if (!Number.isFinite(v))
+            this.fail(at, 'FLOAT_EXT value is not finite');
+        this.pos = start + FLOAT_EXT_BYTES;
+        return floatTerm(v);
+    }
+    /** Read an atom's name (the tag at `at` is already consumed) and count it. */
+    atomName(tag, at) {
+        const bytes = this.bytes;
+        let len;
+        if (tag === ATOM_EXT || tag === ATOM_UTF8_EXT) {
+            this.need(2, at, tagName(tag));
+            len = this.u16(this.pos);
+            this.pos += 2;
+        }
+        else {
+            this.need(1, at, tagName(tag));
+            len = bytes[this.pos++];
+        }
+        this.need(len, at, tagName(tag));
+        if (++this.atoms > this.limits.maxAtoms) {
+            this.fail(at, `more than maxAtoms ${this.limits.maxAtoms} atoms in one term`, { limit: this.limits.maxAtoms, key: 'maxAtomsPerTerm' });
+        }
+        const start = this.pos;
+        this.pos += len;
+        if (tag === ATOM_EXT || tag === SMALL_ATOM_EXT) {
+            if (len > MAX_ATOM_CHARACTERS)
+                this.fail(at, `atom of ${len} characters (Erlang allows ${MAX_ATOM_CHARACTERS})`);
+            return latin1(bytes, start, len);
+        }
+        let ascii = true;
+        for (let i = start; i < start + len; i++) {
+            if (bytes[i] >= 0x80) {
+                ascii = false;
+                break;
+            }
+        }
+        if (ascii) {
+            if (len > MAX_ATOM_CHARACTERS)
+                this.fail(at, `atom of ${len} characters (Erlang allows ${MAX_ATOM_CHARACTERS})`);
+            return latin1(bytes, start, len);
+        }
+        let name;
+        try {
+            name = UTF8.decode(bytes.subarray(start, start + len));
+        }
+        catch (e) {
+            throw badTerm(this.bytes, at, `${tagName(tag)} holds invalid UTF-8`, this.inflated ? { inflated: true } : {}, e);
+        }
+        let chars = 0;
+        for (let i = 0; i < name.length; i++) {
+            const c = name.charCodeAt(i);
+            if (c < 0xd800 || c > 0xdbff)
+                chars++; // a high surrogate and its low half count once
+        }
+        if (chars > MAX_ATOM_CHARACTERS)
+            this.fail(at, `atom of ${chars} characters (Erlang allows ${MAX_ATOM_CHARACTERS})`);
+        return name;
+    }
+    /** An atom that must be there (node names, modules, functions). */
+    expectAtom(at, what) {
+        const p = this.pos;
+        if (p >= this.end)
+            this.fail(at, `input ends before the ${what} atom`);
+        const tag = this.bytes[p];
+        if (tag !== ATOM_EXT && tag !== SMALL_ATOM_EXT && tag !== ATOM_UTF8_EXT && tag !== SMALL_ATOM_UTF8_EXT) {
+            this.fail(p, `expected an atom for the ${what}, found ${tagName(tag)}`);
+        }
+        this.pos = p + 1;
+        this.atomName(tag, p);
+    }
+    /** SMALL_INTEGER_EXT or INTEGER_EXT, as funs and exports need. */
+    expectSmallInteger(at, what) {
+        const p = this.pos;
+        if (p >= this.end)
+            this.fail(at, `input ends before the ${what}`);
+        const tag = this.bytes[p];
+        this.pos = p + 1;
+        if (tag === SMALL_INTEGER_EXT)
+            this.need(1, p, what);
+        else if (tag === INTEGER_EXT)
+            this.need(4, p, what);
+        else
+            this.fail(p, `expected an integer for the ${what}, found ${tagName(tag)}`);
+        this.pos += tag === SMALL_INTEGER_EXT ? 1 : 4;
+    }
+    expectPid(at) {
+        const p = this.pos;
+        if (p >= this.end)
+            this.fail(at, 'input ends before the fun\'s pid');
+        const tag = this.bytes[p];
+        if (tag !== PID_EXT && tag !== NEW_PID_EXT)
+            this.fail(p, `expected a pid, found ${tagName(tag)}`);
+        this.pos = p + 1;
+        this.flatOpaque(tag, p);
+    }
+    /** Pids, ports, references and exports: a node atom (or module/function atoms) plus fixed fields. */
+    flatOpaque(tag, at) {
+        const what = tagName(tag);
+        switch (tag) {
+            case PID_EXT:
+                this.expectAtom(at, 'node');
+                this.need(9, at, what);
+                this.pos += 9;
+                return;
+            case NEW_PID_EXT:
+                this.expectAtom(at, 'node');
+                this.need(12, at, what);
+                this.pos += 12;
+                return;
+            case PORT_EXT:
+            case REFERENCE_EXT:
+                this.expectAtom(at, 'node');
+                this.need(5, at, what);
+                this.pos += 5;
+                return;
+            case NEW_PORT_EXT:
+                this.expectAtom(at, 'node');
+                this.need(8, at, what);
+                this.pos += 8;
+                return;
+            case V4_PORT_EXT:
+                this.expectAtom(at, 'node');
+                this.need(12, at, what);
+                this.pos += 12;
+                return;
+            case NEW_REFERENCE_EXT:
+            case NEWER_REFERENCE_EXT: {
+                this.need(2, at, what);
+                const words = this.u16(this.pos);
+                this.pos += 2;
+                if (words > MAX_REFERENCE_WORDS)
+                    this.fail(at, `${what} with ${words} ID words (at most ${MAX_REFERENCE_WORDS})`);
+                this.expectAtom(at, 'node');
+                const n = (tag === NEW_REFERENCE_EXT ? 1 : 4) + 4 * words;
+                this.need(n, at, what);
+                this.pos += n;
+                return;
+            }
+            default: // EXPORT_EXT
+                this.expectAtom(at, 'module');
+                this.expectAtom(at, 'function');
+                this.expectSmallInteger(at, 'arity');
+        }
+    }
+    /** Everything of a fun up to its free variables. */
+    funHeader(tag, at) {
+        let numFree;
+        let size = -1;
+        if (tag === NEW_FUN_EXT) {
+            // Size:4 Arity:1 Uniq:16 Index:4 NumFree:4
+            this.need(29, at, 'NEW_FUN_EXT');
+            size = this.u32(this.pos);
+            numFree = this.u32(this.pos + 25);
+            this.pos += 29;
+            if (size > this.end - at - 1)
+                this.fail(at, `NEW_FUN_EXT claims ${size} bytes but only ${this.end - at - 1} remain`);
+            this.expectAtom(at, 'module');
+            this.expectSmallInteger(at, 'OldIndex');
+            this.expectSmallInteger(at, 'OldUniq');
+            this.expectPid(at);
+        }
+        else {
+            this.need(4, at, 'FUN_EXT');
+            numFree = this.u32(this.pos);
+            this.pos += 4;
+            this.expectPid(at);
+            this.expectAtom(at, 'module');
+            this.expectSmallInteger(at, 'Index');
+            this.expectSmallInteger(at, 'Uniq');
+        }
+        this.need(numFree, at, `${tagName(tag)} with ${numFree} free variables`);
+        return { numFree, size };
+    }
+    finishFun(at, size, tag) {
+        if (tag === NEW_FUN_EXT && this.pos - at - 1 !== size) {
+            this.fail(at, `NEW_FUN_EXT Size is ${size} but the fun takes ${this.pos - at - 1} bytes`);
+        }
+        return new Opaque(tag, this.bytes.slice(at, this.pos));
+    }
+    bitBinary(at) {
+        this.need(5, at, 'BIT_BINARY_EXT');
+        const len = this.u32(this.pos);
+        const bits = this.bytes[this.pos + 4];
+        this.pos += 5;
+        this.need(len, at, 'BIT_BINARY_EXT');
+        if (bits > 8 || (len === 0) !== (bits === 0)) {
+            this.fail(at, `BIT_BINARY_EXT with ${len} bytes and ${bits} bits in the last byte`);
+        }
+        const data = this.bytes.slice(this.pos, this.pos + len);
+        this.pos += len;
+        if (len === 0 || bits === 8)
+            return data;
+        data[len - 1] &= (0xff << (8 - bits)) & 0xff;
+        return new BitBinary(data, bits);
+    }
+}
+function unexpectedTag(tag) {
+    switch (tag) {
+        case COMPRESSED:
+            return 'a compressed term (tag 80) may only follow the version byte';
+        case VERSION:
+            return 'version byte 131 inside a term';
+        case ATOM_CACHE_REF:
+        case DIST_HEADER:
+        case DIST_FRAG_HEADER:
+        case LOCAL_EXT:
+            return `${tagName(tag)} is only meaningful inside the Erlang distribution protocol`;
+        default:
+            return `unknown tag ${tag}`;
+    }
+}
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/**
+ * A string that is equal for two keys exactly when the keys are the same Erlang term
+ * (so `"ab"` and `[97,98]` collide, as do maps with the same entries in another order).
+ * Iterative, so a deeply nested key cannot exhaust the stack.
+ */
+function termKey(root) {
+    const leaf = leafKey(root);
+    if (leaf !== undefined)
+        return leaf;
+    const open = (t) => {
+        if (Array.isArray(t))
+            return { kind: 'list', kids: t, ids: [], i: 0 };
+        if (t instanceof Tuple)
+            return { kind: 'tuple', kids: t.elements, ids: [], i: 0 };
+        if (t instanceof ImproperList)
+            return { kind: 'improper', kids: [...t.elements, t.tail], ids: [], i: 0 };
+        const entries = mapEntries(t) ?? [];
+        return { kind: 'map', kids: entries.flat(), ids: [], i: 0 };
+    };
+    const close = (n) => {
+        switch (n.kind) {
+            case 'tuple':
+                return `{${n.ids.join(',')}}`;
+            case 'list':
+                return `[${n.ids.join(',')}]`;
+            case 'improper': {
+                const tail = n.ids.pop();
+                return `[${n.ids.join(',')}|${tail}]`;
+            }
+            default: {
+                const pairs = [];
+                for (let i = 0; i < n.ids.length; i += 2)
+                    pairs.push(`${n.ids[i]}=>${n.ids[i + 1]}`);
+                return `#{${pairs.sort().join(',')}}`;
+            }
+        }
+    };
+    const stack = [open(root)];
+    for (;;) {
+        const top = stack[stack.length - 1];
+        if (top.i < top.kids.length) {
+            const kid = top.kids[top.i++];
+            const id = leafKey(kid);
+            if (id !== undefined)
+                top.ids.push(id);
+            else
+                stack.push(open(kid));
+            continue;
+        }
+        stack.pop();
+        const id = close(top);
+        if (stack.length === 0)
+            return id;
+        stack[stack.length - 1].ids.push(id);
+    }
+}
+function floatKey(v) {
+    return Object.is(v, -0) ? 'f-0' : `f${v}`;
+}
+function atomKey(name) {
+    return `a${name.length}:${name}`;
+}
+/** The key of a term with no children, or undefined for a container. */
+function leafKey(t) {
+    switch (typeof t) {
+        case 'number':
+            return Number.isInteger(t) && !Object.is(t, -0) ? `i${t}` : floatKey(t);
+        case 'bigint':
+            return `i${t}`;
+        case 'boolean':
+            return atomKey(t ? 'true' : 'false');
+        case 'undefined':
+            return atomKey('undefined');
+        case 'string': {
+            if (t.length === 0)
+                return '[]';
+            const ids = [];
+            for (const ch of t)
+                ids.push(`i${ch.codePointAt(0)}`);
+            return `[${ids.join(',')}]`;
+        }
+        default:
+            break;
+    }
+    if (t === null)
+        return atomKey('null');
+    if (t instanceof Atom)
+        return atomKey(t.name);
+    if (t instanceof ErlFloat)
+        return floatKey(t.value);
+    if (t instanceof Uint8Array)
+        return `b${toHex(t)}`;
+    if (t instanceof BitBinary)
+        return `B${t.bits}:${toHex(t.bytes)}`;
+    if (t instanceof Opaque)
+        return `o${toHex(t.bytes)}`;
+    if (Array.isArray(t) && t.length === 0)
+        return '[]';
+    return undefined;
+}
+function adler32(data) {
+    let a = 1;
+    let b = 0;
+    const n = data.length;
+    for (let i = 0; i < n;) {
+        const end = Math.min(n, i + 5552);
+        for (; i < end; i++) {
+            a += data[i];
+            b += a;
+        }
+        a %= 65521;
+        b %= 65521;
+    }
+    return (b * 65536 + a) >>> 0;
+}
+/**
+ * Inflate the zlib data `z` (which starts at `base` in `bytes`) into exactly `size` bytes.
+ *
+ * fflate's one-shot `unzlibSync(data, { out })` silently truncates when `out` is too small
+ * (and would keep inflating a bomb to its end), and does not check the Adler-32 trailer. So we
+ * stream: compressed bytes go in in steps sized so that even at deflate's maximum ratio the
+ * output cannot run far past the declared size, the callback stops as soon as it would, and the
+ * Adler-32 of the output is compared with the trailer.
+ */
+function inflateExact(bytes, base, size) {
+    const z = bytes.subarray(base);
+    if (z.length < 2 + 1 + 4)
+        throw badTerm(bytes, base, `zlib data of ${z.length} bytes is too short`);
+    const cmf = z[0];
+    const flg = z[1];
+    if ((cmf & 0x0f) !== 8 || cmf >> 4 > 7 || ((cmf << 8) | flg) % 31 !== 0) {
+        throw badTerm(bytes, base, 'not a zlib stream (bad CMF/FLG header)');
+    }
+    if (flg & 0x20)
+        throw badTerm(bytes, base, 'zlib stream needs a preset dictionary');
+    const deflated = z.subarray(2, z.length - 4);
+    const out = new Uint8Array(size);
+    let got = 0;
+    const inflater = new Inflate((chunk) => {
+        if (chunk.length > size - got)
+            throw OVERFLOW;
+        out.set(chunk, got);
+        got += chunk.length;
+    });
+    let off = 0;
+    try {
+        do {
+            const step = Math.min(INFLATE_MAX_STEP, Math.max(INFLATE_MIN_STEP, Math.floor((size - got) / DEFLATE_MAX_RATIO) + 1));
+            const next = Math.min(deflated.length, off + step);
+            inflater.push(deflated.subarray(off, next), next === deflated.length);
+            off = next;
+        } while (off < deflated.length);
+    }
+    catch (e) {
+        if (e === OVERFLOW) {
+            throw badTerm(bytes, base - 4, `inflated data is longer than the declared ${size} bytes`, { limit: size });
+        }
+        const reason = e instanceof Error ? e.message : String(e);
+        throw badTerm(bytes, base + 2 + off, `invalid deflate data (${reason})`, {}, e);
+    }
+    if (got !== size) {
+        throw badTerm(bytes, base - 4, `inflated data is ${got} bytes, not the declared ${size}`, { limit: size, actual: got });
+    }
+    const trailer = z.length - 4;
+    const expected = ((z[trailer] << 24) | (z[trailer + 1] << 16) | (z[trailer + 2] << 8) | z[trailer + 3]) >>> 0;
+    if (adler32(out) !== expected)
+        throw badTerm(bytes, base + trailer, 'zlib Adler-32 checksum does not match');
+    return out;
+}
+function decodeCompressed(bytes, limits) {
+    // 131, 80, UncompressedSize:4, zlib data
+    if (bytes.length < 6)
+        throw badTerm(bytes, 1, 'compressed term ends inside its size field');
+    const size = ((bytes[2] << 24) | (bytes[3] << 16) | (bytes[4] << 8) | bytes[5]) >>> 0;
+    const max = limits.maxDecompressedBytes;
+    if (max === 0)
+        throw badTerm(bytes, 1, 'compressed terms are refused (maxDecompressedBytes is 0)', { limit: 0, actual: size, key: 'maxDecompressedBytes' });
+    if (size > max) {
+        throw badTerm(bytes, 2, `declared uncompressed size ${size} is over maxDecompressedBytes ${max}`, { limit: max, actual: size, key: 'maxDecompressedBytes' });
+    }
+    if (size === 0)
+        throw badTerm(bytes, 2, 'declared uncompressed size is 0');
+    const inner = inflateExact(bytes, 6, size);
+    const d = new Decoder(inner, 0, limits, true);
+    try {
+        const t = d.run();
+        if (d.pos !== inner.length)
+            d.fail(d.pos, `${inner.length - d.pos} bytes after the term`);
+        return t;
+    }
+    catch (e) {
+        if (e instanceof ChanError)
+            throw e;
+        throw badTerm(inner, Math.min(d.pos, inner.length), `cannot decode: ${e instanceof Error ? e.message : String(e)}`, { inflated: true }, e);
+    }
+}
+/**
+ * Decode one External Term Format term (starting with the version byte 131) that fills
+ * `bytes` exactly.
+ *
+ * @throws ChanError `badTerm` (details: `offset`, and `limit`/`actual` for limits) for any
+ *   input that is not exactly one valid term within the limits; `badArgument` only for
+ *   invalid `options` or a non-Uint8Array argument.
+ */
+export function decodeTerm(bytes, options) {
+    const limits = resolve(options);
+    if (!(bytes instanceof Uint8Array))
+        throw new ChanError('badArgument', 'decodeTerm: bytes must be a Uint8Array');
+    // A plain view, so `slice` copies into plain Uint8Arrays even for a Node Buffer.
+    const input = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (input.length === 0)
+        throw badTerm(input, 0, 'empty input (no version byte)');
+    if (input[0] !== VERSION)
+        throw badTerm(input, 0, `first byte is ${input[0]}, not the version byte 131`);
+    if (input.length >= 2 && input[1] === COMPRESSED) {
+        try {
+            return decodeCompressed(input, limits);
+        }
+        catch (e) {
+            if (e instanceof ChanError)
+                throw e;
+            throw badTerm(input, 1, `cannot decode: ${e instanceof Error ? e.message : String(e)}`, {}, e);
+        }
+    }
+    const d = new Decoder(input, 1, limits, false);
+    try {
+        const t = d.run();
+        if (d.pos !== input.length)
+            d.fail(d.pos, `${input.length - d.pos} bytes after the term`, { actual: input.length - d.pos });
+        return t;
+    }
+    catch (e) {
+        if (e instanceof ChanError)
+            throw e;
+        // Nothing but ChanError leaves: e.g. a RangeError for a bignum past V8's BigInt size.
+        throw badTerm(input, Math.min(d.pos, input.length), `cannot decode: ${e instanceof Error ? e.message : String(e)}`, {}, e);
+    }
+}
+//# sourceMappingURL=decode.js.map
