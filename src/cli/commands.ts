@@ -1,6 +1,6 @@
 /** The `lib_chan` subcommands. */
 import { readFile } from 'node:fs/promises';
-import { ChanError } from '../errors.ts';
+import { ChanError, isChanError } from '../errors.ts';
 import { renderLimitsTable } from '../limits.ts';
 import { loadConfig, redactConfig } from '../conf/load.ts';
 import { parseTerm } from '../conf/term-parser.ts';
@@ -18,7 +18,7 @@ const confOption = { conf: { type: 'string', short: 'c' } } as const;
 
 const start: Command = {
   summary: 'start the server',
-  usage: 'lib_chan start [--conf FILE] [--port N] [--bind ADDR] [--log-level LEVEL] [--pretty | --json]',
+  usage: 'lib-chan start [--conf FILE] [--port N] [--bind ADDR] [--log-level LEVEL] [--pretty | --json]',
   options: { ...confOption, port: { type: 'string' }, bind: { type: 'string' }, 'log-level': { type: 'string' }, pretty: { type: 'boolean' }, json: { type: 'boolean' } },
   help: [
     'Reads the conf (default $HOME/.erlang_config/lib_chan.conf), checks every service, and listens.',
@@ -66,7 +66,7 @@ const start: Command = {
 
 const check: Command = {
   summary: 'validate a conf and print what it would serve',
-  usage: 'lib_chan check [--conf FILE] [--json]',
+  usage: 'lib-chan check [--conf FILE] [--json]',
   options: { ...confOption, json: { type: 'boolean' } },
   help: 'Parses and validates the conf, imports every service module and checks its function; prints the services (never the passwords). Exit 0 when good, 3 with file:line: problem when not.',
   async run(v) {
@@ -87,7 +87,7 @@ const check: Command = {
 
 const call: Command = {
   summary: "connect to a service, send a cast or an rpc, print the reply (the operator's curl)",
-  usage: 'lib_chan call HOST:PORT SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS]',
+  usage: 'lib-chan call HOST:PORT SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS]',
   options: {
     cast: { type: 'boolean' }, json: { type: 'boolean' }, 'password-file': { type: 'string' }, legacy: { type: 'boolean' },
     'server-key': { type: 'string' }, 'known-hosts': { type: 'string' }, 'client-key': { type: 'string' }, args: { type: 'string' }, timeout: { type: 'string' },
@@ -107,7 +107,7 @@ const call: Command = {
     if (port < 1 || port > 65535) throw new UsageError(`port ${m[2]} is not 1..65535`);
     const term: Term = v.json ? parseJsonArg('TERM', text) : parseTermArg('TERM', text);
     const argsC: Term = v.args !== undefined ? parseTermArg('--args', v.args as string) : [];
-    let password: string | null = process.env.LIB_CHAN_PASSWORD ?? null;
+    let password: string | null = process.env.LIB_CHAN_PASSWORD || null;
     if (v['password-file'] !== undefined) password = (await readArgFile('--password-file', v['password-file'] as string)).replace(/\r?\n$/, '');
     const timeoutMs = v.timeout !== undefined ? Number(v.timeout) : undefined;
     if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new UsageError(`--timeout must be a positive number of milliseconds, got ${String(v.timeout)}`);
@@ -116,6 +116,11 @@ const call: Command = {
       serverKey: v['server-key'] as string | undefined,
       knownHosts: v['known-hosts'] as string | undefined,
       clientKeyFile: v['client-key'] as string | undefined,
+    }).catch((e: unknown) => {
+      if (password === null && v['client-key'] === undefined && isChanError(e, 'authFail')) {
+        throw new ChanError('authFail', `${service} needs a password: give it with --password-file FILE or the LIB_CHAN_PASSWORD environment variable (or log in with --client-key FILE)`, { cause: e, details: e.details });
+      }
+      throw e;
     });
     try {
       if (v.cast) {

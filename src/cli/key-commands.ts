@@ -1,4 +1,4 @@
-/** `lib_chan keygen`, `passwd` and `status`: keys, password hashes, and a look at a live server. */
+/** `lib-chan keygen`, `passwd` and `status`: keys, password hashes, and a look at a live server. */
 import { readFile } from 'node:fs/promises';
 import { nodeProvider } from '../auth/crypto-node.ts';
 import { generateKeyFile, checkKnownHost } from '../auth/keys-node.ts';
@@ -14,7 +14,7 @@ import { EXIT, UsageError, type Command } from './command.ts';
 
 export const keygenCommand: Command = {
   summary: 'create a key file (server identity, or a client login key) and print its public key',
-  usage: 'lib_chan keygen --out FILE [--client]',
+  usage: 'lib-chan keygen --out FILE [--client]',
   options: { out: { type: 'string', short: 'o' }, client: { type: 'boolean' } },
   help: [
     'Writes a new secret key file with mode 0600 (an existing file is never overwritten) and prints',
@@ -35,7 +35,7 @@ export const keygenCommand: Command = {
 
 export const passwdCommand: Command = {
   summary: 'print a salted scrypt hash of a password, for the conf',
-  usage: 'lib_chan passwd [--password-file F]',
+  usage: 'lib-chan passwd [--password-file F]',
   options: { 'password-file': { type: 'string' } },
   help: [
     'Reads the password from --password-file, or the first line of standard input, and prints the term',
@@ -64,7 +64,7 @@ export const passwdCommand: Command = {
 
 export const statusCommand: Command = {
   summary: "check that a server answers, and show its identity key and how it compares with known_hosts",
-  usage: 'lib_chan status HOST:PORT [--known-hosts FILE]',
+  usage: 'lib-chan status HOST:PORT [--known-hosts FILE]',
   options: { 'known-hosts': { type: 'string' } },
   help: 'Opens a secure handshake up to the server\'s proof of its key (no login), prints the key, its fingerprint and whether the known-hosts file pins it. Exit 0 when the server answers, 1 when not or when the key does not match the pin.',
   async run(v, pos) {

@@ -7,8 +7,9 @@
  * to load reports its own error (a syntax error with file:line:column, the
  * missing import's name), not a loader's wrapper.
  */
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ChanError } from '../errors.ts';
 
 /** File extensions tried, in order, for a service module `Mod`: compiled JavaScript first, as it needs no loader. */
@@ -96,25 +97,36 @@ export function exportedFunctionNames(mod: Record<string, unknown>): string[] {
 }
 
 /**
- * What went wrong loading a module, in one line with its location: esbuild's
- * (tsx's) errors carry `errors[].location`; Node's SyntaxError puts
- * `file:line` on the first line of its stack; the rest say it in the message.
+ * What went wrong loading `file`, in one line with its location: esbuild's
+ * (tsx's) errors carry `errors[].location`; for Node's own SyntaxError, whose
+ * import() error has no location, `node --check` names the line (only when
+ * the syntax error is in `file` itself; one short child process on a path
+ * that stops the start-up anyway); the rest say it in their message.
  */
-export function describeLoadError(e: unknown): string {
-  const err = e as { message?: unknown; stack?: unknown; errors?: { text?: string; location?: { file?: string; line?: number; column?: number } | null }[] };
+export async function describeLoadError(e: unknown, file: string): Promise<string> {
+  const err = e as { message?: unknown; errors?: { text?: string; location?: { file?: string; line?: number; column?: number } | null }[] };
   const first = err?.errors?.[0];
   if (first?.text !== undefined) {
     const loc = first.location;
     const where = loc?.file ? `${loc.file}:${loc.line}:${(loc.column ?? 0) + 1}: ` : '';
     return clip(`${where}${first.text}`);
   }
-  const message = typeof err?.message === 'string' ? err.message : String(e);
-  if (e instanceof SyntaxError && typeof err.stack === 'string') {
-    const head = err.stack.split('\n', 1)[0];
-    const m = /^((?:file:\/\/)?\/.*?):(\d+)$/.exec(head);
-    if (m) return clip(`${m[1].startsWith('file://') ? new URL(m[1]).pathname : m[1]}:${m[2]}: SyntaxError: ${message}`);
+  const message = clip((typeof err?.message === 'string' ? err.message : String(e)).replace(/\s*\n\s*/g, ' '));
+  if (e instanceof SyntaxError && !isTypeScript(file)) {
+    const where = await syntaxErrorLine(file);
+    if (where !== undefined) return `${where}: SyntaxError: ${message}`;
   }
-  return clip(message.replace(/\s*\n\s*/g, ' '));
+  return message;
+}
+
+function syntaxErrorLine(file: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--check', file], { timeout: 5_000, maxBuffer: 64 * 1024 }, (_error, _stdout, stderr) => {
+      const head = String(stderr).split('\n', 1)[0];
+      const m = /^((?:file:\/\/)?\/.*):(\d+)$/.exec(head);
+      resolve(m ? `${m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1]}:${m[2]}` : undefined);
+    });
+  });
 }
 
 function clip(s: string): string {

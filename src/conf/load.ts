@@ -153,7 +153,7 @@ export async function resolveServiceModule(module: string, fn: string, modulePat
   try {
     mod = await importHandlerModule(found);
   } catch (e) {
-    throw whereError(where, `${who}module ${found} failed to load: ${describeLoadError(e)}`, { module, path: found }, e);
+    throw whereError(where, `${who}module ${found} failed to load: ${await describeLoadError(e, found)}`, { module, path: found }, e);
   }
   const handler = exportedFunction(mod, fn);
   if (handler === undefined) {

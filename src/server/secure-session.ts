@@ -118,6 +118,11 @@ async function decide(session: Session, ctx: SessionContext, sctx: SecureServerC
   const cfg = service.config;
   const blocked = ctx.guard.check(t.remoteAddress, cfg.name);
   if (blocked > 0) return answer('rateLimited', `too many failed logins; retry in ${Math.ceil(blocked / 1000)} s`);
+  if (req.method === 'none' && cfg.password.kind !== 'none' && cfg.auth.includes('password')) {
+    // No credential at all is a client that forgot one (lib-chan call without --password-file), not a guess:
+    // said plainly, and not counted toward the lock-out (it tells nothing a legacy challenge would not).
+    return answer('authFail', `service ${cfg.name} needs a password (or a client key) and none was sent`);
+  }
   const verdict = await check(service, req, sctx);
   // Again after the (asynchronous) check: concurrent guesses must not outlive a lock-out they caused.
   const lockedNow = ctx.guard.check(t.remoteAddress, cfg.name);

@@ -46,7 +46,7 @@ describe('help and usage', () => {
     test(`${name} --help`, async () => {
       const r = await cli([name, '--help']);
       assert.equal(r.exit.code, EXIT.ok, r.describe());
-      assert.match(r.stdout, new RegExp(`^usage: lib_chan ${name}`));
+      assert.match(r.stdout, new RegExp(`^usage: lib-chan ${name}`));
       assert.ok(r.stdout.split('\n').length > 2, 'more than the usage line');
     });
   }
@@ -57,7 +57,7 @@ describe('help and usage', () => {
     assert.match(a.stderr, /unknown command "frobnicate"/);
     const b = await cli(['check', '--no-such-option']);
     assert.equal(b.exit.code, EXIT.usage);
-    assert.match(b.stderr, /usage: lib_chan check/);
+    assert.match(b.stderr, /usage: lib-chan check/);
     const c = await cli(['call', '127.0.0.1:1']);
     assert.equal(c.exit.code, EXIT.usage);
     assert.match(c.stderr, /expected HOST:PORT SERVICE TERM/);
@@ -253,6 +253,14 @@ describe('call and status against a live server', () => {
     const r = await cli(['call', target, 'keyed', '{hello, 1}', '--client-key', clientKey]);
     assert.equal(r.exit.code, EXIT.ok, r.describe());
     assert.equal(r.stdout.trim(), '{echo,{hello,1}}');
+  });
+
+  test('no password given for a service that needs one: says how to give it (secure and legacy)', async () => {
+    for (const extra of [[], ['--legacy']]) {
+      const r = await cli(['call', target, 'nameServer', '{lookup, joe}', ...extra]);
+      assert.equal(r.exit.code, EXIT.failed, r.describe());
+      assert.match(r.stderr, /nameServer needs a password: give it with --password-file FILE or the LIB_CHAN_PASSWORD environment variable .*\[authFail\]/);
+    }
   });
 
   test('failures: wrong password, unknown service, bad term, nothing listening', async () => {

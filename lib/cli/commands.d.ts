@@ -1,3 +1,0 @@
-import { type Command } from './command.ts';
-export declare const COMMANDS: Record<string, Command>;
-//# sourceMappingURL=commands.d.ts.map
