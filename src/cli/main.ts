@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ChanError } from '../errors.ts';
 import { COMMANDS } from './commands.ts';
-import { EXIT, UsageError } from './command.ts';
+import { EXIT, PROCESS_IO, UsageError, type CliIO } from './command.ts';
 
 function topHelp(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
@@ -28,46 +28,47 @@ export function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-export async function main(argv: string[]): Promise<number | 'keep-running'> {
+/** Run one command; `io` defaults to the process's (the tests pass their own). */
+export async function main(argv: string[], io: CliIO = PROCESS_IO): Promise<number | 'keep-running'> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-v' || name === 'version') {
-    process.stdout.write(`lib-chan ${version()}\n`);
+    io.stdout.write(`lib-chan ${version()}\n`);
     return EXIT.ok;
   }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${topHelp()}\n`);
+    io.stdout.write(`${topHelp()}\n`);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!cmd) {
-    process.stderr.write(`lib_chan: unknown command "${name}"\n\n${topHelp()}\n`);
+    io.stderr.write(`lib_chan: unknown command "${name}"\n\n${topHelp()}\n`);
     return EXIT.usage;
   }
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (e) {
-    process.stderr.write(`lib_chan ${name}: ${(e as Error).message}\n\nusage: ${cmd.usage}\n`);
+    io.stderr.write(`lib_chan ${name}: ${(e as Error).message}\n\nusage: ${cmd.usage}\n`);
     return EXIT.usage;
   }
   if (parsed.values.help) {
-    process.stdout.write(`usage: ${cmd.usage}\n\n${cmd.help}\n`);
+    io.stdout.write(`usage: ${cmd.usage}\n\n${cmd.help}\n`);
     return EXIT.ok;
   }
   try {
-    return await cmd.run(parsed.values as Record<string, string | boolean | string[] | undefined>, parsed.positionals);
+    return await cmd.run(parsed.values as Record<string, string | boolean | string[] | undefined>, parsed.positionals, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`lib_chan ${name}: ${e.message}\n\nusage: ${cmd.usage}\n`);
+      io.stderr.write(`lib_chan ${name}: ${e.message}\n\nusage: ${cmd.usage}\n`);
       return EXIT.usage;
     }
     if (e instanceof ChanError) {
-      process.stderr.write(`lib_chan ${name}: ${e.message} [${e.code}]\n`);
+      io.stderr.write(`lib_chan ${name}: ${e.message} [${e.code}]\n`);
       return e.code === 'badConf' ? EXIT.badConf : EXIT.failed;
     }
     // A system error (ENOENT, EACCES, ...) says enough in its message; anything else is a bug: show the stack.
     const sys = typeof (e as NodeJS.ErrnoException)?.code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
-    process.stderr.write(`lib_chan ${name}: ${sys ? (e as Error).message : ((e as Error)?.stack ?? String(e))}\n`);
+    io.stderr.write(`lib_chan ${name}: ${sys ? (e as Error).message : ((e as Error)?.stack ?? String(e))}\n`);
     return EXIT.failed;
   }
 }

@@ -142,3 +142,35 @@ export async function startCliServer(conf: string, opts: { args?: string[]; env?
     throw e;
   }
 }
+
+/** What a command run in-process printed and returned, shaped like a finished CliProcess. */
+export interface CliResult {
+  exit: Exit;
+  stdout: string;
+  stderr: string;
+  describe(): string;
+}
+
+/**
+ * The CLI's `main(argv, io)` in this process, with its own environment,
+ * stdin and captured output: the same code path as the program minus the
+ * process start (no tsx compile, no module load), so dozens of cases cost
+ * milliseconds. Commands that keep running (`start`) stay in child processes.
+ */
+export async function runCliInProcess(args: string[], opts: { env?: Record<string, string | undefined>; stdin?: string } = {}): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.ts');
+  let stdout = '';
+  let stderr = '';
+  const stdinText = opts.stdin ?? '';
+  const io = {
+    stdout: { write: (s: string) => (stdout += s), isTTY: false },
+    stderr: { write: (s: string) => (stderr += s) },
+    stdin: Object.assign((async function* () {
+      if (stdinText !== '') yield stdinText;
+    })(), { isTTY: false }),
+    env: { ...opts.env },
+  };
+  const code = await main(args, io);
+  if (code === 'keep-running') throw new Error(`runCliInProcess: ${args[0]} keeps running; use CliProcess`);
+  return { exit: { code, signal: null }, stdout, stderr, describe: () => `exit ${code}\nstdout: ${stdout}\nstderr: ${stderr}` };
+}
