@@ -23,7 +23,7 @@ module.exports = {
     layer('transport', ['wire']),
     layer('registry', ['transport', 'auth', 'wire']),
     layer('chan', ['transport', 'auth', 'wire']),
-    layer('conf', ['auth', 'wire']),
+    layer('conf', ['transport', 'auth', 'wire']),
     layer('client', ['chan', 'transport', 'auth', 'registry', 'wire']),
     layer('server', ['conf', 'chan', 'transport', 'auth', 'registry', 'wire']),
     layer('cli', ['server', 'client', 'conf', 'chan', 'transport', 'auth', 'registry', 'wire']),

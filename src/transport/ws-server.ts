@@ -24,7 +24,6 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData, type ServerOptions } from 'ws';
 import { ChanError, type ErrorCode } from '../errors.ts';
 import type { Limits } from '../limits.ts';
-import type { WebSocketConfig } from '../conf/schema.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
 import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
@@ -195,6 +194,21 @@ export interface WsListenerHost {
 }
 
 /** The HTTP(S) server that upgrades to WebSocket on the configured path. */
+/** The listener's settings: the conf's `{websocket, [...]}` term, checked by conf/schema.ts. */
+export interface WebSocketConfig {
+  port: number;
+  /** URL path clients connect to. @default "/" */
+  path: string;
+  /** @default the server's bind address */
+  bind: string;
+  /** Absolute paths of the PEM certificate and key; absent = plain ws://. */
+  tls?: { certFile: string; keyFile: string };
+  /** Allowed `Origin` headers; absent = not checked. */
+  origins?: string[];
+  /** `{permessage_deflate, true}`: accept compressed messages (bounded; see ws-server.ts). @default false */
+  permessageDeflate?: boolean;
+}
+
 export class WebSocketListener {
   readonly conf: WebSocketConfig;
   private readonly host: WsListenerHost;
