@@ -34,6 +34,7 @@ import { ChanError } from '../../errors.ts';
 import { DEFAULT_LIMITS, LIMITS } from '../../limits.ts';
 import { toHex } from '../bytes.ts';
 import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, mapEntries, type Term } from './term.ts';
+import { H, hashId, leafHash, listHash, mapHash, tupleHash } from './term-hash.ts';
 import {
   ATOM_CACHE_REF,
   ATOM_EXT,
@@ -119,6 +120,25 @@ interface Frame {
   /** NEW_FUN_EXT: the Size field, checked when the fun ends; else -1. */
   size: number;
   tag: number;
+  /**
+   * True inside a map key: every item's hash is kept (in ha/hb) and the
+   * container's own hash is made when it ends. A map keeps its keys' hashes
+   * whatever this says (its duplicate check needs them).
+   */
+  hashing: boolean;
+  ha: number[] | undefined;
+  hb: number[] | undefined;
+}
+
+/** Does the next item pushed to `f` need its hash? (A map's key, or anything inside a key.) */
+function wantsHash(f: Frame): boolean {
+  return f.hashing || (f.kind === FRAME_MAP && (f.items.length & 1) === 0);
+}
+
+function newFrame(kind: number, start: number, remaining: number, size: number, tag: number, parent: Frame | undefined): Frame {
+  const hashing = parent !== undefined && wantsHash(parent);
+  const keep = hashing || kind === FRAME_MAP;
+  return { kind, start, remaining, items: [], size, tag, hashing, ha: keep ? [] : undefined, hb: keep ? [] : undefined };
 }
 
 interface Resolved {
@@ -338,7 +358,7 @@ class Decoder {
             break;
           }
           this.need(n, at, `${tagName(tag)} of arity ${n}`);
-          stack.push({ kind: FRAME_TUPLE, start: at, remaining: n, items: [], size: -1, tag });
+          stack.push(newFrame(FRAME_TUPLE, at, n, -1, tag, stack[stack.length - 1]));
           continue;
         }
         case LIST_EXT: {
@@ -354,7 +374,7 @@ class Decoder {
             continue;
           }
           this.enter(stack.length, at, tag);
-          stack.push({ kind: FRAME_LIST, start: at, remaining: n + 1, items: [], size: -1, tag });
+          stack.push(newFrame(FRAME_LIST, at, n + 1, -1, tag, top));
           continue;
         }
         case MAP_EXT: {
@@ -367,7 +387,7 @@ class Decoder {
             break;
           }
           this.need(2 * n, at, `MAP_EXT of arity ${n}`);
-          stack.push({ kind: FRAME_MAP, start: at, remaining: 2 * n, items: [], size: -1, tag });
+          stack.push(newFrame(FRAME_MAP, at, 2 * n, -1, tag, stack[stack.length - 1]));
           continue;
         }
         case PID_EXT:
@@ -390,20 +410,30 @@ class Decoder {
             value = this.finishFun(at, size, tag);
             break;
           }
-          stack.push({ kind: FRAME_FUN, start: at, remaining: numFree, items: [], size, tag });
+          stack.push(newFrame(FRAME_FUN, at, numFree, size, tag, stack[stack.length - 1]));
           continue;
         }
         default:
           this.fail(at, unexpectedTag(tag), { tag });
       }
-      // Hand the finished value to its container(s).
+      // Hand the finished value to its container(s); a map key (or a part of one) brings its hash.
+      let top = stack.length > 0 ? stack[stack.length - 1] : undefined;
+      if (top !== undefined && wantsHash(top)) leafHash(value);
       for (;;) {
-        const top = stack.length > 0 ? stack[stack.length - 1] : undefined;
         if (top === undefined) return value;
-        if (top.kind !== FRAME_FUN) top.items.push(value);
+        if (top.kind !== FRAME_FUN) {
+          if (wantsHash(top)) {
+            top.ha!.push(H.a);
+            top.hb!.push(H.b);
+          }
+          top.items.push(value);
+        }
         if (--top.remaining > 0) break;
         stack.pop();
-        value = this.finish(top);
+        const done = top;
+        value = this.finish(done);
+        top = stack.length > 0 ? stack[stack.length - 1] : undefined;
+        if (top !== undefined && wantsHash(top)) containerHash(done, value);
       }
     }
   }
@@ -431,21 +461,43 @@ class Decoder {
         return new ImproperList(items, tail);
       }
       case FRAME_MAP:
-        return this.map(f.items, f.start);
+        return this.map(f);
       default:
         return this.finishFun(f.start, f.size, f.tag);
     }
   }
 
-  map(items: Term[], at: number): Map<Term, Term> {
+  /**
+   * A map, refusing a key that is there twice. Keys are told apart by their
+   * structural hash (made once per key while decoding, so nested keys cost no
+   * more than their bytes); only keys whose hashes collide are compared exactly.
+   */
+  map(f: Frame): Map<Term, Term> {
+    const items = f.items;
+    const at = f.start;
+    const ha = f.ha!;
+    const hb = f.hb!;
+    const step = f.hashing ? 2 : 1; // inside a key every item has its hash, else only the keys
     const m = new Map<Term, Term>();
-    const seen = new Set<string>();
-    for (let i = 0; i < items.length; i += 2) {
+    const seen = new Map<number, number>();
+    let collided: Map<number, number[]> | undefined;
+    for (let i = 0, j = 0; i < items.length; i += 2, j += step) {
       let k = items[i];
       if (typeof k === 'number' && Object.is(k, -0)) k = new ErlFloat(-0);
-      const id = termKey(k);
-      if (seen.has(id)) this.fail(at, `MAP_EXT holds the key at index ${i / 2} twice`);
-      seen.add(id);
+      const id = hashId(ha[j], hb[j]);
+      const first = seen.get(id);
+      if (first === undefined) {
+        seen.set(id, i);
+      } else {
+        collided ??= new Map();
+        let same = collided.get(id);
+        if (same === undefined) collided.set(id, (same = [first]));
+        const key = termKey(k);
+        for (const p of same) {
+          if (termKey(items[p]) === key) this.fail(at, `MAP_EXT holds the key at index ${i / 2} twice`);
+        }
+        same.push(i);
+      }
       m.set(k, items[i + 1]);
     }
     return m;
@@ -678,6 +730,21 @@ function unexpectedTag(tag: number): string {
       return `${tagName(tag)} is only meaningful inside the Erlang distribution protocol`;
     default:
       return `unknown tag ${tag}`;
+  }
+}
+
+/** Set H to the hash of the container `f` just finished as `value` (its items' hashes are in f.ha/f.hb). */
+function containerHash(f: Frame, value: Term): void {
+  switch (f.kind) {
+    case FRAME_TUPLE:
+      return tupleHash(f.ha!, f.hb!, f.ha!.length);
+    case FRAME_LIST:
+      // finish() has merged the tail into items; the hashes are still one per item plus the tail.
+      return listHash(f.ha!, f.hb!, f.ha!.length);
+    case FRAME_MAP:
+      return mapHash(f.ha!, f.hb!, 0, f.ha!.length / 2);
+    default:
+      return leafHash(value); // a fun: an Opaque of its bytes
   }
 }
 
