@@ -30,6 +30,10 @@ export const LIMITS = {
     default: 1_000_000, unit: 'count', min: 1, max: 100_000_000,
     doc: 'Most atoms one decoded term may hold (atoms are never interned globally).',
   },
+  maxIntegerBytes: {
+    default: 1_024, unit: 'bytes', min: 8, max: 16 * 1024 * 1024,
+    doc: 'Largest magnitude of one integer (SMALL_BIG_EXT/LARGE_BIG_EXT), in bytes: printing an integer in decimal costs more than linear time, so bigger ones are refused (1024 bytes is 2,466 digits).',
+  },
   handshakeTimeoutMs: {
     default: 5_000, unit: 'ms', min: 10, max: 600_000,
     doc: 'Time a peer has from connecting to finishing the login; then it is closed.',
@@ -109,7 +113,7 @@ export type LimitName = keyof typeof LIMITS;
  * conf refuses them in service options rather than ignore them.
  */
 export const SERVICE_LIMITS = [
-  'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm',
+  'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm', 'maxIntegerBytes',
   'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'maxServiceWorkers',
 ] as const satisfies readonly LimitName[];
 export type Limits = { [K in LimitName]: number };

@@ -41,7 +41,7 @@ const BOOT_URL = new URL('./worker-boot.mjs', import.meta.url);
 const ENTRY_URL = new URL('./worker-entry.ts', import.meta.url).href;
 
 // Answers come from our own worker code; decode them with the widest limits.
-const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max };
+const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max, maxIntegerBytes: LIMITS.maxIntegerBytes.max };
 
 /** Why a worker thread ended other than by our asking. */
 export type WorkerDeath = 'watchdog' | 'outOfMemory' | 'uncaught' | 'exited' | 'startFailed' | 'startTimeout';

@@ -49,3 +49,21 @@ test('etf work - duplicate keys are still found inside nested keys, across repre
   const inner = h('83 74 00000002 6801 74 00000002 6101 6101 6102 6102 6101  6801 74 00000002 6102 6102 6101 6101 6102');
   assert.throws(() => decodeTerm(inner), (e: unknown) => isChanError(e, 'badTerm'));
 });
+
+test('etf work - an integer over maxIntegerBytes is refused before it is made (decimal printing is superlinear)', async () => {
+  const { bigInteger } = await import('../helpers/hostile-terms.ts');
+  const { formatTerm, toJson } = await import('../../src/wire/etf/format.ts');
+  const { DEFAULT_LIMITS } = await import('../../src/limits.ts');
+  const max = DEFAULT_LIMITS.maxIntegerBytes;
+  const ok = decodeTerm(bigInteger(max));
+  assert.equal(typeof ok, 'bigint');
+  assert.ok(formatTerm(ok).length > 2000);
+  assert.equal(typeof toJson(ok), 'string');
+  for (const n of [max + 1, 4 * 1024 * 1024]) {
+    assert.throws(() => decodeTerm(bigInteger(n)), (e: unknown) => isChanError(e, 'badTerm') && e.details.key === 'maxIntegerBytes' && e.details.actual === n);
+  }
+  // SMALL_BIG_EXT too (up to 255 bytes), under a lower limit
+  const small = fromHex(`836e2000${'ff'.repeat(32)}`);
+  assert.throws(() => decodeTerm(small, { maxIntegerBytes: 16 }), (e: unknown) => isChanError(e, 'badTerm') && e.details.key === 'maxIntegerBytes');
+  assert.equal(typeof decodeTerm(small, { maxIntegerBytes: 32 }), 'bigint');
+});

@@ -94,6 +94,12 @@ export interface DecodeOptions {
    * @default LIMITS.maxAtomsPerTerm.default
    */
   maxAtoms?: number;
+  /**
+   * Largest magnitude of one integer, in bytes (SMALL_BIG_EXT / LARGE_BIG_EXT, leading zero bytes
+   * included): decimal printing (formatTerm, toJson) costs more than linear time in the digits.
+   * @default LIMITS.maxIntegerBytes.default (1024)
+   */
+  maxIntegerBytes?: number;
 }
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
@@ -145,12 +151,13 @@ interface Resolved {
   maxDepth: number;
   maxDecompressedBytes: number;
   maxAtoms: number;
+  maxIntegerBytes: number;
 }
 
 /** Thrown from the inflater's callback when its output passes the declared size. */
 const OVERFLOW = Symbol('overflow');
 
-function pick(value: number | undefined, name: 'maxTermDepth' | 'maxDecompressedBytes' | 'maxAtomsPerTerm', option: string): number {
+function pick(value: number | undefined, name: 'maxTermDepth' | 'maxDecompressedBytes' | 'maxAtomsPerTerm' | 'maxIntegerBytes', option: string): number {
   if (value === undefined) return DEFAULT_LIMITS[name];
   const spec = LIMITS[name];
   if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
@@ -165,6 +172,7 @@ const DEFAULT_RESOLVED: Resolved = Object.freeze({
   maxDepth: DEFAULT_LIMITS.maxTermDepth,
   maxDecompressedBytes: DEFAULT_LIMITS.maxDecompressedBytes,
   maxAtoms: DEFAULT_LIMITS.maxAtomsPerTerm,
+  maxIntegerBytes: DEFAULT_LIMITS.maxIntegerBytes,
 });
 
 /** Options with defaults from DEFAULT_LIMITS and ranges from LIMITS (badArgument outside them). */
@@ -174,6 +182,7 @@ function resolve(options: DecodeOptions | undefined): Resolved {
     maxDepth: pick(options.maxDepth, 'maxTermDepth', 'maxDepth'),
     maxDecompressedBytes: pick(options.maxDecompressedBytes, 'maxDecompressedBytes', 'maxDecompressedBytes'),
     maxAtoms: pick(options.maxAtoms, 'maxAtomsPerTerm', 'maxAtoms'),
+    maxIntegerBytes: pick(options.maxIntegerBytes, 'maxIntegerBytes', 'maxIntegerBytes'),
   };
 }
 
@@ -504,6 +513,9 @@ class Decoder {
   }
 
   big(n: number, sign: number, at: number, what: string): number | bigint {
+    if (n > this.limits.maxIntegerBytes) {
+      this.fail(at, `${what} of ${n} bytes is over maxIntegerBytes ${this.limits.maxIntegerBytes}`, { limit: this.limits.maxIntegerBytes, actual: n, key: 'maxIntegerBytes' });
+    }
     this.need(n, at, what);
     const bytes = this.bytes;
     const start = this.pos;
