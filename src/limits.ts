@@ -18,6 +18,14 @@ export const LIMITS = {
     default: 8 * 1024 * 1024, unit: 'bytes', min: 64, max: 1024 * 1024 * 1024,
     doc: 'Largest frame accepted, checked from the 4-byte length prefix before any buffering.',
   },
+  maxLoginFrameBytes: {
+    default: 64 * 1024, unit: 'bytes', min: 64, max: 1024 * 1024 * 1024,
+    doc: 'Largest frame of a login (the first frame and the answer to the challenge or the secure login message, ArgsC included), refused from its length prefix; frames sent behind an unanswered login count against it too.',
+  },
+  frameTimeoutMs: {
+    default: 60_000, unit: 'ms', min: 10, max: 86_400_000,
+    doc: 'Time a frame has from its first byte to its last, before and after the login; a peer that dribbles one is closed (timeout).',
+  },
   maxDecompressedBytes: {
     default: 8 * 1024 * 1024, unit: 'bytes', min: 0, max: 1024 * 1024 * 1024,
     doc: 'Largest uncompressed size of a compressed term (tag 80); 0 refuses compressed terms.',

@@ -11,7 +11,7 @@ import { loadConfig, redactConfig } from '../conf/load.ts';
 import type { ServerConfig } from '../conf/schema.ts';
 import type { MiddleMan } from '../chan/middle-man.ts';
 import { TcpTransport } from '../transport/tcp.ts';
-import type { Transport } from '../transport/transport.ts';
+import { LOGIN_FRAMES, type Transport } from '../transport/transport.ts';
 import { WebSocketListener } from '../transport/ws-server.ts';
 import { createLogger, type Logger } from './log.ts';
 import { loadServices, type ServiceRegistry } from './services.ts';
@@ -163,7 +163,10 @@ export class Server implements MetricsSource {
       socket.destroy();
       return;
     }
-    const transport = new TcpTransport(socket, { maxFrameBytes: this.config.limits.maxFrameBytes, onClosed: this.forgetSocket });
+    const l = this.config.limits;
+    const transport = new TcpTransport(socket, {
+      maxFrameBytes: l.maxFrameBytes, loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes, frameTimeoutMs: l.frameTimeoutMs, onClosed: this.forgetSocket,
+    });
     this.sockets.add(transport);
     this.attach(transport);
   }

@@ -26,7 +26,7 @@ import { ChanError, type ErrorCode } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 import type { WebSocketConfig } from '../conf/schema.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
-import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
+import { EventGate, LOGIN_FRAMES, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
 /** After destroy(error), time the peer gets to read our close frame before the socket is cut (ms). */
 export const DESTROY_GRACE_MS = 1_000;
@@ -90,10 +90,15 @@ export class WsTransport extends EventGate implements Transport {
   private closeError: ChanError | undefined;
   private closed = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Login messages still to come, each limited to maxLoginFrameBytes (checked once ws has the message). */
+  private loginFrames: number;
+  private readonly maxLoginFrameBytes: number;
 
-  constructor(ws: WebSocket, socket: Socket) {
+  constructor(ws: WebSocket, socket: Socket, opts: { loginFrames?: number; maxLoginFrameBytes?: number } = {}) {
     super();
     this.ws = ws;
+    this.loginFrames = opts.loginFrames ?? 0;
+    this.maxLoginFrameBytes = opts.maxLoginFrameBytes ?? Infinity;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.peer = formatPeer(this.remoteAddress, socket.remotePort);
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
@@ -107,6 +112,14 @@ export class WsTransport extends EventGate implements Transport {
 
   get queuedBytes(): number {
     return this.ws.bufferedAmount;
+  }
+
+  get bufferedBytes(): number {
+    return this.earlyBytes;
+  }
+
+  endLogin(): void {
+    this.loginFrames = 0;
   }
 
   start(events: TransportEvents): void {
@@ -124,6 +137,15 @@ export class WsTransport extends EventGate implements Transport {
     }
     // With the default binaryType ('nodebuffer') ws hands over one Buffer, fragments already joined.
     const frame = data as Buffer;
+    if (this.loginFrames > 0) {
+      this.loginFrames--;
+      if (frame.length > this.maxLoginFrameBytes) {
+        this.destroy(new ChanError('frameTooLarge', `WebSocket from ${this.peer}: login message of ${frame.length} bytes, limit is maxLoginFrameBytes=${this.maxLoginFrameBytes}`, {
+          details: { peer: this.peer, phase: 'frame', limit: this.maxLoginFrameBytes, actual: frame.length, key: 'maxLoginFrameBytes' },
+        }));
+        return;
+      }
+    }
     this.deliverFrame(frame);
   }
 
@@ -339,7 +361,8 @@ export class WebSocketListener {
     // connection is counted by attach() in the same tick as admit() checked.
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.waiting.get(raw)?.();
-      this.host.attach(new WsTransport(ws, raw));
+      const l = this.host.config.limits;
+      this.host.attach(new WsTransport(ws, raw, { loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes }));
     });
   }
 

@@ -14,7 +14,7 @@ function u32(n: number): number[] {
  * With the version byte.
  */
 export function nestedMapKeys(bytes: number, depth = 62): Uint8Array {
-  const chunk = 65_535;
+  const chunk = Math.max(1, Math.min(65_535, bytes));
   const chunks = Math.max(1, Math.ceil(bytes / chunk));
   const out = new Uint8Array(1 + depth * 5 + 5 + chunks * (3 + chunk) + 1 + depth * 2);
   let o = 0;

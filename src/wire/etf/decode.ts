@@ -100,6 +100,12 @@ export interface DecodeOptions {
    * @default LIMITS.maxIntegerBytes.default (1024)
    */
   maxIntegerBytes?: number;
+  /**
+   * Quote up to 16 bytes of the input (hex) in error messages. Pass false for decrypted input:
+   * its bytes must reach neither logs nor error replies.
+   * @default true
+   */
+  excerpt?: boolean;
 }
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
@@ -952,6 +958,19 @@ function decodeCompressed(bytes: Uint8Array, limits: Resolved): Term {
  *   invalid `options` or a non-Uint8Array argument.
  */
 export function decodeTerm(bytes: Uint8Array, options?: DecodeOptions): Term {
+  if (options?.excerpt !== false) return decodeQuoting(bytes, options);
+  try {
+    return decodeQuoting(bytes, options);
+  } catch (e) {
+    if (!(e instanceof ChanError)) throw e;
+    throw new ChanError(e.code, e.message.replace(EXCERPT, ''), { details: e.details });
+  }
+}
+
+/** The hex excerpt badTerm() ends its messages with. */
+const EXCERPT = / \(bytes: (?:[0-9a-f]*(?:\.\.\.)?|<end>)\)$/;
+
+function decodeQuoting(bytes: Uint8Array, options?: DecodeOptions): Term {
   const limits = resolve(options);
   if (!(bytes instanceof Uint8Array)) throw new ChanError('badArgument', 'decodeTerm: bytes must be a Uint8Array');
   // A plain view, so `slice` copies into plain Uint8Arrays even for a Node Buffer.
