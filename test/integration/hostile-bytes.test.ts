@@ -39,7 +39,7 @@ const keyOf = (l: LogLine): unknown => (l.details as { key?: string } | undefine
 
 /** A legacy client that must still get its answer. */
 async function stillServed(): Promise<void> {
-  const ch = await connect('127.0.0.1', ts.port, 'open', null, atom('bystander'), { legacy: true });
+  const ch = await connect('127.0.0.1', ts.port, 'open', null, atom('bystander'), { protocol: 'legacy' });
   try {
     const r = await ch.rpc(atom('ping'));
     assert.ok(isTuple(r, 2, 'echo'));
