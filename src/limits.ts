@@ -78,6 +78,14 @@ export const LIMITS = {
     default: 10_000, unit: 'count', min: 1, max: 10_000_000,
     doc: 'Messages queued for a handler that has not taken them yet; past this the channel is closed.',
   },
+  maxMailboxBytes: {
+    default: 16 * 1024 * 1024, unit: 'bytes', min: 1024, max: 4 * 1024 * 1024 * 1024,
+    doc: 'Wire bytes of the messages queued for a handler that has not taken them yet; past this the channel is closed.',
+  },
+  maxBufferedBytes: {
+    default: 512 * 1024 * 1024, unit: 'bytes', min: 1024 * 1024, max: 1024 * 1024 * 1024 * 1024,
+    doc: 'Server-wide budget for what connections make it hold: partial frames, frames held during a login, mailboxes and outbound queues; past it the connections holding the most are closed until the total is under it again.',
+  },
   maxLoginFailures: {
     default: 5, unit: 'count', min: 1, max: 1_000_000,
     doc: 'Failed logins from one address to one service before that pair is locked out for loginLockoutMs.',
@@ -121,7 +129,7 @@ export type LimitName = keyof typeof LIMITS;
  * conf refuses them in service options rather than ignore them.
  */
 export const SERVICE_LIMITS = [
-  'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm', 'maxIntegerBytes',
+  'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxMailboxBytes', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm', 'maxIntegerBytes',
   'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'maxServiceWorkers',
 ] as const satisfies readonly LimitName[];
 export type Limits = { [K in LimitName]: number };

@@ -289,6 +289,26 @@ export class Session {
   get isEnded(): boolean {
     return this.ended;
   }
+
+  /** Memory this connection makes the server hold (maxBufferedBytes counts it): frames in, held, queued for the handler and for the peer. */
+  get bufferedBytes(): number {
+    if (this.shedding || this.ended) return 0;
+    const t = this.transport;
+    return (t.bufferedBytes ?? 0) + t.queuedBytes + this.heldLoginBytes + (this.mm?.mailboxBytes ?? 0);
+  }
+
+  get peer(): string {
+    return this.transport.peer;
+  }
+
+  /** Over the server's memory budget: close (the error carries key maxBufferedBytes). */
+  shed(err: ChanError): void {
+    this.shedding = true;
+    this.refuse(err);
+  }
+
+  /** Shed by the memory budget: counted as freed from then on (its close follows). */
+  private shedding = false;
 }
 
 /** A failed login just locked `transport`'s address out of `service`: say so, once. */

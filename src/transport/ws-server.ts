@@ -94,9 +94,12 @@ export class WsTransport extends EventGate implements Transport {
   private loginFrames: number;
   private readonly maxLoginFrameBytes: number;
 
-  constructor(ws: WebSocket, socket: Socket, opts: { loginFrames?: number; maxLoginFrameBytes?: number } = {}) {
+  private readonly meter: ((bytes: number) => void) | undefined;
+
+  constructor(ws: WebSocket, socket: Socket, opts: { loginFrames?: number; maxLoginFrameBytes?: number; meter?: (bytes: number) => void } = {}) {
     super();
     this.ws = ws;
+    this.meter = opts.meter;
     this.loginFrames = opts.loginFrames ?? 0;
     this.maxLoginFrameBytes = opts.maxLoginFrameBytes ?? Infinity;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
@@ -137,6 +140,7 @@ export class WsTransport extends EventGate implements Transport {
     }
     // With the default binaryType ('nodebuffer') ws hands over one Buffer, fragments already joined.
     const frame = data as Buffer;
+    this.meter?.(frame.length);
     if (this.loginFrames > 0) {
       this.loginFrames--;
       if (frame.length > this.maxLoginFrameBytes) {
@@ -163,6 +167,7 @@ export class WsTransport extends EventGate implements Transport {
 
   send(payload: Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    this.meter?.(payload.length);
     this.ws.send(payload);
   }
 
@@ -211,6 +216,8 @@ export interface WsListenerHost {
     debug(obj: object, msg?: string): void;
     error(obj: object, msg?: string): void;
   };
+  /** Told the size of every message in and out (the server's memory budget). */
+  readonly meter?: (bytes: number) => void;
   /** The reason to refuse a new connection (logged and counted by the server), or undefined. */
   admit(addr: string, peer: string, listener: 'tcp' | 'ws'): string | undefined;
   attach(transport: Transport): unknown;
@@ -362,7 +369,7 @@ export class WebSocketListener {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.waiting.get(raw)?.();
       const l = this.host.config.limits;
-      this.host.attach(new WsTransport(ws, raw, { loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes }));
+      this.host.attach(new WsTransport(ws, raw, { loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes, meter: this.host.meter }));
     });
   }
 

@@ -180,3 +180,18 @@ describe('finding 8: what the logs and replies show of attacker input', () => {
     raw.destroy();
   });
 });
+
+describe('finding 7: mailboxes bounded by bytes', () => {
+  test('casts to a handler that does not read close the channel at maxMailboxBytes (it counted only messages)', async () => {
+    const local = await startTestServer(`{service, sleeper, password, none, mfa, ops, sleeper, notUsed, [{limits, [{maxMailboxBytes, 65536}]}]}.`, { websocket: false });
+    try {
+      const raw = await rawLegacyLogin(local.port, 'sleeper');
+      for (let i = 0; i < 8; i++) raw.sendTerm(new Uint8Array(16 * 1024));
+      await raw.waitClosed();
+      const l = await local.waitForLog((x) => x.event === 'channelClosed' && x.reason === 'limitExceeded', 'channelClosed limitExceeded');
+      assert.equal(keyOf(l), 'maxMailboxBytes');
+    } finally {
+      await local.close();
+    }
+  });
+});
