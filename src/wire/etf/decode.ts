@@ -484,34 +484,35 @@ class Decoder {
 
   /**
    * A map, refusing a key that is there twice. Keys are told apart by their
-   * structural hash (made once per key while decoding, so nested keys cost no
-   * more than their bytes); only keys whose hashes collide are compared exactly.
+   * 64-bit structural hash (term-hash.ts), made once per key while decoding,
+   * so nested keys cost no more than their bytes. Two keys with the same hash
+   * are taken to be the same key: with the per-process random seed, a valid
+   * map is refused with probability about n^2 / 2^65 for n keys (an exact
+   * comparison would cost depth x size again for keys nested in keys).
    */
   map(f: Frame): Map<Term, Term> {
     const items = f.items;
-    const at = f.start;
     const ha = f.ha!;
     const hb = f.hb!;
     const step = f.hashing ? 2 : 1; // inside a key every item has its hash, else only the keys
     const m = new Map<Term, Term>();
     const seen = new Map<number, number>();
-    let collided: Map<number, number[]> | undefined;
+    let shared: Map<number, number[]> | undefined; // ids (53 bits) of keys whose full hashes differ
     for (let i = 0, j = 0; i < items.length; i += 2, j += step) {
       let k = items[i];
       if (typeof k === 'number' && Object.is(k, -0)) k = new ErlFloat(-0);
       const id = hashId(ha[j], hb[j]);
       const first = seen.get(id);
       if (first === undefined) {
-        seen.set(id, i);
+        seen.set(id, j);
       } else {
-        collided ??= new Map();
-        let same = collided.get(id);
-        if (same === undefined) collided.set(id, (same = [first]));
-        const key = termKey(k);
+        shared ??= new Map();
+        let same = shared.get(id);
+        if (same === undefined) shared.set(id, (same = [first]));
         for (const p of same) {
-          if (termKey(items[p]) === key) this.fail(at, `MAP_EXT holds the key at index ${i / 2} twice`);
+          if (ha[p] === ha[j] && hb[p] === hb[j]) this.fail(f.start, `MAP_EXT holds the key at index ${i / 2} twice`);
         }
-        same.push(i);
+        same.push(j);
       }
       m.set(k, items[i + 1]);
     }
@@ -767,99 +768,6 @@ function containerHash(f: Frame, value: Term): void {
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/**
- * A string that is equal for two keys exactly when the keys are the same Erlang term
- * (so `"ab"` and `[97,98]` collide, as do maps with the same entries in another order).
- * Iterative, so a deeply nested key cannot exhaust the stack.
- */
-function termKey(root: Term): string {
-  const leaf = leafKey(root);
-  if (leaf !== undefined) return leaf;
-  interface Node {
-    kind: 'tuple' | 'list' | 'improper' | 'map';
-    kids: Term[];
-    ids: string[];
-    i: number;
-  }
-  const open = (t: Term): Node => {
-    if (Array.isArray(t)) return { kind: 'list', kids: t, ids: [], i: 0 };
-    if (t instanceof Tuple) return { kind: 'tuple', kids: t.elements, ids: [], i: 0 };
-    if (t instanceof ImproperList) return { kind: 'improper', kids: [...t.elements, t.tail], ids: [], i: 0 };
-    const entries = mapEntries(t) ?? [];
-    return { kind: 'map', kids: entries.flat(), ids: [], i: 0 };
-  };
-  const close = (n: Node): string => {
-    switch (n.kind) {
-      case 'tuple':
-        return `{${n.ids.join(',')}}`;
-      case 'list':
-        return `[${n.ids.join(',')}]`;
-      case 'improper': {
-        const tail = n.ids.pop();
-        return `[${n.ids.join(',')}|${tail}]`;
-      }
-      default: {
-        const pairs: string[] = [];
-        for (let i = 0; i < n.ids.length; i += 2) pairs.push(`${n.ids[i]}=>${n.ids[i + 1]}`);
-        return `#{${pairs.sort().join(',')}}`;
-      }
-    }
-  };
-  const stack: Node[] = [open(root)];
-  for (;;) {
-    const top = stack[stack.length - 1];
-    if (top.i < top.kids.length) {
-      const kid = top.kids[top.i++];
-      const id = leafKey(kid);
-      if (id !== undefined) top.ids.push(id);
-      else stack.push(open(kid));
-      continue;
-    }
-    stack.pop();
-    const id = close(top);
-    if (stack.length === 0) return id;
-    stack[stack.length - 1].ids.push(id);
-  }
-}
-
-function floatKey(v: number): string {
-  return Object.is(v, -0) ? 'f-0' : `f${v}`;
-}
-
-function atomKey(name: string): string {
-  return `a${name.length}:${name}`;
-}
-
-/** The key of a term with no children, or undefined for a container. */
-function leafKey(t: Term): string | undefined {
-  switch (typeof t) {
-    case 'number':
-      return Number.isInteger(t) && !Object.is(t, -0) ? `i${t}` : floatKey(t);
-    case 'bigint':
-      return `i${t}`;
-    case 'boolean':
-      return atomKey(t ? 'true' : 'false');
-    case 'undefined':
-      return atomKey('undefined');
-    case 'string': {
-      if (t.length === 0) return '[]';
-      const ids: string[] = [];
-      for (const ch of t) ids.push(`i${ch.codePointAt(0)}`);
-      return `[${ids.join(',')}]`;
-    }
-    default:
-      break;
-  }
-  if (t === null) return atomKey('null');
-  if (t instanceof Atom) return atomKey(t.name);
-  if (t instanceof ErlFloat) return floatKey(t.value);
-  if (t instanceof Uint8Array) return `b${toHex(t)}`;
-  if (t instanceof BitBinary) return `B${t.bits}:${toHex(t.bytes)}`;
-  if (t instanceof Opaque) return `o${toHex(t.bytes)}`;
-  if (Array.isArray(t) && t.length === 0) return '[]';
-  return undefined;
-}
 
 function adler32(data: Uint8Array): number {
   let a = 1;
