@@ -17,8 +17,13 @@ const ATOM_UTF8_EXT = 118;
 const SMALL_ATOM_UTF8_EXT = 119;
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** What a log line may show of an attacker's service term. */
+/** What a log line may show of an attacker's service term or name. */
 export const SHOWN_TERM_CHARS = 64;
+
+/** A name from the peer as a log may show it: at most SHOWN_TERM_CHARS characters, then `...`. */
+export function shownName(name: string): string {
+  return name.length <= SHOWN_TERM_CHARS ? name : `${name.slice(0, SHOWN_TERM_CHARS)}...`;
+}
 
 export interface StartService {
   /** The service's name, when it is an atom. */

@@ -18,6 +18,7 @@ import { decodeTerm } from '../wire/etf/decode.ts';
 import { SecureCodec } from '../chan/secure-codec.ts';
 import { asChanError } from '../chan/middle-man.ts';
 import { decodeOptionsFor, logLockout, type Session, type SessionContext } from './session.ts';
+import { shownName } from './first-frame.ts';
 import type { Service } from './services.ts';
 import { ReadyPool } from '../auth/ready-pool-node.ts';
 
@@ -108,7 +109,8 @@ export function runSecureHandshake(
 
 async function decide(session: Session, ctx: SessionContext, sctx: SecureServerContext, state: ServerAwaitDecision, req: AuthRequest, held: Uint8Array[]): Promise<void> {
   const t = session.transport;
-  const fields = { service: req.service, method: req.method };
+  // The name is the peer's (up to 64 KiB): the log shows a bounded prefix of a name we do not serve.
+  const fields = { service: shownName(req.service), method: req.method };
   const answer = (code: ResultName, reason?: string): void => {
     wipe(req.password);
     const out = serverResult(state, code, reason);

@@ -23,7 +23,7 @@ import type { LoginGuard } from './login-guard.ts';
 import type { SessionMetrics } from './metrics.ts';
 import type { SecureServerContext } from './secure-session.ts';
 import { runSecureHandshake } from './secure-session.ts';
-import { readStartService } from './first-frame.ts';
+import { readStartService, shownName } from './first-frame.ts';
 
 export interface SessionContext {
   config: ServerConfig;
@@ -124,7 +124,7 @@ export class Session {
     if (!service) {
       this.send(atom('badService'));
       // A name that is no atom is shown as a bounded prefix of its text (issue 10, finding 8).
-      this.finishHandshake('badService', { service: name ?? start.shown, method: 'legacy' });
+      this.finishHandshake('badService', { service: name === undefined ? start.shown : shownName(name), method: 'legacy' });
       return;
     }
     const down = service.supervisor?.unavailable();

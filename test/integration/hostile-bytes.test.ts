@@ -162,6 +162,20 @@ describe('finding 8: what the logs and replies show of attacker input', () => {
     raw.destroy();
   });
 
+  test('a secure login naming a 1000-byte service (our client's most): badService, and the log shows a bounded prefix of the name', async () => {
+    const raw = await Raw.connect(ts.port);
+    const port = raw.socket.localPort;
+    const hello = clientStart({ provider: nodeProvider });
+    raw.sendFrame(hello.out);
+    const ready = clientOnReply(hello.state, await raw.frame(0));
+    const auth = clientAuth(ready.state, { service: 's'.repeat(1000), method: 'password', password: 'pw', argsC: encodeTerm([]) });
+    raw.sendFrame(auth.out);
+    assert.equal(clientOnResult(auth.state, await raw.frame(1)).result.code, 'badService');
+    const l = await ts.waitForLog((x) => x.event === 'handshake' && x.result === 'badService' && String(x.peer).endsWith(`:${port}`), 'badService');
+    assert.ok(String(l.service).length <= 67 && JSON.stringify(l).length < 800, `a log line of ${JSON.stringify(l).length} characters`);
+    raw.destroy();
+  });
+
   test('a secure login with a bad ArgsC: the badRequest reason and the log quote no decrypted bytes', async () => {
     const raw = await Raw.connect(ts.port);
     const port = raw.socket.localPort;
