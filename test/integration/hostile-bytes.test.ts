@@ -162,7 +162,7 @@ describe('finding 8: what the logs and replies show of attacker input', () => {
     raw.destroy();
   });
 
-  test('a secure login naming a 1000-byte service (our client's most): badService, and the log shows a bounded prefix of the name', async () => {
+  test('a secure login naming a 1000-byte service (our client sends at most 1024): badService, and the log shows a bounded prefix of the name', async () => {
     const raw = await Raw.connect(ts.port);
     const port = raw.socket.localPort;
     const hello = clientStart({ provider: nodeProvider });
