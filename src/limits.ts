@@ -18,6 +18,14 @@ export const LIMITS = {
     default: 8 * 1024 * 1024, unit: 'bytes', min: 64, max: 1024 * 1024 * 1024,
     doc: 'Largest frame accepted, checked from the 4-byte length prefix before any buffering.',
   },
+  maxLoginFrameBytes: {
+    default: 64 * 1024, unit: 'bytes', min: 64, max: 1024 * 1024 * 1024,
+    doc: 'Largest frame of a login (the first frame and the answer to the challenge or the secure login message, ArgsC included), refused from its length prefix; frames sent behind an unanswered login count against it too.',
+  },
+  frameTimeoutMs: {
+    default: 60_000, unit: 'ms', min: 10, max: 86_400_000,
+    doc: 'Time a frame has from its first byte to its last, before and after the login; a peer that dribbles one is closed (timeout).',
+  },
   maxDecompressedBytes: {
     default: 8 * 1024 * 1024, unit: 'bytes', min: 0, max: 1024 * 1024 * 1024,
     doc: 'Largest uncompressed size of a compressed term (tag 80); 0 refuses compressed terms.',
@@ -29,6 +37,10 @@ export const LIMITS = {
   maxAtomsPerTerm: {
     default: 1_000_000, unit: 'count', min: 1, max: 100_000_000,
     doc: 'Most atoms one decoded term may hold (atoms are never interned globally).',
+  },
+  maxIntegerBytes: {
+    default: 1_024, unit: 'bytes', min: 8, max: 16 * 1024 * 1024,
+    doc: 'Largest magnitude of one integer (SMALL_BIG_EXT/LARGE_BIG_EXT), in bytes: printing an integer in decimal costs more than linear time, so bigger ones are refused (1024 bytes is 2,466 digits).',
   },
   handshakeTimeoutMs: {
     default: 5_000, unit: 'ms', min: 10, max: 600_000,
@@ -65,6 +77,14 @@ export const LIMITS = {
   maxMailboxMessages: {
     default: 10_000, unit: 'count', min: 1, max: 10_000_000,
     doc: 'Messages queued for a handler that has not taken them yet; past this the channel is closed.',
+  },
+  maxMailboxBytes: {
+    default: 16 * 1024 * 1024, unit: 'bytes', min: 1024, max: 4 * 1024 * 1024 * 1024,
+    doc: 'Wire bytes of the messages queued for a handler that has not taken them yet; past this the channel is closed.',
+  },
+  maxBufferedBytes: {
+    default: 512 * 1024 * 1024, unit: 'bytes', min: 1024 * 1024, max: 1024 * 1024 * 1024 * 1024,
+    doc: 'Server-wide budget for what connections make it hold: partial frames, frames held during a login, mailboxes and outbound queues; past it the connections holding the most are closed until the total is under it again.',
   },
   maxLoginFailures: {
     default: 5, unit: 'count', min: 1, max: 1_000_000,
@@ -109,7 +129,7 @@ export type LimitName = keyof typeof LIMITS;
  * conf refuses them in service options rather than ignore them.
  */
 export const SERVICE_LIMITS = [
-  'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm',
+  'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxMailboxBytes', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm', 'maxIntegerBytes',
   'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'maxServiceWorkers',
 ] as const satisfies readonly LimitName[];
 export type Limits = { [K in LimitName]: number };

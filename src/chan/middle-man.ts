@@ -125,6 +125,8 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
   private readonly stats: ChannelStats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private lastActivity = 0;
+  /** Wire bytes of the frame being delivered (what the mailbox counts against maxMailboxBytes). */
+  private frameBytes = 0;
 
   constructor(opts: MiddleManOptions) {
     this.transport = opts.transport;
@@ -136,7 +138,7 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
     this.log = opts.log;
     this.validate = opts.validate;
     this.onInvalid = opts.onInvalid ?? 'close';
-    this.mailbox = new Mailbox(opts.limits.maxMailboxMessages);
+    this.mailbox = new Mailbox(opts.limits.maxMailboxMessages, opts.limits.maxMailboxBytes);
     this.closed = new Promise((r) => (this.resolveClosed = r));
     for (const f of opts.pending ?? []) this.deliverFrame(f);
     this.transport.start(new TransportSink(this));
@@ -145,6 +147,11 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
 
   get isOpen(): boolean {
     return this.state === 'open';
+  }
+
+  /** Wire bytes of the messages waiting in the mailbox (the server's maxBufferedBytes counts them). */
+  get mailboxBytes(): number {
+    return this.mailbox.bytes;
   }
 
   /** Bytes and messages so far, both ways (a live view: do not modify). */
@@ -289,6 +296,7 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
   deliverFrame(payload: Uint8Array): void {
     if (this.state !== 'open') return;
     this.stats.bytesIn += payload.length + 4;
+    this.frameBytes = payload.length + 4;
     this.stats.messagesIn++;
     this.lastActivity = Date.now();
     let msg: Inbound;
@@ -351,10 +359,16 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
       this.dispatch(req);
       return;
     }
-    if (!this.mailbox.push(req)) {
-      this.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${this.mailbox.size} unread messages, limit maxMailboxMessages=${this.limits.maxMailboxMessages}`, {
-        details: { limit: this.limits.maxMailboxMessages, actual: this.mailbox.size, service: this.service, peer: this.peer, key: 'maxMailboxMessages' },
-      }));
+    if (!this.mailbox.push(req, this.frameBytes)) {
+      if (this.mailbox.fullByCount()) {
+        this.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${this.mailbox.size} unread messages, limit maxMailboxMessages=${this.limits.maxMailboxMessages}`, {
+          details: { limit: this.limits.maxMailboxMessages, actual: this.mailbox.size, service: this.service, peer: this.peer, key: 'maxMailboxMessages' },
+        }));
+      } else {
+        this.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${this.mailbox.bytes + this.frameBytes} bytes of unread messages, limit maxMailboxBytes=${this.limits.maxMailboxBytes}`, {
+          details: { limit: this.limits.maxMailboxBytes, actual: this.mailbox.bytes + this.frameBytes, service: this.service, peer: this.peer, key: 'maxMailboxBytes' },
+        }));
+      }
     }
   }
 

@@ -24,7 +24,7 @@ import { exportedFunction, importHandlerModule } from '../conf/handler-module.ts
 
 // Terms from the main thread were checked against the service's limits there; decode them
 // with the widest limits so nothing the main thread accepted is refused here.
-const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max };
+const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max, maxIntegerBytes: LIMITS.maxIntegerBytes.max };
 
 type Handler = (mm: WorkerMiddleMan, argsC: Term, argsS: Term) => unknown;
 

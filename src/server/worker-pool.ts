@@ -44,7 +44,7 @@ const ENTRY_URL = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.ts' 
 const WORKER_EXEC_ARGV = process.execArgv.filter((a) => a.startsWith('--conditions=') || a.startsWith('-C='));
 
 // Answers come from our own worker code; decode them with the widest limits.
-const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max };
+const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max, maxIntegerBytes: LIMITS.maxIntegerBytes.max };
 
 /** Why a worker thread ended other than by our asking. */
 export type WorkerDeath = 'watchdog' | 'outOfMemory' | 'uncaught' | 'exited' | 'startFailed' | 'startTimeout';
