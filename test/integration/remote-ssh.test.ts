@@ -20,7 +20,10 @@ import { ChanError } from '../../src/errors.ts';
 import { connect } from '../../src/client/node.ts';
 import { atom, tuple } from '../../src/wire/etf/term.ts';
 import { remoteStart, openSession, type RemoteFailureDetails, type RemoteStartOptions } from '../../src/cli/remote/start.ts';
+import type { SshConnector } from '../../src/cli/remote/ssh.ts';
 import { exitStatusFor } from '../../src/cli/remote/stages.ts';
+import { remoteStatus, remoteStop } from '../../src/cli/remote/control.ts';
+import { findRecords, writeRecord } from '../../src/cli/remote/record.ts';
 import { runCli } from '../helpers/cli-process.ts';
 import { HANDLERS, REPO } from '../helpers/start-server.ts';
 import { announceNoSshd, freePort, sshdMissing, startSshd, type Sshd } from '../helpers/sshd.ts';
@@ -31,6 +34,15 @@ const TSX = path.join(REPO, 'node_modules/tsx/dist/loader.mjs');
 const GATEWAY = `${process.execPath} --conditions=lib-chan-src --import ${TSX} ${path.join(REPO, 'src/cli/main.ts')}`;
 
 const missing = sshdMissing();
+
+/** Wait for a condition outside this process (the remote process table), re-checked every 50 ms, with a deadline. */
+async function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /**
  * The live processes of a process group, from `ps`. Zombies do not count: they are dead, and
@@ -132,28 +144,28 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
       const ch = await connect('127.0.0.1', res.port, 'echo', null, [], { serverKey: res.publicKey });
       assert.deepEqual(await ch.rpc(atom('hi')), tuple(atom('echo'), atom('hi')));
       ch.close();
+      // Its log (left in its remote folder) has the init stage's event before the listeners'.
+      const events = readFileSync(path.join(remoteDir, 'out.log'), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).event as string);
+      assert.ok(events.indexOf('initialized') !== -1 && events.indexOf('initialized') < events.indexOf('configLoaded'), events.join(' '));
 
+      // status and stop find it through the record.
+      const [record] = findRecords(state, { host: '127.0.0.1' });
+      assert.equal(record.pid, res.pid);
       const st = await runCli(['remote', 'status', '127.0.0.1', ...common]);
       assert.equal(st.exit.code, 0, st.describe());
       assert.equal(JSON.parse(st.lines[0]).running, true);
-
       const stop = await runCli(['remote', 'stop', `127.0.0.1:${sshd.port}`, ...common]);
       assert.equal(stop.exit.code, 0, stop.describe());
       assert.equal(JSON.parse(stop.lines[0]).outcome, 'stopped');
       assert.deepEqual(groupMembers(res.pid), [], 'stop left processes behind');
-      const again = await runCli(['remote', 'status', '127.0.0.1', ...common]);
-      assert.notEqual(again.exit.code, 0, 'the record is gone after stop');
+      assert.deepEqual(findRecords(state, { host: '127.0.0.1' }), [], 'stop removes the record');
+      // Once it is gone, the recorded PID is never signalled again.
+      const session = { target: { user: record.user, host: record.host, port: record.port }, auth: { keyFiles: [sshd.clientKey] }, knownHostsFile: record.knownHosts, acceptNew: false, connectTimeoutMs: 20_000 };
+      assert.equal((await remoteStatus(record, session, 5)).running, false);
+      assert.equal((await remoteStop(record, session, 5_000)).outcome, 'notRunning');
     } finally {
       if (groupMembers(res.pid).length) process.kill(-res.pid, 'SIGKILL');
     }
-  });
-
-  test('commandNotFound: the remote PATH is reported and nothing is created', async (t) => {
-    const { d, o } = await failing(t, 'commandNotFound', { remoteCommand: 'no-such-lib-chan-xyz' });
-    assert.equal(d.stage, 'boot');
-    assert.ok(d.remotePath?.split(':').includes('/usr/bin'), d.remotePath);
-    assert.equal(d.exitStatus, 127);
-    nothingLeft(d, o);
   });
 
   test('permissionDenied: a remote command that is not executable', async (t) => {
@@ -197,6 +209,34 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
     assert.equal(d.exitStatus, 7);
     assert.deepEqual(d.stderr, ['fake gateway: giving up']);
     nothingLeft(d, o);
+  });
+
+  test('the SSH session drops mid-start: the remote watcher stops the group by itself', async (t) => {
+    // The connection is cut as soon as the PID is reported, as when the local side is killed.
+    const { connectSsh2 } = await import('../../src/cli/remote/ssh2-client.ts');
+    const cutting: SshConnector = async (c) => {
+      const conn = await connectSsh2(c);
+      return {
+        ...conn,
+        async exec(cmd) {
+          const p = await conn.exec(cmd);
+          p.onStdout((chunk) => {
+            if (/ PID \d+/.test(Buffer.from(chunk).toString())) conn.close();
+          });
+          return p;
+        },
+      };
+    };
+    const so = opts({ connector: cutting, remoteCommand: `sh ${FAKE} silent` });
+    const err = await remoteStart(so).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof ChanError && err.code === 'connectionLost', String(err));
+    const d = err.details as unknown as RemoteFailureDetails;
+    assert.equal(d.stage, 'init');
+    assert.equal(d.leftBehind, true, 'without the session the clean-up cannot be confirmed, and the report says so');
+    timings.push(`connectionLost    stage init    after ${d.elapsedMs} ms (${t.name})`);
+    const pid = d.pid!;
+    // The watcher on the remote side saw its stdin end: it stops the group and removes the files.
+    await waitFor(() => groupMembers(pid).length === 0 && !existsSync(so.remoteDir), `process group ${pid} and ${so.remoteDir} gone`);
   });
 
   test('hostKeyMismatch: another key pinned for the host', async (t) => {
@@ -248,12 +288,20 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
     assert.equal(b.d.stage, 'connect');
   });
 
-  test('the CLI exits with the status of the code and prints the report', async () => {
+  test('commandNotFound, through the CLI: its exit status, the remote PATH, and nothing created', async () => {
+    const remoteDir = path.join(tmp, 'gw-cli');
     const cli = await runCli(['remote', 'start', `${sshd.user}@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKey, '--known-hosts', sshd.knownHosts,
-      '--state-dir', path.join(tmp, 'state-cli'), '--remote-dir', path.join(tmp, 'gw-cli'), '--remote-command', 'no-such-lib-chan-xyz', '--', 'start']);
+      '--state-dir', path.join(tmp, 'state-cli'), '--remote-dir', remoteDir, '--remote-command', 'no-such-lib-chan-xyz', '--json', '--', 'start']);
     assert.equal(cli.exit.code, exitStatusFor('commandNotFound'), cli.describe());
+    const j = JSON.parse(cli.lines[0]) as RemoteFailureDetails & { code: string };
+    assert.equal(j.code, 'commandNotFound');
+    assert.equal(j.stage, 'boot');
+    assert.equal(j.exitStatus, 127);
+    assert.ok(j.remotePath?.split(':').includes('/usr/bin'), j.remotePath);
+    timings.push(`commandNotFound   stage boot    after ${j.elapsedMs} ms (through the CLI)`);
     assert.match(cli.stderr, /boot stage failed after \d+ ms \[commandNotFound\]/);
     assert.match(cli.stderr, /remote PATH: .*\/usr\/bin/);
     assert.match(cli.stderr, /left behind: nothing/);
+    assert.equal(existsSync(remoteDir), false);
   });
 });

@@ -71,7 +71,7 @@ export function startScript(o: StartScriptOptions): string {
     `N=${o.nonce}; d=${shQuote(o.dir)}; c=${shQuote(firstWord(o.command))}`,
     'echo "$N PATH $PATH"',
     'umask 077',
-    'for t in setsid ps tail sed; do command -v $t >/dev/null 2>&1 || { echo "$N NOTFOUND $t"; exit 127; }; done',
+    'for t in setsid ps tail sed awk; do command -v $t >/dev/null 2>&1 || { echo "$N NOTFOUND $t"; exit 127; }; done',
     'case $d in /*) ad=$d ;; *) ad=$HOME/$d ;; esac',
     'out="$ad/out.log"; err="$ad/err.log"',
     o.cwd !== undefined ? `cd ${shQuote(o.cwd)} 2>/dev/null || { echo "$N NOCWD"; exit 126; }` : ':',
@@ -85,15 +85,18 @@ export function startScript(o: StartScriptOptions): string {
     'tail -s 0.1 -n +1 -f --pid=$w "$out" & t1=$!',
     'tail -s 0.1 -n +1 -f --pid=$w "$err" >&2 & t2=$!',
     'exec 4<&0',
+    ALIVE,
     '{',
+    // When the session is gone, writing the report fails; the clean-up must not die of SIGPIPE first.
+    "  trap '' PIPE",
     '  read -r m <&4 || m=eof',
     '  pg=$(sed -n "1s/^$N PID //p" "$out"); [ -n "$pg" ] || pg=$w',
     '  if [ "$m" = detach ]; then',
     '    echo "$N DETACHED $(ps -o lstart= -p "$pg")"',
     '    kill $t1 $t2 $$ 2>/dev/null; exit 0',
     '  fi',
-    ...stopLines(o.graceTenths),
-    `  rm -rf ${clean}; (cd && rmdir -p "$d" 2>/dev/null); exit 0`,
+    ...stopLines(o.graceTenths, `rm -rf ${clean}; (cd && rmdir -p "$d" 2>/dev/null)`),
+    '  exit 0',
     '} &',
     'r=$!',
     'wait $w 2>/dev/null; s=$?',
@@ -103,14 +106,22 @@ export function startScript(o: StartScriptOptions): string {
   ].join('\n');
 }
 
-/** SIGTERM the group $pg, SIGKILL after the grace, then `$N GONE $pg TERM|KILL` or `$N LEFT $pg`. */
-function stopLines(graceTenths: number): string[] {
+/**
+ * `alive`: does the process group $pg still have a live member? Zombies do not count (they are
+ * dead and wait only to be collected; `kill -0` still succeeds on them, and a detached gateway's
+ * parent, PID 1, collects late or never on some VMs and containers).
+ */
+const ALIVE = `alive() { ps -eo pgid=,stat= 2>/dev/null | awk -v g="$pg" '$1==g && $2 !~ /^Z/ {f=1} END {exit !f}'; }`;
+
+/** SIGTERM the group $pg, SIGKILL after the grace, run `then`, and report `$N GONE $pg TERM|KILL` or `$N LEFT $pg`. */
+function stopLines(graceTenths: number, then = ':'): string[] {
   return [
     '  kill -s TERM -- "-$pg" 2>/dev/null; how=TERM; i=0',
-    `  while kill -0 -- "-$pg" 2>/dev/null && [ $i -lt ${graceTenths} ]; do sleep 0.1; i=$((i+1)); done`,
-    '  if kill -0 -- "-$pg" 2>/dev/null; then how=KILL; kill -s KILL -- "-$pg" 2>/dev/null; i=0',
-    '    while kill -0 -- "-$pg" 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; fi',
-    '  if kill -0 -- "-$pg" 2>/dev/null; then echo "$N LEFT $pg"; else echo "$N GONE $pg $how"; fi',
+    `  while alive && [ $i -lt ${graceTenths} ]; do sleep 0.1; i=$((i+1)); done`,
+    '  if alive; then how=KILL; kill -s KILL -- "-$pg" 2>/dev/null; i=0',
+    '    while alive && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; fi',
+    `  ${then}`,
+    '  if alive; then echo "$N LEFT $pg"; else echo "$N GONE $pg $how"; fi',
   ];
 }
 
@@ -139,13 +150,16 @@ export function statusScript(o: { nonce: string; pid: number; lstart: string; di
   ].join('\n');
 }
 
+/** Sets own=yes|no and why=leader|group|exited|pid-reused for the recorded group $pg. */
 function ownedCheck(): string[] {
   return [
-    'now=$(ps -o lstart= -p "$pg" 2>/dev/null | tr -s " " | sed "s/^ //; s/ $//")',
-    'if [ -n "$now" ] && [ "$now" = "$want" ]; then own=yes; why=leader',
-    'elif [ -z "$now" ] && kill -0 -- "-$pg" 2>/dev/null; then own=yes; why=group',
-    'elif [ -n "$now" ]; then own=no; why=pid-reused',
-    'else own=no; why=exited; fi',
+    ALIVE,
+    'now=$(ps -o lstart= -p "$pg" 2>/dev/null | tr -s " " | sed "s/^ //; s/ $//"); lst=$(ps -o stat= -p "$pg" 2>/dev/null)',
+    'if ! alive; then own=no; why=exited',
+    'elif [ -n "$now" ] && [ "$now" = "$want" ]; then own=yes; why=leader',
+    // The leader is gone (or dead) but members of its group live on: a group ID is not reused while the group exists.
+    'elif [ -z "$now" ] || [ "${lst#Z}" != "$lst" ]; then own=yes; why=group',
+    'else own=no; why=pid-reused; fi',
   ];
 }
 
