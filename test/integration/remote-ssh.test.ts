@@ -246,6 +246,7 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
     const { err, d } = await failing(t, 'hostKeyMismatch', { knownHostsFile: kh });
     assert.equal(d.stage, 'connect');
     assert.match(String(err.details.fingerprint), /^SHA256:/);
+    assert.equal((err.details.pinned as string[]).length, 1, 'the pinned fingerprint is reported too');
     assert.equal(d.cleanup, 'nothing started');
   });
 

@@ -13,7 +13,7 @@ import { defaultKnownHostsFile } from './known-hosts.ts';
 import { printable } from './lines.ts';
 import { defaultStateDir, findRecords, recordFile, removeRecord, writeRecord, type RemoteRecord } from './record.ts';
 import type { SshAuth, SshTarget } from './ssh.ts';
-import { exitStatusFor, renderRemoteTable, STAGES, STAGE_INFO } from './stages.ts';
+import { exitStatusFor, REMOTE_FAILURES, STAGES, STAGE_INFO } from './stages.ts';
 import { remoteStart, type RemoteFailureDetails, type SessionOptions } from './start.ts';
 
 const USAGE = [
@@ -274,8 +274,9 @@ export const remoteCommand: Command = {
     ...STAGES.map((st) => `  ${st.padEnd(8)} ${STAGE_INFO[st].option.padEnd(18)} ${STAGE_INFO[st].until}`),
     'A failure prints the stage, the code, the elapsed time, the exit status, the last remote stdout and stderr',
     'lines and what the clean-up did; after the boot stage it always stops the remote process group.',
-    'Exit status per code:',
-    renderRemoteTable(),
+    '  also: --upload-timeout 60s, --stop-timeout 10s (SIGTERM to SIGKILL), --remote-dir DIR, --state-dir DIR.',
+    'Exit status per code (README "Remote start" has what each leaves behind: nothing):',
+    ...Object.entries(REMOTE_FAILURES).map(([code, f]) => `  ${String(f.exit).padStart(2)}  ${code.padEnd(18)} ${f.stages === 'any' ? 'any stage' : f.stages.join(', ')}: ${f.meaning}`),
     'status: exit 0 when the recorded process group runs, 1 when not.  stop: SIGTERM the group, SIGKILL after --stop-timeout.',
   ].join('\n'),
   async run(v, pos) {

@@ -23,7 +23,7 @@ export interface KnownHostEntry {
 
 export type HostKeyVerdict =
   | { result: 'match'; line: number }
-  | { result: 'mismatch'; knownTypes: string[]; lines: number[] }
+  | { result: 'mismatch'; knownTypes: string[]; lines: number[]; pinned: string[] }
   | { result: 'revoked'; line: number }
   | { result: 'unknown' };
 
@@ -105,7 +105,10 @@ export function verifyHostKey(entries: KnownHostEntry[], host: string, port: num
   const hit = known.find((e) => e.key === key);
   if (hit) return { result: 'match', line: hit.line };
   if (known.length === 0) return { result: 'unknown' };
-  return { result: 'mismatch', knownTypes: [...new Set(known.map((e) => e.keyType))], lines: known.map((e) => e.line) };
+  return {
+    result: 'mismatch', knownTypes: [...new Set(known.map((e) => e.keyType))], lines: known.map((e) => e.line),
+    pinned: known.map((e) => fingerprint(Buffer.from(e.key, 'base64'))),
+  };
 }
 
 /** The key types pinned for host:port (so the SSH negotiation asks for those first, as ssh does). */

@@ -47,6 +47,7 @@ export async function connectSsh2(opts: SshConnectOptions): Promise<SshConnectio
   const client = new ssh2.Client();
   let verdict: HostKeyVerdict | 'accepted' | undefined;
   let presented: Uint8Array | undefined;
+  let verifyError: unknown;
   const prefer = (opts.preferHostKeyTypes ?? []).flatMap(algorithmsFor);
   const config: ConnectConfig = {
     host: target.host,
@@ -58,7 +59,13 @@ export async function connectSsh2(opts: SshConnectOptions): Promise<SshConnectio
     keepaliveInterval: 0,
     hostVerifier: (key: Buffer): boolean => {
       presented = new Uint8Array(key);
-      verdict = opts.verifyHostKey(presented);
+      try {
+        verdict = opts.verifyHostKey(presented);
+      } catch (e) {
+        // e.g. --accept-new could not write known_hosts: refuse the key, and say why.
+        verifyError = e;
+        return false;
+      }
       return verdict === 'accepted' || verdict.result === 'match';
     },
     ...(prefer.length ? { algorithms: { serverHostKey: { prepend: prefer as never, append: [], remove: [] } } } : {}),
@@ -79,6 +86,10 @@ export async function connectSsh2(opts: SshConnectOptions): Promise<SshConnectio
     client.once('error', (err: Error & { level?: string; code?: string }) => {
       clearTimeout(timer);
       client.destroy();
+      if (verifyError !== undefined) {
+        reject(fail('badArgument', `${where}: the host key could not be checked: ${(verifyError as Error).message}`, verifyError));
+        return;
+      }
       if (verdict !== undefined && verdict !== 'accepted' && verdict.result !== 'match' && presented) {
         const fp = fingerprint(presented);
         const type = keyTypeOfBlob(presented);
@@ -87,7 +98,7 @@ export async function connectSsh2(opts: SshConnectOptions): Promise<SshConnectio
         } else if (verdict.result === 'revoked') {
           reject(fail('hostKeyMismatch', `${where}: the host key ${type} ${fp} is marked @revoked in known_hosts (line ${verdict.line})`, err, { fingerprint: fp, keyType: type, line: verdict.line }));
         } else {
-          reject(fail('hostKeyMismatch', `${where}: the host key does not match known_hosts (presented ${type} ${fp}; pinned ${verdict.knownTypes.join(', ')} on line ${verdict.lines.join(', ')}). Someone may be intercepting the connection, or the host was reinstalled`, err, { fingerprint: fp, keyType: type, lines: verdict.lines }));
+          reject(fail('hostKeyMismatch', `${where}: the host key does not match known_hosts (presented ${type} ${fp}; pinned ${verdict.pinned.join(', ')} on line ${verdict.lines.join(', ')} of known_hosts). Someone may be intercepting the connection, or the host was reinstalled`, err, { fingerprint: fp, keyType: type, lines: verdict.lines, pinned: verdict.pinned }));
         }
         return;
       }
