@@ -118,6 +118,38 @@ export const LIMITS = {
     default: 4, unit: 'count', min: 1, max: 64,
     doc: 'Worker isolation: most worker threads of one service at once (a fresh one takes new channels while the current one is unresponsive).',
   },
+  remoteConnectTimeoutMs: {
+    default: 5_000, unit: 'ms', min: 10, max: 600_000,
+    doc: 'Remote start (`lib-chan remote`): time for the SSH session (TCP, host key, authentication); then connectTimeout.',
+  },
+  remoteUploadTimeoutMs: {
+    default: 60_000, unit: 'ms', min: 10, max: 3_600_000,
+    doc: 'Remote start: time for the SFTP upload of --upload DIR; then uploadFailed.',
+  },
+  remoteBootTimeoutMs: {
+    default: 5_000, unit: 'ms', min: 10, max: 600_000,
+    doc: 'Remote start: time for the remote command to start in its own process group and report its PID; then bootTimeout.',
+  },
+  remoteInitTimeoutMs: {
+    default: 5_000, unit: 'ms', min: 10, max: 600_000,
+    doc: 'Remote start: time for the gateway to load its conf, handlers and identity; then initTimeout.',
+  },
+  remoteStartupTimeoutMs: {
+    default: 20_000, unit: 'ms', min: 10, max: 600_000,
+    doc: 'Remote start: time for the gateway to bind its listeners once initialized; then startupTimeout.',
+  },
+  remoteStopGraceMs: {
+    default: 10_000, unit: 'ms', min: 0, max: 600_000,
+    doc: 'Remote start and stop: time the gateway\'s process group has to exit after SIGTERM before SIGKILL.',
+  },
+  remoteOutputLines: {
+    default: 20, unit: 'count', min: 1, max: 10_000,
+    doc: 'Remote start: last lines of the remote stdout and of the remote stderr kept for a failure report.',
+  },
+  remoteMaxLineBytes: {
+    default: 65_536, unit: 'bytes', min: 256, max: 16 * 1024 * 1024,
+    doc: 'Remote start: longest remote output line read (the rest of a longer line is dropped).',
+  },
 } as const satisfies Record<string, LimitSpec>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -14,6 +14,7 @@ import { createLogger } from '../server/log.ts';
 import { LOG_LEVELS } from '../conf/schema.ts';
 import { EXIT, UsageError, type Command } from './command.ts';
 import { keygenCommand, passwdCommand, statusCommand } from './key-commands.ts';
+import { remoteCommand } from './remote/command.ts';
 
 const confOption = { conf: { type: 'string', short: 'c' } } as const;
 
@@ -178,4 +179,4 @@ function jsonToTerm(j: unknown): Term {
   throw new ChanError('badArgument', `cannot send JSON value ${String(j)}`);
 }
 
-export const COMMANDS: Record<string, Command> = { start, check, keygen: keygenCommand, passwd: passwdCommand, call, status: statusCommand };
+export const COMMANDS: Record<string, Command> = { start, check, keygen: keygenCommand, passwd: passwdCommand, call, status: statusCommand, remote: remoteCommand };

@@ -1,5 +1,5 @@
 /**
- * `lib_chan` command line: start, check, keygen, passwd, call, status.
+ * `lib_chan` command line: start, check, keygen, passwd, call, status, remote.
  * Exit codes: 0 success; 1 the operation failed (connection, login, rpc);
  * 2 usage error; 3 the configuration is invalid.
  */
@@ -19,7 +19,8 @@ function topHelp(): string {
     ...lines,
     '',
     "Run 'lib-chan <command> --help' for a command's options, 'lib-chan --version' for the version.",
-    'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 invalid configuration.',
+    'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 invalid configuration',
+    "(remote: one per failure code, see 'lib-chan remote --help').",
   ].join('\n');
 }
 

@@ -92,6 +92,8 @@ export class Server implements MetricsSource {
     const log = opts.logger ?? createLogger({ level: config.logLevel });
     const services = await loadServices(config);
     const secure = await loadSecureContext(config);
+    // The end of the `init` stage for `lib-chan remote start`: conf, handlers and identity are loaded; listeners come next.
+    log.info({ event: 'initialized', file: config.file, publicKey: secure?.publicKeyText }, 'conf, services and identity loaded; starting the listeners');
     const server = new Server(config, services, log, secure);
     await startWorkers(services, log, server.workerHooks);
     try {
