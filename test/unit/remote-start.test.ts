@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChanError } from '../../src/errors.ts';
 import { remoteStart, type RemoteFailureDetails, type RemoteStartOptions } from '../../src/cli/remote/start.ts';
-import type { RemoteExit, RemoteProcess, SshConnection, SshConnector } from '../../src/cli/remote/ssh.ts';
+import { defaultConnector, type RemoteExit, type RemoteProcess, type SshConnection, type SshConnector } from '../../src/cli/remote/ssh.ts';
 
 /** A remote process that answers what the script would: `say(line)` on stdout, `exit()` closes the channel. */
 class FakeProcess implements RemoteProcess {
@@ -109,4 +109,15 @@ test('a watcher that never confirms the stop is reported as possibly left behind
   assert.equal(e.details.pid, 77);
   assert.equal(e.details.leftBehind, true);
   assert.match(e.details.cleanup, /no confirmation/);
+});
+
+test('badArgument before connecting: a key file that cannot be read, or no identity at all', async () => {
+  const connector = await defaultConnector();
+  const missing = await failure(remoteStart(opts(connector, { auth: { keyFiles: ['/nonexistent/id_ed25519'] } })));
+  assert.equal(missing.code, 'badArgument');
+  assert.equal(missing.details.stage, 'connect');
+  assert.equal(missing.details.cleanup, 'nothing started');
+  const none = await failure(remoteStart(opts(connector, { auth: { keyFiles: [] } })));
+  assert.equal(none.code, 'badArgument');
+  assert.match(none.message, /no SSH identity/);
 });
