@@ -159,6 +159,8 @@ function ownedCheck(): string[] {
     'now=$(ps -o lstart= -p "$pg" 2>/dev/null | tr -s " " | sed "s/^ //; s/ $//"); lst=$(ps -o stat= -p "$pg" 2>/dev/null)',
     'if ! alive; then own=no; why=exited',
     'elif [ -n "$now" ] && [ "$now" = "$want" ]; then own=yes; why=leader',
+    // No start time was recorded (ps could not tell it at start): the live leader is taken as ours.
+    'elif [ -n "$now" ] && [ -z "$want" ]; then own=yes; why=unverified',
     // The leader is gone (or dead) but members of its group live on: a group ID is not reused while the group exists.
     'elif [ -z "$now" ] || [ "${lst#Z}" != "$lst" ]; then own=yes; why=group',
     'else own=no; why=pid-reused; fi',
