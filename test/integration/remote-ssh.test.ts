@@ -148,19 +148,19 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
       const events = readFileSync(path.join(remoteDir, 'out.log'), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).event as string);
       assert.ok(events.indexOf('initialized') !== -1 && events.indexOf('initialized') < events.indexOf('configLoaded'), events.join(' '));
 
-      // status and stop find it through the record.
+      // status (in-process, to spare a CLI start) and stop (the CLI) find it through the record.
       const [record] = findRecords(state, { host: '127.0.0.1' });
       assert.equal(record.pid, res.pid);
-      const st = await runCli(['remote', 'status', '127.0.0.1', ...common]);
-      assert.equal(st.exit.code, 0, st.describe());
-      assert.equal(JSON.parse(st.lines[0]).running, true);
+      const session = { target: { user: record.user, host: record.host, port: record.port }, auth: { keyFiles: [sshd.clientKey] }, knownHostsFile: record.knownHosts, acceptNew: false, connectTimeoutMs: 20_000 };
+      const st = await remoteStatus(record, session, 5);
+      assert.equal(st.running, true);
+      assert.equal(st.why, 'leader');
       const stop = await runCli(['remote', 'stop', `127.0.0.1:${sshd.port}`, ...common]);
       assert.equal(stop.exit.code, 0, stop.describe());
       assert.equal(JSON.parse(stop.lines[0]).outcome, 'stopped');
       assert.deepEqual(groupMembers(res.pid), [], 'stop left processes behind');
       assert.deepEqual(findRecords(state, { host: '127.0.0.1' }), [], 'stop removes the record');
       // Once it is gone, the recorded PID is never signalled again.
-      const session = { target: { user: record.user, host: record.host, port: record.port }, auth: { keyFiles: [sshd.clientKey] }, knownHostsFile: record.knownHosts, acceptNew: false, connectTimeoutMs: 20_000 };
       assert.equal((await remoteStatus(record, session, 5)).running, false);
       assert.equal((await remoteStop(record, session, 5_000)).outcome, 'notRunning');
     } finally {

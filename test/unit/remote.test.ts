@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { appendKnownHost, fingerprint, hostsFieldMatches, keyTypeOfBlob, knownKeyTypes, parseKnownHosts, readKnownHosts, verifyHostKey } from '../../src/cli/remote/known-hosts.ts';
 import { LastLines, LineSplitter, printable } from '../../src/cli/remote/lines.ts';
-import { firstWord, shQuote } from '../../src/cli/remote/script.ts';
+import { firstWord, shQuote, startScript, statusScript, stopScript } from '../../src/cli/remote/script.ts';
 import { parseDuration, parseTarget } from '../../src/cli/remote/command.ts';
 import { REMOTE_FAILURES, renderRemoteTable, renderStageTable } from '../../src/cli/remote/stages.ts';
 import { ERROR_CODES } from '../../src/errors.ts';
@@ -130,4 +130,14 @@ test('every remote failure code is an error code, with its own exit status; the 
   const section = (name: string): string => readme.split(`<!-- ${name}:start -->`)[1]?.split(`<!-- ${name}:end -->`)[0]?.trim() ?? '';
   assert.equal(section('remote-stages'), renderStageTable());
   assert.equal(section('remote-codes'), renderRemoteTable());
+});
+
+test('the stop and status scripts never take 0, 1 or a non-number for the group to signal', () => {
+  for (const pid of [0, 1, -1, 1.5, Number.NaN]) {
+    assert.throws(() => stopScript({ nonce: 'n', pid, lstart: 'x', graceTenths: 1 }), RangeError, String(pid));
+    assert.throws(() => statusScript({ nonce: 'n', pid, lstart: 'x', dir: 'd', lines: 1 }), RangeError, String(pid));
+  }
+  // The watcher of the start script reads the group from the log; a bad one is refused there too.
+  const r = spawnSync('sh', ['-c', startScript({ nonce: 'n', dir: 'd', command: 'true', args: [], infoLogs: false, graceTenths: 1, removeOnFailure: [] }).split('\n').find((l) => l.includes('BADPID'))!.replace('  case', 'N=n; pg=1; case')], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), 'n BADPID 1');
 });

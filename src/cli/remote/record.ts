@@ -63,7 +63,7 @@ export function readRecords(dir: string): RemoteRecord[] {
     if (!n.endsWith('.json')) continue;
     try {
       const r = JSON.parse(readFileSync(path.join(dir, n), 'utf8')) as RemoteRecord;
-      if (r.version === 1 && typeof r.pid === 'number' && typeof r.host === 'string') out.push(r);
+      if (r.version === 1 && Number.isSafeInteger(r.pid) && r.pid > 1 && typeof r.host === 'string' && typeof r.lstart === 'string') out.push(r);
     } catch {
       // not one of ours
     }

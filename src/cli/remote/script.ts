@@ -116,6 +116,8 @@ const ALIVE = `alive() { ps -eo pgid=,stat= 2>/dev/null | awk -v g="$pg" '$1==g 
 /** SIGTERM the group $pg, SIGKILL after the grace, run `then`, and report `$N GONE $pg TERM|KILL` or `$N LEFT $pg`. */
 function stopLines(graceTenths: number, then = ':'): string[] {
   return [
+    // Never `kill -- -1` (every process of the user) or a group that is not a number.
+    '  case $pg in ""|*[!0-9]*|0|1) echo "$N BADPID $pg"; exit 1 ;; esac',
     '  kill -s TERM -- "-$pg" 2>/dev/null; how=TERM; i=0',
     `  while alive && [ $i -lt ${graceTenths} ]; do sleep 0.1; i=$((i+1)); done`,
     '  if alive; then how=KILL; kill -s KILL -- "-$pg" 2>/dev/null; i=0',
@@ -132,7 +134,7 @@ function stopLines(graceTenths: number, then = ':'): string[] {
  */
 export function stopScript(o: { nonce: string; pid: number; lstart: string; graceTenths: number }): string {
   return [
-    `N=${o.nonce}; pg=${o.pid}; want=${shQuote(normalizeLstart(o.lstart))}`,
+    `N=${o.nonce}; pg=${pidArg(o.pid)}; want=${shQuote(normalizeLstart(o.lstart))}`,
     ...ownedCheck(),
     'if [ "$own" != yes ]; then echo "$N NOTRUNNING $why"; exit 0; fi',
     ...stopLines(o.graceTenths),
@@ -142,7 +144,7 @@ export function stopScript(o: { nonce: string; pid: number; lstart: string; grac
 /** Is the gateway alive? `$N RUNNING`, or `$N NOTRUNNING why`, then the last lines of its logs (stdout to stdout, stderr to stderr). */
 export function statusScript(o: { nonce: string; pid: number; lstart: string; dir: string; lines: number }): string {
   return [
-    `N=${o.nonce}; pg=${o.pid}; want=${shQuote(normalizeLstart(o.lstart))}; d=${shQuote(o.dir)}`,
+    `N=${o.nonce}; pg=${pidArg(o.pid)}; want=${shQuote(normalizeLstart(o.lstart))}; d=${shQuote(o.dir)}`,
     ...ownedCheck(),
     'if [ "$own" = yes ]; then echo "$N RUNNING $why"; else echo "$N NOTRUNNING $why"; fi',
     `tail -n ${o.lines} "$d/out.log" 2>/dev/null; tail -n ${o.lines} "$d/err.log" >&2 2>/dev/null`,
@@ -157,10 +159,18 @@ function ownedCheck(): string[] {
     'now=$(ps -o lstart= -p "$pg" 2>/dev/null | tr -s " " | sed "s/^ //; s/ $//"); lst=$(ps -o stat= -p "$pg" 2>/dev/null)',
     'if ! alive; then own=no; why=exited',
     'elif [ -n "$now" ] && [ "$now" = "$want" ]; then own=yes; why=leader',
+    // No start time was recorded (ps could not tell it at start): the live leader is taken as ours.
+    'elif [ -n "$now" ] && [ -z "$want" ]; then own=yes; why=unverified',
     // The leader is gone (or dead) but members of its group live on: a group ID is not reused while the group exists.
     'elif [ -z "$now" ] || [ "${lst#Z}" != "$lst" ]; then own=yes; why=group',
     'else own=no; why=pid-reused; fi',
   ];
+}
+
+/** A recorded PID as a script argument: a process group the scripts may signal (never 0, 1 or -1). */
+function pidArg(pid: number): string {
+  if (!Number.isSafeInteger(pid) || pid < 2) throw new RangeError(`not a process group to signal: ${pid}`);
+  return String(pid);
 }
 
 /** `ps -o lstart=` pads with spaces; compare with single spaces. */

@@ -265,7 +265,10 @@ export async function remoteStart(o: RemoteStartOptions): Promise<RemoteStartRes
     watch = new Watch(proc, nonce, o);
     const w = watch;
 
-    const boot = await w.until(() => w.markers.get('PID'), o.timeouts.boot);
+    const boot = await w.until(() => {
+      const p = w.markers.get('PID');
+      return p !== undefined && /^[0-9]{1,10}$/.test(p) && Number(p) > 1 ? p : undefined;
+    }, o.timeouts.boot);
     if (boot === 'timeout') throw new ChanError('bootTimeout', `the remote command did not report its PID within ${o.timeouts.boot} ms`, { details: { limit: o.timeouts.boot } });
     if (boot === 'over') throw exitError(w, o);
     const pid = Number(boot);
