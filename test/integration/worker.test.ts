@@ -88,7 +88,7 @@ describe('worker isolation: handlers behave as inline', () => {
     const witness = await tcp.connect(ts, 'wthread', null);
     const before = await threadOf(witness);
     const bad = await tcp.connect(ts, 'wthrow', null);
-    await assert.rejects(bad.rpc(atom('boom'), { timeoutMs: 5000 }), (e: unknown) => e instanceof ChanError && (e.code === 'connectionLost' || e.code === 'handlerCrashed'));
+    await assert.rejects(bad.rpc(atom('boom'), { timeoutMs: 5000 }), isRemote('handlerCrashed'));
     const log = await ts.waitForLog(byEvent('handlerCrashed', (l) => l.service === 'wthrow'), 'handlerCrashed log');
     assert.equal(typeof log.peer, 'string');
     assert.match(String((log.err as { stack?: string }).stack), /handler refuses/);
