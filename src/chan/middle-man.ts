@@ -115,8 +115,6 @@ export class MiddleMan implements AsyncIterable<Term>, HandlerEnd {
   readonly service: string;
   readonly peer: string;
   readonly secure: boolean;
-  /** Resolves once the channel is closed, whichever side closed it, with the reason and the error (its code) when it was a fault. */
-  readonly closed: Promise<CloseInfo>;
 
   private readonly link: MiddleManLink;
   // Unbounded here: the socket side closes the channel past maxMailboxMessages unread (took() keeps it informed).
@@ -127,14 +125,24 @@ export class MiddleMan implements AsyncIterable<Term>, HandlerEnd {
   private draining = false;
   /** Callback-style answers still being computed (a graceful shutdown waits for them). */
   private pendingCallbacks = 0;
-  private resolveClosed!: (info: CloseInfo) => void;
+  // Made on first use: most handlers never look, and an idle server holds one mm per connection.
+  private closedPromise: Promise<CloseInfo> | undefined;
+  private resolveClosed: ((info: CloseInfo) => void) | undefined;
+  private closeInfo: CloseInfo | undefined;
 
   constructor(link: MiddleManLink, info: ChannelInfo) {
     this.link = link;
     this.service = info.service;
     this.peer = info.peer;
     this.secure = info.secure;
-    this.closed = new Promise((r) => (this.resolveClosed = r));
+  }
+
+  /** Resolves once the channel is closed, whichever side closed it, with the reason and the error (its code) when it was a fault. */
+  get closed(): Promise<CloseInfo> {
+    if (this.closedPromise === undefined) {
+      this.closedPromise = this.closeInfo !== undefined ? Promise.resolve(this.closeInfo) : new Promise((r) => (this.resolveClosed = r));
+    }
+    return this.closedPromise;
   }
 
   get isOpen(): boolean {
@@ -196,11 +204,15 @@ export class MiddleMan implements AsyncIterable<Term>, HandlerEnd {
     return { value: r.value.term, done: false };
   }
 
-  /** @internal The next message (RequestIterator). */
-  async nextRequest(): Promise<IteratorResult<Request>> {
-    const r = await this.mailbox.next();
-    if (!r.done) this.link.took(1);
-    return r;
+  /**
+   * @internal The next message (RequestIterator). The mailbox's own promise,
+   * not wrapped: a handler waiting here is what an idle channel holds. A
+   * message taken from the queue counts as taken now; one handed to a waiting
+   * handler is counted by deliver().
+   */
+  nextRequest(): Promise<IteratorResult<Request>> {
+    if (this.mailbox.size > 0) this.link.took(1);
+    return this.mailbox.next();
   }
 
   /** @internal Request.reply(). */
@@ -224,8 +236,14 @@ export class MiddleMan implements AsyncIterable<Term>, HandlerEnd {
   deliver(term: Term, id: number, isCall: boolean): void {
     if (this.state !== 'open') return;
     const req = new Request(this, term, id, isCall);
-    if (this.callback) this.dispatch(req);
-    else this.mailbox.push(req);
+    if (this.callback) {
+      this.dispatch(req);
+      return;
+    }
+    const queued = this.mailbox.size;
+    this.mailbox.push(req);
+    // Not queued: handed straight to the waiting handler (or dropped after a drain), so not unread.
+    if (this.mailbox.size === queued) this.link.took(1);
   }
 
   /**
@@ -247,7 +265,8 @@ export class MiddleMan implements AsyncIterable<Term>, HandlerEnd {
   /** @internal HandlerEnd: the channel is closed. */
   ended(info: CloseInfo): void {
     this.local(info.error !== undefined);
-    this.resolveClosed(info);
+    this.closeInfo = info;
+    this.resolveClosed?.(info);
   }
 
   /** The handler threw or rejected: this channel closes (the socket side logs it and answers waiting calls). */

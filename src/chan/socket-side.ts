@@ -179,7 +179,10 @@ export class SocketSide implements MiddleManLink {
   }
 
   private answered(id: number, at: number): void {
-    this.calls!.delete(id);
+    const calls = this.calls!;
+    calls.delete(id);
+    // Let an idle channel hold no table (a sequential caller makes a small one per call instead).
+    if (calls.size === 0) this.calls = undefined;
     if (at !== 0 && this.rpcObserver) this.rpcObserver((performance.now() - at) / 1000);
   }
 
