@@ -234,7 +234,11 @@ export class MiddleMan implements AsyncIterable<Term>, HandlerEnd {
 
   /** @internal HandlerEnd: a message from the peer, checked by the socket side. */
   deliver(term: Term, id: number, isCall: boolean): void {
-    if (this.state !== 'open') return;
+    if (this.state !== 'open') {
+      // In flight (from a worker's port) when the handler closed: dropped, so not unread either.
+      this.link.took(1);
+      return;
+    }
     const req = new Request(this, term, id, isCall);
     if (this.callback) {
       this.dispatch(req);
