@@ -101,7 +101,7 @@ function handlerSuite(placement: Placement): void {
       }
     });
 
-    for (const behaviour of ['unencodable', 'unencodableReply']) {
+    for (const behaviour of ['unencodable', 'unencodableReply', 'unencodablePush']) {
       test(`${behaviour}: a reply that cannot be encoded closes only its channel`, async () => {
         const mark = ts.logs.length;
         const witness = await open('requests');
@@ -137,6 +137,28 @@ function handlerSuite(placement: Placement): void {
         const crash = await ts.waitForLog(since(mark, byEvent('handlerCrashed', (l) => l.service === 'suite' && /refuses boom/.test(String((l.err as { stack?: string } | undefined)?.stack)))), 'handlerCrashed log with the stack');
         assert.equal(typeof crash.peer, 'string');
         assert.equal(ts.logs.filter(byEvent('workerCrashed')).length, 0, 'no worker died');
+      });
+    }
+
+    test('a handler that throws before taking a message closes its channel, logged with the stack', async () => {
+      const mark = ts.logs.length;
+      const ch = await open('crashOnStart');
+      await deadline(ch.closed, 5000, 'the channel to close');
+      await ts.waitForLog(since(mark, byEvent('handlerCrashed', (l) => /crashes on start/.test(String((l.err as { stack?: string } | undefined)?.stack)))), 'handlerCrashed log');
+      const log = await ts.waitForLog(since(mark, byEvent('channelClosed', (l) => l.service === 'suite')), 'channelClosed');
+      assert.equal(log.reason, 'handlerCrashed');
+    });
+
+    for (const [ask, reason] of [['bye', 'handlerClosed'], ['return', 'handlerReturned']] as const) {
+      test(`mm.close() and a handler that returns close the channel gracefully (${reason})`, async () => {
+        const mark = ts.logs.length;
+        const ch = await open('closer');
+        assert.ok(termEqual(await ch.rpc(1), tuple(atom('echo'), 1)));
+        ch.cast(atom(ask));
+        const info = await deadline(ch.closed, 5000, 'the channel to close');
+        assert.equal(info.reason, 'peerClosed', 'with a close record');
+        const log = await ts.waitForLog(since(mark, byEvent('channelClosed', (l) => l.service === 'suite')), 'channelClosed');
+        assert.equal(log.reason, reason);
       });
     }
 
