@@ -45,7 +45,7 @@ function handlerSuite(placement: Placement): void {
 
     before(async () => {
       ts = await startTestServer(`
-{service, suite, password, none, mfa, suite, start, notUsed${options(placement)}}.
+{service, suite, password, none, mfa, suite, start, {server, args}${options(placement)}}.
 {service, rec, password, none, mfa, suite, start, notUsed${options(placement, ['{limits, [{maxInflightRpcs, 2}]}'])}}.
 `, { websocket: false });
     });
@@ -90,6 +90,15 @@ function handlerSuite(placement: Placement): void {
         }
       });
     }
+
+    test('ArgsC and ArgsS reach the handler as given', async () => {
+      const ch = await open('args', [tuple(atom('client'), 'args')]);
+      try {
+        assert.ok(termEqual(await ch.rpc(atom('args')), tuple(tuple(atom('args'), tuple(atom('client'), 'args')), tuple(atom('server'), atom('args')))));
+      } finally {
+        ch.close();
+      }
+    });
 
     test('callback style (mm.onMessage): a returned or resolved value answers', async () => {
       const ch = await open('callback');

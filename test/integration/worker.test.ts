@@ -1,8 +1,11 @@
 /**
- * Worker isolation (`{isolation, worker}`): the same handlers run in a worker
- * thread; a handler that spins or exhausts its heap is ended by the watchdog
- * or V8 while other channels and services keep answering; the restart
- * strategy restarts a crashed worker or takes the service down until reload.
+ * Worker isolation (`{isolation, worker}`): what only a worker has. The
+ * handler API itself (iteration, requests(), pushes, callbacks, crashes,
+ * close reasons, shutdown) is one suite run inline and in a worker, in
+ * handler-suite.test.ts. Here: handlers run in one worker per service; a
+ * handler that spins or exhausts its heap is ended by the watchdog or V8
+ * while other channels and services keep answering; the restart strategy
+ * restarts a crashed worker or takes the service down until reload.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,7 +40,6 @@ describe('worker isolation: handlers behave as inline', () => {
   let ts: TestServer;
   before(async () => {
     ts = await startTestServer(`
-{service, wecho, password, "pw", mfa, echo, start, {server, args}, [{isolation, worker}]}.
 {service, wthread, password, none, mfa, spin, start, notUsed, [{isolation, worker}]}.
 {service, wcb, password, none, mfa, spin, callback, notUsed, [{isolation, worker}]}.
 {service, wthrow, password, none, mfa, echo, throwOnMessage, notUsed, [{isolation, worker}]}.
@@ -47,25 +49,6 @@ describe('worker isolation: handlers behave as inline', () => {
   after(async () => {
     await ts.close();
   });
-
-  for (const protocol of ['secure', 'legacy'] as const) {
-    test(`${protocol}: rpc, ArgsC/ArgsS, cast and pushes through the worker`, async () => {
-      const ch = await tcp.connect(ts, 'wecho', 'pw', tuple(atom('client'), 'args'), { protocol });
-      try {
-        assert.ok(termEqual(await ch.rpc(tuple(atom('args'))), tuple(tuple(atom('client'), 'args'), tuple(atom('server'), atom('args')))));
-        const big = tuple(atom('x'), 2n ** 70n, new Map<Term, Term>([[atom('k'), [1, 2.5, 'str']]]), new Uint8Array([1, 2, 3]));
-        assert.ok(termEqual(await ch.rpc(big), tuple(atom('echo'), big)), 'terms cross the port as ETF, exactly');
-        if (protocol === 'secure') {
-          const pushes: Term[] = [];
-          ch.onPush((m) => void pushes.push(m));
-          assert.ok(termEqual(await ch.rpc(tuple(atom('push'), 3)), tuple(atom('echo'), tuple(atom('push'), 3))));
-          assert.deepEqual(pushes.map((p) => (isTuple(p, 2, 'pushed') ? p.at(1) : p)), [1, 2, 3]);
-        }
-      } finally {
-        ch.close();
-      }
-    });
-  }
 
   test('the handler runs in a worker thread, one per service', async () => {
     const a = await tcp.connect(ts, 'wthread', null);
