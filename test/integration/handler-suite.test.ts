@@ -46,7 +46,7 @@ function handlerSuite(placement: Placement): void {
     before(async () => {
       ts = await startTestServer(`
 {service, suite, password, none, mfa, suite, start, {server, args}${options(placement)}}.
-{service, rec, password, none, mfa, suite, start, notUsed${options(placement, ['{limits, [{maxInflightRpcs, 2}]}'])}}.
+{service, rec, password, none, mfa, suite, start, notUsed${options(placement, ['{limits, [{maxInflightRpcs, 2}, {maxMailboxMessages, 5}]}'])}}.
 `, { websocket: false });
     });
     after(async () => {
@@ -170,6 +170,20 @@ function handlerSuite(placement: Placement): void {
         assert.equal(log.reason, reason);
       });
     }
+
+    test('messages the handler has not taken are bounded by maxMailboxMessages', async () => {
+      const mark = ts.logs.length;
+      const ch = await open('deaf', [], { service: 'rec' });
+      for (let i = 0; i < 5; i++) ch.cast(i);
+      const probe = await open('recorder', ['probe'], { service: 'rec' });
+      assert.ok(termEqual(await probe.rpc(1), 1));
+      probe.close();
+      assert.equal(ch.isOpen, true, 'up to the limit is fine');
+      for (let i = 0; i < 15; i++) ch.cast(i);
+      await deadline(ch.closed, 5000, 'the channel to close');
+      const log = await ts.waitForLog(since(mark, byEvent('channelClosed', (l) => l.service === 'rec' && l.reason === 'limitExceeded')), 'channelClosed');
+      assert.equal((log.details as { key?: string }).key, 'maxMailboxMessages');
+    });
 
     test('the handler sees why its channel closed: the reason and the error code', async () => {
       const tag = `t${++tags}`;

@@ -43,7 +43,6 @@ describe('worker isolation: handlers behave as inline', () => {
 {service, wthread, password, none, mfa, spin, start, notUsed, [{isolation, worker}]}.
 {service, wcb, password, none, mfa, spin, callback, notUsed, [{isolation, worker}]}.
 {service, wthrow, password, none, mfa, echo, throwOnMessage, notUsed, [{isolation, worker}]}.
-{service, wdeaf, password, none, mfa, spin, deaf, notUsed, [{isolation, worker}, {limits, [{maxMailboxMessages, 5}]}]}.
 `);
   });
   after(async () => {
@@ -82,14 +81,6 @@ describe('worker isolation: handlers behave as inline', () => {
     assert.equal(ts.logs.filter(byEvent('workerCrashed')).length, 0, 'no worker died');
   });
 
-  test('messages a worker handler has not taken are bounded by maxMailboxMessages', async () => {
-    const ch = await tcp.connect(ts, 'wdeaf', null);
-    for (let i = 0; i < 20; i++) ch.cast(i);
-    await deadline(ch.closed, 5000, 'the channel to close');
-    const log = await ts.waitForLog(byEvent('channelClosed', (l) => l.service === 'wdeaf'), 'channelClosed');
-    assert.equal(log.reason, 'limitExceeded');
-    assert.equal((log.details as { key?: string }).key, 'maxMailboxMessages');
-  });
 });
 
 describe('worker isolation: watchdog', () => {
