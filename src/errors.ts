@@ -27,6 +27,16 @@ export const ERROR_CODES = {
   badConf: { summary: 'The configuration is invalid; the message names the file, line and problem.', closesConnection: false },
   remoteError: { summary: 'The service answered the rpc with an error ({error, Code, Message}); details.remoteCode holds Code.', closesConnection: false },
   badArgument: { summary: 'An API function was called with an argument it cannot use.', closesConnection: false },
+  connectTimeout: { summary: 'Remote start: no SSH session (TCP, handshake, authentication) within the connect timeout.', closesConnection: true },
+  hostKeyMismatch: { summary: "Remote start: the SSH host key differs from the one pinned in known_hosts (or is marked @revoked).", closesConnection: true },
+  unknownHostKey: { summary: 'Remote start: known_hosts has no key for the SSH host (pin it, or use --accept-new).', closesConnection: true },
+  commandNotFound: { summary: 'Remote start: the remote command is not on the remote PATH (details.remotePath).', closesConnection: false },
+  permissionDenied: { summary: 'Remote start: the remote command is not executable, or a remote folder cannot be written.', closesConnection: false },
+  uploadFailed: { summary: 'Remote start: the SFTP upload failed or timed out.', closesConnection: false },
+  bootTimeout: { summary: 'Remote start: the remote command did not report its PID within the boot timeout.', closesConnection: false },
+  initTimeout: { summary: 'Remote start: the gateway did not load its conf, handlers and identity within the init timeout.', closesConnection: false },
+  startupTimeout: { summary: 'Remote start: the gateway did not bind its listeners within the startup timeout.', closesConnection: false },
+  exitedEarly: { summary: 'Remote start: the gateway exited before it was ready (details.exitStatus).', closesConnection: false },
 } as const satisfies Record<string, { summary: string; closesConnection: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

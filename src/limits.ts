@@ -18,6 +18,14 @@ export const LIMITS = {
     default: 8 * 1024 * 1024, unit: 'bytes', min: 64, max: 1024 * 1024 * 1024,
     doc: 'Largest frame accepted, checked from the 4-byte length prefix before any buffering.',
   },
+  maxLoginFrameBytes: {
+    default: 64 * 1024, unit: 'bytes', min: 64, max: 1024 * 1024 * 1024,
+    doc: 'Largest frame of a login (the first frame and the answer to the challenge or the secure login message, ArgsC included), refused from its length prefix; frames sent behind an unanswered login count against it too.',
+  },
+  frameTimeoutMs: {
+    default: 60_000, unit: 'ms', min: 10, max: 86_400_000,
+    doc: 'Time a frame has from its first byte to its last, before and after the login; a peer that dribbles one is closed (timeout).',
+  },
   maxDecompressedBytes: {
     default: 8 * 1024 * 1024, unit: 'bytes', min: 0, max: 1024 * 1024 * 1024,
     doc: 'Largest uncompressed size of a compressed term (tag 80); 0 refuses compressed terms.',
@@ -29,6 +37,10 @@ export const LIMITS = {
   maxAtomsPerTerm: {
     default: 1_000_000, unit: 'count', min: 1, max: 100_000_000,
     doc: 'Most atoms one decoded term may hold (atoms are never interned globally).',
+  },
+  maxIntegerBytes: {
+    default: 1_024, unit: 'bytes', min: 8, max: 16 * 1024 * 1024,
+    doc: 'Largest magnitude of one integer (SMALL_BIG_EXT/LARGE_BIG_EXT), in bytes: printing an integer in decimal costs more than linear time, so bigger ones are refused (1024 bytes is 2,466 digits).',
   },
   handshakeTimeoutMs: {
     default: 5_000, unit: 'ms', min: 10, max: 600_000,
@@ -66,6 +78,14 @@ export const LIMITS = {
     default: 10_000, unit: 'count', min: 1, max: 10_000_000,
     doc: 'Messages queued for a handler that has not taken them yet; past this the channel is closed.',
   },
+  maxMailboxBytes: {
+    default: 16 * 1024 * 1024, unit: 'bytes', min: 1024, max: 4 * 1024 * 1024 * 1024,
+    doc: 'Wire bytes of the messages queued for a handler that has not taken them yet; past this the channel is closed.',
+  },
+  maxBufferedBytes: {
+    default: 512 * 1024 * 1024, unit: 'bytes', min: 1024 * 1024, max: 1024 * 1024 * 1024 * 1024,
+    doc: 'Server-wide budget for what connections make it hold: partial frames, frames held during a login, mailboxes and outbound queues; past it the connections holding the most are closed until the total is under it again.',
+  },
   maxLoginFailures: {
     default: 5, unit: 'count', min: 1, max: 1_000_000,
     doc: 'Failed logins from one address to one service before that pair is locked out for loginLockoutMs.',
@@ -98,6 +118,38 @@ export const LIMITS = {
     default: 4, unit: 'count', min: 1, max: 64,
     doc: 'Worker isolation: most worker threads of one service at once (a fresh one takes new channels while the current one is unresponsive).',
   },
+  remoteConnectTimeoutMs: {
+    default: 5_000, unit: 'ms', min: 10, max: 600_000,
+    doc: 'Remote start (`lib-chan remote`): time for the SSH session (TCP, host key, authentication); then connectTimeout.',
+  },
+  remoteUploadTimeoutMs: {
+    default: 60_000, unit: 'ms', min: 10, max: 3_600_000,
+    doc: 'Remote start: time for the SFTP upload of --upload DIR; then uploadFailed.',
+  },
+  remoteBootTimeoutMs: {
+    default: 5_000, unit: 'ms', min: 10, max: 600_000,
+    doc: 'Remote start: time for the remote command to start in its own process group and report its PID; then bootTimeout.',
+  },
+  remoteInitTimeoutMs: {
+    default: 5_000, unit: 'ms', min: 10, max: 600_000,
+    doc: 'Remote start: time for the gateway to load its conf, handlers and identity; then initTimeout.',
+  },
+  remoteStartupTimeoutMs: {
+    default: 20_000, unit: 'ms', min: 10, max: 600_000,
+    doc: 'Remote start: time for the gateway to bind its listeners once initialized; then startupTimeout.',
+  },
+  remoteStopGraceMs: {
+    default: 10_000, unit: 'ms', min: 0, max: 600_000,
+    doc: 'Remote start and stop: time the gateway\'s process group has to exit after SIGTERM before SIGKILL.',
+  },
+  remoteOutputLines: {
+    default: 20, unit: 'count', min: 1, max: 10_000,
+    doc: 'Remote start: last lines of the remote stdout and of the remote stderr kept for a failure report.',
+  },
+  remoteMaxLineBytes: {
+    default: 65_536, unit: 'bytes', min: 256, max: 16 * 1024 * 1024,
+    doc: 'Remote start: longest remote output line read (the rest of a longer line is dropped).',
+  },
 } as const satisfies Record<string, LimitSpec>;
 
 export type LimitName = keyof typeof LIMITS;
@@ -109,7 +161,7 @@ export type LimitName = keyof typeof LIMITS;
  * conf refuses them in service options rather than ignore them.
  */
 export const SERVICE_LIMITS = [
-  'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm',
+  'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxMailboxBytes', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm', 'maxIntegerBytes',
   'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'maxServiceWorkers',
 ] as const satisfies readonly LimitName[];
 export type Limits = { [K in LimitName]: number };

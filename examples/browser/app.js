@@ -1,12 +1,13 @@
 // The example page: the name server and the chat room over the secure
-// protocol, from the bundle that `npm run build` makes.
+// protocol, from the bundle that `npm run build` makes (dist/lib_chan.browser.js,
+// which index.html's import map names lib-chan/browser).
 //
 // The server key is pinned from /server-key, served by the page's own origin
 // (examples/browser/serve.ts reads it from the server's key file). A real
 // deployment does the same, or embeds the key at build time: never take it
 // from the WebSocket server being checked. `?ws=URL` connects elsewhere
 // (the browser tests put a tampering proxy there).
-import { connect, atom, tuple, formatTerm, ChanError } from '/lib_chan.browser.js';
+import { connect, atom, tuple, formatTerm, ChanError } from 'lib-chan/browser';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);

@@ -18,11 +18,8 @@ import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../src/conf/load.ts';
-import { startServer, type Server } from '../../src/server/server.ts';
-import { loadKeyFile } from '../../src/auth/keys-node.ts';
-import { encodePublicKey } from '../../src/auth/keys.ts';
-import type { Logger } from '../../src/server/log.ts';
+import { encodePublicKey } from 'lib-chan';
+import { loadConfig, loadKeyFile, startServer, type Logger, type Server } from 'lib-chan/server';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));

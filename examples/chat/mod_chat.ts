@@ -6,8 +6,7 @@
  *
  *   {service, chat, password, none, mfa, mod_chat, start, "lobby"}.
  */
-import type { MiddleMan } from '../../src/chan/middle-man.ts';
-import { atom, isAtom, isTuple, tuple, type Term } from '../../src/wire/etf/term.ts';
+import { atom, isAtom, isTuple, tuple, type MiddleMan, type Term } from 'lib-chan';
 
 const rooms = new Map<string, Map<MiddleMan, string>>();
 

@@ -3,8 +3,7 @@
  * server (the original is a registered process). Keys are any term; two keys
  * are the same when they print the same in Erlang syntax.
  */
-import { formatTerm } from '../../src/wire/etf/format.ts';
-import { atom, tuple, type Term } from '../../src/wire/etf/term.ts';
+import { atom, formatTerm, tuple, type Term } from 'lib-chan/terms';
 
 const store = new Map<string, Term>();
 

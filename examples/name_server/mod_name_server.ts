@@ -5,9 +5,7 @@
  * Served by `start_me_up(MM, ArgsC, ArgsS)` as in conf/lib_chan.conf:
  *   {service, nameServer, password, "ABXy45", mfa, mod_name_server, start_me_up, notUsed}.
  */
-import type { MiddleMan } from '../../src/chan/middle-man.ts';
-import { formatTerm } from '../../src/wire/etf/format.ts';
-import { isTuple, type Term } from '../../src/wire/etf/term.ts';
+import { formatTerm, isTuple, type MiddleMan, type Term } from 'lib-chan';
 import { lookup, storeValue } from './kvs.ts';
 
 export async function start_me_up(mm: MiddleMan, _argsC: Term, _argsS: Term): Promise<void> {

@@ -1,27 +1,41 @@
 /**
  * A bounded, single-consumer async queue: what `for await (const msg of mm)`
  * iterates. Bounded because a peer that sends faster than its handler reads
- * must not grow memory: push() returns false when full and the owner closes
- * the channel.
+ * must not grow memory: push() returns false when full (by count, or by the
+ * bytes the caller says each item took on the wire) and the owner closes the
+ * channel.
  */
 export class Mailbox<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
+  /** Bytes of each queued item, parallel to items (only while maxBytes is finite). */
+  private readonly sizes: number[] = [];
   private head = 0;
+  private queuedBytes = 0;
   private waiter: ((r: IteratorResult<T>) => void) | undefined;
   private ended = false;
 
-  constructor(private readonly max: number) {}
+  constructor(private readonly max: number, private readonly maxBytes = Infinity) {}
 
   get size(): number {
     return this.items.length - this.head;
+  }
+
+  /** Bytes of the queued items, as given to push(). */
+  get bytes(): number {
+    return this.queuedBytes;
+  }
+
+  /** True when one more item of `bytes` would not fit by count (false: by bytes). For the error. */
+  fullByCount(): boolean {
+    return this.size >= this.max;
   }
 
   get isEnded(): boolean {
     return this.ended;
   }
 
-  /** Deliver an item; false when the mailbox is full (the caller decides what to do). */
-  push(item: T): boolean {
+  /** Deliver an item of `bytes`; false when the mailbox is full (the caller decides what to do). */
+  push(item: T, bytes = 0): boolean {
     if (this.ended) return true;
     if (this.waiter) {
       const w = this.waiter;
@@ -29,8 +43,10 @@ export class Mailbox<T> implements AsyncIterable<T> {
       w({ value: item, done: false });
       return true;
     }
-    if (this.size >= this.max) return false;
+    if (this.size >= this.max || this.queuedBytes + bytes > this.maxBytes) return false;
     this.items.push(item);
+    this.sizes.push(bytes);
+    this.queuedBytes += bytes;
     return true;
   }
 
@@ -47,19 +63,24 @@ export class Mailbox<T> implements AsyncIterable<T> {
   /** Drop what is queued (the channel is gone and nobody will answer). */
   clear(): void {
     this.items.length = 0;
+    this.sizes.length = 0;
     this.head = 0;
+    this.queuedBytes = 0;
   }
 
   next(): Promise<IteratorResult<T>> {
     if (this.size > 0) {
       const value = this.items[this.head];
       this.items[this.head] = undefined as T;
+      this.queuedBytes -= this.sizes[this.head];
       this.head++;
       if (this.head > 1024 && this.head * 2 > this.items.length) {
         this.items.splice(0, this.head);
+        this.sizes.splice(0, this.head);
         this.head = 0;
       } else if (this.head === this.items.length) {
         this.items.length = 0;
+        this.sizes.length = 0;
         this.head = 0;
       }
       return Promise.resolve({ value, done: false });

@@ -19,7 +19,11 @@ export class SecureCodec implements ChannelCodec {
   private readonly opener: RecordOpener;
   private readonly peerSide: 'client' | 'server';
 
-  constructor(session: Session, provider: CryptoProvider, private readonly decodeOptions: DecodeOptions) {
+  private readonly decodeOptions: DecodeOptions;
+
+  constructor(session: Session, provider: CryptoProvider, decodeOptions: DecodeOptions) {
+    // Decrypted bytes are never quoted in an error (it reaches logs and error replies).
+    this.decodeOptions = { ...decodeOptions, excerpt: false };
     const layer = recordLayer(session, provider);
     this.sealer = layer.sealer;
     this.opener = layer.opener;

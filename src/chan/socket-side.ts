@@ -1,7 +1,7 @@
 /**
  * The socket side of the server's middle-man: one per channel, on the thread
  * that owns the connection. It decodes frames (codec), checks each message
- * (schema, maxInflightRpcs, maxMailboxMessages, idleTimeoutMs) before the
+ * (schema, maxInflightRpcs, maxMailboxMessages, maxMailboxBytes, idleTimeoutMs) before the
  * handler sees it, encodes what the handler sends, bounds what is queued for
  * a slow reader (maxQueuedBytes), and reports the close once.
  *
@@ -56,8 +56,14 @@ export class SocketSide implements MiddleManLink {
   private handler: HandlerEnd | undefined;
   /** Secure calls waiting for their answer: id -> performance.now() at arrival (0 when not measured). Made on the first call. */
   private calls: Map<number, number> | undefined;
-  /** Messages handed to the handler that it has not taken yet (took()). */
+  /** Messages handed to the handler that it has not taken yet (took()), and their wire bytes. */
   private unread = 0;
+  private unreadBytes = 0;
+  /** Wire bytes of each unread message, oldest first (a handler takes its messages in order). Made on first use. */
+  private unreadSizes: number[] | undefined;
+  private unreadHead = 0;
+  /** Wire bytes of the frame being delivered. */
+  private frameBytes = 0;
   private resolveClosed!: (info: CloseInfo) => void;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private draining = false;
@@ -91,6 +97,11 @@ export class SocketSide implements MiddleManLink {
 
   get isOpen(): boolean {
     return this.state === 'open';
+  }
+
+  /** Wire bytes of the messages the handler has not taken yet (the server's maxBufferedBytes counts them). */
+  get mailboxBytes(): number {
+    return this.unreadBytes;
   }
 
   /** Bytes and messages so far, both ways (a live view: do not modify). */
@@ -151,6 +162,16 @@ export class SocketSide implements MiddleManLink {
 
   took(n: number): void {
     this.unread -= n;
+    const sizes = this.unreadSizes;
+    if (sizes === undefined) return;
+    for (; n > 0 && this.unreadHead < sizes.length; n--) this.unreadBytes -= sizes[this.unreadHead++];
+    if (this.unreadHead === sizes.length) {
+      sizes.length = 0;
+      this.unreadHead = 0;
+    } else if (this.unreadHead > 1024 && this.unreadHead * 2 > sizes.length) {
+      sizes.splice(0, this.unreadHead);
+      this.unreadHead = 0;
+    }
   }
 
   // ---- the server's calls ----
@@ -208,6 +229,7 @@ export class SocketSide implements MiddleManLink {
   deliverFrame(payload: Uint8Array): void {
     if (this.state !== 'open') return;
     this.stats.bytesIn += payload.length + 4;
+    this.frameBytes = payload.length + 4;
     this.stats.messagesIn++;
     this.lastActivity = Date.now();
     let msg: Inbound;
@@ -270,12 +292,23 @@ export class SocketSide implements MiddleManLink {
       }
     }
     const max = this.limits.maxMailboxMessages;
-    if (++this.unread > max) {
-      this.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${this.unread} unread messages, limit maxMailboxMessages=${max}`, {
-        details: { limit: max, actual: this.unread, service: this.service, peer: this.peer, key: 'maxMailboxMessages' },
+    if (this.unread + 1 > max) {
+      this.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${this.unread + 1} unread messages, limit maxMailboxMessages=${max}`, {
+        details: { limit: max, actual: this.unread + 1, service: this.service, peer: this.peer, key: 'maxMailboxMessages' },
       }));
       return;
     }
+    const bytes = this.frameBytes;
+    const maxBytes = this.limits.maxMailboxBytes;
+    if (this.unreadBytes + bytes > maxBytes) {
+      this.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${this.unreadBytes + bytes} bytes of unread messages, limit maxMailboxBytes=${maxBytes}`, {
+        details: { limit: maxBytes, actual: this.unreadBytes + bytes, service: this.service, peer: this.peer, key: 'maxMailboxBytes' },
+      }));
+      return;
+    }
+    this.unread++;
+    this.unreadBytes += bytes;
+    (this.unreadSizes ??= []).push(bytes);
     this.handler!.deliver(term, id, isCall);
   }
 
@@ -308,6 +341,8 @@ export class SocketSide implements MiddleManLink {
     this.state = 'closed';
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.calls = undefined;
+    this.unreadSizes = undefined;
+    this.unread = this.unreadBytes = this.unreadHead = 0;
     const info: CloseInfo = { reason, error, ...this.stats };
     this.handler?.ended(info);
     this.resolveClosed(info);

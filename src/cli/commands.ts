@@ -1,24 +1,26 @@
 /** The `lib_chan` subcommands. */
 import { readFile } from 'node:fs/promises';
-import { ChanError } from '../errors.ts';
+import { ChanError, isChanError } from '../errors.ts';
 import { renderLimitsTable } from '../limits.ts';
 import { loadConfig, redactConfig } from '../conf/load.ts';
 import { parseTerm } from '../conf/term-parser.ts';
 import { startServer } from '../server/server.ts';
 import { loadServices } from '../server/services.ts';
 import { connect } from '../client/node.ts';
+import { defaultKnownHostsFile } from '../client/secure-node.ts';
 import { formatTerm, toJson } from '../wire/etf/format.ts';
 import type { Term } from '../wire/etf/term.ts';
 import { createLogger } from '../server/log.ts';
 import { LOG_LEVELS } from '../conf/schema.ts';
 import { EXIT, UsageError, type Command } from './command.ts';
 import { keygenCommand, passwdCommand, statusCommand } from './key-commands.ts';
+import { remoteCommand } from './remote/command.ts';
 
 const confOption = { conf: { type: 'string', short: 'c' } } as const;
 
 const start: Command = {
   summary: 'start the server',
-  usage: 'lib_chan start [--conf FILE] [--port N] [--bind ADDR] [--log-level LEVEL] [--pretty | --json]',
+  usage: 'lib-chan start [--conf FILE] [--port N] [--bind ADDR] [--log-level LEVEL] [--pretty | --json]',
   options: { ...confOption, port: { type: 'string' }, bind: { type: 'string' }, 'log-level': { type: 'string' }, pretty: { type: 'boolean' }, json: { type: 'boolean' } },
   help: [
     'Reads the conf (default $HOME/.erlang_config/lib_chan.conf), checks every service, and listens.',
@@ -31,7 +33,7 @@ const start: Command = {
     'Limits (set in the conf with {limits, [{name, value}, ...]}):',
     renderLimitsTable(),
   ].join('\n'),
-  async run(v) {
+  async run(v, _pos, io) {
     const config = await loadConfig(v.conf as string | undefined);
     if (v.port !== undefined) {
       const port = Number(v.port);
@@ -39,13 +41,13 @@ const start: Command = {
       config.port = port;
     }
     if (v.bind !== undefined) config.bind = v.bind as string;
-    const fromEnv = process.env.LIB_CHAN_LOG_LEVEL === '' ? undefined : process.env.LIB_CHAN_LOG_LEVEL;
+    const fromEnv = io.env.LIB_CHAN_LOG_LEVEL === '' ? undefined : io.env.LIB_CHAN_LOG_LEVEL;
     const level = (v['log-level'] as string | undefined) ?? fromEnv ?? config.logLevel;
     if (!(LOG_LEVELS as readonly string[]).includes(level)) {
       throw new UsageError(`log level "${level}" (from ${v['log-level'] !== undefined ? '--log-level' : 'LIB_CHAN_LOG_LEVEL'}) is not one of ${LOG_LEVELS.join(', ')}`);
     }
     if (v.pretty && v.json) throw new UsageError('--pretty and --json exclude each other');
-    const logger = createLogger({ level, pretty: v.json ? false : ((v.pretty as boolean | undefined) ?? process.stdout.isTTY === true) });
+    const logger = createLogger({ level, pretty: v.json ? false : ((v.pretty as boolean | undefined) ?? io.stdout.isTTY === true) });
     const server = await startServer({ config, logger });
     const stop = (signal: string): void => {
       logger.info({ event: 'signal', signal }, `${signal}: shutting down`);
@@ -66,19 +68,19 @@ const start: Command = {
 
 const check: Command = {
   summary: 'validate a conf and print what it would serve',
-  usage: 'lib_chan check [--conf FILE] [--json]',
+  usage: 'lib-chan check [--conf FILE] [--json]',
   options: { ...confOption, json: { type: 'boolean' } },
   help: 'Parses and validates the conf, imports every service module and checks its function; prints the services (never the passwords). Exit 0 when good, 3 with file:line: problem when not.',
-  async run(v) {
+  async run(v, _pos, io) {
     const config = await loadConfig(v.conf as string | undefined);
     await loadServices(config);
     const summary = redactConfig(config);
     if (v.json) {
-      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     } else {
-      process.stdout.write(`${config.file}: OK\n  listens on ${config.bind}:${config.port}, legacy login: ${config.legacy}\n`);
+      io.stdout.write(`${config.file}: OK\n  listens on ${config.bind}:${config.port}, legacy login: ${config.legacy}\n`);
       for (const s of config.services.values()) {
-        process.stdout.write(`  service ${s.name}: ${s.module}:${s.fn}/3 (${s.modulePath}), auth [${s.auth.join(', ')}], password ${s.password.kind}, isolation ${s.isolation}\n`);
+        io.stdout.write(`  service ${s.name}: ${s.module}:${s.fn}/3 (${s.modulePath}), auth [${s.auth.join(', ')}], password ${s.password.kind}, isolation ${s.isolation}\n`);
       }
     }
     return EXIT.ok;
@@ -87,7 +89,7 @@ const check: Command = {
 
 const call: Command = {
   summary: "connect to a service, send a cast or an rpc, print the reply (the operator's curl)",
-  usage: 'lib_chan call HOST:PORT SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS]',
+  usage: 'lib-chan call HOST:PORT SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS]',
   options: {
     cast: { type: 'boolean' }, json: { type: 'boolean' }, 'password-file': { type: 'string' }, legacy: { type: 'boolean' },
     'server-key': { type: 'string' }, 'known-hosts': { type: 'string' }, 'client-key': { type: 'string' }, args: { type: 'string' }, timeout: { type: 'string' },
@@ -97,7 +99,7 @@ const call: Command = {
     'The password comes from --password-file or the LIB_CHAN_PASSWORD environment variable (never a command-line argument, which other users can see).',
     'The reply is printed in Erlang syntax (or as JSON with --json).',
   ].join('\n'),
-  async run(v, pos) {
+  async run(v, pos, io) {
     if (pos.length !== 3) throw new UsageError('expected HOST:PORT SERVICE TERM');
     const [hostport, service, text] = pos;
     const m = /^(.*):(\d+)$/.exec(hostport);
@@ -107,15 +109,20 @@ const call: Command = {
     if (port < 1 || port > 65535) throw new UsageError(`port ${m[2]} is not 1..65535`);
     const term: Term = v.json ? parseJsonArg('TERM', text) : parseTermArg('TERM', text);
     const argsC: Term = v.args !== undefined ? parseTermArg('--args', v.args as string) : [];
-    let password: string | null = process.env.LIB_CHAN_PASSWORD ?? null;
+    let password: string | null = io.env.LIB_CHAN_PASSWORD || null;
     if (v['password-file'] !== undefined) password = (await readArgFile('--password-file', v['password-file'] as string)).replace(/\r?\n$/, '');
     const timeoutMs = v.timeout !== undefined ? Number(v.timeout) : undefined;
     if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new UsageError(`--timeout must be a positive number of milliseconds, got ${String(v.timeout)}`);
     const ch = await connect(host, port, service, password, argsC, {
       protocol: v.legacy ? 'legacy' : 'secure',
       serverKey: v['server-key'] as string | undefined,
-      knownHosts: v['known-hosts'] as string | undefined,
+      knownHosts: (v['known-hosts'] as string | undefined) ?? (v.legacy ? undefined : defaultKnownHostsFile(io.env)),
       clientKeyFile: v['client-key'] as string | undefined,
+    }).catch((e: unknown) => {
+      if (password === null && v['client-key'] === undefined && isChanError(e, 'authFail')) {
+        throw new ChanError('authFail', `${service} needs a password: give it with --password-file FILE or the LIB_CHAN_PASSWORD environment variable (or log in with --client-key FILE)`, { cause: e, details: e.details });
+      }
+      throw e;
     });
     try {
       if (v.cast) {
@@ -123,7 +130,7 @@ const call: Command = {
         return EXIT.ok;
       }
       const reply = await ch.rpc(term, { timeoutMs });
-      process.stdout.write(`${v.json ? JSON.stringify(toJson(reply)) : formatTerm(reply)}\n`);
+      io.stdout.write(`${v.json ? JSON.stringify(toJson(reply)) : formatTerm(reply)}\n`);
       return EXIT.ok;
     } finally {
       ch.close();
@@ -172,4 +179,4 @@ function jsonToTerm(j: unknown): Term {
   throw new ChanError('badArgument', `cannot send JSON value ${String(j)}`);
 }
 
-export const COMMANDS: Record<string, Command> = { start, check, keygen: keygenCommand, passwd: passwdCommand, call, status: statusCommand };
+export const COMMANDS: Record<string, Command> = { start, check, keygen: keygenCommand, passwd: passwdCommand, call, status: statusCommand, remote: remoteCommand };

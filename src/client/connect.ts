@@ -94,7 +94,7 @@ export async function connectOver(transport: Transport, service: string, passwor
   const limits = resolveLimits(options.limits ?? {});
   const protocol = options.protocol ?? 'secure';
   const waiter = new FrameWaiter(transport);
-  const decodeOptions: DecodeOptions = { maxDepth: limits.maxTermDepth, maxDecompressedBytes: limits.maxDecompressedBytes, maxAtoms: limits.maxAtomsPerTerm };
+  const decodeOptions: DecodeOptions = { maxDepth: limits.maxTermDepth, maxDecompressedBytes: limits.maxDecompressedBytes, maxAtoms: limits.maxAtomsPerTerm, maxIntegerBytes: limits.maxIntegerBytes };
   if (protocol === 'legacy') {
     await withDeadline(transport, limits.connectTimeoutMs, `legacy login to ${service}`, () => legacyLogin(transport, waiter, service, password, argsC, decodeOptions));
     return new Channel({ transport, codec: new LegacyCodec(decodeOptions), limits, service, pending: waiter.drain() });

@@ -9,8 +9,9 @@ import { nodeProvider } from '../auth/crypto-node.ts';
 import { knownHostKey, knownHostsChecker, loadKeyFile } from '../auth/keys-node.ts';
 import type { ConnectOptions } from './connect.ts';
 
-export function defaultKnownHostsFile(): string {
-  return process.env.LIB_CHAN_KNOWN_HOSTS ?? path.join(os.homedir(), '.lib_chan', 'known_hosts');
+/** `$LIB_CHAN_KNOWN_HOSTS`, else `~/.lib_chan/known_hosts` (of `env`'s HOME when it has one). */
+export function defaultKnownHostsFile(env: Record<string, string | undefined> = process.env): string {
+  return env.LIB_CHAN_KNOWN_HOSTS ?? path.join(env.HOME ?? os.homedir(), '.lib_chan', 'known_hosts');
 }
 
 export function nodeClientDefaults(options: ConnectOptions, hostport: string): ConnectOptions {

@@ -10,18 +10,16 @@
 import { Buffer } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ChanError } from '../errors.ts';
 import type { LimitName, Limits } from '../limits.ts';
 import type { Position } from './term-lexer.ts';
 import { MAX_TERM_TEXT_CHARS, parseTerms } from './term-parser.ts';
 import { checkConf, type ServerConfig, type ServiceConfig } from './schema.ts';
+import { MODULE_EXTENSIONS, describeLoadError, exportedFunction, exportedFunctionNames, importHandlerModule } from './handler-module.ts';
 
 /** Largest conf file read, in bytes (1 MiB). */
 export const MAX_CONF_BYTES = MAX_TERM_TEXT_CHARS;
 
-/** File extensions tried, in order, for a service module `Mod`. */
-export const MODULE_EXTENSIONS = ['.ts', '.js', '.mjs'] as const;
 
 /** `$HOME/.erlang_config/lib_chan.conf`, as in the book; HOME unset is a badConf. */
 export function defaultConfPath(env: Record<string, string | undefined> = process.env): string {
@@ -128,7 +126,7 @@ async function mustExist(file: string, what: string, where: Where): Promise<void
 }
 
 /**
- * Find `<dir>/<module>.ts|.js|.mjs` in `modulePaths` (in order), import it and
+ * Find `<dir>/<module><ext>` in `modulePaths` (in order; extensions as MODULE_EXTENSIONS), import it and
  * check that it exports a function `fn`. Returns the absolute path of the
  * file and the function. A missing module or function is a badConf naming
  * where it looked.
@@ -153,14 +151,13 @@ export async function resolveServiceModule(module: string, fn: string, modulePat
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(found).href)) as Record<string, unknown>;
+    mod = await importHandlerModule(found);
   } catch (e) {
-    const first = String((e as Error)?.message ?? e).split('\n')[0];
-    throw whereError(where, `${who}module ${found} failed to load: ${first}`, { module, path: found }, e);
+    throw whereError(where, `${who}module ${found} failed to load: ${await describeLoadError(e, found)}`, { module, path: found }, e);
   }
-  const handler = mod[fn];
-  if (typeof handler !== 'function') {
-    const exported = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
+  const handler = exportedFunction(mod, fn);
+  if (handler === undefined) {
+    const exported = exportedFunctionNames(mod);
     const has = exported.length === 0 ? 'it exports no functions' : `it exports ${exported.join(', ')}`;
     throw whereError(where, `${who}module ${found} does not export a function ${fn} (${has})`, { module, fn, path: found });
   }

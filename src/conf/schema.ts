@@ -27,6 +27,7 @@ import { LIMITS, SERVICE_LIMITS, resolveLimits, DEFAULT_LIMITS, type Limits } fr
 import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, type Term } from '../wire/etf/term.ts';
 import { RESERVED_WORDS, type Position } from './term-lexer.ts';
 import type { ParsedTerm } from './term-parser.ts';
+import type { WebSocketConfig } from '../transport/ws-server.ts';
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -105,19 +106,8 @@ export interface RestartStrategy {
   periodMs: number;
 }
 
-export interface WebSocketConfig {
-  port: number;
-  /** URL path clients connect to. @default "/" */
-  path: string;
-  /** @default the server's bind address */
-  bind: string;
-  /** Absolute paths of the PEM certificate and key; absent = plain ws://. */
-  tls?: { certFile: string; keyFile: string };
-  /** Allowed `Origin` headers; absent = not checked. */
-  origins?: string[];
-  /** `{permessage_deflate, true}`: accept compressed messages (bounded; see ws-server.ts). @default false */
-  permessageDeflate?: boolean;
-}
+/** The `{websocket, [...]}` term, as the WebSocket listener takes it (its settings are that listener's concept). */
+export type { WebSocketConfig };
 
 export interface MetricsConfig {
   port: number;

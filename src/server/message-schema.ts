@@ -7,6 +7,9 @@ import { ChanError } from '../errors.ts';
 import { toJson } from '../wire/etf/format.ts';
 import type { Term } from '../wire/etf/term.ts';
 
+/** Longest schema problem text logged or sent back. */
+export const MAX_PROBLEM_CHARS = 300;
+
 /** Returns a checker: undefined for a good message, else the validation message. */
 export function compileMessageSchema(schema: unknown, where: string): (term: Term) => string | undefined {
   // One Ajv per schema: a shared one refuses a second schema with the same $id (two services
@@ -20,6 +23,8 @@ export function compileMessageSchema(schema: unknown, where: string): (term: Ter
   }
   return (term) => {
     if (check(toJson(term))) return undefined;
-    return ajv.errorsText(check.errors, { dataVar: 'message' });
+    // The text names paths into the peer's message (map keys of any length): logged and sent back, so bounded.
+    const text = ajv.errorsText(check.errors, { dataVar: 'message' });
+    return text.length <= MAX_PROBLEM_CHARS ? text : `${text.slice(0, MAX_PROBLEM_CHARS)}...`;
   };
 }

@@ -18,6 +18,7 @@ import { decodeTerm } from '../wire/etf/decode.ts';
 import { SecureCodec } from '../chan/secure-codec.ts';
 import { asChanError } from '../chan/middle-man.ts';
 import { decodeOptionsFor, logLockout, type Session, type SessionContext } from './session.ts';
+import { shownName } from './first-frame.ts';
 import type { Service } from './services.ts';
 import { ReadyPool } from '../auth/ready-pool-node.ts';
 
@@ -79,8 +80,19 @@ export function runSecureHandshake(
       return;
     }
     if (decided) {
-      // Records sent right behind the login, while its check (scrypt) runs.
+      // Records sent right behind the login, while its check (scrypt) runs: our client sends
+      // none, so a little is plenty (issue 10, finding 3: they used to be kept without bound).
+      const limit = ctx.config.limits.maxLoginFrameBytes;
+      if (session.heldLoginBytes + frame.length > limit) {
+        session.refuse(new ChanError('limitExceeded', `server: more than maxLoginFrameBytes=${limit} bytes sent behind a login before its answer`, {
+          details: { limit, actual: session.heldLoginBytes + frame.length, phase: 'auth', side: 'server', key: 'maxLoginFrameBytes' },
+        }));
+        held.length = 0;
+        session.heldLoginBytes = 0;
+        return;
+      }
       held.push(frame.slice());
+      session.heldLoginBytes += frame.length;
       return;
     }
     decided = true;
@@ -97,7 +109,8 @@ export function runSecureHandshake(
 
 async function decide(session: Session, ctx: SessionContext, sctx: SecureServerContext, state: ServerAwaitDecision, req: AuthRequest, held: Uint8Array[]): Promise<void> {
   const t = session.transport;
-  const fields = { service: req.service, method: req.method };
+  // The name is the peer's (up to 64 KiB): the log shows a bounded prefix of a name we do not serve.
+  const fields = { service: shownName(req.service), method: req.method };
   const answer = (code: ResultName, reason?: string): void => {
     wipe(req.password);
     const out = serverResult(state, code, reason);
@@ -118,6 +131,11 @@ async function decide(session: Session, ctx: SessionContext, sctx: SecureServerC
   const cfg = service.config;
   const blocked = ctx.guard.check(t.remoteAddress, cfg.name);
   if (blocked > 0) return answer('rateLimited', `too many failed logins; retry in ${Math.ceil(blocked / 1000)} s`);
+  if (req.method === 'none' && cfg.password.kind !== 'none' && cfg.auth.includes('password')) {
+    // No credential at all is a client that forgot one (lib-chan call without --password-file), not a guess:
+    // said plainly, and not counted toward the lock-out (it tells nothing a legacy challenge would not).
+    return answer('authFail', `service ${cfg.name} needs a password (or a client key) and none was sent`);
+  }
   const verdict = await check(service, req, sctx);
   // Again after the (asynchronous) check: concurrent guesses must not outlive a lock-out they caused.
   const lockedNow = ctx.guard.check(t.remoteAddress, cfg.name);
@@ -131,7 +149,8 @@ async function decide(session: Session, ctx: SessionContext, sctx: SecureServerC
   ctx.guard.succeeded(t.remoteAddress, cfg.name);
   let argsC;
   try {
-    argsC = decodeTerm(req.argsC, decodeOptionsFor(cfg.limits));
+    // The reason goes back to the client and into the log: no decrypted bytes in it (issue 10, finding 8).
+    argsC = decodeTerm(req.argsC, { ...decodeOptionsFor(cfg.limits), excerpt: false });
   } catch (e) {
     return answer('badRequest', `ArgsC is not a valid term: ${(e as Error).message}`);
   }

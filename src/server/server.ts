@@ -11,12 +11,13 @@ import { loadConfig, redactConfig } from '../conf/load.ts';
 import type { ServerConfig } from '../conf/schema.ts';
 import type { SocketSide } from '../chan/socket-side.ts';
 import { TcpTransport } from '../transport/tcp.ts';
-import type { Transport } from '../transport/transport.ts';
+import { LOGIN_FRAMES, type Transport } from '../transport/transport.ts';
 import { WebSocketListener } from '../transport/ws-server.ts';
 import { createLogger, type Logger } from './log.ts';
 import { loadServices, type ServiceRegistry } from './services.ts';
 import { Session, type SessionContext } from './session.ts';
 import { LoginGuard } from './login-guard.ts';
+import { MemoryBudget } from './budget.ts';
 import { loadSecureContext, type SecureServerContext } from './secure-session.ts';
 import { ServerMetrics, type MetricsSource } from './metrics.ts';
 import { retireWorkers, startWorkers, stopWorkers, type SupervisorHooks } from './worker-pool.ts';
@@ -45,6 +46,8 @@ export class Server implements MetricsSource {
   services: ServiceRegistry;
   readonly log: Logger;
   readonly guard: LoginGuard;
+  /** maxBufferedBytes across all connections; `budget.note` is every transport's meter. */
+  readonly budget: MemoryBudget;
   readonly stats: ServerStats = { connections: 0, channels: 0, accepted: 0, refusedAtAccept: 0 };
   private readonly listener: net.Server;
   private readonly sessions = new Set<Session>();
@@ -70,6 +73,10 @@ export class Server implements MetricsSource {
     this.log = log;
     this.secure = secure;
     this.guard = new LoginGuard(config.limits);
+    this.budget = new MemoryBudget(config.limits.maxBufferedBytes, () => this.sessions, (h, held, total, limit) => {
+      this.metrics?.limitHit('maxBufferedBytes');
+      this.log.warn({ event: 'limitHit', limit: `maxBufferedBytes=${limit}`, key: 'maxBufferedBytes', peer: h.peer, held, total }, 'memory budget reached: closing the connection that holds the most');
+    });
     this.metrics = config.metrics ? new ServerMetrics(this) : undefined;
     this.listener = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
     this.listener.on('error', (err: NodeJS.ErrnoException) => {
@@ -85,6 +92,8 @@ export class Server implements MetricsSource {
     const log = opts.logger ?? createLogger({ level: config.logLevel });
     const services = await loadServices(config);
     const secure = await loadSecureContext(config);
+    // The end of the `init` stage for `lib-chan remote start`: conf, handlers and identity are loaded; listeners come next.
+    log.info({ event: 'initialized', file: config.file, publicKey: secure?.publicKeyText }, 'conf, services and identity loaded; starting the listeners');
     const server = new Server(config, services, log, secure);
     await startWorkers(services, log, server.workerHooks);
     try {
@@ -163,7 +172,10 @@ export class Server implements MetricsSource {
       socket.destroy();
       return;
     }
-    const transport = new TcpTransport(socket, { maxFrameBytes: this.config.limits.maxFrameBytes, onClosed: this.forgetSocket });
+    const l = this.config.limits;
+    const transport = new TcpTransport(socket, {
+      maxFrameBytes: l.maxFrameBytes, loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes, frameTimeoutMs: l.frameTimeoutMs, onClosed: this.forgetSocket, meter: this.budget.note,
+    });
     this.sockets.add(transport);
     this.attach(transport);
   }
@@ -183,6 +195,11 @@ export class Server implements MetricsSource {
     this.metrics?.refused(refusal?.split('=')[0] ?? 'shuttingDown', listener);
     this.log.warn({ event: 'limitHit', limit: refusal ?? 'shuttingDown', key: refusal?.split('=')[0], peer, listener }, refusal ? `connection refused: ${refusal} reached` : 'connection refused: shutting down');
     return refusal ?? 'shuttingDown';
+  }
+
+  /** What every transport tells the memory budget (the WebSocket listener passes it on). */
+  get meter(): (bytes: number) => void {
+    return this.budget.note;
   }
 
   /** Run the lib_chan protocol over a transport (TCP here; the WebSocket listener calls this too). */
@@ -254,6 +271,7 @@ export class Server implements MetricsSource {
       this.config = config;
       this.sessionContext = undefined;
       this.guard.setLimits(config.limits);
+      this.budget.setLimit(config.limits.maxBufferedBytes);
       retireWorkers(this.services);
       if ([...this.services.values()].some((svc) => svc.supervisor)) this.retiredServices.push(this.services);
       this.services = services;

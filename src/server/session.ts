@@ -12,7 +12,7 @@ import type { Transport } from '../transport/transport.ts';
 import { LegacyCodec, type ChannelCodec } from '../chan/codec.ts';
 import { MiddleMan, asChanError, runHandler, type CloseInfo } from '../chan/middle-man.ts';
 import { SocketSide } from '../chan/socket-side.ts';
-import { atom, isAtom, isTuple, tuple, type Term } from '../wire/etf/term.ts';
+import { atom, isTuple, tuple, type Term } from '../wire/etf/term.ts';
 import { encodeTerm } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
 import { makeChallenge, checkLegacyResponse } from '../auth/legacy.ts';
@@ -24,6 +24,7 @@ import type { LoginGuard } from './login-guard.ts';
 import type { SessionMetrics } from './metrics.ts';
 import type { SecureServerContext } from './secure-session.ts';
 import { runSecureHandshake } from './secure-session.ts';
+import { readStartService, shownName } from './first-frame.ts';
 
 export interface SessionContext {
   config: ServerConfig;
@@ -62,6 +63,8 @@ export class Session {
   /** Frames for the secure handshake driver. */
   private secureFeed: ((frame: Uint8Array | ChanError) => void) | undefined;
   private ended = false;
+  /** Bytes of frames the secure driver holds behind an unanswered login (bounded by maxLoginFrameBytes). */
+  heldLoginBytes = 0;
   mm: SocketSide | undefined;
 
   constructor(ctx: SessionContext, transport: Transport) {
@@ -113,16 +116,16 @@ export class Session {
     if (kind.kind !== 'legacy') {
       throw new ChanError('protocolError', `server: first frame is neither a lib_chan term nor a secure hello (starts ${toHex(frame, 8)})`, { details: { phase: 'first frame', side: 'server' } });
     }
-    const term = decodeTerm(frame, this.decodeOptions);
-    if (!isTuple(term, 3, 'startService')) {
+    const start = readStartService(frame, this.decodeOptions);
+    if (!start) {
       throw new ChanError('protocolError', 'server: the first message must be {startService, Service, ArgsC}', { details: { phase: 'startService', side: 'server' } });
     }
-    const [, svcTerm, argsC] = term.elements;
-    const name = isAtom(svcTerm) ? svcTerm.name : undefined;
+    const name = start.service;
     const service = name === undefined ? undefined : this.ctx.services.get(name);
     if (!service) {
       this.send(atom('badService'));
-      this.finishHandshake('badService', { service: name ?? String(svcTerm), method: 'legacy' });
+      // A name that is no atom is shown as a bounded prefix of its text (issue 10, finding 8).
+      this.finishHandshake('badService', { service: name === undefined ? start.shown : shownName(name), method: 'legacy' });
       return;
     }
     const down = service.supervisor?.unavailable();
@@ -143,6 +146,7 @@ export class Session {
     }
     const pw = service.config.password;
     if (pw.kind === 'none') {
+      const argsC = start.argsC();
       this.send(atom('ack'));
       this.establish(service, argsC, new LegacyCodec(serviceDecodeOptions(service)), 'legacy');
       return;
@@ -159,6 +163,7 @@ export class Session {
       this.finishHandshake('rateLimited', { service: service.config.name, method: 'legacy', retryAfterMs: blocked });
       return;
     }
+    const argsC = start.argsC();
     const challenge = makeChallenge(this.ctx.randomBytes);
     this.state = { phase: 'awaitResponse', service, challenge, argsC };
     this.send(tuple(atom('challenge'), challenge));
@@ -198,8 +203,10 @@ export class Session {
   /** The login succeeded: hand the transport to a middle-man and spawn the handler. */
   establish(service: Service, argsC: Term, codec: ChannelCodec, method: string, held: Uint8Array[] = []): void {
     this.finishHandshake('ack', { service: service.config.name, method });
+    this.transport.endLogin?.();
     const early = [...held, ...(this.early ?? [])];
     this.early = undefined;
+    this.heldLoginBytes = 0;
     const mm = new SocketSide({
       pending: early,
       transport: this.transport,
@@ -283,6 +290,26 @@ export class Session {
   get isEnded(): boolean {
     return this.ended;
   }
+
+  /** Memory this connection makes the server hold (maxBufferedBytes counts it): frames in, held, queued for the handler and for the peer. */
+  get bufferedBytes(): number {
+    if (this.shedding || this.ended) return 0;
+    const t = this.transport;
+    return (t.bufferedBytes ?? 0) + t.queuedBytes + this.heldLoginBytes + (this.mm?.mailboxBytes ?? 0);
+  }
+
+  get peer(): string {
+    return this.transport.peer;
+  }
+
+  /** Over the server's memory budget: close (the error carries key maxBufferedBytes). */
+  shed(err: ChanError): void {
+    this.shedding = true;
+    this.refuse(err);
+  }
+
+  /** Shed by the memory budget: counted as freed from then on (its close follows). */
+  private shedding = false;
 }
 
 /** A failed login just locked `transport`'s address out of `service`: say so, once. */
@@ -311,7 +338,7 @@ const DECODE_OPTIONS = new WeakMap<Limits, DecodeOptions>();
 export function decodeOptionsFor(l: Limits): DecodeOptions {
   let o = DECODE_OPTIONS.get(l);
   if (!o) {
-    o = Object.freeze({ maxDepth: l.maxTermDepth, maxDecompressedBytes: l.maxDecompressedBytes, maxAtoms: l.maxAtomsPerTerm });
+    o = Object.freeze({ maxDepth: l.maxTermDepth, maxDecompressedBytes: l.maxDecompressedBytes, maxAtoms: l.maxAtomsPerTerm, maxIntegerBytes: l.maxIntegerBytes });
     DECODE_OPTIONS.set(l, o);
   }
   return o;

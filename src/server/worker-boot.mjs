@@ -1,10 +1,15 @@
-// First module of a service worker thread (plain JavaScript on purpose): it
-// registers tsx's loader in this thread, so the worker entry and TypeScript
-// service modules load as they do on the main thread, then runs the entry.
-// (Node 20 does not carry the main thread's loader hooks into a worker, and
-// `--import tsx` in a worker's execArgv does not apply to its main module.)
+// First module of a service worker thread (plain JavaScript on purpose). The
+// installed package's worker entry is compiled JavaScript and needs no
+// loader (a TypeScript handler registers tsx itself, conf/handler-module.ts);
+// only this repository's own tests run the entry from its TypeScript source,
+// and then tsx's loader is registered first. (Node 20 does not carry the main
+// thread's loader hooks into a worker, and `--import tsx` in a worker's
+// execArgv does not apply to its main module.)
 import { workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
-register();
+if (workerData.entryUrl.endsWith('.ts')) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  globalThis[Symbol.for('lib-chan.tsxRegistered')] = true;
+}
 await import(workerData.entryUrl);

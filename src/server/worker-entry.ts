@@ -12,6 +12,7 @@
  * that blocks the loop (or starves it with microtasks) stops the pongs, and the
  * main thread terminates the worker.
  */
+import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ChanError, type ErrorCode } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
@@ -20,10 +21,11 @@ import { encodeTerm } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
 import type { Term } from '../wire/etf/term.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
+import { exportedFunction, importHandlerModule } from '../conf/handler-module.ts';
 
 // Terms from the main thread were checked against the service's limits there; decode them
 // with the widest limits so nothing the main thread accepted is refused here.
-const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max };
+const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max, maxIntegerBytes: LIMITS.maxIntegerBytes.max };
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -128,9 +130,10 @@ async function main(): Promise<void> {
   let handler: Handler;
   let argsS: Term;
   try {
-    const mod = (await import(init.moduleUrl)) as Record<string, unknown>;
-    const fn = mod[init.fn];
-    if (typeof fn !== 'function') throw new Error(`${init.moduleUrl} does not export a function ${init.fn}`);
+    const file = fileURLToPath(init.moduleUrl);
+    const mod = await importHandlerModule(file);
+    const fn = exportedFunction(mod, init.fn);
+    if (fn === undefined) throw new Error(`${file} does not export a function ${init.fn}`);
     handler = fn as Handler;
     argsS = decodeTerm(init.argsS, TRUSTED);
   } catch (e) {

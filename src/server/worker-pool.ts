@@ -41,10 +41,13 @@ import type { ServiceRegistry } from './services.ts';
 import type { FromWorker, PortError, ToWorker, WorkerInit } from './worker-protocol.ts';
 
 const BOOT_URL = new URL('./worker-boot.mjs', import.meta.url);
-const ENTRY_URL = new URL('./worker-entry.ts', import.meta.url).href;
+// The same file the rest of the server runs as: compiled (lib/) or, in this repository's tests, the source under tsx.
+const ENTRY_URL = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.ts' : './worker-entry.js', import.meta.url).href;
+// A worker resolves packages as the main thread does (e.g. the tests' --conditions); loader flags do not carry over (worker-boot.mjs).
+const WORKER_EXEC_ARGV = process.execArgv.filter((a) => a.startsWith('--conditions=') || a.startsWith('-C='));
 
 // Answers come from our own worker code; decode them with the widest limits.
-const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max };
+const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max, maxIntegerBytes: LIMITS.maxIntegerBytes.max };
 
 /** Why a worker thread ended other than by our asking. */
 export type WorkerDeath = 'watchdog' | 'outOfMemory' | 'uncaught' | 'exited' | 'startFailed' | 'startTimeout';
@@ -220,8 +223,8 @@ export class WorkerSupervisor {
       entryUrl: ENTRY_URL,
     };
     const worker = new Worker(BOOT_URL, {
-      // Not the main thread's flags: its --import tsx does not work in a worker (worker-boot.mjs registers tsx).
-      execArgv: [],
+      // Not all the main thread's flags: its --import tsx does not work in a worker (worker-boot.mjs registers tsx when needed).
+      execArgv: WORKER_EXEC_ARGV,
       workerData: init,
       resourceLimits: { maxOldGenerationSizeMb: limits.workerMaxHeapMb },
     });

@@ -24,21 +24,28 @@ export class TcpTransport extends EventGate implements Transport {
   private closed = false;
   private endTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly onClosed: ((t: TcpTransport) => void) | undefined;
+  private readonly meter: ((bytes: number) => void) | undefined;
+  private readonly frameTimeoutMs: number;
+  /** When the frame being assembled began (Date.now()); its deadline is checked lazily by frameTimer. */
+  private frameStartedAt = 0;
+  private frameTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * `onClosed`: told when the socket is closed (the server's list of open
    * sockets). `remote`: the peer as the caller dialled it (a client knows
    * it; asking the socket costs a getpeername call).
    */
-  constructor(socket: net.Socket, opts: { maxFrameBytes: number; onClosed?: (t: TcpTransport) => void; remote?: { address: string; port: number } }) {
+  constructor(socket: net.Socket, opts: TcpTransportOptions) {
     super();
     this.socket = socket;
     this.onClosed = opts.onClosed;
+    this.meter = opts.meter;
+    this.frameTimeoutMs = opts.frameTimeoutMs ?? 0;
     this.remoteAddress = opts.remote?.address ?? socket.remoteAddress ?? 'unknown';
     const port = opts.remote?.port ?? socket.remotePort ?? 0;
     this.peer = this.remoteAddress.includes(':') ? `[${this.remoteAddress}]:${port}` : `${this.remoteAddress}:${port}`;
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
-    this.decoder = new FrameDecoder(opts.maxFrameBytes);
+    this.decoder = new FrameDecoder(opts.maxFrameBytes, { loginFrames: opts.loginFrames, maxLoginFrameBytes: opts.maxLoginFrameBytes });
     socket.setNoDelay(true);
     // Shared listeners that find their transport on the socket: no closures per connection.
     (socket as SocketWithTransport)[kTransport] = this;
@@ -49,6 +56,14 @@ export class TcpTransport extends EventGate implements Transport {
 
   get queuedBytes(): number {
     return this.socket.writableLength;
+  }
+
+  get bufferedBytes(): number {
+    return this.decoder.heldBytes + this.earlyBytes;
+  }
+
+  endLogin(): void {
+    this.decoder.endLogin();
   }
 
   start(events: TransportEvents): void {
@@ -65,10 +80,33 @@ export class TcpTransport extends EventGate implements Transport {
       this.destroy(e as ChanError);
       return;
     }
+    if (this.decoder.inFrame && this.frameTimeoutMs > 0) {
+      // A frame is under way: it began in this read unless the last one continued it.
+      if (frames.length > 0 || this.frameStartedAt === 0) this.frameStartedAt = Date.now();
+      this.frameTimer ??= setTimeout(() => this.checkFrameDeadline(), this.frameTimeoutMs);
+    } else {
+      this.frameStartedAt = 0;
+    }
+    this.meter?.(data.length);
     for (const f of frames) {
       if (this.socket.destroyed) return;
       this.deliverFrame(f);
     }
+  }
+
+  /** A frame started frameTimeoutMs ago must be complete by now (a dribbling peer is cut). */
+  private checkFrameDeadline(): void {
+    this.frameTimer = undefined;
+    if (this.frameStartedAt === 0 || this.closed) return;
+    const elapsed = Date.now() - this.frameStartedAt;
+    if (elapsed < this.frameTimeoutMs) {
+      this.frameTimer = setTimeout(() => this.checkFrameDeadline(), this.frameTimeoutMs - elapsed);
+      return;
+    }
+    const got = this.decoder.bufferedBytes;
+    this.destroy(new ChanError('timeout', `frame from ${this.peer} not finished within frameTimeoutMs=${this.frameTimeoutMs} (${got} bytes of it received)`, {
+      details: { limit: this.frameTimeoutMs, actual: got, peer: this.peer, phase: 'frame', key: 'frameTimeoutMs' },
+    }));
   }
 
   /** @internal */
@@ -81,6 +119,7 @@ export class TcpTransport extends EventGate implements Transport {
     if (this.closed) return;
     this.closed = true;
     if (this.endTimer) clearTimeout(this.endTimer);
+    if (this.frameTimer) clearTimeout(this.frameTimer);
     this.onClosed?.(this);
     if (this.decoder.bufferedBytes > 0 && !this.closeError) {
       this.closeError = new ChanError('connectionLost', `connection from ${this.peer} closed in the middle of a frame (${this.decoder.bufferedBytes} bytes of it received)`, {
@@ -92,6 +131,7 @@ export class TcpTransport extends EventGate implements Transport {
 
   send(payload: Uint8Array): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
+    this.meter?.(payload.length);
     if (payload.length < COALESCE_BYTES) {
       const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
       writeFrameHeader(buf, payload.length);
@@ -110,6 +150,7 @@ export class TcpTransport extends EventGate implements Transport {
   sendReserved(buf: Uint8Array): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
     writeFrameHeader(buf, buf.length - FRAME_HEADER_BYTES);
+    this.meter?.(buf.length);
     this.socket.write(buf);
   }
 
@@ -144,6 +185,21 @@ export class TcpTransport extends EventGate implements Transport {
     if (error) this.closeError ??= error;
     this.socket.destroy();
   }
+}
+
+export interface TcpTransportOptions {
+  maxFrameBytes: number;
+  /** The first `loginFrames` frames are refused from their prefix past maxLoginFrameBytes (the server's login). */
+  loginFrames?: number;
+  maxLoginFrameBytes?: number;
+  /** Time a frame has from its first byte to its last; 0 (the default) for none. */
+  frameTimeoutMs?: number;
+  /** Told the size of every read and every frame sent (the server's memory budget). */
+  meter?: (bytes: number) => void;
+  /** Told when the socket is closed (the server's list of open sockets). */
+  onClosed?: (t: TcpTransport) => void;
+  /** The peer as the caller dialled it (a client knows it; asking the socket costs a getpeername call). */
+  remote?: { address: string; port: number };
 }
 
 const kTransport = Symbol('lib_chan.transport');

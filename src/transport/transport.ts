@@ -21,6 +21,18 @@ export interface Transport {
   readonly isLoopback: boolean;
   /** Bytes accepted by send() but not yet handed to the network. */
   readonly queuedBytes: number;
+  /**
+   * Memory held for what came in but was not delivered yet: a partial frame's
+   * buffer and frames waiting for start(). The server's maxBufferedBytes
+   * budget counts it (transports that cannot tell leave it out).
+   */
+  readonly bufferedBytes?: number;
+  /**
+   * The login is over: frames may now be as long as maxFrameBytes (until
+   * then the first frames of a connection are held to maxLoginFrameBytes,
+   * where the transport can check that from the length prefix).
+   */
+  endLogin?(): void;
   /** Begin delivering events. Frames that arrived earlier are delivered now. */
   start(events: TransportEvents): void;
   /** Send one frame payload. */
@@ -35,6 +47,13 @@ export interface Transport {
   /** Close at once; `error` is reported to the close event. */
   destroy(error?: ChanError): void;
 }
+
+/**
+ * Frames of a login from a client, held to maxLoginFrameBytes by the server's
+ * transports: the first (startService or the secure hello), then the answer
+ * to the challenge or the secure login message.
+ */
+export const LOGIN_FRAMES = 2;
 
 export function isLoopbackAddress(addr: string): boolean {
   return addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.') || addr === 'localhost';
@@ -51,6 +70,8 @@ export abstract class EventGate {
   private events: TransportEvents | undefined;
   /** Allocated only when a frame comes before start(). */
   private early: Uint8Array[] | undefined;
+  /** Bytes in `early`. */
+  protected earlyBytes = 0;
   private ended = false;
   private reported = false;
   private endError: ChanError | undefined;
@@ -60,6 +81,7 @@ export abstract class EventGate {
     this.events = events;
     const early = this.early;
     this.early = undefined;
+    this.earlyBytes = 0;
     if (early) {
       for (const f of early) {
         if (failed()) break;
@@ -71,7 +93,11 @@ export abstract class EventGate {
 
   protected deliverFrame(frame: Uint8Array): void {
     if (this.events) this.events.frame(frame);
-    else (this.early ??= []).push(frame);
+    else {
+      // Kept past this call: a copy, since the frame may be a view into a read buffer.
+      (this.early ??= []).push(frame.slice());
+      this.earlyBytes += frame.length;
+    }
   }
 
   /** The connection is gone; `error` says why when it was not orderly. Later calls are ignored. */

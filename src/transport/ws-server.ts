@@ -24,9 +24,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData, type ServerOptions } from 'ws';
 import { ChanError, type ErrorCode } from '../errors.ts';
 import type { Limits } from '../limits.ts';
-import type { WebSocketConfig } from '../conf/schema.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
-import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
+import { EventGate, LOGIN_FRAMES, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
 /** After destroy(error), time the peer gets to read our close frame before the socket is cut (ms). */
 export const DESTROY_GRACE_MS = 1_000;
@@ -90,10 +89,18 @@ export class WsTransport extends EventGate implements Transport {
   private closeError: ChanError | undefined;
   private closed = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Login messages still to come, each limited to maxLoginFrameBytes (checked once ws has the message). */
+  private loginFrames: number;
+  private readonly maxLoginFrameBytes: number;
 
-  constructor(ws: WebSocket, socket: Socket) {
+  private readonly meter: ((bytes: number) => void) | undefined;
+
+  constructor(ws: WebSocket, socket: Socket, opts: { loginFrames?: number; maxLoginFrameBytes?: number; meter?: (bytes: number) => void } = {}) {
     super();
     this.ws = ws;
+    this.meter = opts.meter;
+    this.loginFrames = opts.loginFrames ?? 0;
+    this.maxLoginFrameBytes = opts.maxLoginFrameBytes ?? Infinity;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.peer = formatPeer(this.remoteAddress, socket.remotePort);
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
@@ -107,6 +114,14 @@ export class WsTransport extends EventGate implements Transport {
 
   get queuedBytes(): number {
     return this.ws.bufferedAmount;
+  }
+
+  get bufferedBytes(): number {
+    return this.earlyBytes;
+  }
+
+  endLogin(): void {
+    this.loginFrames = 0;
   }
 
   start(events: TransportEvents): void {
@@ -124,6 +139,16 @@ export class WsTransport extends EventGate implements Transport {
     }
     // With the default binaryType ('nodebuffer') ws hands over one Buffer, fragments already joined.
     const frame = data as Buffer;
+    this.meter?.(frame.length);
+    if (this.loginFrames > 0) {
+      this.loginFrames--;
+      if (frame.length > this.maxLoginFrameBytes) {
+        this.destroy(new ChanError('frameTooLarge', `WebSocket from ${this.peer}: login message of ${frame.length} bytes, limit is maxLoginFrameBytes=${this.maxLoginFrameBytes}`, {
+          details: { peer: this.peer, phase: 'frame', limit: this.maxLoginFrameBytes, actual: frame.length, key: 'maxLoginFrameBytes' },
+        }));
+        return;
+      }
+    }
     this.deliverFrame(frame);
   }
 
@@ -141,6 +166,7 @@ export class WsTransport extends EventGate implements Transport {
 
   send(payload: Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    this.meter?.(payload.length);
     this.ws.send(payload);
   }
 
@@ -189,12 +215,29 @@ export interface WsListenerHost {
     debug(obj: object, msg?: string): void;
     error(obj: object, msg?: string): void;
   };
+  /** Told the size of every message in and out (the server's memory budget). */
+  readonly meter?: (bytes: number) => void;
   /** The reason to refuse a new connection (logged and counted by the server), or undefined. */
   admit(addr: string, peer: string, listener: 'tcp' | 'ws'): string | undefined;
   attach(transport: Transport): unknown;
 }
 
 /** The HTTP(S) server that upgrades to WebSocket on the configured path. */
+/** The listener's settings: the conf's `{websocket, [...]}` term, checked by conf/schema.ts. */
+export interface WebSocketConfig {
+  port: number;
+  /** URL path clients connect to. @default "/" */
+  path: string;
+  /** @default the server's bind address */
+  bind: string;
+  /** Absolute paths of the PEM certificate and key; absent = plain ws://. */
+  tls?: { certFile: string; keyFile: string };
+  /** Allowed `Origin` headers; absent = not checked. */
+  origins?: string[];
+  /** `{permessage_deflate, true}`: accept compressed messages (bounded; see ws-server.ts). @default false */
+  permessageDeflate?: boolean;
+}
+
 export class WebSocketListener {
   readonly conf: WebSocketConfig;
   private readonly host: WsListenerHost;
@@ -339,7 +382,8 @@ export class WebSocketListener {
     // connection is counted by attach() in the same tick as admit() checked.
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.waiting.get(raw)?.();
-      this.host.attach(new WsTransport(ws, raw));
+      const l = this.host.config.limits;
+      this.host.attach(new WsTransport(ws, raw, { loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes, meter: this.host.meter }));
     });
   }
 

@@ -156,7 +156,7 @@ export interface FloorServer {
 export async function startFloor(): Promise<FloorServer> {
   const identity = nodeProvider.x25519Keypair(nodeProvider.randomBytes(X25519_KEY_BYTES));
   const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', '--conditions=lib-chan-src'],
     env: { ...process.env, FLOOR_IDENTITY: Buffer.from(identity.secretKey).toString('hex') },
   });
   const { port } = await new Promise<{ port: number }>((resolve, reject) => {

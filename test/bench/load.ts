@@ -2,7 +2,7 @@
  * `npm run load`: the gateway under many concurrent clients, then its memory
  * per idle authenticated secure connection.
  *
- * The server runs as the operator runs it (`node --expose-gc bin/lib_chan.js
+ * The server runs as the operator runs it (`node --expose-gc src/cli/main.ts
  * start`, JSON logs on stdout) in its own process; clients run in forked
  * processes (load-client.ts). Phases:
  *
@@ -149,7 +149,7 @@ class ClientProc {
   private rejectDone: ((e: Error) => void) | undefined;
 
   constructor() {
-    this.child = fork(path.join(HERE, 'load-client.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    this.child = fork(path.join(HERE, 'load-client.ts'), [], { execArgv: ['--import', 'tsx', '--conditions=lib-chan-src'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     this.ready = new Promise((resolve, reject) => {
       this.child.on('message', (m: { type: string; result?: unknown; error?: string }) => {
         if (m.type === 'ready') resolve();

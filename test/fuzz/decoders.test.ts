@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
-  PATHOLOGICAL_CONFS, checkCompressedCase, checkConfText, checkFrameCase, checkHostileTermCase, checkTermLimitCase,
+  PATHOLOGICAL_CONFS, checkComplexityCase, complexityCase, checkCompressedCase, checkConfText, checkFrameCase, checkHostileTermCase, checkTermLimitCase,
   compressedCase, confCase, confText, frameCase, hostileTermCase, termLimitCase,
 } from './targets.ts';
 
@@ -24,6 +24,10 @@ test('fuzz terms - hostile byte streams: within every limit or badTerm, never sl
 
 test('fuzz terms - compressed terms and zip bombs: exact when the declared size is true and allowed, else badTerm', () => {
   fc.assert(fc.property(compressedCase, checkCompressedCase), { numRuns: 150, seed: 104 });
+});
+
+test('fuzz complexity - nested map keys, big integers, dribbled frames: cost and memory in proportion to the bytes', () => {
+  fc.assert(fc.property(complexityCase, checkComplexityCase), { numRuns: 40, seed: 106 });
 });
 
 test('fuzz conf - generated confs through the whole loader: loaded or badConf, never a hang', async () => {

@@ -6,13 +6,13 @@
  *   FUZZ_SECONDS   total time (default 300)
  *   FUZZ_INPUTS    stop after this many inputs in total instead (default: no limit)
  *   FUZZ_SEED      first seed (default: the clock); a finding prints its seed and case
- *   FUZZ_TARGETS   comma-separated subset of: frames,termLimits,hostileTerms,compressed,conf,live
+ *   FUZZ_TARGETS   comma-separated subset of: frames,termLimits,hostileTerms,complexity,compressed,conf,live
  *
  * Exit 0 when nothing was found, 1 otherwise.
  */
 import fc from 'fast-check';
 import {
-  LiveFuzzer, PATHOLOGICAL_CONFS, checkCompressedCase, checkConfText, checkFrameCase, checkHostileTermCase, checkTermLimitCase,
+  LiveFuzzer, PATHOLOGICAL_CONFS, checkComplexityCase, complexityCase, checkCompressedCase, checkConfText, checkFrameCase, checkHostileTermCase, checkTermLimitCase,
   compressedCase, confCase, confText, frameCase, hostileTermCase, livePlan, termLimitCase,
 } from './targets.ts';
 
@@ -20,7 +20,7 @@ const seconds = Number(process.env.FUZZ_SECONDS ?? 300);
 const maxInputs = process.env.FUZZ_INPUTS === undefined ? Infinity : Number(process.env.FUZZ_INPUTS);
 let seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const firstSeed = seed;
-const wanted = new Set((process.env.FUZZ_TARGETS ?? 'frames,termLimits,hostileTerms,compressed,conf,live').split(','));
+const wanted = new Set((process.env.FUZZ_TARGETS ?? 'frames,termLimits,hostileTerms,complexity,compressed,conf,live').split(','));
 
 interface Tally {
   inputs: number;
@@ -106,6 +106,7 @@ while (more()) {
   syncBatch('frames', frameCase, checkFrameCase, 5000);
   syncBatch('termLimits', termLimitCase, checkTermLimitCase, 2000);
   syncBatch('hostileTerms', hostileTermCase, checkHostileTermCase, 1000);
+  syncBatch('complexity', complexityCase, checkComplexityCase, 100);
   syncBatch('compressed', compressedCase, checkCompressedCase, 100);
   await confBatch(300);
   if (fz) await liveBatch(fz, 500);

@@ -22,11 +22,11 @@ import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { ChanError, isChanError } from '../../src/errors.ts';
-import { FrameDecoder, encodeFrame } from '../../src/wire/frame.ts';
+import { FRAME_INITIAL_BUFFER_BYTES, FrameDecoder, encodeFrame } from '../../src/wire/frame.ts';
 import { decodeTerm, type DecodeOptions } from '../../src/wire/etf/decode.ts';
 import { encodeTerm } from '../../src/wire/etf/encode.ts';
 import { Atom, ImproperList, Tuple, atom, isAtom, isTuple, termEqual, tuple, type Term } from '../../src/wire/etf/term.ts';
-import { formatTerm } from '../../src/wire/etf/format.ts';
+import { formatTerm, toJson } from '../../src/wire/etf/format.ts';
 import { parseConfig } from '../../src/conf/load.ts';
 import { connect } from '../../src/client/node.ts';
 import { legacyResponse } from '../../src/auth/legacy.ts';
@@ -244,6 +244,170 @@ export function checkHostileTermCase(c: HostileCase): void {
   }
   if (termDepth(t) > c.maxDepth) throw new Error(`decoded depth ${termDepth(t)} over maxDepth ${c.maxDepth}`);
   if (termAtoms(t) > c.maxAtoms) throw new Error(`decoded ${termAtoms(t)} atoms, over maxAtoms ${c.maxAtoms}`);
+}
+
+// ------------------------------------------------------ algorithmic complexity
+
+/**
+ * The inputs of issue 10 that cost more than their bytes before it was
+ * mended: map keys nested `depth` deep around `size` bytes (compared with a
+ * flat term of the same size, decoded at the same moment), integers around
+ * and far past maxIntegerBytes (decoded, then printed by formatTerm and
+ * toJson), and frames dribbled in pieces of a few bytes (the reassembly must
+ * hold no more than the frame plus a bounded overhead, at every step).
+ */
+export type ComplexityCase =
+  | { kind: 'nestedKeys'; size: number; depth: number; listKey: boolean; dupAt: number }
+  | { kind: 'bigInt'; bytes: number; limit: number }
+  | { kind: 'dribble'; frames: number[]; pieces: number[] };
+
+export const complexityCase: fc.Arbitrary<ComplexityCase> = fc.oneof(
+  fc.record({
+    kind: fc.constant('nestedKeys' as const),
+    size: fc.integer({ min: 1, max: 65_535 }),
+    depth: fc.integer({ min: 1, max: 62 }),
+    listKey: fc.boolean(),
+    dupAt: fc.integer({ min: -1, max: 62 }),
+  }),
+  fc.record({
+    kind: fc.constant('bigInt' as const),
+    bytes: fc.oneof(fc.integer({ min: 1, max: 2048 }), fc.integer({ min: 2048, max: 8 * 1024 * 1024 })),
+    limit: fc.integer({ min: 8, max: 2048 }),
+  }),
+  fc.record({
+    kind: fc.constant('dribble' as const),
+    frames: fc.array(fc.integer({ min: 0, max: 100_000 }), { minLength: 1, maxLength: 3 }),
+    pieces: fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 16 }),
+  }),
+);
+
+function u32be(n: number): number[] {
+  return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+}
+
+/** A growable byte buffer for building big inputs fast. */
+class Bytes {
+  buf = new Uint8Array(1024);
+  n = 0;
+  push(...xs: number[]): void {
+    this.room(xs.length);
+    for (const x of xs) this.buf[this.n++] = x;
+  }
+  text(len: number, list: boolean): void {
+    this.room(list ? 5 + 2 * len + 1 : 3 + len);
+    if (list) this.push(108, ...u32be(len));
+    else this.push(107, len >>> 8, len & 0xff);
+    for (let i = 0; i < len; i++) {
+      if (list) this.buf[this.n++] = 97;
+      this.buf[this.n++] = 0x61 + (i % 26);
+    }
+    if (list) this.buf[this.n++] = 106;
+  }
+  room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    const b = new Uint8Array(Math.max(2 * this.buf.length, this.n + k));
+    b.set(this.buf.subarray(0, this.n));
+    this.buf = b;
+  }
+  get bytes(): Uint8Array {
+    return this.buf.subarray(0, this.n);
+  }
+}
+
+/**
+ * `depth` single-key maps nested as keys around `size` bytes of text (a
+ * STRING_EXT, or the same text as a list); at level `dupAt` the map has a
+ * second key equal to the first but written in the other form (badTerm).
+ */
+function nestedKeyBytes(size: number, depth: number, listKey: boolean, dupAt: number): Uint8Array {
+  const out = new Bytes();
+  out.push(131);
+  for (let i = 0; i < depth; i++) out.push(116, ...u32be(i === dupAt ? 2 : 1));
+  const text = Math.min(size, 65_535);
+  out.text(text, listKey);
+  for (let i = depth - 1; i >= 0; i--) {
+    out.push(97, 1);
+    if (i === dupAt) {
+      for (let j = i + 1; j < depth; j++) out.push(116, ...u32be(1));
+      out.text(text, !listKey);
+      for (let j = i + 1; j < depth; j++) out.push(97, 1);
+      out.push(97, 2);
+    }
+  }
+  return out.bytes;
+}
+
+function bestMs(f: () => unknown, runs = 3): number {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    try {
+      f();
+    } catch {
+      // timed either way
+    }
+    best = Math.min(best, performance.now() - t);
+  }
+  return best;
+}
+
+export function checkComplexityCase(c: ComplexityCase): void {
+  switch (c.kind) {
+    case 'nestedKeys': {
+      const nested = nestedKeyBytes(c.size, c.depth, c.listKey, c.dupAt);
+      // The baseline: the same bytes of text, as a list (the costlier form), unnested.
+      const flat = nestedKeyBytes(nested.length / 2, 0, true, -1);
+      const dup = c.dupAt >= 0 && c.dupAt < c.depth;
+      try {
+        timed('decodeTerm', () => decodeTerm(nested));
+        if (dup) throw new Error(`a duplicate key at level ${c.dupAt} of ${c.depth} was not found`);
+      } catch (e) {
+        if (!isChanError(e, 'badTerm')) throw e;
+        if (!dup) throw new Error(`badTerm for a valid nested map: ${e.message}`);
+      }
+      const tNested = bestMs(() => decodeTerm(nested));
+      const tFlat = bestMs(() => decodeTerm(flat));
+      if (tNested > 40 * tFlat + 25) throw new Error(`nested keys (${nested.length} bytes, depth ${c.depth}) took ${tNested.toFixed(1)} ms, a flat term ${tFlat.toFixed(1)} ms`);
+      return;
+    }
+    case 'bigInt': {
+      const bytes = new Uint8Array(7 + c.bytes);
+      bytes.set([131, 111, ...u32be(c.bytes), 0]);
+      bytes.fill(0xa5, 7);
+      let t: Term;
+      try {
+        t = timed('decodeTerm', () => decodeTerm(bytes, { maxIntegerBytes: c.limit }));
+      } catch (e) {
+        if (isChanError(e, 'badTerm') && e.details.key === 'maxIntegerBytes' && c.bytes > c.limit) return;
+        throw new Error(`integer of ${c.bytes} bytes under maxIntegerBytes ${c.limit}: ${String(e)}`);
+      }
+      if (c.bytes > c.limit) throw new Error(`integer of ${c.bytes} bytes decoded past maxIntegerBytes ${c.limit}`);
+      timed('formatTerm', () => formatTerm(t));
+      timed('toJson', () => toJson(t));
+      return;
+    }
+    case 'dribble': {
+      const d = new FrameDecoder(1 << 20);
+      const stream = Buffer.concat(c.frames.map((n) => encodeFrame(new Uint8Array(n).fill(n & 0xff))));
+      const got: number[] = [];
+      let pos = 0;
+      let k = 0;
+      while (pos < stream.length) {
+        // mostly tiny pieces, sometimes a big one, so every reassembly path is taken
+        const n = k % 50 === 49 ? 65_536 : c.pieces[k % c.pieces.length];
+        k++;
+        const piece = stream.subarray(pos, Math.min(stream.length, pos + n));
+        pos += piece.length;
+        for (const f of d.push(piece)) got.push(f.length);
+        // at most twice what has arrived of the frame (or the first allocation), never past the frame
+        const bound = Math.max(FRAME_INITIAL_BUFFER_BYTES, 2 * d.bufferedBytes) + 4;
+        if (d.heldBytes > bound) throw new Error(`reassembly holds ${d.heldBytes} bytes after ${d.bufferedBytes} bytes of the frame (bound ${bound})`);
+        if (d.heldBytes > Math.max(...c.frames) + 4) throw new Error(`reassembly holds ${d.heldBytes} bytes, more than the largest frame`);
+      }
+      if (got.join() !== c.frames.join()) throw new Error(`frames ${got.join()} != ${c.frames.join()}`);
+      return;
+    }
+  }
 }
 
 export interface CompressedCase {

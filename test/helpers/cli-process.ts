@@ -1,5 +1,7 @@
 /**
- * The CLI as a child process (`node bin/lib_chan.js ...`), with its stdout
+ * The CLI as a child process, run from its source as the package's bin runs
+ * the compiled file (`node --import tsx src/cli/main.ts ...`; the packaging
+ * test runs the installed bin itself), with its stdout
  * split into lines (parsed when they are JSON log lines). `startServer`
  * runs `lib_chan start` and learns the port from the configLoaded event.
  * Every wait races a deadline and the process's exit (no sleeps).
@@ -9,7 +11,9 @@ import path from 'node:path';
 import { REPO } from './start-server.ts';
 import { waitUntil } from './latch.ts';
 
-export const BIN = path.join(REPO, 'bin/lib_chan.js');
+export const CLI_SOURCE = path.join(REPO, 'src/cli/main.ts');
+/** Node flags that run the CLI from source: tsx, and this package's own imports of 'lib-chan' resolved to src/. */
+export const SOURCE_NODE_ARGS = ['--import', 'tsx', '--conditions=lib-chan-src'];
 
 export type JsonLine = Record<string, unknown> & { event?: string; level?: number; msg?: string };
 
@@ -33,7 +37,7 @@ export class CliProcess {
   constructor(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string; nodeArgs?: string[] } = {}) {
     const env = { ...process.env, ...opts.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    this.proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [...SOURCE_NODE_ARGS, ...(opts.nodeArgs ?? []), CLI_SOURCE, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdout!.setEncoding('utf8');
     this.proc.stderr!.setEncoding('utf8');
     this.proc.stdout!.on('data', (chunk: string) => {
@@ -137,4 +141,36 @@ export async function startCliServer(conf: string, opts: { args?: string[]; env?
     await cli.stop();
     throw e;
   }
+}
+
+/** What a command run in-process printed and returned, shaped like a finished CliProcess. */
+export interface CliResult {
+  exit: Exit;
+  stdout: string;
+  stderr: string;
+  describe(): string;
+}
+
+/**
+ * The CLI's `main(argv, io)` in this process, with its own environment,
+ * stdin and captured output: the same code path as the program minus the
+ * process start (no tsx compile, no module load), so dozens of cases cost
+ * milliseconds. Commands that keep running (`start`) stay in child processes.
+ */
+export async function runCliInProcess(args: string[], opts: { env?: Record<string, string | undefined>; stdin?: string } = {}): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.ts');
+  let stdout = '';
+  let stderr = '';
+  const stdinText = opts.stdin ?? '';
+  const io = {
+    stdout: { write: (s: string) => (stdout += s), isTTY: false },
+    stderr: { write: (s: string) => (stderr += s) },
+    stdin: Object.assign((async function* () {
+      if (stdinText !== '') yield stdinText;
+    })(), { isTTY: false }),
+    env: { ...opts.env },
+  };
+  const code = await main(args, io);
+  if (code === 'keep-running') throw new Error(`runCliInProcess: ${args[0]} keeps running; use CliProcess`);
+  return { exit: { code, signal: null }, stdout, stderr, describe: () => `exit ${code}\nstdout: ${stdout}\nstderr: ${stderr}` };
 }

@@ -67,6 +67,17 @@ for (const protocol of ['legacy', 'secure'] as const) {
       assert.equal(ts.logs.filter((l) => l.event === 'loginLockout').length, 1, 'one lockout, logged once');
     });
 
+    test('logins that send no credential at all are refused and not counted toward the lock-out', async () => {
+      const before = { ...ts.server.guard.counts };
+      for (let i = 0; i < 5; i++) {
+        await assert.rejects(connectFrom('127.0.0.3', ts.port, 'other', null, [], { protocol, serverKey: ts.server.publicKey }), isCode('authFail'));
+      }
+      assert.equal(ts.server.guard.counts.failures - before.failures, 0);
+      const ch = await connectFrom('127.0.0.3', ts.port, 'other', 'right-pw-2', [], { protocol, serverKey: ts.server.publicKey });
+      assert.ok(termEqual(await ch.rpc(3), tuple(atom('echo'), 3)));
+      ch.close();
+    });
+
     test('failures from one address never lock out another', async () => {
       for (let i = 0; i < 10; i++) await assert.rejects(from('127.0.0.3', 'other', `x${i}`), isCode('authFail', 'limitExceeded'));
       const ch = await from('127.0.0.4', 'other', 'right-pw-2');

@@ -1,7 +1,9 @@
 /**
- * The `lib_chan` command line, run as the operator runs it (`node
- * bin/lib_chan.js ...`): --help everywhere, the documented exit codes
- * (0 ok, 1 failed, 2 usage, 3 bad conf), check, keygen, passwd, call, status.
+ * The `lib-chan` command line through `main(argv, io)` in-process (the same
+ * code the bin runs, minus the process start; one case runs the real program
+ * to show the two agree, and test/package runs the installed bin): --help
+ * everywhere, the documented exit codes (0 ok, 1 failed, 2 usage, 3 bad
+ * conf), check, keygen, passwd, call, status.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +18,7 @@ import { loadKeyFile } from '../../src/auth/keys-node.ts';
 import { encodePublicKey } from '../../src/auth/keys.ts';
 import { nodeProvider } from '../../src/auth/crypto-node.ts';
 import { NAME_SERVER, startTestServer, type TestServer } from '../helpers/start-server.ts';
-import { runCli } from '../helpers/cli-process.ts';
+import { runCli, runCliInProcess } from '../helpers/cli-process.ts';
 
 let dir: string;
 let env: Record<string, string>;
@@ -28,7 +30,16 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const cli = (args: string[], opts: { env?: Record<string, string | undefined>; stdin?: string } = {}) =>
-  runCli(args, { env: { ...env, ...opts.env }, stdin: opts.stdin ?? '' });
+  runCliInProcess(args, { env: { ...env, ...opts.env }, stdin: opts.stdin ?? '' });
+
+test('the program and main() in-process agree (exit code, stdout, stderr)', async () => {
+  for (const args of [['--help'], ['frobnicate'], ['check', '--conf', path.join(dir, 'missing.conf')]]) {
+    const [child, inProcess] = await Promise.all([runCli(args, { env, stdin: '' }), cli(args)]);
+    assert.equal(child.exit.code, inProcess.exit.code, args.join(' '));
+    assert.equal(child.stdout.trimEnd(), inProcess.stdout.trimEnd(), args.join(' '));
+    assert.equal(child.stderr.trimEnd(), inProcess.stderr.trimEnd(), args.join(' '));
+  }
+});
 
 describe('help and usage', () => {
   test('top-level help lists every command and the exit codes', async () => {
@@ -46,7 +57,7 @@ describe('help and usage', () => {
     test(`${name} --help`, async () => {
       const r = await cli([name, '--help']);
       assert.equal(r.exit.code, EXIT.ok, r.describe());
-      assert.match(r.stdout, new RegExp(`^usage: lib_chan ${name}`));
+      assert.match(r.stdout, new RegExp(`^usage: lib-chan ${name}`));
       assert.ok(r.stdout.split('\n').length > 2, 'more than the usage line');
     });
   }
@@ -57,7 +68,7 @@ describe('help and usage', () => {
     assert.match(a.stderr, /unknown command "frobnicate"/);
     const b = await cli(['check', '--no-such-option']);
     assert.equal(b.exit.code, EXIT.usage);
-    assert.match(b.stderr, /usage: lib_chan check/);
+    assert.match(b.stderr, /usage: lib-chan check/);
     const c = await cli(['call', '127.0.0.1:1']);
     assert.equal(c.exit.code, EXIT.usage);
     assert.match(c.stderr, /expected HOST:PORT SERVICE TERM/);
@@ -253,6 +264,14 @@ describe('call and status against a live server', () => {
     const r = await cli(['call', target, 'keyed', '{hello, 1}', '--client-key', clientKey]);
     assert.equal(r.exit.code, EXIT.ok, r.describe());
     assert.equal(r.stdout.trim(), '{echo,{hello,1}}');
+  });
+
+  test('no password given for a service that needs one: says how to give it (secure and legacy)', async () => {
+    for (const extra of [[], ['--legacy']]) {
+      const r = await cli(['call', target, 'nameServer', '{lookup, joe}', ...extra]);
+      assert.equal(r.exit.code, EXIT.failed, r.describe());
+      assert.match(r.stderr, /nameServer needs a password: give it with --password-file FILE or the LIB_CHAN_PASSWORD environment variable .*\[authFail\]/);
+    }
   });
 
   test('failures: wrong password, unknown service, bad term, nothing listening', async () => {

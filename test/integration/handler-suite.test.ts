@@ -47,6 +47,7 @@ function handlerSuite(placement: Placement): void {
       ts = await startTestServer(`
 {service, suite, password, none, mfa, suite, start, {server, args}${options(placement)}}.
 {service, rec, password, none, mfa, suite, start, notUsed${options(placement, ['{limits, [{maxInflightRpcs, 2}, {maxMailboxMessages, 5}]}'])}}.
+{service, small, password, none, mfa, suite, start, notUsed${options(placement, ['{limits, [{maxMailboxBytes, 65536}]}'])}}.
 `, { websocket: false });
     });
     after(async () => {
@@ -183,6 +184,21 @@ function handlerSuite(placement: Placement): void {
       await deadline(ch.closed, 5000, 'the channel to close');
       const log = await ts.waitForLog(since(mark, byEvent('channelClosed', (l) => l.service === 'rec' && l.reason === 'limitExceeded')), 'channelClosed');
       assert.equal((log.details as { key?: string }).key, 'maxMailboxMessages');
+    });
+
+    test('messages the handler has not taken are bounded by maxMailboxBytes', async () => {
+      const mark = ts.logs.length;
+      const ch = await open('deaf', [], { service: 'small' });
+      const chunk = new Uint8Array(20_000).fill(7);
+      for (let i = 0; i < 3; i++) ch.cast(chunk);
+      const probe = await open('requests', [], { service: 'small' });
+      assert.ok(termEqual(await probe.rpc(1), tuple(atom('echo'), 1)));
+      probe.close();
+      assert.equal(ch.isOpen, true, 'under the limit is fine');
+      for (let i = 0; i < 3; i++) ch.cast(chunk);
+      await deadline(ch.closed, 5000, 'the channel to close');
+      const log = await ts.waitForLog(since(mark, byEvent('channelClosed', (l) => l.service === 'small' && l.reason === 'limitExceeded')), 'channelClosed');
+      assert.equal((log.details as { key?: string }).key, 'maxMailboxBytes');
     });
 
     test('the handler sees why its channel closed: the reason and the error code', async () => {

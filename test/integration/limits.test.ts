@@ -123,9 +123,11 @@ describe('limits: each closes only the offending connection, with a logged reaso
 
   test('handshakeTimeoutMs: a secure hello and then silence', async () => {
     const other = await bystander();
-    const raw = await Raw.connect(ts.port);
+    // The hello is made before connecting, so the timeout's clock starts with the bytes ready to send.
     const { clientStart } = await import('../../src/auth/secure/handshake.ts');
-    raw.sendFrame(clientStart().out);
+    const hello = clientStart().out;
+    const raw = await Raw.connect(ts.port);
+    raw.sendFrame(hello);
     await raw.frame(0); // the server's reply
     await raw.waitClosed();
     await ts.waitForLog((l) => refusedBy('handshakeTimeoutMs', 'handshakeTimeout')(l) && (l.details as { phase: string }).phase === 'secure', 'secure handshakeTimeout log');

@@ -223,10 +223,8 @@ describe('conf load - errors', () => {
 
   it('names the paths searched when a module is missing', async () => {
     const e = await badConf(() => parseConfig(conf(svc('s').replace('echo', 'nope')), CONF), { line: 3 });
-    assert.deepEqual(e.details.searched, [
-      path.join(HANDLERS, 'nope.ts'), path.join(HANDLERS, 'nope.js'), path.join(HANDLERS, 'nope.mjs'),
-      path.join(FIXTURES, 'nope.ts'), path.join(FIXTURES, 'nope.js'), path.join(FIXTURES, 'nope.mjs'),
-    ]);
+    const exts = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
+    assert.deepEqual(e.details.searched, [...exts.map((x) => path.join(HANDLERS, `nope${x}`)), ...exts.map((x) => path.join(FIXTURES, `nope${x}`))]);
   });
 });
 

@@ -34,6 +34,7 @@ import { ChanError } from '../../errors.ts';
 import { DEFAULT_LIMITS, LIMITS } from '../../limits.ts';
 import { toHex } from '../bytes.ts';
 import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, mapEntries, type Term } from './term.ts';
+import { H, hashId, leafHash, listHash, mapHash, tupleHash } from './term-hash.ts';
 import {
   ATOM_CACHE_REF,
   ATOM_EXT,
@@ -93,6 +94,18 @@ export interface DecodeOptions {
    * @default LIMITS.maxAtomsPerTerm.default
    */
   maxAtoms?: number;
+  /**
+   * Largest magnitude of one integer, in bytes (SMALL_BIG_EXT / LARGE_BIG_EXT, leading zero bytes
+   * included): decimal printing (formatTerm, toJson) costs more than linear time in the digits.
+   * @default LIMITS.maxIntegerBytes.default (1024)
+   */
+  maxIntegerBytes?: number;
+  /**
+   * Quote up to 16 bytes of the input (hex) in error messages. Pass false for decrypted input:
+   * its bytes must reach neither logs nor error replies.
+   * @default true
+   */
+  excerpt?: boolean;
 }
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
@@ -119,18 +132,38 @@ interface Frame {
   /** NEW_FUN_EXT: the Size field, checked when the fun ends; else -1. */
   size: number;
   tag: number;
+  /**
+   * True inside a map key: every item's hash is kept (in ha/hb) and the
+   * container's own hash is made when it ends. A map keeps its keys' hashes
+   * whatever this says (its duplicate check needs them).
+   */
+  hashing: boolean;
+  ha: number[] | undefined;
+  hb: number[] | undefined;
+}
+
+/** Does the next item pushed to `f` need its hash? (A map's key, or anything inside a key.) */
+function wantsHash(f: Frame): boolean {
+  return f.hashing || (f.kind === FRAME_MAP && (f.items.length & 1) === 0);
+}
+
+function newFrame(kind: number, start: number, remaining: number, size: number, tag: number, parent: Frame | undefined): Frame {
+  const hashing = parent !== undefined && wantsHash(parent);
+  const keep = hashing || kind === FRAME_MAP;
+  return { kind, start, remaining, items: [], size, tag, hashing, ha: keep ? [] : undefined, hb: keep ? [] : undefined };
 }
 
 interface Resolved {
   maxDepth: number;
   maxDecompressedBytes: number;
   maxAtoms: number;
+  maxIntegerBytes: number;
 }
 
 /** Thrown from the inflater's callback when its output passes the declared size. */
 const OVERFLOW = Symbol('overflow');
 
-function pick(value: number | undefined, name: 'maxTermDepth' | 'maxDecompressedBytes' | 'maxAtomsPerTerm', option: string): number {
+function pick(value: number | undefined, name: 'maxTermDepth' | 'maxDecompressedBytes' | 'maxAtomsPerTerm' | 'maxIntegerBytes', option: string): number {
   if (value === undefined) return DEFAULT_LIMITS[name];
   const spec = LIMITS[name];
   if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
@@ -145,6 +178,7 @@ const DEFAULT_RESOLVED: Resolved = Object.freeze({
   maxDepth: DEFAULT_LIMITS.maxTermDepth,
   maxDecompressedBytes: DEFAULT_LIMITS.maxDecompressedBytes,
   maxAtoms: DEFAULT_LIMITS.maxAtomsPerTerm,
+  maxIntegerBytes: DEFAULT_LIMITS.maxIntegerBytes,
 });
 
 /** Options with defaults from DEFAULT_LIMITS and ranges from LIMITS (badArgument outside them). */
@@ -154,6 +188,7 @@ function resolve(options: DecodeOptions | undefined): Resolved {
     maxDepth: pick(options.maxDepth, 'maxTermDepth', 'maxDepth'),
     maxDecompressedBytes: pick(options.maxDecompressedBytes, 'maxDecompressedBytes', 'maxDecompressedBytes'),
     maxAtoms: pick(options.maxAtoms, 'maxAtomsPerTerm', 'maxAtoms'),
+    maxIntegerBytes: pick(options.maxIntegerBytes, 'maxIntegerBytes', 'maxIntegerBytes'),
   };
 }
 
@@ -338,7 +373,7 @@ class Decoder {
             break;
           }
           this.need(n, at, `${tagName(tag)} of arity ${n}`);
-          stack.push({ kind: FRAME_TUPLE, start: at, remaining: n, items: [], size: -1, tag });
+          stack.push(newFrame(FRAME_TUPLE, at, n, -1, tag, stack[stack.length - 1]));
           continue;
         }
         case LIST_EXT: {
@@ -354,7 +389,7 @@ class Decoder {
             continue;
           }
           this.enter(stack.length, at, tag);
-          stack.push({ kind: FRAME_LIST, start: at, remaining: n + 1, items: [], size: -1, tag });
+          stack.push(newFrame(FRAME_LIST, at, n + 1, -1, tag, top));
           continue;
         }
         case MAP_EXT: {
@@ -367,7 +402,7 @@ class Decoder {
             break;
           }
           this.need(2 * n, at, `MAP_EXT of arity ${n}`);
-          stack.push({ kind: FRAME_MAP, start: at, remaining: 2 * n, items: [], size: -1, tag });
+          stack.push(newFrame(FRAME_MAP, at, 2 * n, -1, tag, stack[stack.length - 1]));
           continue;
         }
         case PID_EXT:
@@ -390,20 +425,30 @@ class Decoder {
             value = this.finishFun(at, size, tag);
             break;
           }
-          stack.push({ kind: FRAME_FUN, start: at, remaining: numFree, items: [], size, tag });
+          stack.push(newFrame(FRAME_FUN, at, numFree, size, tag, stack[stack.length - 1]));
           continue;
         }
         default:
           this.fail(at, unexpectedTag(tag), { tag });
       }
-      // Hand the finished value to its container(s).
+      // Hand the finished value to its container(s); a map key (or a part of one) brings its hash.
+      let top = stack.length > 0 ? stack[stack.length - 1] : undefined;
+      if (top !== undefined && wantsHash(top)) leafHash(value);
       for (;;) {
-        const top = stack.length > 0 ? stack[stack.length - 1] : undefined;
         if (top === undefined) return value;
-        if (top.kind !== FRAME_FUN) top.items.push(value);
+        if (top.kind !== FRAME_FUN) {
+          if (wantsHash(top)) {
+            top.ha!.push(H.a);
+            top.hb!.push(H.b);
+          }
+          top.items.push(value);
+        }
         if (--top.remaining > 0) break;
         stack.pop();
-        value = this.finish(top);
+        const done = top;
+        value = this.finish(done);
+        top = stack.length > 0 ? stack[stack.length - 1] : undefined;
+        if (top !== undefined && wantsHash(top)) containerHash(done, value);
       }
     }
   }
@@ -431,27 +476,53 @@ class Decoder {
         return new ImproperList(items, tail);
       }
       case FRAME_MAP:
-        return this.map(f.items, f.start);
+        return this.map(f);
       default:
         return this.finishFun(f.start, f.size, f.tag);
     }
   }
 
-  map(items: Term[], at: number): Map<Term, Term> {
+  /**
+   * A map, refusing a key that is there twice. Keys are told apart by their
+   * 64-bit structural hash (term-hash.ts), made once per key while decoding,
+   * so nested keys cost no more than their bytes. Two keys with the same hash
+   * are taken to be the same key: with the per-process random seed, a valid
+   * map is refused with probability about n^2 / 2^65 for n keys (an exact
+   * comparison would cost depth x size again for keys nested in keys).
+   */
+  map(f: Frame): Map<Term, Term> {
+    const items = f.items;
+    const ha = f.ha!;
+    const hb = f.hb!;
+    const step = f.hashing ? 2 : 1; // inside a key every item has its hash, else only the keys
     const m = new Map<Term, Term>();
-    const seen = new Set<string>();
-    for (let i = 0; i < items.length; i += 2) {
+    const seen = new Map<number, number>();
+    let shared: Map<number, number[]> | undefined; // ids (53 bits) of keys whose full hashes differ
+    for (let i = 0, j = 0; i < items.length; i += 2, j += step) {
       let k = items[i];
       if (typeof k === 'number' && Object.is(k, -0)) k = new ErlFloat(-0);
-      const id = termKey(k);
-      if (seen.has(id)) this.fail(at, `MAP_EXT holds the key at index ${i / 2} twice`);
-      seen.add(id);
+      const id = hashId(ha[j], hb[j]);
+      const first = seen.get(id);
+      if (first === undefined) {
+        seen.set(id, j);
+      } else {
+        shared ??= new Map();
+        let same = shared.get(id);
+        if (same === undefined) shared.set(id, (same = [first]));
+        for (const p of same) {
+          if (ha[p] === ha[j] && hb[p] === hb[j]) this.fail(f.start, `MAP_EXT holds the key at index ${i / 2} twice`);
+        }
+        same.push(j);
+      }
       m.set(k, items[i + 1]);
     }
     return m;
   }
 
   big(n: number, sign: number, at: number, what: string): number | bigint {
+    if (n > this.limits.maxIntegerBytes) {
+      this.fail(at, `${what} of ${n} bytes is over maxIntegerBytes ${this.limits.maxIntegerBytes}`, { limit: this.limits.maxIntegerBytes, actual: n, key: 'maxIntegerBytes' });
+    }
     this.need(n, at, what);
     const bytes = this.bytes;
     const start = this.pos;
@@ -681,100 +752,22 @@ function unexpectedTag(tag: number): string {
   }
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/**
- * A string that is equal for two keys exactly when the keys are the same Erlang term
- * (so `"ab"` and `[97,98]` collide, as do maps with the same entries in another order).
- * Iterative, so a deeply nested key cannot exhaust the stack.
- */
-function termKey(root: Term): string {
-  const leaf = leafKey(root);
-  if (leaf !== undefined) return leaf;
-  interface Node {
-    kind: 'tuple' | 'list' | 'improper' | 'map';
-    kids: Term[];
-    ids: string[];
-    i: number;
-  }
-  const open = (t: Term): Node => {
-    if (Array.isArray(t)) return { kind: 'list', kids: t, ids: [], i: 0 };
-    if (t instanceof Tuple) return { kind: 'tuple', kids: t.elements, ids: [], i: 0 };
-    if (t instanceof ImproperList) return { kind: 'improper', kids: [...t.elements, t.tail], ids: [], i: 0 };
-    const entries = mapEntries(t) ?? [];
-    return { kind: 'map', kids: entries.flat(), ids: [], i: 0 };
-  };
-  const close = (n: Node): string => {
-    switch (n.kind) {
-      case 'tuple':
-        return `{${n.ids.join(',')}}`;
-      case 'list':
-        return `[${n.ids.join(',')}]`;
-      case 'improper': {
-        const tail = n.ids.pop();
-        return `[${n.ids.join(',')}|${tail}]`;
-      }
-      default: {
-        const pairs: string[] = [];
-        for (let i = 0; i < n.ids.length; i += 2) pairs.push(`${n.ids[i]}=>${n.ids[i + 1]}`);
-        return `#{${pairs.sort().join(',')}}`;
-      }
-    }
-  };
-  const stack: Node[] = [open(root)];
-  for (;;) {
-    const top = stack[stack.length - 1];
-    if (top.i < top.kids.length) {
-      const kid = top.kids[top.i++];
-      const id = leafKey(kid);
-      if (id !== undefined) top.ids.push(id);
-      else stack.push(open(kid));
-      continue;
-    }
-    stack.pop();
-    const id = close(top);
-    if (stack.length === 0) return id;
-    stack[stack.length - 1].ids.push(id);
-  }
-}
-
-function floatKey(v: number): string {
-  return Object.is(v, -0) ? 'f-0' : `f${v}`;
-}
-
-function atomKey(name: string): string {
-  return `a${name.length}:${name}`;
-}
-
-/** The key of a term with no children, or undefined for a container. */
-function leafKey(t: Term): string | undefined {
-  switch (typeof t) {
-    case 'number':
-      return Number.isInteger(t) && !Object.is(t, -0) ? `i${t}` : floatKey(t);
-    case 'bigint':
-      return `i${t}`;
-    case 'boolean':
-      return atomKey(t ? 'true' : 'false');
-    case 'undefined':
-      return atomKey('undefined');
-    case 'string': {
-      if (t.length === 0) return '[]';
-      const ids: string[] = [];
-      for (const ch of t) ids.push(`i${ch.codePointAt(0)}`);
-      return `[${ids.join(',')}]`;
-    }
+/** Set H to the hash of the container `f` just finished as `value` (its items' hashes are in f.ha/f.hb). */
+function containerHash(f: Frame, value: Term): void {
+  switch (f.kind) {
+    case FRAME_TUPLE:
+      return tupleHash(f.ha!, f.hb!, f.ha!.length);
+    case FRAME_LIST:
+      // finish() has merged the tail into items; the hashes are still one per item plus the tail.
+      return listHash(f.ha!, f.hb!, f.ha!.length);
+    case FRAME_MAP:
+      return mapHash(f.ha!, f.hb!, 0, f.ha!.length / 2);
     default:
-      break;
+      return leafHash(value); // a fun: an Opaque of its bytes
   }
-  if (t === null) return atomKey('null');
-  if (t instanceof Atom) return atomKey(t.name);
-  if (t instanceof ErlFloat) return floatKey(t.value);
-  if (t instanceof Uint8Array) return `b${toHex(t)}`;
-  if (t instanceof BitBinary) return `B${t.bits}:${toHex(t.bytes)}`;
-  if (t instanceof Opaque) return `o${toHex(t.bytes)}`;
-  if (Array.isArray(t) && t.length === 0) return '[]';
-  return undefined;
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 function adler32(data: Uint8Array): number {
   let a = 1;
@@ -873,6 +866,19 @@ function decodeCompressed(bytes: Uint8Array, limits: Resolved): Term {
  *   invalid `options` or a non-Uint8Array argument.
  */
 export function decodeTerm(bytes: Uint8Array, options?: DecodeOptions): Term {
+  if (options?.excerpt !== false) return decodeQuoting(bytes, options);
+  try {
+    return decodeQuoting(bytes, options);
+  } catch (e) {
+    if (!(e instanceof ChanError)) throw e;
+    throw new ChanError(e.code, e.message.replace(EXCERPT, ''), { details: e.details });
+  }
+}
+
+/** The hex excerpt badTerm() ends its messages with. */
+const EXCERPT = / \(bytes: (?:[0-9a-f]*(?:\.\.\.)?|<end>)\)$/;
+
+function decodeQuoting(bytes: Uint8Array, options?: DecodeOptions): Term {
   const limits = resolve(options);
   if (!(bytes instanceof Uint8Array)) throw new ChanError('badArgument', 'decodeTerm: bytes must be a Uint8Array');
   // A plain view, so `slice` copies into plain Uint8Arrays even for a Node Buffer.

@@ -1,12 +1,8 @@
-/**
- * The README's client snippet (a test runs this file against a live server):
- * the book's name-server session over the secure protocol.
- *
- *   node --import tsx examples/client.ts [host] [port]
- */
-import { connect } from '../src/client/node.ts';
-import { atom, tuple } from '../src/wire/etf/term.ts';
-import { formatTerm } from '../src/wire/etf/format.ts';
+// The README's client snippet, as a file (test/package runs it against a live
+// server): the book's name-server session over the secure protocol.
+//
+//   node examples/client.mjs [host] [port]
+import { connect, atom, tuple, formatTerm } from 'lib-chan';
 
 const [host = '127.0.0.1', port = '1234'] = process.argv.slice(2);
 
