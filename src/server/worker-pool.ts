@@ -37,7 +37,6 @@ import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
 import type { Term } from '../wire/etf/term.ts';
 import type { ServiceConfig } from '../conf/schema.ts';
 import type { Logger } from './log.ts';
-import type { ServiceRegistry } from './services.ts';
 import type { FromWorker, PortError, ToWorker, WorkerInit } from './worker-protocol.ts';
 
 const BOOT_URL = new URL('./worker-boot.mjs', import.meta.url);
@@ -434,8 +433,15 @@ function remoteError(m: { name: string; message: string; stack?: string }): Erro
   return e;
 }
 
+/** What the functions below need of a service registry (services.ts's Service; not imported: services.ts imports this file). */
+interface SupervisedService {
+  readonly config: ServiceConfig;
+  supervisor?: WorkerSupervisor;
+}
+type Services = ReadonlyMap<string, SupervisedService>;
+
 /** Start a supervisor (and its worker) for every `{isolation, worker}` service; all ready, or none left running. */
-export async function startWorkers(services: ServiceRegistry, log: Logger, hooks: SupervisorHooks = {}): Promise<void> {
+export async function startWorkers(services: Services, log: Logger, hooks: SupervisorHooks = {}): Promise<void> {
   const sups: WorkerSupervisor[] = [];
   for (const s of services.values()) {
     if (s.config.isolation !== 'worker') continue;
@@ -451,11 +457,11 @@ export async function startWorkers(services: ServiceRegistry, log: Logger, hooks
 }
 
 /** Reload: the old services' workers take no new channels and end with their last channel. */
-export function retireWorkers(services: ServiceRegistry): void {
+export function retireWorkers(services: Services): void {
   for (const s of services.values()) s.supervisor?.retire();
 }
 
 /** Shutdown: terminate every service worker. */
-export function stopWorkers(services: ServiceRegistry): void {
+export function stopWorkers(services: Services): void {
   for (const s of services.values()) s.supervisor?.stop();
 }
