@@ -11,7 +11,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChanError } from '../../src/errors.ts';
 import type { Channel } from '../../src/chan/channel.ts';
-import { atom, isTuple, termEqual, tuple, type Term } from '../../src/wire/etf/term.ts';
+import { atom, isTuple, termEqual, tuple } from '../../src/wire/etf/term.ts';
 import { TRANSPORTS } from '../helpers/transports.ts';
 import { startTestServer, type LogLine, type TestServer } from '../helpers/start-server.ts';
 import { deadline } from '../helpers/latch.ts';
