@@ -1,60 +1,22 @@
 /**
- * The server-side middle-man: one per connection, between the transport and
- * the handler actor, as `lib_chan_mm` is in the original. It decodes frames
- * into messages for the handler, encodes what the handler sends, closes the
- * connection on `close()`, and ends the handler's iteration when the peer goes
- * away (the original's `{chan_closed, MM}`).
+ * The handler-side middle-man: the `mm` a handler is given, as `lib_chan_mm`
+ * is in the original. It hands the handler the peer's messages (async
+ * iteration, requests() with reply/fail, or a callback), sends what the
+ * handler sends, closes on `close()`, and ends the iteration when the channel
+ * goes away (the original's `{chan_closed, MM}`).
+ *
+ * One implementation for both placements. Its outward side is a small
+ * interface, MiddleManLink: inline, the channel's SocketSide on the same
+ * thread (socket-side.ts: transport, codec, schema, limits); in a worker
+ * thread, the port adapter of server/worker-entry.ts, which posts the same
+ * calls to the SocketSide on the main thread. Everything a handler can observe
+ * is decided here, so a handler behaves the same wherever it runs
+ * (test/integration/handler-suite.test.ts runs one suite in both placements).
  */
 import { ChanError, type ErrorCode } from '../errors.ts';
-import type { Limits } from '../limits.ts';
-import type { Transport } from '../transport/transport.ts';
+import { MAX_ATOM_CHARACTERS } from '../wire/etf/tags.ts';
 import { atom, tuple, type Term } from '../wire/etf/term.ts';
-import { KIND, type ChannelCodec, type Inbound } from './codec.ts';
 import { Mailbox } from './mailbox.ts';
-import type { ChanLogger } from './logger.ts';
-
-/** What a Request answers through: the middle-man, or a worker thread's stand-in for it. */
-export interface RequestTarget {
-  replyTo(req: Request, term: Term): void;
-  failTo(req: Request, code: string, message: string): void;
-}
-
-/** One incoming message with the means to answer it. */
-export class Request {
-  /** When a secure call arrived (performance.now()), for the rpc latency metric; 0 when not measured. */
-  receivedAt = 0;
-
-  constructor(
-    private readonly mm: RequestTarget,
-    /** The message as the peer sent it. */
-    readonly term: Term,
-    /** Call id (secure calls); 0 for casts and every legacy message. */
-    readonly id: number,
-    /** True when the peer waits for an answer: a secure call, or any legacy message (it cannot tell). */
-    readonly isCall: boolean,
-  ) {}
-
-  private answered = false;
-
-  /** Answer this message (legacy: a plain send, the original's semantics). */
-  reply(term: Term): void {
-    this.once();
-    this.mm.replyTo(this, term);
-  }
-
-  /** Answer with an error the client's rpc rejects with (secure); legacy sends `{error, Code, Message}`. */
-  fail(code: string, message: string): void {
-    this.once();
-    this.mm.failTo(this, code, message);
-  }
-
-  /** A secure call has exactly one answer (a second would corrupt the in-flight count); legacy sends are free. */
-  private once(): void {
-    if (this.id === 0) return;
-    if (this.answered) throw new ChanError('badArgument', `call ${this.id} was already answered; use mm.send() for a push`);
-    this.answered = true;
-  }
-}
 
 export interface CloseInfo {
   /** Why the channel ended: `peerClosed`, `handlerClosed`, `handlerReturned`, `shutdown`, or an error code. */
@@ -66,17 +28,7 @@ export interface CloseInfo {
   messagesOut: number;
 }
 
-export type MessageCallback = (msg: Term, req: Request) => unknown;
-
-/** Where a delegated middle-man hands its messages: a handler running elsewhere (worker isolation). */
-export interface MessageSink {
-  /** One message that passed the checks, for the handler. */
-  deliver(req: Request): void;
-  /** Graceful shutdown: the handler should finish what it has and return. */
-  drain(): void;
-}
-
-/** Per-channel counters, kept by the middle-man on every frame (read by the metrics at scrape time). */
+/** Per-channel counters, kept by the socket side on every frame (read by the metrics at scrape time). */
 export interface ChannelStats {
   bytesIn: number;
   bytesOut: number;
@@ -84,84 +36,127 @@ export interface ChannelStats {
   messagesOut: number;
 }
 
-export interface MiddleManOptions {
-  transport: Transport;
-  codec: ChannelCodec;
-  limits: Limits;
-  service: string;
-  log: ChanLogger;
-  /** Checks a message before the handler sees it; returns an error text to refuse it. */
-  validate?: (term: Term) => string | undefined;
-  onInvalid?: 'close' | 'drop';
-  /** Frames that arrived after the login, before this middle-man existed. */
-  pending?: Uint8Array[];
+export type MessageCallback = (msg: Term, req: Request) => unknown;
+
+/** `Fun(MM, ArgsC, ArgsS)`: a service's handler. */
+export type Handler = (mm: MiddleMan, argsC: Term, argsS: Term) => unknown;
+
+/**
+ * The outward side of a handler's mm: what the handler asks of its channel.
+ * Implemented by SocketSide (inline) and by a worker's port adapter.
+ */
+export interface MiddleManLink {
+  /** Answer call `id` (legacy: a plain message; id 0). Throws ChanError when `term` cannot be encoded; then nothing was sent. */
+  reply(id: number, term: Term): void;
+  /** Answer call `id` with `{error, Code, Message}` (secure: an error reply; legacy: a plain message). */
+  fail(id: number, code: string, message: string): void;
+  /** Send a message that answers nothing (secure: a push). Throws ChanError when `term` cannot be encoded. */
+  push(term: Term): void;
+  /** The handler closes the channel (or returned). */
+  close(reason: string): void;
+  /** The handler threw or rejected: log it with the stack, answer every waiting call with handlerCrashed, close. */
+  crash(error: unknown): void;
+  /** The handler took `n` messages: the bound on unread messages (maxMailboxMessages) is kept on the socket side. */
+  took(n: number): void;
 }
 
-export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
+/** The handler's end of a channel, as the socket side sees it. Implemented by MiddleMan (inline) and the worker supervisor's port. */
+export interface HandlerEnd {
+  /** One message that passed the socket side's checks (codec, schema, limits). `id` 0 for casts and legacy messages. */
+  deliver(term: Term, id: number, isCall: boolean): void;
+  /** Graceful shutdown: finish what was accepted, then close. */
+  drain(): void;
+  /** The channel is closed, whichever side closed it (called once). */
+  ended(info: CloseInfo): void;
+}
+
+/** What a handler may know about its channel. */
+export interface ChannelInfo {
   readonly service: string;
   readonly peer: string;
   readonly secure: boolean;
-  /** Resolves once the channel is closed, whichever side closed it. */
-  readonly closed: Promise<CloseInfo>;
-  /** Set by the server when metrics are on: the time from a secure call to its answer, in seconds. */
-  rpcObserver: ((seconds: number) => void) | undefined;
+}
 
-  private readonly transport: Transport;
-  private readonly codec: ChannelCodec;
-  private readonly limits: Limits;
-  private readonly log: ChanLogger;
-  private readonly validate: MiddleManOptions['validate'];
-  private readonly onInvalid: 'close' | 'drop';
-  private readonly mailbox: Mailbox<Request>;
+/** One incoming message with the means to answer it. */
+export class Request {
+  private answered = false;
+
+  constructor(
+    private readonly mm: MiddleMan,
+    /** The message as the peer sent it. */
+    readonly term: Term,
+    /** Call id (secure calls); 0 for casts and every legacy message. */
+    readonly id: number,
+    /** True when the peer waits for an answer: a secure call, or any legacy message (it cannot tell). */
+    readonly isCall: boolean,
+  ) {}
+
+  /** Answer this message (legacy: a plain send, the original's semantics). */
+  reply(term: Term): void {
+    this.check();
+    this.mm.replyTo(this, term);
+    this.answered = true;
+  }
+
+  /** Answer with an error the client's rpc rejects with (secure); legacy sends `{error, Code, Message}`. */
+  fail(code: string, message: string): void {
+    this.check();
+    this.mm.failTo(this, code, message);
+    this.answered = true;
+  }
+
+  /** A secure call has exactly one answer (the socket side forgets a call once answered); legacy sends are free. */
+  private check(): void {
+    if (this.id !== 0 && this.answered) throw new ChanError('badArgument', `call ${this.id} was already answered; use mm.send() for a push`);
+  }
+}
+
+export class MiddleMan implements AsyncIterable<Term>, HandlerEnd {
+  readonly service: string;
+  readonly peer: string;
+  readonly secure: boolean;
+
+  private readonly link: MiddleManLink;
+  // Unbounded here: the socket side closes the channel past maxMailboxMessages unread (took() keeps it informed).
+  private readonly mailbox = new Mailbox<Request>(Number.MAX_SAFE_INTEGER);
   private callback: MessageCallback | undefined;
-  private sink: MessageSink | undefined;
   private current: Request | undefined;
-  private inflight = 0;
-  private resolveClosed!: (info: CloseInfo) => void;
-  private state: 'open' | 'closing' | 'closed' = 'open';
+  private state: 'open' | 'closed' = 'open';
   private draining = false;
   /** Callback-style answers still being computed (a graceful shutdown waits for them). */
   private pendingCallbacks = 0;
-  private readonly stats: ChannelStats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastActivity = 0;
-  /** Wire bytes of the frame being delivered (what the mailbox counts against maxMailboxBytes). */
-  private frameBytes = 0;
+  // Made on first use: most handlers never look, and an idle server holds one mm per connection.
+  private closedPromise: Promise<CloseInfo> | undefined;
+  private resolveClosed: ((info: CloseInfo) => void) | undefined;
+  private closeInfo: CloseInfo | undefined;
 
-  constructor(opts: MiddleManOptions) {
-    this.transport = opts.transport;
-    this.codec = opts.codec;
-    this.limits = opts.limits;
-    this.service = opts.service;
-    this.peer = opts.transport.peer;
-    this.secure = opts.codec.secure;
-    this.log = opts.log;
-    this.validate = opts.validate;
-    this.onInvalid = opts.onInvalid ?? 'close';
-    this.mailbox = new Mailbox(opts.limits.maxMailboxMessages, opts.limits.maxMailboxBytes);
-    this.closed = new Promise((r) => (this.resolveClosed = r));
-    for (const f of opts.pending ?? []) this.deliverFrame(f);
-    this.transport.start(new TransportSink(this));
-    if (this.limits.idleTimeoutMs > 0) this.armIdle();
+  constructor(link: MiddleManLink, info: ChannelInfo) {
+    this.link = link;
+    this.service = info.service;
+    this.peer = info.peer;
+    this.secure = info.secure;
+  }
+
+  /** Resolves once the channel is closed, whichever side closed it, with the reason and the error (its code) when it was a fault. */
+  get closed(): Promise<CloseInfo> {
+    if (this.closedPromise === undefined) {
+      this.closedPromise = this.closeInfo !== undefined ? Promise.resolve(this.closeInfo) : new Promise((r) => (this.resolveClosed = r));
+    }
+    return this.closedPromise;
   }
 
   get isOpen(): boolean {
     return this.state === 'open';
   }
 
-  /** Wire bytes of the messages waiting in the mailbox (the server's maxBufferedBytes counts them). */
-  get mailboxBytes(): number {
-    return this.mailbox.bytes;
+  get hasCallback(): boolean {
+    return this.callback !== undefined;
   }
 
-  /** Bytes and messages so far, both ways (a live view: do not modify). */
-  get counters(): Readonly<ChannelStats> {
-    return this.stats;
-  }
-
-  /** Send a message to the peer (secure: a push, never taken for an rpc reply). */
+  /** Send a message to the peer (secure: a push, never taken for an rpc reply). Throws ChanError when `term` cannot be encoded. */
   send(term: Term): void {
-    this.write(this.secure ? KIND.push : KIND.message, 0, term);
+    if (this.state !== 'open') return;
+    this.link.push(term);
   }
 
   /** Answer the message most recently taken from the iteration. */
@@ -172,46 +167,21 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
     this.current.reply(term);
   }
 
-  /** Close the channel: flush what is queued, then close the connection. `error` says why, when it is a fault. */
-  close(reason = 'handlerClosed', error?: ChanError): void {
+  /** Close the channel: what is queued is flushed, then the connection closes. */
+  close(reason = 'handlerClosed'): void {
     if (this.state !== 'open') return;
-    this.state = 'closing';
-    if (this.secure) this.rawWrite(KIND.close, 0, undefined);
-    this.transport.end();
-    this.finish(reason, error);
+    this.local(false);
+    this.link.close(reason);
   }
 
-  /**
-   * Graceful shutdown: the handler's iteration ends after the messages already
-   * accepted, and it may still answer them; the channel closes when the
-   * handler returns. Callback-style handlers are closed once the answers
-   * they are computing are sent (or at once when there are none).
-   */
-  drain(): void {
-    if (this.state !== 'open' || this.draining) return;
-    this.draining = true;
-    if (this.sink) this.sink.drain();
-    else if (this.callback) {
-      if (this.pendingCallbacks === 0) this.close('shutdown');
-    } else this.mailbox.end();
-  }
-
-  /** Iterate incoming messages as terms (book style); ends when the peer closes. */
+  /** Iterate incoming messages as terms (book style); ends when the channel closes. */
   [Symbol.asyncIterator](): AsyncIterator<Term> {
     return new TermIterator(this);
   }
 
-  /** @internal The next message as a term (TermIterator). */
-  async nextTerm(): Promise<IteratorResult<Term>> {
-    const r = await this.mailbox.next();
-    if (r.done) return { value: undefined, done: true };
-    this.current = r.value;
-    return { value: r.value.term, done: false };
-  }
-
   /** Iterate incoming messages as Request objects, each with reply()/fail(). */
   requests(): AsyncIterable<Request> {
-    return this.mailbox;
+    return new RequestIterator(this);
   }
 
   /**
@@ -226,154 +196,98 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
     }
   }
 
-  get hasCallback(): boolean {
-    return this.callback !== undefined;
+  /** @internal The next message as a term (TermIterator). */
+  async nextTerm(): Promise<IteratorResult<Term>> {
+    const r = await this.nextRequest();
+    if (r.done) return { value: undefined, done: true };
+    this.current = r.value;
+    return { value: r.value.term, done: false };
   }
 
   /**
-   * Hand every message (after the schema and limit checks) to `sink` instead
-   * of this handler-side API: the handler runs elsewhere and answers through
-   * replyTo/failTo with Requests it rebuilds. Messages already queued go first.
+   * @internal The next message (RequestIterator). The mailbox's own promise,
+   * not wrapped: a handler waiting here is what an idle channel holds. A
+   * message taken from the queue counts as taken now; one handed to a waiting
+   * handler is counted by deliver().
    */
-  delegate(sink: MessageSink): void {
-    this.sink = sink;
-    for (let r = this.mailbox.size; r > 0; r--) {
-      void this.mailbox.next().then((it) => !it.done && this.state === 'open' && sink.deliver(it.value));
-    }
+  nextRequest(): Promise<IteratorResult<Request>> {
+    if (this.mailbox.size > 0) this.link.took(1);
+    return this.mailbox.next();
   }
 
-  /** @internal */
+  /** @internal Request.reply(). */
   replyTo(req: Request, term: Term): void {
-    if (this.secure) {
-      if (!req.isCall) throw new ChanError('badArgument', 'this message was a cast: there is no caller to reply to (use mm.send() for a push)', { details: { service: this.service } });
-      this.inflight--;
-      this.write(KIND.reply, req.id, term);
-      if (req.receivedAt !== 0 && this.rpcObserver) this.rpcObserver((performance.now() - req.receivedAt) / 1000);
-    } else {
-      this.write(KIND.message, 0, term);
-    }
+    if (this.secure && !req.isCall) throw new ChanError('badArgument', 'this message was a cast: there is no caller to reply to (use mm.send() for a push)', { details: { service: this.service } });
+    if (this.state !== 'open') return;
+    this.link.reply(req.id, term);
   }
 
-  /** @internal */
+  /** @internal Request.fail(). */
   failTo(req: Request, code: string, message: string): void {
-    if (this.secure) {
-      if (!req.isCall) return;
-      this.inflight--;
-      this.write(KIND.errorReply, req.id, errorTerm(code, message));
-      if (req.receivedAt !== 0 && this.rpcObserver) this.rpcObserver((performance.now() - req.receivedAt) / 1000);
-    } else {
-      this.write(KIND.message, 0, errorTerm(code, message));
+    // Checked here, so a bad code throws in the handler wherever it runs (the atom is encoded on the socket side).
+    if (typeof code !== 'string' || [...code].length > MAX_ATOM_CHARACTERS) {
+      throw new ChanError('badArgument', `fail(code, message): code must be a string of at most ${MAX_ATOM_CHARACTERS} characters (it is sent as an atom)`, { details: { service: this.service } });
     }
+    if ((this.secure && !req.isCall) || this.state !== 'open') return;
+    this.link.fail(req.id, code, String(message));
   }
 
-  /** Close because of a fault; the reason is logged with the service and peer. */
-  abort(error: ChanError): void {
-    if (this.state === 'closed') return;
-    this.state = 'closing';
-    this.transport.destroy(error);
-    this.finish(error.code, error);
-  }
-
-  private write(kind: (typeof KIND)[keyof typeof KIND], id: number, term: Term): void {
-    if (this.state !== 'open') return;
-    this.rawWrite(kind, id, term);
-    if (this.transport.queuedBytes > this.limits.maxQueuedBytes) {
-      this.abort(new ChanError('limitExceeded', `peer ${this.peer} reads too slowly: ${this.transport.queuedBytes} bytes queued, limit maxQueuedBytes=${this.limits.maxQueuedBytes}`, {
-        details: { limit: this.limits.maxQueuedBytes, actual: this.transport.queuedBytes, service: this.service, peer: this.peer, key: 'maxQueuedBytes' },
-      }));
-    }
-  }
-
-  private rawWrite(kind: (typeof KIND)[keyof typeof KIND], id: number, term: Term): void {
-    const payload = this.codec.encode(kind, id, term);
-    this.stats.bytesOut += payload.length + 4;
-    this.stats.messagesOut++;
-    this.lastActivity = Date.now();
-    this.transport.send(payload);
-  }
-
-  /** One frame from the peer (the session also feeds frames that arrived during the login). */
-  deliverFrame(payload: Uint8Array): void {
-    if (this.state !== 'open') return;
-    this.stats.bytesIn += payload.length + 4;
-    this.frameBytes = payload.length + 4;
-    this.stats.messagesIn++;
-    this.lastActivity = Date.now();
-    let msg: Inbound;
-    try {
-      msg = this.codec.decode(payload);
-    } catch (e) {
-      this.abort(asChanError(e, 'badTerm'));
+  /** @internal HandlerEnd: a message from the peer, checked by the socket side. */
+  deliver(term: Term, id: number, isCall: boolean): void {
+    if (this.state !== 'open') {
+      // In flight (from a worker's port) when the handler closed: dropped, so not unread either.
+      this.link.took(1);
       return;
     }
-    if (this.draining && msg.kind !== KIND.close) {
-      if (msg.kind === KIND.call) this.write(KIND.errorReply, msg.id, errorTerm('shuttingDown', 'the server is shutting down; retry on another server or later'));
-      return;
-    }
-    switch (msg.kind) {
-      case KIND.message:
-        return this.deliver(new Request(this, msg.term, 0, true));
-      case KIND.cast:
-        return this.deliver(new Request(this, msg.term, 0, false));
-      case KIND.call:
-        if (++this.inflight > this.limits.maxInflightRpcs) {
-          this.abort(new ChanError('limitExceeded', `peer ${this.peer} has more than maxInflightRpcs=${this.limits.maxInflightRpcs} calls waiting`, {
-            details: { limit: this.limits.maxInflightRpcs, actual: this.inflight, service: this.service, peer: this.peer, key: 'maxInflightRpcs' },
-          }));
-          return;
-        }
-        {
-          const req = new Request(this, msg.term, msg.id, true);
-          if (this.rpcObserver) req.receivedAt = performance.now();
-          return this.deliver(req);
-        }
-      case KIND.close:
-        this.state = 'closing';
-        this.transport.end();
-        this.finish('peerClosed');
-        return;
-      default:
-        this.abort(new ChanError('protocolError', `server: record kind ${msg.kind} is not allowed from a client`, { details: { phase: 'data', side: 'server', peer: this.peer, service: this.service } }));
-    }
-  }
-
-  private deliver(req: Request): void {
-    if (this.validate) {
-      const problem = this.validate(req.term);
-      if (problem !== undefined) {
-        this.log.warn({ event: 'messageRejected', service: this.service, peer: this.peer, problem }, 'message refused by the service schema');
-        if (req.isCall && this.secure) {
-          req.fail('badMessage', problem);
-          return;
-        }
-        if (this.onInvalid === 'drop') return;
-        this.abort(new ChanError('protocolError', `message refused by the schema of service ${this.service}: ${problem}`, { details: { service: this.service, peer: this.peer, phase: 'schema' } }));
-        return;
-      }
-    }
-    if (this.sink) {
-      this.sink.deliver(req);
-      return;
-    }
+    const req = new Request(this, term, id, isCall);
     if (this.callback) {
       this.dispatch(req);
       return;
     }
-    if (!this.mailbox.push(req, this.frameBytes)) {
-      if (this.mailbox.fullByCount()) {
-        this.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${this.mailbox.size} unread messages, limit maxMailboxMessages=${this.limits.maxMailboxMessages}`, {
-          details: { limit: this.limits.maxMailboxMessages, actual: this.mailbox.size, service: this.service, peer: this.peer, key: 'maxMailboxMessages' },
-        }));
-      } else {
-        this.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${this.mailbox.bytes + this.frameBytes} bytes of unread messages, limit maxMailboxBytes=${this.limits.maxMailboxBytes}`, {
-          details: { limit: this.limits.maxMailboxBytes, actual: this.mailbox.bytes + this.frameBytes, service: this.service, peer: this.peer, key: 'maxMailboxBytes' },
-        }));
-      }
+    const queued = this.mailbox.size;
+    this.mailbox.push(req);
+    // Not queued: handed straight to the waiting handler (or dropped after a drain), so not unread.
+    if (this.mailbox.size === queued) this.link.took(1);
+  }
+
+  /**
+   * @internal HandlerEnd: graceful shutdown. The iteration ends after the
+   * messages already accepted, and the handler may still answer them; the
+   * channel closes when it returns. A callback-style handler is closed once
+   * the answers it is computing are sent (at once when there are none).
+   */
+  drain(): void {
+    if (this.state !== 'open' || this.draining) return;
+    this.draining = true;
+    if (this.callback) {
+      if (this.pendingCallbacks === 0) this.close('shutdown');
+    } else {
+      this.mailbox.end();
     }
+  }
+
+  /** @internal HandlerEnd: the channel is closed. */
+  ended(info: CloseInfo): void {
+    this.local(info.error !== undefined);
+    this.closeInfo = info;
+    this.resolveClosed?.(info);
+  }
+
+  /** The handler threw or rejected: this channel closes (the socket side logs it and answers waiting calls). */
+  crashed(e: unknown): void {
+    if (this.state === 'open') this.local(true);
+    this.link.crash(e);
+  }
+
+  private local(drop: boolean): void {
+    this.state = 'closed';
+    this.mailbox.end();
+    if (drop) this.mailbox.clear();
   }
 
   private dispatch(req: Request): void {
     const cb = this.callback!;
+    this.link.took(1);
     this.current = req;
     let out: unknown;
     try {
@@ -382,65 +296,43 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
       this.crashed(e);
       return;
     }
-    // A value that cannot be encoded is the handler's fault: it closes this channel, never the server.
+    // A value that cannot be encoded is the handler's fault: it closes this channel, never the server or its worker.
     const answer = (v: unknown): void => {
-      if (v === undefined || !req.isCall || this.state !== 'open') return;
-      try {
-        req.reply(v as Term);
-      } catch (e) {
-        this.crashed(e);
-      }
+      if (v !== undefined && req.isCall && this.state === 'open') req.reply(v as Term);
     };
     if (out instanceof Promise) {
       this.pendingCallbacks++;
-      void out.then(answer, (e) => this.crashed(e)).finally(() => {
+      void out.then(answer).catch((e: unknown) => this.crashed(e)).finally(() => {
         if (--this.pendingCallbacks === 0 && this.draining) this.close('shutdown');
       });
     } else {
-      answer(out);
+      try {
+        answer(out);
+      } catch (e) {
+        this.crashed(e);
+      }
     }
   }
+}
 
-  /** The handler threw: close only this channel, with the stack in the log. */
-  crashed(e: unknown): void {
-    const err = new ChanError('handlerCrashed', `handler of service ${this.service} failed: ${e instanceof Error ? e.message : String(e)}`, {
-      cause: e, details: { service: this.service, peer: this.peer },
-    });
-    this.log.error({ event: 'handlerCrashed', service: this.service, peer: this.peer, err: e }, 'handler crashed; closing its channel');
-    this.abort(err);
+/** Run `Fun(MM, ArgsC, ArgsS)`, inline or in a worker: its end ends the channel, a throw or rejection crashes only it. */
+export function runHandler(handler: Handler, mm: MiddleMan, argsC: Term, argsS: Term): void {
+  let out: unknown;
+  try {
+    out = handler(mm, argsC, argsS);
+  } catch (e) {
+    mm.crashed(e);
+    return;
   }
-
-  /** @internal The transport is gone (TransportSink). */
-  transportClosed(error?: ChanError): void {
-    if (this.state === 'closed') return;
-    if (error) this.finish(error.code, error);
-    // Secure: a graceful end sends a close record first; a bare end may be a cut stream (docs/protocol.md 4.6).
-    else this.finish(this.secure ? 'connectionLost' : 'peerClosed');
-  }
-
-  private armIdle(): void {
-    this.lastActivity = Date.now();
-    const tick = (): void => {
-      if (this.state !== 'open') return;
-      const idle = Date.now() - this.lastActivity;
-      if (idle >= this.limits.idleTimeoutMs) {
-        this.abort(new ChanError('timeout', `channel idle for ${idle} ms, limit idleTimeoutMs=${this.limits.idleTimeoutMs}`, {
-          details: { limit: this.limits.idleTimeoutMs, service: this.service, peer: this.peer, key: 'idleTimeoutMs' },
-        }));
-        return;
-      }
-      this.idleTimer = setTimeout(tick, this.limits.idleTimeoutMs - idle);
-    };
-    this.idleTimer = setTimeout(tick, this.limits.idleTimeoutMs);
-  }
-
-  private finish(reason: string, error?: ChanError): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.mailbox.end();
-    if (error) this.mailbox.clear();
-    this.resolveClosed({ reason, error, ...this.stats });
+  if (out instanceof Promise) {
+    // The handler ending ends the channel, as the controller process ending does in the original;
+    // a callback-style handler (mm.onMessage) keeps it open until either side closes.
+    out.then(
+      () => !mm.hasCallback && mm.close('handlerReturned'),
+      (e: unknown) => mm.crashed(e),
+    );
+  } else if (!mm.hasCallback) {
+    mm.close('handlerReturned');
   }
 }
 
@@ -454,23 +346,6 @@ export function asChanError(e: unknown, fallback: ErrorCode): ChanError {
   return new ChanError(fallback, e instanceof Error ? e.message : String(e), { cause: e });
 }
 
-/*
- * Per-connection helpers as small classes rather than closures: an idle
- * server holds one of each per connection, and a class instance is smaller
- * than closures (which the tsx/esbuild name-keeping also gives a property array).
- */
-
-/** Transport events into the middle-man. */
-class TransportSink {
-  constructor(private readonly mm: MiddleMan) {}
-  frame(payload: Uint8Array): void {
-    this.mm.deliverFrame(payload);
-  }
-  close(error?: ChanError): void {
-    this.mm.transportClosed(error);
-  }
-}
-
 /** `for await (const msg of mm)`. */
 class TermIterator implements AsyncIterator<Term> {
   constructor(private readonly mm: MiddleMan) {}
@@ -478,6 +353,20 @@ class TermIterator implements AsyncIterator<Term> {
     return this.mm.nextTerm();
   }
   return(): Promise<IteratorResult<Term>> {
+    return Promise.resolve({ value: undefined, done: true });
+  }
+}
+
+/** `for await (const req of mm.requests())`. */
+class RequestIterator implements AsyncIterable<Request>, AsyncIterator<Request> {
+  constructor(private readonly mm: MiddleMan) {}
+  [Symbol.asyncIterator](): AsyncIterator<Request> {
+    return this;
+  }
+  next(): Promise<IteratorResult<Request>> {
+    return this.mm.nextRequest();
+  }
+  return(): Promise<IteratorResult<Request>> {
     return Promise.resolve({ value: undefined, done: true });
   }
 }

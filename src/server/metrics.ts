@@ -14,7 +14,8 @@ import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ChanError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
-import type { ChannelStats, CloseInfo, MiddleMan } from '../chan/middle-man.ts';
+import type { ChannelStats, CloseInfo } from '../chan/middle-man.ts';
+import type { SocketSide } from '../chan/socket-side.ts';
 import type { LoginGuard } from './login-guard.ts';
 import type { ServiceRegistry } from './services.ts';
 
@@ -31,7 +32,7 @@ export interface MetricsSource {
   readonly connectionCount: number;
   readonly services: ServiceRegistry;
   readonly guard: LoginGuard;
-  openChannels(): Iterable<MiddleMan>;
+  openChannels(): Iterable<SocketSide>;
 }
 
 /** Seconds; from 50 µs (a loopback echo) to 10 s. */
@@ -143,7 +144,7 @@ export class ServerMetrics implements SessionMetrics {
     this.workerCrashes.inc({ service, reason });
   }
 
-  /** The observer a channel of `service` reports its secure calls' latency to (MiddleMan.rpcObserver). */
+  /** The observer a channel of `service` reports its secure calls' latency to (SocketSide.rpcObserver). */
   rpcObserver(service: string): (seconds: number) => void {
     let f = this.rpcObservers.get(service);
     if (f === undefined) {
@@ -155,7 +156,7 @@ export class ServerMetrics implements SessionMetrics {
   }
 
   /** A channel closed: keep its totals, count a crash or a limit. Call before it leaves openChannels(). */
-  channelClosed(mm: MiddleMan, info: CloseInfo): void {
+  channelClosed(mm: SocketSide, info: CloseInfo): void {
     let t = this.closedTotals.get(mm.service);
     if (t === undefined) {
       t = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };

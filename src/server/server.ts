@@ -9,7 +9,7 @@ import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { ChanError } from '../errors.ts';
 import { loadConfig, redactConfig } from '../conf/load.ts';
 import type { ServerConfig } from '../conf/schema.ts';
-import type { MiddleMan } from '../chan/middle-man.ts';
+import type { SocketSide } from '../chan/socket-side.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import { LOGIN_FRAMES, type Transport } from '../transport/transport.ts';
 import { WebSocketListener } from '../transport/ws-server.ts';
@@ -51,7 +51,7 @@ export class Server implements MetricsSource {
   readonly stats: ServerStats = { connections: 0, channels: 0, accepted: 0, refusedAtAccept: 0 };
   private readonly listener: net.Server;
   private readonly sessions = new Set<Session>();
-  private readonly channels = new Set<MiddleMan>();
+  private readonly channels = new Set<SocketSide>();
   private readonly perAddress = new Map<string, number>();
   /** Accepted TCP connections until their sockets close: close() flushes, then cuts them. */
   private readonly sockets = new Set<TcpTransport>();
@@ -140,7 +140,7 @@ export class Server implements MetricsSource {
   }
 
   /** The open channels (for the metrics). */
-  openChannels(): Iterable<MiddleMan> {
+  openChannels(): Iterable<SocketSide> {
     return this.channels;
   }
 

@@ -10,7 +10,8 @@ import { toHex } from '../wire/bytes.ts';
 import type { Limits } from '../limits.ts';
 import type { Transport } from '../transport/transport.ts';
 import { LegacyCodec, type ChannelCodec } from '../chan/codec.ts';
-import { MiddleMan, asChanError, type CloseInfo } from '../chan/middle-man.ts';
+import { MiddleMan, asChanError, runHandler, type CloseInfo } from '../chan/middle-man.ts';
+import { SocketSide } from '../chan/socket-side.ts';
 import { atom, isTuple, tuple, type Term } from '../wire/etf/term.ts';
 import { encodeTerm } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
@@ -35,7 +36,7 @@ export interface SessionContext {
   metrics?: SessionMetrics;
   secure?: SecureServerContext;
   /** Called once the login succeeded and the handler runs. */
-  established(mm: MiddleMan): void;
+  established(mm: SocketSide): void;
   /** Called once when the connection is gone, whatever happened; `info` when it had a channel. */
   ended(session: Session, info?: CloseInfo): void;
 }
@@ -64,7 +65,7 @@ export class Session {
   private ended = false;
   /** Bytes of frames the secure driver holds behind an unanswered login (bounded by maxLoginFrameBytes). */
   heldLoginBytes = 0;
-  mm: MiddleMan | undefined;
+  mm: SocketSide | undefined;
 
   constructor(ctx: SessionContext, transport: Transport) {
     this.ctx = ctx;
@@ -206,7 +207,7 @@ export class Session {
     const early = [...held, ...(this.early ?? [])];
     this.early = undefined;
     this.heldLoginBytes = 0;
-    const mm = new MiddleMan({
+    const mm = new SocketSide({
       pending: early,
       transport: this.transport,
       codec,
@@ -343,29 +344,14 @@ export function decodeOptionsFor(l: Limits): DecodeOptions {
   return o;
 }
 
-/** Run `Fun(MM, ArgsC, ArgsS)`; a throw or rejection closes only this channel. */
-export function spawnHandler(service: Service, mm: MiddleMan, argsC: Term): void {
+/** Run `Fun(MM, ArgsC, ArgsS)` inline or in the service's worker; a throw or rejection closes only this channel. */
+export function spawnHandler(service: Service, socket: SocketSide, argsC: Term): void {
   if (service.supervisor) {
-    // {isolation, worker}: the handler runs in the service's worker thread; mm stays here.
-    service.supervisor.attach(mm, argsC);
+    // {isolation, worker}: the handler runs in the service's worker thread; the socket side stays here.
+    service.supervisor.attach(socket, argsC);
     return;
   }
-  let out: unknown;
-  try {
-    out = service.handler(mm, argsC, service.config.argsS);
-  } catch (e) {
-    mm.crashed(e);
-    return;
-  }
-  if (out instanceof Promise) {
-    // The handler ending ends the channel, as the controller process ending does in the original;
-    // a callback-style handler (mm.onMessage) keeps it open until either side closes.
-    out.then(
-      () => !mm.hasCallback && mm.close('handlerReturned'),
-      (e) => mm.crashed(e),
-    );
-  } else if (!mm.hasCallback) {
-    mm.close('handlerReturned');
-  }
+  const mm = new MiddleMan(socket, socket);
+  socket.attach(mm);
+  runHandler(service.handler, mm, argsC, service.config.argsS);
 }
-

@@ -5,9 +5,11 @@
  *
  * - **One worker per service**, many channels multiplexed over its port (a
  *   worker costs a V8 isolate and a module load, ~10 MB and ~0.3 s; one per
- *   channel would cost that per login). The middle-man of every channel stays
- *   on the main thread with the socket, codec, schema and limits; the worker
- *   runs only handler code (worker-entry.ts).
+ *   channel would cost that per login). The socket side of every channel
+ *   (SocketSide: socket, codec, schema, limits) stays on the main thread; the
+ *   worker runs the handler with the same handler-side MiddleMan as inline
+ *   (worker-entry.ts). This file is the port between the two: the channel's
+ *   HandlerEnd on this side, its MiddleManLink calls from the worker.
  * - **Watchdog**: the main thread pings each worker every watchdogMs/4; a ping
  *   unanswered for watchdogMs (an event loop blocked by a spin, or starved by
  *   microtasks) terminates the worker. A worker that exceeds workerMaxHeapMb is
@@ -28,14 +30,14 @@ import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { ChanError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
-import { Request, type MiddleMan } from '../chan/middle-man.ts';
+import type { CloseInfo, HandlerEnd } from '../chan/middle-man.ts';
+import { logHandlerCrash, type SocketSide } from '../chan/socket-side.ts';
 import { encodeTerm } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
 import type { Term } from '../wire/etf/term.ts';
 import type { ServiceConfig } from '../conf/schema.ts';
 import type { Logger } from './log.ts';
-import type { ServiceRegistry } from './services.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
+import type { FromWorker, PortError, ToWorker, WorkerInit } from './worker-protocol.ts';
 
 const BOOT_URL = new URL('./worker-boot.mjs', import.meta.url);
 // The same file the rest of the server runs as: compiled (lib/) or, in this repository's tests, the source under tsx.
@@ -55,12 +57,8 @@ export interface SupervisorHooks {
 }
 
 interface WorkerChannel {
-  readonly mm: MiddleMan;
+  readonly mm: SocketSide;
   readonly cid: number;
-  /** Messages posted to the worker that its handler has not taken yet (bounded by maxMailboxMessages). */
-  outstanding: number;
-  /** Secure calls awaiting an answer from the worker: they get an error reply if it dies. */
-  readonly pending: Set<number> | undefined;
 }
 
 interface ServiceWorker {
@@ -147,7 +145,7 @@ export class WorkerSupervisor {
   }
 
   /** Run the handler for a new channel in the service's worker. */
-  attach(mm: MiddleMan, argsC: Term): void {
+  attach(mm: SocketSide, argsC: Term): void {
     const w = this.pick();
     if (w === undefined) {
       // Down, or a login that was in flight while a reload replaced the service or the server stopped.
@@ -156,21 +154,26 @@ export class WorkerSupervisor {
       return;
     }
     const cid = this.nextCid++;
-    const ch: WorkerChannel = { mm, cid, outstanding: 0, pending: mm.secure ? new Set() : undefined };
+    const ch: WorkerChannel = { mm, cid };
     w.channels.set(cid, ch);
     const args = encodeTerm(argsC);
     this.post(w, { t: 'open', cid, peer: mm.peer, secure: mm.secure, argsC: args }, args);
-    mm.delegate({
-      deliver: (req) => this.forward(w, ch, req),
-      drain: () => this.post(w, { t: 'drain', cid }),
-    });
-    void mm.closed.then((info) => {
-      if (w.channels.get(cid) !== ch) return;
-      w.channels.delete(cid);
-      const { reason, bytesIn, bytesOut, messagesIn, messagesOut } = info;
-      this.post(w, { t: 'closed', cid, reason, error: info.error?.message, bytesIn, bytesOut, messagesIn, messagesOut });
-      if (w.retired && w.channels.size === 0) this.end(w);
-    });
+    mm.attach(new PortEnd(this, w, ch));
+  }
+
+  /** @internal PortEnd: a checked message for the worker's handler. */
+  forward(w: ServiceWorker, ch: WorkerChannel, term: Term, id: number, isCall: boolean): void {
+    const bytes = encodeTerm(term);
+    this.post(w, { t: 'msg', cid: ch.cid, id, call: isCall, term: bytes }, bytes);
+  }
+
+  /** @internal PortEnd: the channel closed; tell the handler why (the same code and details as inline). */
+  channelEnded(w: ServiceWorker, ch: WorkerChannel, info: CloseInfo): void {
+    if (w.channels.get(ch.cid) !== ch) return;
+    w.channels.delete(ch.cid);
+    const { reason, bytesIn, bytesOut, messagesIn, messagesOut } = info;
+    this.post(w, { t: 'closed', cid: ch.cid, reason, error: portError(info.error), bytesIn, bytesOut, messagesIn, messagesOut });
+    if (w.retired && w.channels.size === 0) this.end(w);
   }
 
   /** Reload: no new channels; each worker ends when its last channel closes. */
@@ -202,20 +205,8 @@ export class WorkerSupervisor {
     return w;
   }
 
-  private forward(w: ServiceWorker, ch: WorkerChannel, req: Request): void {
-    const max = this.cfg.limits.maxMailboxMessages;
-    if (++ch.outstanding > max) {
-      ch.mm.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${ch.outstanding} unread messages, limit maxMailboxMessages=${max}`, {
-        details: { limit: max, actual: ch.outstanding, service: this.service, peer: ch.mm.peer, key: 'maxMailboxMessages' },
-      }));
-      return;
-    }
-    if (ch.pending !== undefined && req.isCall) ch.pending.add(req.id);
-    const bytes = encodeTerm(req.term);
-    this.post(w, { t: 'msg', cid: ch.cid, id: req.id, call: req.isCall, at: req.receivedAt, term: bytes }, bytes);
-  }
-
-  private post(w: ServiceWorker, msg: ToWorker, bytes?: Uint8Array): void {
+  /** @internal */
+  post(w: ServiceWorker, msg: ToWorker, bytes?: Uint8Array): void {
     if (w.state === 'dead') return;
     if (bytes) w.worker.postMessage(msg, [bytes.buffer as ArrayBuffer]);
     else w.worker.postMessage(msg);
@@ -266,10 +257,7 @@ export class WorkerSupervisor {
         }
         return;
       case 'took':
-        for (let i = 0; i < m.counts.length; i += 2) {
-          const ch = w.channels.get(m.counts[i]);
-          if (ch) ch.outstanding -= m.counts[i + 1];
-        }
+        for (let i = 0; i < m.counts.length; i += 2) w.channels.get(m.counts[i])?.mm.took(m.counts[i + 1]);
         return;
       case 'ready':
         this.onReady(w);
@@ -283,39 +271,32 @@ export class WorkerSupervisor {
       }
     }
     const ch = w.channels.get(m.cid);
-    if (ch === undefined) return;
+    if (ch === undefined) {
+      // The channel closed first: a crash is still the handler's bug, logged as inline.
+      if (m.t === 'crash') logHandlerCrash(this.log, this.service, m.peer, remoteError(m));
+      return;
+    }
+    const mm = ch.mm;
     try {
       switch (m.t) {
-        case 'reply': {
-          if (ch.pending !== undefined && m.call) ch.pending.delete(m.id);
-          const req = new Request(ch.mm, undefined, m.id, m.call);
-          req.receivedAt = m.at;
-          ch.mm.replyTo(req, decodeTerm(m.term, TRUSTED));
+        case 'reply':
+          mm.reply(m.id, decodeTerm(m.term, TRUSTED));
           return;
-        }
-        case 'fail': {
-          if (ch.pending !== undefined && m.call) ch.pending.delete(m.id);
-          const req = new Request(ch.mm, undefined, m.id, m.call);
-          req.receivedAt = m.at;
-          ch.mm.failTo(req, m.code, m.message);
+        case 'fail':
+          mm.fail(m.id, m.code, m.message);
           return;
-        }
         case 'send':
-          ch.mm.send(decodeTerm(m.term, TRUSTED));
+          mm.push(decodeTerm(m.term, TRUSTED));
           return;
         case 'close':
-          ch.mm.close(m.reason);
+          mm.close(m.reason);
           return;
-        case 'crash': {
-          const e = new Error(m.message);
-          e.name = m.name;
-          e.stack = m.stack;
-          ch.mm.crashed(e);
+        case 'crash':
+          mm.crash(remoteError(m));
           return;
-        }
       }
     } catch (e) {
-      ch.mm.crashed(e);
+      mm.crash(e);
     }
   }
 
@@ -392,9 +373,8 @@ export class WorkerSupervisor {
     for (const ch of w.channels.values()) {
       const err = new ChanError('handlerCrashed', `${text}; channel closed`, { details: { service: this.service, peer: ch.mm.peer, reason, ...key } });
       this.log.error({ event: 'handlerCrashed', service: this.service, peer: ch.mm.peer, reason, threadId: w.threadId, ...key }, `${text}; closing the channel of ${ch.mm.peer}`);
-      // Tell waiting callers why before the channel goes (their rpc rejects with remoteError handlerCrashed).
-      for (const id of ch.pending ?? []) ch.mm.failTo(new Request(ch.mm, undefined, id, true), 'handlerCrashed', text);
-      ch.mm.close('handlerCrashed', err);
+      // Waiting callers learn why before the channel goes (their rpc rejects with remoteError handlerCrashed).
+      ch.mm.closeCrashed(err, text);
     }
     w.channels.clear();
     if (wasStarting) w.settleReady(w.error ?? new Error(deathText(reason, limits)));
@@ -421,8 +401,47 @@ export class WorkerSupervisor {
   }
 }
 
+/** The channel's HandlerEnd when its handler runs in a worker: each call becomes a port message. */
+class PortEnd implements HandlerEnd {
+  constructor(private readonly sup: WorkerSupervisor, private readonly w: ServiceWorker, private readonly ch: WorkerChannel) {}
+  deliver(term: Term, id: number, isCall: boolean): void {
+    this.sup.forward(this.w, this.ch, term, id, isCall);
+  }
+  drain(): void {
+    this.sup.post(this.w, { t: 'drain', cid: this.ch.cid });
+  }
+  ended(info: CloseInfo): void {
+    this.sup.channelEnded(this.w, this.ch, info);
+  }
+}
+
+/** A close error in a form the port can carry: code, message and the plain values of its details. */
+function portError(e: ChanError | undefined): PortError | undefined {
+  if (e === undefined) return undefined;
+  const details: PortError['details'] = {};
+  for (const [k, v] of Object.entries(e.details)) {
+    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') details[k] = v;
+  }
+  return { code: e.code, message: e.message, details };
+}
+
+/** The worker's report of a handler's throw, as an Error with its name and stack. */
+function remoteError(m: { name: string; message: string; stack?: string }): Error {
+  const e = new Error(m.message);
+  e.name = m.name;
+  e.stack = m.stack;
+  return e;
+}
+
+/** What the functions below need of a service registry (services.ts's Service; not imported: services.ts imports this file). */
+interface SupervisedService {
+  readonly config: ServiceConfig;
+  supervisor?: WorkerSupervisor;
+}
+type Services = ReadonlyMap<string, SupervisedService>;
+
 /** Start a supervisor (and its worker) for every `{isolation, worker}` service; all ready, or none left running. */
-export async function startWorkers(services: ServiceRegistry, log: Logger, hooks: SupervisorHooks = {}): Promise<void> {
+export async function startWorkers(services: Services, log: Logger, hooks: SupervisorHooks = {}): Promise<void> {
   const sups: WorkerSupervisor[] = [];
   for (const s of services.values()) {
     if (s.config.isolation !== 'worker') continue;
@@ -438,11 +457,11 @@ export async function startWorkers(services: ServiceRegistry, log: Logger, hooks
 }
 
 /** Reload: the old services' workers take no new channels and end with their last channel. */
-export function retireWorkers(services: ServiceRegistry): void {
+export function retireWorkers(services: Services): void {
   for (const s of services.values()) s.supervisor?.retire();
 }
 
 /** Shutdown: terminate every service worker. */
-export function stopWorkers(services: ServiceRegistry): void {
+export function stopWorkers(services: Services): void {
   for (const s of services.values()) s.supervisor?.stop();
 }

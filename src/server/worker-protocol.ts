@@ -5,9 +5,12 @@
  * a handler sees exactly what it would see inline: Atom, Tuple, Map, bigint...
  *
  * One worker serves many channels of one service; `cid` names the channel.
- * Calls keep their wire id; `at` is when the call arrived on the main thread
- * (performance.now() there, 0 when not measured) and comes back with the
- * answer, so the rpc latency metric needs no table of pending calls.
+ * The messages are the two interfaces of chan/middle-man.ts made portable:
+ * ToWorker carries HandlerEnd (deliver, drain, ended) from the channel's
+ * SocketSide on the main thread to the handler's MiddleMan in the worker;
+ * FromWorker carries MiddleManLink (reply, fail, push, close, crash, took)
+ * back. Calls keep their wire id; the SocketSide keeps the table of waiting
+ * calls, so nothing else about a call needs to cross.
  */
 
 /** workerData of a service worker. */
@@ -23,12 +26,19 @@ export interface WorkerInit {
   entryUrl: string;
 }
 
+/** A close error as it crosses the port: the handler sees the same code and details as inline. */
+export interface PortError {
+  code: string;
+  message: string;
+  details: Record<string, string | number | boolean | bigint | null>;
+}
+
 export type ToWorker =
   | { t: 'ping'; seq: number }
   | { t: 'open'; cid: number; peer: string; secure: boolean; argsC: Uint8Array }
-  | { t: 'msg'; cid: number; id: number; call: boolean; at: number; term: Uint8Array }
+  | { t: 'msg'; cid: number; id: number; call: boolean; term: Uint8Array }
   | { t: 'drain'; cid: number }
-  | { t: 'closed'; cid: number; reason: string; error?: string; bytesIn: number; bytesOut: number; messagesIn: number; messagesOut: number };
+  | { t: 'closed'; cid: number; reason: string; error?: PortError; bytesIn: number; bytesOut: number; messagesIn: number; messagesOut: number };
 
 export type FromWorker =
   | { t: 'ready' }
@@ -36,8 +46,9 @@ export type FromWorker =
   | { t: 'pong'; seq: number }
   /** Messages the handlers have taken since the last report: [cid, n, cid, n, ...] (the main thread's mailbox bound). */
   | { t: 'took'; counts: number[] }
-  | { t: 'reply'; cid: number; id: number; call: boolean; at: number; term: Uint8Array }
-  | { t: 'fail'; cid: number; id: number; call: boolean; at: number; code: string; message: string }
+  | { t: 'reply'; cid: number; id: number; term: Uint8Array }
+  | { t: 'fail'; cid: number; id: number; code: string; message: string }
   | { t: 'send'; cid: number; term: Uint8Array }
   | { t: 'close'; cid: number; reason: string }
-  | { t: 'crash'; cid: number; name: string; message: string; stack?: string };
+  /** `peer` lets the main thread log a crash that comes after the channel closed. */
+  | { t: 'crash'; cid: number; peer: string; name: string; message: string; stack?: string };

@@ -76,7 +76,8 @@ for (const transport of TRANSPORTS) {
         const bad = await open('thrower', null);
         try {
           const p = bad.rpc(atom('boom'), { timeoutMs: 5000 });
-          await assert.rejects(p, (e: unknown) => e instanceof ChanError && (e.code === 'connectionLost' || e.code === 'handlerCrashed'));
+          // Secure: the waiting call gets an error reply naming handlerCrashed; legacy cannot carry one.
+          await assert.rejects(p, (e: unknown) => e instanceof ChanError && (protocol === 'secure' ? e.code === 'remoteError' && e.details.remoteCode === 'handlerCrashed' : e.code === 'connectionLost'));
           await ts.waitForLog((l) => l.event === 'handlerCrashed' && l.service === 'thrower', 'handlerCrashed log');
           assert.equal(await good.rpc(tuple(atom('lookup'), atom('nobody'))), undefined);
         } finally {

@@ -1,14 +1,17 @@
 /**
- * Worker isolation (`{isolation, worker}`): the same handlers run in a worker
- * thread; a handler that spins or exhausts its heap is ended by the watchdog
- * or V8 while other channels and services keep answering; the restart
- * strategy restarts a crashed worker or takes the service down until reload.
+ * Worker isolation (`{isolation, worker}`): what only a worker has. The
+ * handler API itself (iteration, requests(), pushes, callbacks, crashes,
+ * close reasons, shutdown) is one suite run inline and in a worker, in
+ * handler-suite.test.ts. Here: handlers run in one worker per service; a
+ * handler that spins or exhausts its heap is ended by the watchdog or V8
+ * while other channels and services keep answering; the restart strategy
+ * restarts a crashed worker or takes the service down until reload.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChanError } from '../../src/errors.ts';
 import type { Channel } from '../../src/chan/channel.ts';
-import { atom, isTuple, termEqual, tuple, type Term } from '../../src/wire/etf/term.ts';
+import { atom, isTuple, termEqual, tuple } from '../../src/wire/etf/term.ts';
 import { TRANSPORTS } from '../helpers/transports.ts';
 import { startTestServer, type LogLine, type TestServer } from '../helpers/start-server.ts';
 import { deadline } from '../helpers/latch.ts';
@@ -37,35 +40,14 @@ describe('worker isolation: handlers behave as inline', () => {
   let ts: TestServer;
   before(async () => {
     ts = await startTestServer(`
-{service, wecho, password, "pw", mfa, echo, start, {server, args}, [{isolation, worker}]}.
 {service, wthread, password, none, mfa, spin, start, notUsed, [{isolation, worker}]}.
 {service, wcb, password, none, mfa, spin, callback, notUsed, [{isolation, worker}]}.
 {service, wthrow, password, none, mfa, echo, throwOnMessage, notUsed, [{isolation, worker}]}.
-{service, wdeaf, password, none, mfa, spin, deaf, notUsed, [{isolation, worker}, {limits, [{maxMailboxMessages, 5}]}]}.
 `);
   });
   after(async () => {
     await ts.close();
   });
-
-  for (const protocol of ['secure', 'legacy'] as const) {
-    test(`${protocol}: rpc, ArgsC/ArgsS, cast and pushes through the worker`, async () => {
-      const ch = await tcp.connect(ts, 'wecho', 'pw', tuple(atom('client'), 'args'), { protocol });
-      try {
-        assert.ok(termEqual(await ch.rpc(tuple(atom('args'))), tuple(tuple(atom('client'), 'args'), tuple(atom('server'), atom('args')))));
-        const big = tuple(atom('x'), 2n ** 70n, new Map<Term, Term>([[atom('k'), [1, 2.5, 'str']]]), new Uint8Array([1, 2, 3]));
-        assert.ok(termEqual(await ch.rpc(big), tuple(atom('echo'), big)), 'terms cross the port as ETF, exactly');
-        if (protocol === 'secure') {
-          const pushes: Term[] = [];
-          ch.onPush((m) => void pushes.push(m));
-          assert.ok(termEqual(await ch.rpc(tuple(atom('push'), 3)), tuple(atom('echo'), tuple(atom('push'), 3))));
-          assert.deepEqual(pushes.map((p) => (isTuple(p, 2, 'pushed') ? p.at(1) : p)), [1, 2, 3]);
-        }
-      } finally {
-        ch.close();
-      }
-    });
-  }
 
   test('the handler runs in a worker thread, one per service', async () => {
     const a = await tcp.connect(ts, 'wthread', null);
@@ -88,7 +70,7 @@ describe('worker isolation: handlers behave as inline', () => {
     const witness = await tcp.connect(ts, 'wthread', null);
     const before = await threadOf(witness);
     const bad = await tcp.connect(ts, 'wthrow', null);
-    await assert.rejects(bad.rpc(atom('boom'), { timeoutMs: 5000 }), (e: unknown) => e instanceof ChanError && (e.code === 'connectionLost' || e.code === 'handlerCrashed'));
+    await assert.rejects(bad.rpc(atom('boom'), { timeoutMs: 5000 }), isRemote('handlerCrashed'));
     const log = await ts.waitForLog(byEvent('handlerCrashed', (l) => l.service === 'wthrow'), 'handlerCrashed log');
     assert.equal(typeof log.peer, 'string');
     assert.match(String((log.err as { stack?: string }).stack), /handler refuses/);
@@ -99,14 +81,6 @@ describe('worker isolation: handlers behave as inline', () => {
     assert.equal(ts.logs.filter(byEvent('workerCrashed')).length, 0, 'no worker died');
   });
 
-  test('messages a worker handler has not taken are bounded by maxMailboxMessages', async () => {
-    const ch = await tcp.connect(ts, 'wdeaf', null);
-    for (let i = 0; i < 20; i++) ch.cast(i);
-    await deadline(ch.closed, 5000, 'the channel to close');
-    const log = await ts.waitForLog(byEvent('channelClosed', (l) => l.service === 'wdeaf'), 'channelClosed');
-    assert.equal(log.reason, 'limitExceeded');
-    assert.equal((log.details as { key?: string }).key, 'maxMailboxMessages');
-  });
 });
 
 describe('worker isolation: watchdog', () => {
