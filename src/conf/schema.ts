@@ -27,7 +27,7 @@ import { LIMITS, SERVICE_LIMITS, resolveLimits, DEFAULT_LIMITS, type Limits } fr
 import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, type Term } from '../wire/etf/term.ts';
 import { RESERVED_WORDS, type Position } from './term-lexer.ts';
 import type { ParsedTerm } from './term-parser.ts';
-import type { WebSocketConfig } from '../transport/ws-server.ts';
+import type { WebSocketConfig } from '../transport/ws-config.ts';
 
 // ---------------------------------------------------------------------------
 // Public types

@@ -16,6 +16,7 @@
  *   a protocol error; `queuedBytes` is ws's bufferedAmount, so the middle-man
  *   closes a peer that reads too slowly at maxQueuedBytes.
  */
+import type { WebSocketConfig } from './ws-config.ts';
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -223,21 +224,6 @@ export interface WsListenerHost {
 }
 
 /** The HTTP(S) server that upgrades to WebSocket on the configured path. */
-/** The listener's settings: the conf's `{websocket, [...]}` term, checked by conf/schema.ts. */
-export interface WebSocketConfig {
-  port: number;
-  /** URL path clients connect to. @default "/" */
-  path: string;
-  /** @default the server's bind address */
-  bind: string;
-  /** Absolute paths of the PEM certificate and key; absent = plain ws://. */
-  tls?: { certFile: string; keyFile: string };
-  /** Allowed `Origin` headers; absent = not checked. */
-  origins?: string[];
-  /** `{permessage_deflate, true}`: accept compressed messages (bounded; see ws-server.ts). @default false */
-  permessageDeflate?: boolean;
-}
-
 export class WebSocketListener {
   readonly conf: WebSocketConfig;
   private readonly host: WsListenerHost;

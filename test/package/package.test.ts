@@ -39,17 +39,14 @@ function appLock(tarball: string): object {
   const ours = JSON.parse(readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, Record<string, unknown>> };
   const root = ours.packages[''] as { dependencies: Record<string, string>; optionalDependencies: Record<string, string>; peerDependencies: Record<string, string>; peerDependenciesMeta: object };
   const packages: Record<string, unknown> = {};
-  // Every package reachable from lib-chan's dependencies (and @types/node), as our lock resolved it.
-  const want = [...Object.keys(root.dependencies), ...Object.keys(root.optionalDependencies), '@types/node'];
-  while (want.length > 0) {
-    const name = want.pop()!;
-    const key = `node_modules/${name}`;
-    if (packages[key] || !ours.packages[key]) continue;
-    const entry = { ...ours.packages[key] };
-    delete entry.dev;
-    delete entry.devOptional;
-    packages[key] = entry;
-    for (const field of ['dependencies', 'optionalDependencies']) want.push(...Object.keys((entry[field] as object | undefined) ?? {}));
+  // Every package the production tree needs (entries not marked dev: nested ones too), and @types/node with its one dependency.
+  for (const [key, entry] of Object.entries(ours.packages)) {
+    if (key === '' || !key.startsWith('node_modules/')) continue;
+    if (entry.dev === true && key !== 'node_modules/@types/node' && key !== 'node_modules/undici-types') continue;
+    const copy = { ...entry };
+    delete copy.dev;
+    delete copy.devOptional;
+    packages[key] = copy;
   }
   const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
   packages['node_modules/lib-chan'] = {
