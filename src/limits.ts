@@ -68,15 +68,27 @@ export const LIMITS = {
   },
   maxLoginFailures: {
     default: 5, unit: 'count', min: 1, max: 1_000_000,
-    doc: 'Failed logins from one address to one service before that pair is locked out for loginLockoutMs.',
+    doc: 'Failed logins from one address prefix (lockoutPrefixV4 / lockoutPrefixV6) within loginLockoutMs before that prefix is locked out of every service for loginLockoutMs (refused before any key exchange or password check).',
   },
   maxServiceLoginFailures: {
-    default: 100, unit: 'count', min: 1, max: 10_000_000,
-    doc: 'Failed logins to one service from all addresses within loginLockoutMs before new attempts are slowed.',
+    default: 10, unit: 'count', min: 1, max: 10_000_000,
+    doc: 'Burst of the per-service guess budget: password checks one service may run at once before every login to it (right or wrong, from any address) waits for its turn at loginGuessesPerSecond.',
+  },
+  loginGuessesPerSecond: {
+    default: 10, unit: 'count', min: 1, max: 1_000_000,
+    doc: 'Per-service guess budget: failed password checks per second one service allows across all addresses; a login that would wait longer than its handshake has left is refused (rateLimited) without a check.',
   },
   loginLockoutMs: {
     default: 60_000, unit: 'ms', min: 0, max: 86_400_000,
     doc: 'Lock-out window after too many failed logins (and the window failures are counted in).',
+  },
+  lockoutPrefixV4: {
+    default: 32, unit: 'count', min: 8, max: 32,
+    doc: 'Prefix length (bits) of the IPv4 addresses counted and locked out together.',
+  },
+  lockoutPrefixV6: {
+    default: 64, unit: 'count', min: 16, max: 128,
+    doc: 'Prefix length (bits) of the IPv6 addresses counted and locked out together (a /64 is what one host usually gets).',
   },
   closeGraceMs: {
     default: 5_000, unit: 'ms', min: 0, max: 600_000,
@@ -110,7 +122,7 @@ export type LimitName = keyof typeof LIMITS;
  */
 export const SERVICE_LIMITS = [
   'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm',
-  'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'maxServiceWorkers',
+  'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'maxServiceWorkers', 'loginGuessesPerSecond', 'maxServiceLoginFailures',
 ] as const satisfies readonly LimitName[];
 export type Limits = { [K in LimitName]: number };
 

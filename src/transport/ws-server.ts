@@ -19,7 +19,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData, type ServerOptions } from 'ws';
 import { ChanError, type ErrorCode } from '../errors.ts';
@@ -86,16 +86,19 @@ export class WsTransport extends EventGate implements Transport {
   readonly peer: string;
   readonly remoteAddress: string;
   readonly isLoopback: boolean;
+  readonly forwarded: boolean;
   private readonly ws: WebSocket;
   private closeError: ChanError | undefined;
   private closed = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(ws: WebSocket, socket: Socket) {
+  /** `forwardedFor`: the client's address as a trusted proxy forwarded it (X-Forwarded-For), used instead of the socket's. */
+  constructor(ws: WebSocket, socket: Socket, forwardedFor?: string) {
     super();
     this.ws = ws;
-    this.remoteAddress = socket.remoteAddress ?? 'unknown';
-    this.peer = formatPeer(this.remoteAddress, socket.remotePort);
+    this.forwarded = forwardedFor !== undefined;
+    this.remoteAddress = forwardedFor ?? socket.remoteAddress ?? 'unknown';
+    this.peer = forwardedFor !== undefined ? `${forwardedFor} via ${formatPeer(socket.remoteAddress ?? 'unknown', socket.remotePort)}` : formatPeer(this.remoteAddress, socket.remotePort);
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('error', (err: Error & { code?: string }) => {
@@ -182,7 +185,7 @@ export class WsTransport extends EventGate implements Transport {
 
 /** What the listener needs of the server: its limits, log, shared connection counters and attach(). */
 export interface WsListenerHost {
-  readonly config: { limits: Limits };
+  readonly config: { limits: Limits; trustedProxies?: string[] };
   readonly log: {
     warn(obj: object, msg?: string): void;
     info(obj: object, msg?: string): void;
@@ -331,7 +334,8 @@ export class WebSocketListener {
       this.refuse(socket, req, 403, 'Forbidden', { event: 'originRefused', origin: origin.slice(0, 200), peer }, 'WebSocket upgrade refused: origin not allowed');
       return;
     }
-    if (this.host.admit(addr, peer, 'ws') !== undefined) {
+    const forwarded = this.forwardedFor(req, addr);
+    if (this.host.admit(forwarded ?? addr, peer, 'ws') !== undefined) {
       this.refuse(socket, req, 503, 'Service Unavailable');
       return;
     }
@@ -339,8 +343,20 @@ export class WebSocketListener {
     // connection is counted by attach() in the same tick as admit() checked.
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.waiting.get(raw)?.();
-      this.host.attach(new WsTransport(ws, raw));
+      this.host.attach(new WsTransport(ws, raw, forwarded));
     });
+  }
+
+  /**
+   * The client address a trusted proxy (`{trusted_proxies, [...]}`) put last
+   * in X-Forwarded-For, when the socket comes from one and it is an IP address;
+   * from anyone else the header is ignored (it is the client's to forge).
+   */
+  private forwardedFor(req: http.IncomingMessage, addr: string): string | undefined {
+    if (!(this.host.config.trustedProxies ?? []).includes(addr)) return undefined;
+    const header = req.headers['x-forwarded-for'];
+    const last = (Array.isArray(header) ? header.join(',') : header ?? '').slice(-256).split(',').pop()?.trim() ?? '';
+    return isIP(last) ? last : undefined;
   }
 
   /** Answer an upgrade with an HTTP error and close; `log` fields, when given, are logged as a warning. */
