@@ -120,8 +120,14 @@ export function parseKnownHosts(text: string): { entries: KnownHostEntry[]; bad:
 }
 
 /** `host:port`, with IPv6 literals in brackets. */
+/**
+ * The one host:port form of known_hosts, the clients and the CLI: lower
+ * case, IPv6 in brackets (`[::1]:1234`, never `::1:1234`), brackets given
+ * or not.
+ */
 export function formatHostPort(host: string, port: number): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h.includes(':') ? `[${h}]:${port}` : `${h}:${port}`;
 }
 
 export function formatKnownHostLine(hostport: string, publicKey: Uint8Array): string {

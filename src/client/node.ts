@@ -77,7 +77,7 @@ function withHello(opts: ConnectOptions): ConnectOptions {
 async function connectTcpHost(host: string, port: number, service: string, password: string | null, argsC: Term, options: ConnectOptions): Promise<Channel> {
   const limits = resolveLimits(options.limits ?? {});
   // Before anything is opened: it reads key files and may throw.
-  const opts = nodeClientDefaults(options, `${host}:${port}`);
+  const opts = nodeClientDefaults(options, formatHostPort(host, port));
   const pending = connectTcp(host, port, { maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
   try {
     withHello(opts);

@@ -143,6 +143,8 @@ export interface ServerConfig {
    * never loopback for `{legacy, loopback}`; over WebSocket its X-Forwarded-For names the client.
    */
   trustedProxies?: string[];
+  /** Problems worth a warning that do not stop the server (logged at start, printed by lib_chan check). */
+  warnings?: { event: string; message: string; [field: string]: unknown }[];
   /** Directories searched for service modules, in order; the conf file's own directory is last. */
   modulePaths: string[];
   limits: Limits;
