@@ -106,6 +106,10 @@ export const LIMITS = {
     default: 30_000, unit: 'ms', min: 100, max: 600_000,
     doc: 'Worker isolation: time a new service worker has to load its module and report ready; then it is terminated (a crash).',
   },
+  workerMailboxBytes: {
+    default: 64 * 1024 * 1024, unit: 'bytes', min: 1024, max: 16 * 1024 * 1024 * 1024,
+    doc: 'Worker isolation: estimated heap size of the messages posted to one service worker that its handlers have not taken yet, all its channels together (at most a quarter of workerMaxHeapMb is used); past it the channel holding the most is closed (limitExceeded), so no channel can exhaust the worker\'s heap.',
+  },
   maxServiceWorkers: {
     default: 4, unit: 'count', min: 1, max: 64,
     doc: 'Worker isolation: most worker threads of one service at once (a fresh one takes new channels while the current one is unresponsive).',
@@ -122,7 +126,7 @@ export type LimitName = keyof typeof LIMITS;
  */
 export const SERVICE_LIMITS = [
   'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm',
-  'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'maxServiceWorkers', 'loginGuessesPerSecond', 'maxServiceLoginFailures',
+  'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'workerMailboxBytes', 'maxServiceWorkers', 'loginGuessesPerSecond', 'maxServiceLoginFailures',
 ] as const satisfies readonly LimitName[];
 export type Limits = { [K in LimitName]: number };
 

@@ -19,6 +19,12 @@
  *   late takes no new channels: a fresh worker of the same service does (up to
  *   maxServiceWorkers threads per service), so new clients are answered while
  *   the old one spins until the watchdog ends it.
+ * - **Mailbox budget**: what is posted to a worker is decoded into its heap at
+ *   once, whether or not the handler takes it. The estimated heap size of the
+ *   messages not taken yet is bounded per worker (workerMailboxBytes, at most
+ *   a quarter of workerMaxHeapMb); past it the channel holding the most is
+ *   closed with limitExceeded, so one user flooding a channel loses that
+ *   channel instead of getting the worker, and every channel on it, killed.
  * - **Restart strategy**: after a crash the service's worker is restarted at
  *   once for new channels, unless it crashed more than `restart.intensity`
  *   times within `restart.periodMs`; then the service is down: new logins are
@@ -31,7 +37,7 @@ import { LIMITS } from '../limits.ts';
 import { Request, type MiddleMan } from '../chan/middle-man.ts';
 import { encodeTerm } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
-import type { Term } from '../wire/etf/term.ts';
+import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, type Term } from '../wire/etf/term.ts';
 import type { ServiceConfig } from '../conf/schema.ts';
 import type { Logger } from './log.ts';
 import type { ServiceRegistry } from './services.ts';
@@ -56,6 +62,10 @@ interface WorkerChannel {
   readonly cid: number;
   /** Messages posted to the worker that its handler has not taken yet (bounded by maxMailboxMessages). */
   outstanding: number;
+  /** Estimated heap bytes of each of those messages, oldest first ('took' reports them in order). */
+  readonly sizes: number[];
+  /** Their sum. */
+  outstandingBytes: number;
   /** Secure calls awaiting an answer from the worker: they get an error reply if it dies. */
   readonly pending: Set<number> | undefined;
 }
@@ -64,6 +74,8 @@ interface ServiceWorker {
   readonly worker: Worker;
   readonly threadId: number;
   readonly channels: Map<number, WorkerChannel>;
+  /** Estimated heap bytes of the messages its handlers have not taken yet, all channels. */
+  mailboxBytes: number;
   readonly ready: Promise<void>;
   state: 'starting' | 'ready' | 'dead';
   /** Takes no new channels; terminated when its last channel closes. */
@@ -153,7 +165,7 @@ export class WorkerSupervisor {
       return;
     }
     const cid = this.nextCid++;
-    const ch: WorkerChannel = { mm, cid, outstanding: 0, pending: mm.secure ? new Set() : undefined };
+    const ch: WorkerChannel = { mm, cid, outstanding: 0, sizes: [], outstandingBytes: 0, pending: mm.secure ? new Set() : undefined };
     w.channels.set(cid, ch);
     const args = encodeTerm(argsC);
     this.post(w, { t: 'open', cid, peer: mm.peer, secure: mm.secure, argsC: args }, args);
@@ -164,6 +176,8 @@ export class WorkerSupervisor {
     void mm.closed.then((info) => {
       if (w.channels.get(cid) !== ch) return;
       w.channels.delete(cid);
+      // What it had not taken is dropped with the channel in the worker.
+      w.mailboxBytes -= ch.outstandingBytes;
       const { reason, bytesIn, bytesOut, messagesIn, messagesOut } = info;
       this.post(w, { t: 'closed', cid, reason, error: info.error?.message, bytesIn, bytesOut, messagesIn, messagesOut });
       if (w.retired && w.channels.size === 0) this.end(w);
@@ -209,6 +223,20 @@ export class WorkerSupervisor {
     }
     if (ch.pending !== undefined && req.isCall) ch.pending.add(req.id);
     const bytes = encodeTerm(req.term);
+    const size = heapEstimate(req.term, bytes.length);
+    ch.sizes.push(size);
+    ch.outstandingBytes += size;
+    w.mailboxBytes += size;
+    const budget = Math.min(this.cfg.limits.workerMailboxBytes, (this.cfg.limits.workerMaxHeapMb * 1024 * 1024) / 4);
+    if (w.mailboxBytes > budget) {
+      // Shed the channel holding the most; this message goes with it when it is that one.
+      let top = ch;
+      for (const c of w.channels.values()) if (c.outstandingBytes > top.outstandingBytes) top = c;
+      top.mm.abort(new ChanError('limitExceeded', `handler for ${this.service} has not taken ${top.outstandingBytes} bytes of messages (estimated) on this channel, and its worker's mailbox is over workerMailboxBytes=${budget}`, {
+        details: { limit: budget, actual: top.outstandingBytes, service: this.service, peer: top.mm.peer, key: 'workerMailboxBytes' },
+      }));
+      if (top === ch) return;
+    }
     this.post(w, { t: 'msg', cid: ch.cid, id: req.id, call: req.isCall, at: req.receivedAt, term: bytes }, bytes);
   }
 
@@ -241,7 +269,7 @@ export class WorkerSupervisor {
     });
     ready.catch(() => {});
     const w: ServiceWorker = {
-      worker, threadId: worker.threadId, channels: new Map(), ready, state: 'starting', retired: false, stopping: false, suspect: false,
+      worker, threadId: worker.threadId, channels: new Map(), mailboxBytes: 0, ready, state: 'starting', retired: false, stopping: false, suspect: false,
       killReason: undefined, error: undefined, pingSeq: 0, pingSentAt: 0, lastTick: 0, timer: undefined, settleReady,
     };
     this.workers.add(w);
@@ -265,7 +293,12 @@ export class WorkerSupervisor {
       case 'took':
         for (let i = 0; i < m.counts.length; i += 2) {
           const ch = w.channels.get(m.counts[i]);
-          if (ch) ch.outstanding -= m.counts[i + 1];
+          if (!ch) continue;
+          ch.outstanding -= m.counts[i + 1];
+          for (const size of ch.sizes.splice(0, m.counts[i + 1])) {
+            ch.outstandingBytes -= size;
+            w.mailboxBytes -= size;
+          }
         }
         return;
       case 'ready':
@@ -416,6 +449,47 @@ export class WorkerSupervisor {
       this.log.warn({ event: 'workerRestarted', service: this.service, threadId: this.current.threadId, crashed: w.threadId, crashes: this.crashes.length, intensity, periodMs }, `service ${this.service}: worker restarted after a crash (${this.crashes.length} of at most ${intensity} in ${periodMs} ms)`);
     }
   }
+}
+
+/**
+ * What a term costs a worker's heap once decoded there, estimated from V8's
+ * object sizes (a small empty array is ~32 bytes, while its ETF form is 1
+ * byte: the encoded size alone would let a frame of nested empty lists
+ * cost 30 times its length). Linear in the term's nodes; at least `encoded`.
+ */
+export function heapEstimate(term: Term, encoded: number): number {
+  let bytes = 0;
+  const stack: Term[] = [term];
+  while (stack.length > 0) {
+    const t = stack.pop();
+    if (t === undefined || t === null || typeof t === 'boolean' || typeof t === 'number') bytes += 8;
+    else if (typeof t === 'string') bytes += 24 + 2 * t.length;
+    else if (typeof t === 'bigint') bytes += 24 + t.toString(16).length / 2;
+    else if (t instanceof Uint8Array) bytes += 96 + t.length;
+    else if (Array.isArray(t)) {
+      bytes += 32 + 8 * t.length;
+      for (const e of t) stack.push(e);
+    } else if (t instanceof Tuple) {
+      bytes += 56 + 8 * t.elements.length;
+      for (const e of t.elements) stack.push(e);
+    } else if (t instanceof Map) {
+      bytes += 64 + 48 * t.size;
+      for (const [k, v] of t) stack.push(k, v);
+    } else if (t instanceof ImproperList) {
+      bytes += 56 + 8 * t.elements.length;
+      stack.push(t.tail);
+      for (const e of t.elements) stack.push(e);
+    } else if (t instanceof Atom) bytes += 32 + 2 * t.name.length;
+    else if (t instanceof BitBinary || t instanceof Opaque) bytes += 128 + t.bytes.length;
+    else if (t instanceof ErlFloat) bytes += 24;
+    else {
+      const o = t as Record<string, Term>;
+      const keys = Object.keys(o);
+      bytes += 64 + 48 * keys.length;
+      for (const k of keys) stack.push(o[k]);
+    }
+  }
+  return Math.max(bytes, encoded);
 }
 
 /** Start a supervisor (and its worker) for every `{isolation, worker}` service; all ready, or none left running. */
