@@ -54,6 +54,10 @@ export const LIMITS = {
     default: 256, unit: 'count', min: 1, max: 1_000_000,
     doc: 'Concurrent connections from one remote address.',
   },
+  maxAnonymousChannels: {
+    default: 512, unit: 'count', min: 0, max: 1_000_000,
+    doc: 'Channels open at once that logged in without a credential (services with password none), server-wide; one more login is refused (serverBusy), so they cannot take every connection slot.',
+  },
   maxInflightRpcs: {
     default: 1_024, unit: 'count', min: 1, max: 1_000_000,
     doc: 'Calls awaiting a reply on one channel; one more closes the channel (server) or fails the call (client).',

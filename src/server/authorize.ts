@@ -29,10 +29,12 @@ export interface AuthorizeContext {
   guard: LoginGuard;
   log: Logger;
   metrics?: SessionMetrics;
+  /** Channels open now that logged in without a credential (bounded by maxAnonymousChannels). */
+  anonymousChannels?: () => number;
 }
 
 /** The results authorize() and verify() end a login with (the secure result names; legacy maps them). */
-export type Refusal = 'badService' | 'serviceDown' | 'legacyRefused' | 'methodRefused' | 'rateLimited' | 'authFail';
+export type Refusal = 'badService' | 'serviceDown' | 'legacyRefused' | 'methodRefused' | 'rateLimited' | 'authFail' | 'serverBusy';
 
 export type Admission =
   | { ok: false; result: Refusal; reason?: string; service?: Service; retryAfterMs?: number }
@@ -98,6 +100,11 @@ export function authorize(ctx: AuthorizeContext, transport: Transport, name: str
     // Before the password-none shortcut: {auth, [key]} must not let a keyless login in.
     if (!cfg.auth.includes('password')) return methodRefused(service);
     needsCheck = cfg.password.kind !== 'none';
+  }
+  const max = ctx.config.limits.maxAnonymousChannels;
+  if (!needsCheck && (ctx.anonymousChannels?.() ?? 0) >= max) {
+    ctx.metrics?.limitHit('maxAnonymousChannels');
+    return { ok: false, result: 'serverBusy', reason: `the server has ${max} channels open without a password (maxAnonymousChannels); try later`, service };
   }
   return { ok: true, service, verify: (check, maxWaitMs) => (needsCheck ? verify(ctx, transport, service, method, check, maxWaitMs) : Promise.resolve({ result: 'ack' })) };
 }

@@ -49,6 +49,8 @@ export class Server implements MetricsSource {
   private readonly listener: net.Server;
   private readonly sessions = new Set<Session>();
   private readonly channels = new Set<MiddleMan>();
+  /** The channels that logged in without a credential (maxAnonymousChannels). */
+  private readonly anonymous = new Set<MiddleMan>();
   private readonly perAddress = new Map<string, number>();
   /** Accepted TCP connections until their sockets close: close() flushes, then cuts them. */
   private readonly sockets = new Set<TcpTransport>();
@@ -212,8 +214,10 @@ export class Server implements MetricsSource {
       guard: this.guard,
       secure: this.secure,
       metrics,
-      established: (mm) => {
+      anonymousChannels: () => this.anonymous.size,
+      established: (mm, anonymous) => {
         this.channels.add(mm);
+        if (anonymous) this.anonymous.add(mm);
         if (metrics) mm.rpcObserver = metrics.rpcObserver(mm.service);
       },
       // The session's own close handler calls this: no second handler per channel.
@@ -221,6 +225,7 @@ export class Server implements MetricsSource {
         if (session.mm && info) {
           metrics?.channelClosed(session.mm, info);
           this.channels.delete(session.mm);
+          this.anonymous.delete(session.mm);
         }
         this.sessions.delete(session);
         const addr = session.transport.remoteAddress;

@@ -35,8 +35,10 @@ export interface SessionContext {
   /** Counters for the metrics endpoint, when the conf asks for one. */
   metrics?: SessionMetrics;
   secure?: SecureServerContext;
-  /** Called once the login succeeded and the handler runs. */
-  established(mm: MiddleMan): void;
+  /** Channels open now that logged in without a credential (maxAnonymousChannels). */
+  anonymousChannels?: () => number;
+  /** Called once the login succeeded and the handler runs; `anonymous` when it checked no credential. */
+  established(mm: MiddleMan, anonymous: boolean): void;
   /** Called once when the connection is gone, whatever happened; `info` when it had a channel. */
   ended(session: Session, info?: CloseInfo): void;
 }
@@ -202,7 +204,8 @@ export class Session {
       onInvalid: service.config.onInvalid,
     });
     this.mm = mm;
-    this.ctx.established(mm);
+    const anonymous = method === 'secure-key' ? false : method === 'legacy' ? legacySecret(service) === undefined : service.config.password.kind === 'none';
+    this.ctx.established(mm, anonymous);
     spawnHandler(service, mm, argsC);
     void mm.closed.then((info) => {
       this.ended = true;

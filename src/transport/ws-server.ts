@@ -7,7 +7,8 @@
  *
  * Limits, in the order a connection meets them:
  * - before the upgrade: at most maxConnections sockets may wait to upgrade,
- *   and each gets handshakeTimeoutMs to do it (the TLS handshake too);
+ *   at most maxConnectionsPerAddress of them from one address, and each gets
+ *   handshakeTimeoutMs to do it (the TLS handshake too);
  * - at the upgrade: the path, the Origin allow-list (403), and the server's
  *   shared maxConnections / maxConnectionsPerAddress counters (503);
  * - after it: ws refuses a message longer than maxFrameBytes from its header,
@@ -205,6 +206,8 @@ export class WebSocketListener {
   private readonly wss: WebSocketServer;
   /** Sockets connected but not upgraded yet, each with the function that stops its upgrade timer. */
   private readonly waiting = new Map<Socket, () => void>();
+  /** How many of them each remote address has. */
+  private readonly waitingPerAddress = new Map<string, number>();
 
   private constructor(host: WsListenerHost, conf: WebSocketConfig, tls: { cert: Buffer; key: Buffer } | undefined) {
     this.host = host;
@@ -301,13 +304,24 @@ export class WebSocketListener {
       socket.destroy();
       return;
     }
+    const addr = socket.remoteAddress ?? 'unknown';
+    const mine = this.waitingPerAddress.get(addr) ?? 0;
+    if (mine >= limits.maxConnectionsPerAddress) {
+      this.host.log.warn({ event: 'limitHit', limit: `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`, key: 'maxConnectionsPerAddress', listener: 'ws', phase: 'upgrade', peer }, 'WebSocket connection refused: too many sockets from this address waiting to upgrade');
+      socket.destroy();
+      return;
+    }
+    this.waitingPerAddress.set(addr, mine + 1);
     const timer = setTimeout(() => {
       this.host.log.warn({ event: 'handshake', result: 'handshakeTimeout', listener: 'ws', phase: 'upgrade', peer, limit: limits.handshakeTimeoutMs }, 'no WebSocket upgrade within handshakeTimeoutMs');
       socket.destroy();
     }, limits.handshakeTimeoutMs);
     const done = (): void => {
       clearTimeout(timer);
-      this.waiting.delete(socket);
+      if (!this.waiting.delete(socket)) return;
+      const n = (this.waitingPerAddress.get(addr) ?? 1) - 1;
+      if (n <= 0) this.waitingPerAddress.delete(addr);
+      else this.waitingPerAddress.set(addr, n);
     };
     this.waiting.set(socket, done);
     socket.once('close', done);
