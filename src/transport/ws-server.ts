@@ -9,7 +9,8 @@
  * - before the upgrade: at most maxConnections sockets may wait to upgrade,
  *   at most maxConnectionsPerAddress of them from one address, and each gets
  *   handshakeTimeoutMs to do it (the TLS handshake too);
- * - at the upgrade: the path, the Origin allow-list (403), and the server's
+ * - at the upgrade: the path, the Origin allow-list (403; without one, a
+ *   browser's Origin must be this listener's own host:port), and the server's
  *   shared maxConnections / maxConnectionsPerAddress counters (503);
  * - after it: ws refuses a message longer than maxFrameBytes from its header,
  *   before buffering it (also after inflating, when permessage-deflate is on);
@@ -72,6 +73,16 @@ export function closeCodeFor(code: ErrorCode): number {
 
 function formatPeer(addr: string, port: number | undefined): string {
   return addr.includes(':') ? `[${addr}]:${port ?? 0}` : `${addr}:${port ?? 0}`;
+}
+
+/** Whether a browser's Origin names the host:port the request was sent to (its Host header). */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 /** ws's receiver errors (WS_ERR_*) as our codes: the length ones are frameTooLarge, the rest badFrame. */
@@ -343,8 +354,10 @@ export class WebSocketListener {
       return;
     }
     // Only browsers send Origin; other clients could forge it, so it guards pages, not servers.
+    // Without {origins, [...]} only pages served from this host and port (same origin) may connect:
+    // any other site's page could otherwise log in with what the browser holds (cross-site WebSocket hijacking).
     const origin = req.headers.origin;
-    if (this.conf.origins && origin !== undefined && !this.conf.origins.includes(origin)) {
+    if (origin !== undefined && !(this.conf.origins ? this.conf.origins.includes(origin) : sameOrigin(origin, req.headers.host))) {
       this.refuse(socket, req, 403, 'Forbidden', { event: 'originRefused', origin: origin.slice(0, 200), peer }, 'WebSocket upgrade refused: origin not allowed');
       return;
     }

@@ -87,7 +87,7 @@ describe('brute force: concurrent guesses', () => {
   let ts: TestServer;
   before(async () => {
     // scrypt makes the secure check asynchronous: parallel guesses overlap while it runs.
-    const hashed = `{service, hashed, password, {scrypt, "${await hashPassword('right-pw-3')}"}, mfa, echo, start, notUsed}.`;
+    const hashed = `{service, hashed, password, {scrypt, "${await hashPassword('right-pw-3', { N: 16384, r: 8, p: 1 })}"}, mfa, echo, start, notUsed}.`;
     ts = await startTestServer(SERVICES + hashed, { extra: '{limits, [{maxLoginFailures, 3}]}.', websocket: false });
   });
   after(async () => {

@@ -74,7 +74,7 @@ let bystander: Channel; // logged in before every attack; must keep working
 const boxes: { close(): Promise<void> }[] = [];
 
 before(async () => {
-  const hash = await hashPassword(HASHED_PASSWORD);
+  const hash = await hashPassword(HASHED_PASSWORD, { N: 16384, r: 8, p: 1 });
   [ts, strict] = await Promise.all([
     startTestServer(services(hash), { websocket: false }),
     startTestServer(services(hash), { websocket: false, extra: `{limits, [{handshakeTimeoutMs, ${STRICT_HANDSHAKE_MS}}]}.` }),
