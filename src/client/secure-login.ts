@@ -114,6 +114,7 @@ export async function secureLogin(
     }
     const r = clientOnReply(hello.state, reply, { pinnedKey, checkKey: options.checkServerKey });
     state = r.state;
+    waiter.authenticated();
     const a = clientAuth(r.state, { service, method, password: password ?? undefined, clientKey: options.clientKey, argsC: argsBytes });
     state = a.state;
     transport.send(a.out);
