@@ -81,36 +81,42 @@ export class Server implements MetricsSource {
   }
 
   static async start(opts: StartOptions = {}): Promise<Server> {
-    const config = opts.config ?? (await loadConfig(opts.conf));
+    const loaded = opts.config ?? (await loadConfig(opts.conf));
+    // The caller's config stays as it was: the port and bind overrides go on a copy.
+    const config: ServerConfig = { ...loaded };
     if (opts.port !== undefined) config.port = opts.port;
     if (opts.bind !== undefined) config.bind = opts.bind;
     const log = opts.logger ?? createLogger({ level: config.logLevel });
     const services = await loadServices(config);
     const secure = await loadSecureContext(config);
     const server = new Server(config, services, log, secure);
-    await startWorkers(services, log, server.workerHooks);
     try {
+      await startWorkers(services, log, server.workerHooks);
       await server.listen();
       if (server.metrics && config.metrics) await server.metrics.listen(config.metrics.port, config.metrics.bind, config.file);
+      if (config.websocket) server.ws = await WebSocketListener.start(server, config.websocket, config.file);
     } catch (e) {
-      stopWorkers(services);
-      await Promise.all([new Promise((r) => server.listener.close(r)), server.metrics?.close()]);
+      // Whichever step failed, leave nothing listening and nothing running.
+      await server.abortStart();
       throw e;
     }
     if (server.metrics) log.info({ event: 'metricsListening', url: server.metrics.url }, `lib_chan metrics on ${server.metrics.url}`);
-    if (config.websocket) {
-      try {
-        server.ws = await WebSocketListener.start(server, config.websocket, config.file);
-      } catch (e) {
-        await new Promise((r) => server.listener.close(r));
-        throw e;
-      }
-      log.info({ event: 'wsListening', url: server.ws.url }, `lib_chan WebSocket listener on ${server.ws.url}`);
-    }
+    if (server.ws) log.info({ event: 'wsListening', url: server.ws.url }, `lib_chan WebSocket listener on ${server.ws.url}`);
     for (const w of config.warnings ?? []) log.warn({ ...w, message: undefined }, w.message);
     if (secure?.generated) log.warn({ event: 'identityCreated', file: config.identityFile, publicKey: secure.publicKeyText }, 'created a new server identity key');
     log.info({ event: 'configLoaded', file: config.file, config: redactConfig(config), port: server.port, publicKey: secure?.publicKeyText }, `lib_chan listening on ${config.bind}:${server.port}${secure ? `; server key ${secure.publicKeyText}` : ''}`);
     return server;
+  }
+
+  /** Undo a start that failed part way: workers, listeners, the metrics endpoint and the key pool. */
+  private async abortStart(): Promise<void> {
+    stopWorkers(this.services);
+    this.secure?.ephemerals.close();
+    await Promise.all([
+      this.listener.listening ? new Promise((r) => this.listener.close(r)) : undefined,
+      this.ws?.close(),
+      this.metrics?.close(),
+    ]);
   }
 
   get port(): number {
