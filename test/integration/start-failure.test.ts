@@ -66,12 +66,12 @@ describe('a start that fails leaves nothing listening or running', { skip: proce
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function conf(name: string, p: { tcp: number; metrics: number; ws: number }, module = 'echo'): string {
+  function conf(name: string, p: { tcp: number; metrics: number; ws: number }, module = 'echo', isolation = 'worker'): string {
     const file = path.join(dir, `${name}.conf`);
     writeFileSync(file, [
       `{port, ${p.tcp}}.`, `{bind, "${HOST}"}.`, '{identity, "server.key"}.', `{module_path, ["${HANDLERS}"]}.`,
       `{metrics, [{port, ${p.metrics}}]}.`, `{websocket, [{port, ${p.ws}}, {bind, "${HOST}"}]}.`,
-      `{service, w, password, none, mfa, ${module}, start, notUsed, [{isolation, worker}]}.`,
+      `{service, w, password, none, mfa, ${module}, start, notUsed, [{isolation, ${isolation}}]}.`,
     ].join('\n'), { mode: 0o600 });
     return file;
   }
@@ -96,7 +96,7 @@ describe('a start that fails leaves nothing listening or running', { skip: proce
   }
 
   test('the caller\'s config is not changed by the port and bind overrides', async () => {
-    const config = await loadConfig(conf('copy', { tcp: await freePort(), metrics: 0, ws: 0 }));
+    const config = await loadConfig(conf('copy', { tcp: await freePort(), metrics: 0, ws: 0 }, 'echo', 'inline'));
     const before = { port: config.port, bind: config.bind };
     const server = await startServer({ config, port: 0, bind: HOST, logger: pino({ level: 'silent' }) });
     try {
