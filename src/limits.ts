@@ -52,7 +52,7 @@ export const LIMITS = {
   },
   maxConnectionsPerAddress: {
     default: 256, unit: 'count', min: 1, max: 1_000_000,
-    doc: 'Concurrent connections from one remote address.',
+    doc: 'Concurrent connections from one remote address prefix (addressPrefixV4 / addressPrefixV6), WebSocket sockets waiting to upgrade included.',
   },
   maxAnonymousChannels: {
     default: 512, unit: 'count', min: 0, max: 1_000_000,
@@ -72,7 +72,7 @@ export const LIMITS = {
   },
   maxLoginFailures: {
     default: 5, unit: 'count', min: 1, max: 1_000_000,
-    doc: 'Failed logins from one address prefix (lockoutPrefixV4 / lockoutPrefixV6) within loginLockoutMs before that prefix is locked out of every service for loginLockoutMs (refused before any key exchange or password check).',
+    doc: 'Failed logins from one address prefix (addressPrefixV4 / addressPrefixV6) within loginLockoutMs before that prefix is locked out of every service for loginLockoutMs (refused before any key exchange or password check).',
   },
   maxServiceLoginFailures: {
     default: 10, unit: 'count', min: 1, max: 10_000_000,
@@ -86,13 +86,13 @@ export const LIMITS = {
     default: 60_000, unit: 'ms', min: 0, max: 86_400_000,
     doc: 'Lock-out window after too many failed logins (and the window failures are counted in).',
   },
-  lockoutPrefixV4: {
+  addressPrefixV4: {
     default: 32, unit: 'count', min: 8, max: 32,
-    doc: 'Prefix length (bits) of the IPv4 addresses counted and locked out together.',
+    doc: 'Prefix length (bits) of the IPv4 addresses treated as one client: counted and locked out together, and sharing maxConnectionsPerAddress.',
   },
-  lockoutPrefixV6: {
+  addressPrefixV6: {
     default: 64, unit: 'count', min: 16, max: 128,
-    doc: 'Prefix length (bits) of the IPv6 addresses counted and locked out together (a /64 is what one host usually gets).',
+    doc: 'Prefix length (bits) of the IPv6 addresses treated as one client, as addressPrefixV4 (a /64 is what one host usually gets, so a per-/128 bound would bind nothing).',
   },
   closeGraceMs: {
     default: 5_000, unit: 'ms', min: 0, max: 600_000,

@@ -2,7 +2,7 @@
  * Brute-force defence, the state behind authorize() (authorize.ts):
  *
  * - Lock-outs by address prefix: failed logins are counted per prefix
- *   (IPv4 /32 and IPv6 /64 by default: lockoutPrefixV4 / lockoutPrefixV6);
+ *   (IPv4 /32 and IPv6 /64 by default: addressPrefixV4 / addressPrefixV6);
  *   maxLoginFailures within loginLockoutMs lock the prefix out of every
  *   service for loginLockoutMs. Server-wide, not per service, because the
  *   secure login names its service only inside the encrypted auth message:
@@ -37,8 +37,8 @@ interface Bucket {
 export interface LoginGuardOptions {
   maxLoginFailures: number;
   loginLockoutMs: number;
-  lockoutPrefixV4: number;
-  lockoutPrefixV6: number;
+  addressPrefixV4: number;
+  addressPrefixV6: number;
   now?: () => number;
 }
 
@@ -68,9 +68,9 @@ export class LoginGuard {
     this.opts = { ...limits, now: this.now };
   }
 
-  /** The key failures of `address` are counted under: its /lockoutPrefixV4 or /lockoutPrefixV6 network. */
+  /** The key failures of `address` are counted under: its /addressPrefixV4 or /addressPrefixV6 network. */
   prefixOf(address: string): string {
-    return addressPrefix(address, this.opts.lockoutPrefixV4, this.opts.lockoutPrefixV6);
+    return addressPrefix(address, this.opts.addressPrefixV4, this.opts.addressPrefixV6);
   }
 
   /** 0 when a login from `address` may proceed; else the ms until its prefix may try again. */

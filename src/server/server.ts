@@ -51,7 +51,9 @@ export class Server implements MetricsSource {
   private readonly channels = new Set<MiddleMan>();
   /** The channels that logged in without a credential (maxAnonymousChannels). */
   private readonly anonymous = new Set<MiddleMan>();
+  /** Connections per address prefix (addressPrefixV4 / V6), and the key each transport was counted under. */
   private readonly perAddress = new Map<string, number>();
+  private readonly countedAs = new WeakMap<Transport, string>();
   /** Accepted TCP connections until their sockets close: close() flushes, then cuts them. */
   private readonly sockets = new Set<TcpTransport>();
   private readonly forgetSocket = (t: TcpTransport): void => void this.sockets.delete(t);
@@ -186,7 +188,7 @@ export class Server implements MetricsSource {
     const limits = this.config.limits;
     let refusal: string | undefined;
     if (this.sessions.size >= limits.maxConnections) refusal = `maxConnections=${limits.maxConnections}`;
-    else if ((this.perAddress.get(addr) ?? 0) >= limits.maxConnectionsPerAddress) refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
+    else if ((this.perAddress.get(this.addressKey(addr)) ?? 0) >= limits.maxConnectionsPerAddress) refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
     if (refusal === undefined && !this.stopping) return undefined;
     this.stats.refusedAtAccept++;
     this.metrics?.refused(refusal?.split('=')[0] ?? 'shuttingDown', listener);
@@ -194,12 +196,19 @@ export class Server implements MetricsSource {
     return refusal ?? 'shuttingDown';
   }
 
+  /** The key connections from `addr` are counted under: its address prefix (one client). */
+  addressKey(addr: string): string {
+    return this.guard.prefixOf(addr);
+  }
+
   /** Run the lib_chan protocol over a transport (TCP here; the WebSocket listener calls this too). */
   attach(transport: Transport): Session {
     this.stats.accepted++;
     this.metrics?.accepted(transport instanceof TcpTransport ? 'tcp' : 'ws');
     this.log.debug({ event: 'connectionAccepted', peer: transport.peer, connections: this.sessions.size + 1 }, 'connection accepted');
-    this.perAddress.set(transport.remoteAddress, (this.perAddress.get(transport.remoteAddress) ?? 0) + 1);
+    const prefix = this.addressKey(transport.remoteAddress);
+    this.countedAs.set(transport, prefix);
+    this.perAddress.set(prefix, (this.perAddress.get(prefix) ?? 0) + 1);
     const session = new Session(this.contextForSessions(), transport);
     if (!session.isEnded) this.sessions.add(session);
     return session;
@@ -234,7 +243,8 @@ export class Server implements MetricsSource {
           this.anonymous.delete(session.mm);
         }
         this.sessions.delete(session);
-        const addr = session.transport.remoteAddress;
+        // Under the key it was counted with (a reload may change the prefix lengths meanwhile).
+        const addr = this.countedAs.get(session.transport) ?? this.addressKey(session.transport.remoteAddress);
         const n = (this.perAddress.get(addr) ?? 1) - 1;
         if (n <= 0) this.perAddress.delete(addr);
         else this.perAddress.set(addr, n);

@@ -207,6 +207,8 @@ export interface WsListenerHost {
   /** The reason to refuse a new connection (logged and counted by the server), or undefined. */
   admit(addr: string, peer: string, listener: 'tcp' | 'ws'): string | undefined;
   attach(transport: Transport): unknown;
+  /** The key per-address bounds count `addr` under (its address prefix); the address itself when absent. */
+  addressKey?(addr: string): string;
 }
 
 /** The HTTP(S) server that upgrades to WebSocket on the configured path. */
@@ -315,7 +317,7 @@ export class WebSocketListener {
       socket.destroy();
       return;
     }
-    const addr = socket.remoteAddress ?? 'unknown';
+    const addr = this.host.addressKey?.(socket.remoteAddress ?? 'unknown') ?? socket.remoteAddress ?? 'unknown';
     const mine = this.waitingPerAddress.get(addr) ?? 0;
     if (mine >= limits.maxConnectionsPerAddress) {
       this.host.log.warn({ event: 'limitHit', limit: `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`, key: 'maxConnectionsPerAddress', listener: 'ws', phase: 'upgrade', peer }, 'WebSocket connection refused: too many sockets from this address waiting to upgrade');

@@ -66,3 +66,21 @@ test('channels without a credential take at most maxAnonymousChannels; password 
     await ts.close();
   }
 });
+
+test('maxConnectionsPerAddress counts an address prefix as one client (addressPrefixV4 24 here; IPv6 /64 by default)', async () => {
+  const ts = await startTestServer(SERVICES, { extra: '{limits, [{maxConnectionsPerAddress, 2}, {addressPrefixV4, 24}]}.', websocket: false });
+  const socks: net.Socket[] = [];
+  try {
+    socks.push(await rawFrom(ts.port, '127.0.3.1'), await rawFrom(ts.port, '127.0.3.2'));
+    const third = await rawFrom(ts.port, '127.0.3.3');
+    socks.push(third);
+    await deadline(new Promise((r) => third.once('close', r)), 5000, 'the third connection from the /24 to be closed');
+    const hit = await ts.waitForLog((l) => l.event === 'limitHit' && l.key === 'maxConnectionsPerAddress', 'limitHit log');
+    assert.match(String(hit.peer), /^127\.0\.3\.3:/);
+    // Another /24 is another client.
+    (await connectFrom('127.0.4.1', ts.port, 'vault', 'pw', [], { serverKey: ts.server.publicKey })).close();
+  } finally {
+    for (const s of socks) s.destroy();
+    await ts.close();
+  }
+});

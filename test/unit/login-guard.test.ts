@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LoginGuard, addressPrefix } from '../../src/server/login-guard.ts';
 
-const LIMITS = { maxLoginFailures: 3, loginLockoutMs: 1000, lockoutPrefixV4: 32, lockoutPrefixV6: 64 };
+const LIMITS = { maxLoginFailures: 3, loginLockoutMs: 1000, addressPrefixV4: 32, addressPrefixV6: 64 };
 
 test('address prefixes: IPv4 /32, IPv6 /64, IPv4-mapped IPv6 as IPv4, zones dropped', () => {
   assert.equal(addressPrefix('10.1.2.3', 32, 64), '10.1.2.3/32');
@@ -35,7 +35,7 @@ test('an IPv6 attacker rotating within its /64 is one address; another /64 is no
 
 test('the prefix length is configurable (IPv4 /24)', () => {
   const now = 5;
-  const g = new LoginGuard({ ...LIMITS, lockoutPrefixV4: 24, now: () => now });
+  const g = new LoginGuard({ ...LIMITS, addressPrefixV4: 24, now: () => now });
   for (const a of ['192.0.2.1', '192.0.2.77']) g.failed(a);
   assert.equal(g.failed('192.0.2.200'), true);
   assert.ok(g.check('192.0.2.9') > 0);
