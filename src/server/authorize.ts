@@ -38,7 +38,12 @@ export type Refusal = 'badService' | 'serviceDown' | 'legacyRefused' | 'methodRe
 
 export type Admission =
   | { ok: false; result: Refusal; reason?: string; service?: Service; retryAfterMs?: number }
-  | { ok: true; service: Service; verify: (check: () => boolean | Promise<boolean>, maxWaitMs: number) => Promise<Verdict> };
+  | {
+    ok: true;
+    service: Service;
+    /** `abandoned`: true once the login no longer needs an answer (its connection went): then no check runs. */
+    verify: (check: () => boolean | Promise<boolean>, maxWaitMs: number, abandoned?: () => boolean) => Promise<Verdict>;
+  };
 
 export type Verdict = { result: 'ack' } | { result: 'authFail' | 'rateLimited'; reason?: string; retryAfterMs?: number };
 
@@ -106,7 +111,7 @@ export function authorize(ctx: AuthorizeContext, transport: Transport, name: str
     ctx.metrics?.limitHit('maxAnonymousChannels');
     return { ok: false, result: 'serverBusy', reason: `the server has ${max} channels open without a password (maxAnonymousChannels); try later`, service };
   }
-  return { ok: true, service, verify: (check, maxWaitMs) => (needsCheck ? verify(ctx, transport, service, method, check, maxWaitMs) : Promise.resolve({ result: 'ack' })) };
+  return { ok: true, service, verify: (check, maxWaitMs, abandoned) => (needsCheck ? verify(ctx, transport, service, method, check, maxWaitMs, abandoned) : Promise.resolve({ result: 'ack' })) };
 }
 
 function methodRefused(service: Service): Admission {
@@ -114,7 +119,7 @@ function methodRefused(service: Service): Admission {
   return { ok: false, result: 'methodRefused', reason: `service ${cfg.name} accepts ${cfg.auth.filter((m) => m !== 'legacy').join(', ')}`, service };
 }
 
-async function verify(ctx: AuthorizeContext, transport: Transport, service: Service, method: LoginMethod, check: () => boolean | Promise<boolean>, maxWaitMs: number): Promise<Verdict> {
+async function verify(ctx: AuthorizeContext, transport: Transport, service: Service, method: LoginMethod, check: () => boolean | Promise<boolean>, maxWaitMs: number, abandoned: () => boolean = () => false): Promise<Verdict> {
   const { guard } = ctx;
   const name = service.config.name;
   const budget = service.config.limits;
@@ -138,7 +143,8 @@ async function verify(ctx: AuthorizeContext, transport: Transport, service: Serv
     } finally {
       guard.waiting--;
     }
-    const late = locked();
+    // A guess whose connection went while it waited is not checked: its turn goes back (no scrypt for nobody).
+    const late = abandoned() ? { result: 'rateLimited' as const, reason: 'the connection went while the login waited' } : locked();
     if (late) {
       guard.release(name, budget);
       return late;

@@ -118,7 +118,7 @@ async function decide(session: Session, ctx: SessionContext, sctx: SecureServerC
   }
   const service = adm.service;
   const cfg = service.config;
-  const verdict = await adm.verify(() => check(service, req, sctx), session.maxCheckWaitMs());
+  const verdict = await adm.verify(() => check(service, req, sctx), session.maxCheckWaitMs(), () => session.isDecided);
   // The connection may have gone, or its handshake timed out, while the check waited for its turn.
   if (session.isDecided) return wipe(req.password);
   if (verdict.result !== 'ack') return answer(verdict.result, verdict.reason);

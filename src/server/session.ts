@@ -159,7 +159,7 @@ export class Session {
     }
     this.state = { phase: 'checking' };
     const check = (): boolean => typeof response === 'string' && checkLegacyResponse(st.challenge, st.secret, response);
-    void st.verify(check, this.maxCheckWaitMs()).then((v) => this.answerLegacy(st, v), (e) => this.refuse(asChanError(e, 'protocolError')));
+    void st.verify(check, this.maxCheckWaitMs(), () => this.state.phase !== 'checking').then((v) => this.answerLegacy(st, v), (e) => this.refuse(asChanError(e, 'protocolError')));
   }
 
   private answerLegacy(st: AwaitResponse, v: Verdict): void {

@@ -106,6 +106,22 @@ for (const protocol of ['secure', 'legacy'] as const) {
   });
 }
 
+describe('login defence: abandoned guesses', () => {
+  test('a guess whose connection goes while it waits for its turn is never checked', () =>
+    withServer('{limits, [{loginGuessesPerSecond, 2}, {maxServiceLoginFailures, 2}, {handshakeTimeoutMs, 4000}]}.', async (ts) => {
+      const g = ts.server.guard;
+      // The clients give up long before their turns come (the first at 500 ms).
+      const tries = Array.from({ length: 10 }, (_, i) =>
+        connectFrom(`127.0.5.${i + 1}`, ts.port, 'vault', `wrong-${i}`, [], { serverKey: ts.server.publicKey, limits: { connectTimeoutMs: 300 } }).then((ch) => ch.close(), () => {}));
+      await until(() => g.counts.checks + g.waiting + g.counts.budgetRefused === 10, 'every guess to be checked, queued or refused');
+      const queued = g.waiting;
+      assert.ok(queued > 0, 'some guesses waited');
+      await Promise.all(tries);
+      await until(() => g.waiting === 0, 'the waits to end', 5000);
+      assert.equal(g.counts.checks, 2, `only the burst was checked, not the ${queued} abandoned guesses`);
+    }));
+});
+
 describe('login defence: a same-host proxy', () => {
   test('{trusted_proxies, [...]}: the proxy\'s connections are not loopback for {legacy, loopback}', () =>
     withServer('{trusted_proxies, ["127.0.0.1"]}.', async (ts) => {
