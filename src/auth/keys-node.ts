@@ -21,6 +21,7 @@ import {
   type KeyKind,
   KEY_KINDS,
   decodePublicKey,
+  canonicalHostPort,
   encodeSecretKeyFile,
   fingerprint,
   formatKnownHostLine,
@@ -139,7 +140,8 @@ export function checkKnownHost(file: string, hostport: string, publicKey: Uint8A
  */
 export function knownHostKey(file: string, hostport: string): Uint8Array | undefined {
   try {
-    const entry = parseKnownHosts(readKnownHosts(file)).entries.find((e) => e.hostport === hostport);
+    const want = canonicalHostPort(hostport);
+    const entry = parseKnownHosts(readKnownHosts(file)).entries.find((e) => canonicalHostPort(e.hostport) === want);
     return entry ? decodePublicKey('server', entry.keyText) : undefined;
   } catch {
     return undefined;

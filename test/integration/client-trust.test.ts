@@ -115,6 +115,14 @@ describe('client: known_hosts keys IPv6 hosts as [::1]:port', () => {
     assert.equal(readFileSync(file, 'utf8'), text);
   });
 
+  test('an entry in the old ::1:port spelling still names the host: its key matches, another key is serverKeyMismatch', async () => {
+    const file = path.join(dir, 'kh-old-form');
+    writeFileSync(file, `::1:${server.port} ${encodePublicKey('server', server.publicKey!)}\n`);
+    (await connect('::1', server.port, 'echo', 'pw', [], { knownHosts: file, trustOnFirstUse: false })).close();
+    writeFileSync(file, `::1:${server.port} ${OTHER_KEY}\n`);
+    await assert.rejects(connect('::1', server.port, 'echo', 'pw', [], { knownHosts: file }), code('serverKeyMismatch'));
+  });
+
   test('the right key under [::1]:port is a match; first use writes that form', async () => {
     const file = path.join(dir, 'kh-right');
     writeFileSync(file, `[::1]:${server.port} ${encodePublicKey('server', server.publicKey!)}\n`);
