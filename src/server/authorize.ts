@@ -104,6 +104,11 @@ export function authorize(ctx: AuthorizeContext, transport: Transport, name: str
   } else {
     // Before the password-none shortcut: {auth, [key]} must not let a keyless login in.
     if (!cfg.auth.includes('password')) return methodRefused(service);
+    if (method === 'none' && cfg.password.kind !== 'none') {
+      // No credential at all is a client that forgot one (lib-chan call without --password-file), not a guess:
+      // said plainly, not counted toward the lock-out and not metered (it tells nothing a legacy challenge would not).
+      return { ok: false, result: 'authFail', reason: `service ${cfg.name} needs a password (or a client key) and none was sent`, service };
+    }
     needsCheck = cfg.password.kind !== 'none';
   }
   const max = ctx.config.limits.maxAnonymousChannels;

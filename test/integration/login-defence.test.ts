@@ -106,6 +106,17 @@ for (const protocol of ['secure', 'legacy'] as const) {
   });
 }
 
+describe('login defence: a login without any credential', () => {
+  test('is refused (authFail, saying so) without counting toward the lock-out or taking a turn', () =>
+    withServer('{limits, [{maxLoginFailures, 1}]}.', async (ts) => {
+      await assert.rejects(connectFrom('127.0.0.90', ts.port, 'vault', null, [], { serverKey: ts.server.publicKey }), isCode('authFail'));
+      const l = await ts.waitForLog((x) => x.event === 'handshake' && x.result === 'authFail', 'authFail log');
+      assert.match(String(l.reason), /none was sent/);
+      assert.deepEqual([ts.server.guard.counts.failures, ts.server.guard.counts.checks], [0, 0]);
+      (await connectFrom('127.0.0.90', ts.port, 'vault', 'right-pw-1', [], { serverKey: ts.server.publicKey })).close();
+    }));
+});
+
 describe('login defence: abandoned guesses', () => {
   test('a guess whose connection goes while it waits for its turn is never checked', () =>
     withServer('{limits, [{loginGuessesPerSecond, 2}, {maxServiceLoginFailures, 2}, {handshakeTimeoutMs, 4000}]}.', async (ts) => {
