@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   protocolError: { summary: 'The peer sent a message the protocol does not allow at this point.', closesConnection: true },
   legacyRefused: { summary: 'The legacy MD5 login is not allowed for this service or listener.', closesConnection: true },
   serverKeyMismatch: { summary: 'The server presented an identity key different from the pinned one.', closesConnection: true },
+  unknownServerKey: { summary: 'The server\'s key is neither pinned nor in known_hosts, and trust on first use is off (trustOnFirstUse: false, or onFirstUse refused it).', closesConnection: true },
   badRecord: { summary: 'An encrypted frame failed authentication (tampered, replayed, reordered or dropped).', closesConnection: true },
   limitExceeded: { summary: 'A configured limit was crossed (connections, queue size, in-flight rpcs, ...).', closesConnection: true },
   handlerCrashed: { summary: 'The service handler threw or rejected; its channel was closed.', closesConnection: true },

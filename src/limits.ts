@@ -64,7 +64,11 @@ export const LIMITS = {
   },
   maxConnectionsPerAddress: {
     default: 256, unit: 'count', min: 1, max: 1_000_000,
-    doc: 'Concurrent connections from one remote address.',
+    doc: 'Concurrent connections from one remote address prefix (addressPrefixV4 / addressPrefixV6), WebSocket sockets waiting to upgrade included.',
+  },
+  maxAnonymousChannels: {
+    default: 512, unit: 'count', min: 0, max: 1_000_000,
+    doc: 'Channels open at once that logged in without a credential (services with password none), server-wide; one more login is refused (serverBusy), so they cannot take every connection slot.',
   },
   maxInflightRpcs: {
     default: 1_024, unit: 'count', min: 1, max: 1_000_000,
@@ -88,15 +92,27 @@ export const LIMITS = {
   },
   maxLoginFailures: {
     default: 5, unit: 'count', min: 1, max: 1_000_000,
-    doc: 'Failed logins from one address to one service before that pair is locked out for loginLockoutMs.',
+    doc: 'Failed logins from one address prefix (addressPrefixV4 / addressPrefixV6) within loginLockoutMs before that prefix is locked out of every service for loginLockoutMs (refused before any key exchange or password check).',
   },
   maxServiceLoginFailures: {
-    default: 100, unit: 'count', min: 1, max: 10_000_000,
-    doc: 'Failed logins to one service from all addresses within loginLockoutMs before new attempts are slowed.',
+    default: 10, unit: 'count', min: 1, max: 10_000_000,
+    doc: 'Burst of the per-service guess budget: password checks one service may run at once before every login to it (right or wrong, from any address) waits for its turn at loginGuessesPerSecond.',
+  },
+  loginGuessesPerSecond: {
+    default: 10, unit: 'count', min: 1, max: 1_000_000,
+    doc: 'Per-service guess budget: failed password checks per second one service allows across all addresses; a login that would wait longer than its handshake has left is refused (rateLimited) without a check.',
   },
   loginLockoutMs: {
     default: 60_000, unit: 'ms', min: 0, max: 86_400_000,
     doc: 'Lock-out window after too many failed logins (and the window failures are counted in).',
+  },
+  addressPrefixV4: {
+    default: 32, unit: 'count', min: 8, max: 32,
+    doc: 'Prefix length (bits) of the IPv4 addresses treated as one client: counted and locked out together, and sharing maxConnectionsPerAddress.',
+  },
+  addressPrefixV6: {
+    default: 64, unit: 'count', min: 16, max: 128,
+    doc: 'Prefix length (bits) of the IPv6 addresses treated as one client, as addressPrefixV4 (a /64 is what one host usually gets, so a per-/128 bound would bind nothing).',
   },
   closeGraceMs: {
     default: 5_000, unit: 'ms', min: 0, max: 600_000,
@@ -113,6 +129,10 @@ export const LIMITS = {
   workerStartTimeoutMs: {
     default: 30_000, unit: 'ms', min: 100, max: 600_000,
     doc: 'Worker isolation: time a new service worker has to load its module and report ready; then it is terminated (a crash).',
+  },
+  workerMailboxBytes: {
+    default: 64 * 1024 * 1024, unit: 'bytes', min: 1024, max: 16 * 1024 * 1024 * 1024,
+    doc: 'Worker isolation: estimated heap size of the messages posted to one service worker that its handlers have not taken yet, all its channels together (at most a quarter of workerMaxHeapMb is used); past it the channel holding the most is closed (limitExceeded), so no channel can exhaust the worker\'s heap.',
   },
   maxServiceWorkers: {
     default: 4, unit: 'count', min: 1, max: 64,
@@ -162,7 +182,7 @@ export type LimitName = keyof typeof LIMITS;
  */
 export const SERVICE_LIMITS = [
   'idleTimeoutMs', 'maxInflightRpcs', 'maxQueuedBytes', 'maxMailboxMessages', 'maxMailboxBytes', 'maxTermDepth', 'maxDecompressedBytes', 'maxAtomsPerTerm', 'maxIntegerBytes',
-  'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'maxServiceWorkers',
+  'watchdogMs', 'workerMaxHeapMb', 'workerStartTimeoutMs', 'workerMailboxBytes', 'maxServiceWorkers', 'loginGuessesPerSecond', 'maxServiceLoginFailures',
 ] as const satisfies readonly LimitName[];
 export type Limits = { [K in LimitName]: number };
 

@@ -4,10 +4,13 @@
  * - A secret key file is created with mode 0600 and never overwritten; it is
  *   refused at load time when group or others may read it (badConf telling
  *   the user to `chmod 600 <file>`), as ssh refuses an open private key.
+ *   It is also refused when another user owns it (root excepted), as ssh does.
  * - The known-hosts file pins each server's identity key on first use. A
  *   different key later is serverKeyMismatch naming the host, both
  *   fingerprints and the file and line to edit; the file is not touched.
- *   Nothing is ever re-pinned silently.
+ *   Nothing is ever re-pinned silently. A known-hosts file (or its
+ *   directory) that others may write, or that another user owns, is refused:
+ *   whoever can write it chooses which servers the client trusts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,7 +21,9 @@ import {
   type KeyKind,
   KEY_KINDS,
   decodePublicKey,
+  canonicalHostPort,
   encodeSecretKeyFile,
+  fingerprint,
   formatKnownHostLine,
   keyPairFromSecret,
   lookupKnownHost,
@@ -30,6 +35,16 @@ import {
 const SECRET_BYTES = 32;
 /** Permission bits for group and others. */
 const GROUP_OTHER = 0o077;
+/** Write permission for others. */
+const OTHER_WRITE = 0o002;
+
+const POSIX = process.platform !== 'win32';
+
+/** Owned by someone other than this user and root (a file another account could have planted). */
+function foreignOwner(st: fs.Stats): boolean {
+  const uid = process.getuid?.();
+  return POSIX && uid !== undefined && st.uid !== uid && st.uid !== 0;
+}
 
 function fsError(err: unknown, file: string, what: string): ChanError {
   const code = (err as NodeJS.ErrnoException)?.code ?? 'error';
@@ -68,11 +83,14 @@ export function loadKeyFile(file: string, kind: KeyKind, provider: CryptoProvide
   }
   try {
     const st = fs.fstatSync(fd);
-    if (process.platform !== 'win32' && (st.mode & GROUP_OTHER) !== 0) {
+    if (POSIX && (st.mode & GROUP_OTHER) !== 0) {
       const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
       throw new ChanError('badConf', `${file}: ${KEY_KINDS[kind].what} file is accessible by group or others (mode ${mode}); run: chmod 600 ${file}`, {
         details: { file, mode },
       });
+    }
+    if (foreignOwner(st)) {
+      throw new ChanError('badConf', `${file}: ${KEY_KINDS[kind].what} file belongs to another user (uid ${st.uid}); use a key file of your own`, { details: { file, uid: st.uid } });
     }
     const text = fs.readFileSync(fd, 'utf8');
     return keyPairFromSecret(kind, parseSecretKeyFile(kind, text, file), provider);
@@ -88,19 +106,22 @@ export function loadKeyFile(file: string, kind: KeyKind, provider: CryptoProvide
  * serverKeyMismatch, leaving the file unchanged, when the host is pinned to
  * another key.
  */
-export function checkKnownHost(file: string, hostport: string, publicKey: Uint8Array, provider: CryptoProvider = tweetnaclProvider): 'match' | 'new' {
+export function checkKnownHost(file: string, hostport: string, publicKey: Uint8Array, provider: CryptoProvider = tweetnaclProvider, firstUse: FirstUse = {}): 'match' | 'new' {
   if (/\s/.test(hostport) || hostport === '') throw new ChanError('badArgument', `host "${hostport}" cannot be written to a known-hosts file`);
-  let text = '';
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(err, file, 'read the known-hosts file');
-  }
+  const text = readKnownHosts(file);
   const found = lookupKnownHost(parseKnownHosts(text).entries, hostport, publicKey);
   if (found.status === 'match') return 'match';
   if (found.status === 'mismatch') {
     throw serverKeyMismatchError(hostport, found.entry.keyText, publicKey, { file, line: found.entry.line }, provider);
   }
+  const fp = fingerprint(publicKey, provider);
+  if (firstUse.refuse) {
+    throw new ChanError('unknownServerKey', `${hostport} presented key ${fp}, which ${file} does not list, and trust on first use is off: pin the key (serverKey, or lib_chan status ${hostport} to add it) after checking it with the server's operator`, {
+      details: { peer: hostport, file, fingerprint: fp },
+    });
+  }
+  // May throw to refuse: then nothing is written.
+  firstUse.onNew?.({ hostport, publicKey, fingerprint: fp, file });
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const sep = text === '' || text.endsWith('\n') ? '' : '\n';
@@ -119,7 +140,8 @@ export function checkKnownHost(file: string, hostport: string, publicKey: Uint8A
  */
 export function knownHostKey(file: string, hostport: string): Uint8Array | undefined {
   try {
-    const entry = parseKnownHosts(fs.readFileSync(file, 'utf8')).entries.find((e) => e.hostport === hostport);
+    const want = canonicalHostPort(hostport);
+    const entry = parseKnownHosts(readKnownHosts(file)).entries.find((e) => canonicalHostPort(e.hostport) === want);
     return entry ? decodePublicKey('server', entry.keyText) : undefined;
   } catch {
     return undefined;
@@ -132,9 +154,59 @@ export function knownHostKey(file: string, hostport: string): Uint8Array | undef
  * host just before connecting; the same key presented is a match without
  * reading the file again, anything else is checked against the file as it is now.
  */
-export function knownHostsChecker(file: string, hostport: string, provider?: CryptoProvider, listed?: Uint8Array): (serverKey: Uint8Array) => void {
+export function knownHostsChecker(file: string, hostport: string, provider?: CryptoProvider, listed?: Uint8Array, firstUse?: FirstUse): (serverKey: Uint8Array) => void {
   return (serverKey) => {
     if (listed !== undefined && bytesEqual(listed, serverKey)) return;
-    checkKnownHost(file, hostport, serverKey, provider);
+    checkKnownHost(file, hostport, serverKey, provider, firstUse);
   };
+}
+
+/** What a key seen for the first time (no line for its host) is told to, before it is pinned. */
+export interface FirstUse {
+  /** Refuse it (unknownServerKey) instead of pinning it. */
+  refuse?: boolean;
+  /** Announce it; throw to refuse (nothing is written then). */
+  onNew?: (info: FirstUseInfo) => void;
+}
+
+export interface FirstUseInfo {
+  /** The canonical `host:port` (`[::1]:1234`) the key is pinned under. */
+  hostport: string;
+  publicKey: Uint8Array;
+  /** `SHA512:...` (truncated), as `lib_chan status` prints it. */
+  fingerprint: string;
+  file: string;
+}
+
+/**
+ * The known-hosts text ('' when the file does not exist), refused (badConf)
+ * when others may write the file or its directory, or another user owns it.
+ */
+function readKnownHosts(file: string): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw fsError(err, file, 'read the known-hosts file');
+  }
+  try {
+    if (POSIX) {
+      const st = fs.fstatSync(fd);
+      const dir = fs.statSync(path.dirname(file));
+      const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+      if ((st.mode & OTHER_WRITE) !== 0) {
+        throw new ChanError('badConf', `${file}: the known-hosts file is writable by others (mode ${mode}), so anyone could pin a server key for you; run: chmod 644 ${file}`, { details: { file, mode } });
+      }
+      if ((dir.mode & OTHER_WRITE) !== 0 && (dir.mode & 0o1000) === 0) {
+        throw new ChanError('badConf', `${file}: its directory is writable by others, so anyone could replace it; move it, or run: chmod o-w ${path.dirname(file)}`, { details: { file } });
+      }
+      if (foreignOwner(st)) {
+        throw new ChanError('badConf', `${file}: the known-hosts file belongs to another user (uid ${st.uid}); use one of your own`, { details: { file, uid: st.uid } });
+      }
+    }
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
 }

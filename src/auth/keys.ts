@@ -119,9 +119,24 @@ export function parseKnownHosts(text: string): { entries: KnownHostEntry[]; bad:
   return { entries, bad };
 }
 
-/** `host:port`, with IPv6 literals in brackets. */
+/**
+ * The one host:port form of known_hosts, the clients and the CLI: lower
+ * case, IPv6 in brackets (`[::1]:1234`, never `::1:1234`), brackets given
+ * or not.
+ */
 export function formatHostPort(host: string, port: number): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h.includes(':') ? `[${h}]:${port}` : `${h}:${port}`;
+}
+
+/**
+ * A known-hosts `host:port` as formatHostPort writes it, so an entry in
+ * another spelling still names its host: `::1:1234` (what clients before
+ * the canonical form wrote for IPv6), `[::1]:1234`, `Example.org:1234`.
+ */
+export function canonicalHostPort(hostport: string): string {
+  const m = /^(.*):(\d{1,5})$/.exec(hostport);
+  return m ? formatHostPort(m[1], Number(m[2])) : hostport.toLowerCase();
 }
 
 export function formatKnownHostLine(hostport: string, publicKey: Uint8Array): string {
@@ -135,9 +150,10 @@ export function formatKnownHostLine(hostport: string, publicKey: Uint8Array): st
  */
 export function lookupKnownHost(entries: readonly KnownHostEntry[], hostport: string, publicKey: Uint8Array): KnownHostStatus {
   const text = encodePublicKey('server', publicKey);
+  const want = canonicalHostPort(hostport);
   let first: KnownHostEntry | undefined;
   for (const e of entries) {
-    if (e.hostport !== hostport) continue;
+    if (canonicalHostPort(e.hostport) !== want) continue;
     if (e.keyText === text) return { status: 'match', entry: e };
     first ??= e;
   }

@@ -3,10 +3,10 @@
  * password-hash.ts). `lib_chan passwd` writes them; the server verifies a
  * secure login's password against them.
  *
- * Cost: one verifyPasswordHash with the defaults (N=16384, r=8, p=1) takes
- * 16 MiB and tens of milliseconds on libuv's thread pool (4 threads by
- * default), so a login-rate limit must keep it from becoming a denial of
- * service. The event loop is not blocked.
+ * Cost: one verifyPasswordHash with the defaults (N=2^17, r=8, p=1) takes
+ * 128 MiB and a few hundred milliseconds on libuv's thread pool (4 threads by
+ * default); the login guess budget (authorize.ts) keeps it from becoming a
+ * denial of service. The event loop is not blocked.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { TEXT_ENCODER } from '../wire/bytes.ts';

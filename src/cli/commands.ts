@@ -1,5 +1,8 @@
 /** The `lib_chan` subcommands. */
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { loadKeyFile } from '../auth/keys-node.ts';
+import { nodeProvider } from '../auth/crypto-node.ts';
 import { ChanError, isChanError } from '../errors.ts';
 import { renderLimitsTable } from '../limits.ts';
 import { loadConfig, redactConfig } from '../conf/load.ts';
@@ -74,6 +77,9 @@ const check: Command = {
   async run(v, _pos, io) {
     const config = await loadConfig(v.conf as string | undefined);
     await loadServices(config);
+    // What start would refuse: a key file that group or others may read, or that another user owns.
+    if (config.identityFile !== undefined && existsSync(config.identityFile)) loadKeyFile(config.identityFile, 'server', nodeProvider);
+    for (const w of config.warnings ?? []) process.stderr.write(`warning: ${w.message}\n`);
     const summary = redactConfig(config);
     if (v.json) {
       io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { nodeProvider } from '../auth/crypto-node.ts';
 import { generateKeyFile, checkKnownHost } from '../auth/keys-node.ts';
-import { encodePublicKey, fingerprint } from '../auth/keys.ts';
+import { encodePublicKey, fingerprint, formatHostPort } from '../auth/keys.ts';
 import { hashPassword } from '../auth/password-hash-node.ts';
 import { clientOnReply, clientStart } from '../auth/secure/handshake.ts';
 import { ChanError } from '../errors.ts';
@@ -86,7 +86,7 @@ export const statusCommand: Command = {
     const file = (v['known-hosts'] as string | undefined) ?? defaultKnownHostsFile(io.env);
     let pin: string;
     try {
-      pin = checkKnownHost(file, pos[0], key, nodeProvider) === 'match' ? `matches the pin in ${file}` : `was not known; now pinned in ${file}`;
+      pin = checkKnownHost(file, formatHostPort(host, Number(m[2])), key, nodeProvider) === 'match' ? `matches the pin in ${file}` : `was not known; now pinned in ${file}`;
     } catch (e) {
       if (e instanceof ChanError && e.code === 'serverKeyMismatch') {
         io.stdout.write(`${pos[0]}: answers (secure v1), but ${e.message}\n`);

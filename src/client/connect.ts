@@ -25,22 +25,40 @@ export interface ConnectOptions extends SecureClientOptions {
   limits?: Partial<Limits>;
 }
 
-/** Waits for frames one at a time during a login, under one deadline. */
+/**
+ * Waits for frames one at a time during a login, under one deadline. Frames
+ * nobody waits for yet are queued, bounded: at most `maxFrames` of them
+ * (1 for a secure login until the server has proved its key: a peer that
+ * has not may not make us hold more) and `maxBytes` in all (maxQueuedBytes);
+ * past either the transport is destroyed.
+ */
 export class FrameWaiter {
   private readonly queue: Uint8Array[] = [];
+  private queuedBytes = 0;
   private waiting: { resolve(f: Uint8Array): void; reject(e: ChanError): void } | undefined;
   private error: ChanError | undefined;
 
-  constructor(private readonly transport: Transport, private readonly side: 'client' | 'server' = 'client') {
+  constructor(private readonly transport: Transport, private readonly side: 'client' | 'server' = 'client', private readonly maxBytes = Infinity, private maxFrames = Infinity) {
     transport.start({
       frame: (f) => {
-        // Copy: the frame may be a view into a buffer the transport reuses.
-        const copy = f.slice();
+        if (this.error) return;
         if (this.waiting) {
           const w = this.waiting;
           this.waiting = undefined;
-          w.resolve(copy);
-        } else this.queue.push(copy);
+          // Copy: the frame may be a view into a buffer the transport reuses.
+          w.resolve(f.slice());
+          return;
+        }
+        if (this.queue.length >= this.maxFrames || this.queuedBytes + f.length > this.maxBytes) {
+          const bytes = this.queue.length < this.maxFrames;
+          const err = bytes
+            ? new ChanError('limitExceeded', `${this.side}: ${transport.peer} sent more than maxQueuedBytes=${this.maxBytes} during the login`, { details: { side: this.side, peer: transport.peer, phase: 'login', limit: this.maxBytes, key: 'maxQueuedBytes' } })
+            : new ChanError('protocolError', `${this.side}: ${transport.peer} sent more frames than the login allows before proving its key`, { details: { side: this.side, peer: transport.peer, phase: 'login', limit: this.maxFrames } });
+          transport.destroy(err);
+          return;
+        }
+        this.queuedBytes += f.length;
+        this.queue.push(f.slice());
       },
       close: (err) => {
         this.error = err ?? new ChanError('connectionLost', `${this.side}: ${transport.peer} closed the connection during the login`, { details: { side: this.side, peer: transport.peer, phase: 'login' } });
@@ -53,15 +71,24 @@ export class FrameWaiter {
     });
   }
 
+  /** The peer has proved its identity: frames may wait, bounded by bytes only. */
+  authenticated(): void {
+    this.maxFrames = Infinity;
+  }
+
   next(): Promise<Uint8Array> {
     const f = this.queue.shift();
-    if (f) return Promise.resolve(f);
+    if (f) {
+      this.queuedBytes -= f.length;
+      return Promise.resolve(f);
+    }
     if (this.error) return Promise.reject(this.error);
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
 
   /** Frames that arrived after the login's last one; the channel takes them. */
   drain(): Uint8Array[] {
+    this.queuedBytes = 0;
     return this.queue.splice(0);
   }
 }
@@ -93,7 +120,8 @@ export async function withDeadline<T>(transport: Transport, ms: number, what: st
 export async function connectOver(transport: Transport, service: string, password: string | null, argsC: Term = [], options: ConnectOptions = {}): Promise<Channel> {
   const limits = resolveLimits(options.limits ?? {});
   const protocol = options.protocol ?? 'secure';
-  const waiter = new FrameWaiter(transport);
+  // Secure: one frame may wait until the server has proved its key (secureLogin lifts it); legacy servers never do.
+  const waiter = new FrameWaiter(transport, 'client', limits.maxQueuedBytes, protocol === 'legacy' ? Infinity : 1);
   const decodeOptions: DecodeOptions = { maxDepth: limits.maxTermDepth, maxDecompressedBytes: limits.maxDecompressedBytes, maxAtoms: limits.maxAtomsPerTerm, maxIntegerBytes: limits.maxIntegerBytes };
   if (protocol === 'legacy') {
     await withDeadline(transport, limits.connectTimeoutMs, `legacy login to ${service}`, () => legacyLogin(transport, waiter, service, password, argsC, decodeOptions));

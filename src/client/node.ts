@@ -77,7 +77,7 @@ function withHello(opts: ConnectOptions): ConnectOptions {
 async function connectTcpHost(host: string, port: number, service: string, password: string | null, argsC: Term, options: ConnectOptions): Promise<Channel> {
   const limits = resolveLimits(options.limits ?? {});
   // Before anything is opened: it reads key files and may throw.
-  const opts = nodeClientDefaults(options, `${host}:${port}`);
+  const opts = nodeClientDefaults(options, formatHostPort(host, port));
   const pending = connectTcp(host, port, { maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
   try {
     withHello(opts);
@@ -108,11 +108,24 @@ function parseTarget(target: string): URL {
   return url;
 }
 
-/** ws's WebSocket, refusing a message longer than maxFrameBytes from its header (browsers cannot). */
+/**
+ * Most fragments one WebSocket message may arrive in (a lib_chan peer sends
+ * one fragment per frame; each fragment is kept as its own Buffer until the
+ * message completes, so tiny fragments would cost ~100 bytes of heap per byte).
+ */
+export const WS_MAX_FRAGMENTS = 1_024;
+/** Most socket reads ws keeps while a frame header or body is incomplete (a dribbled frame). */
+export const WS_MAX_BUFFERED_CHUNKS = 8_192;
+
+/**
+ * ws's WebSocket, refusing a message longer than maxFrameBytes from its
+ * header (browsers cannot), and one in more than WS_MAX_FRAGMENTS fragments
+ * or WS_MAX_BUFFERED_CHUNKS reads, whatever ws's own defaults are.
+ */
 function nodeWebSocket(maxFrameBytes: number): WebSocketConstructor {
   return class extends WebSocket {
     constructor(url: string) {
-      super(url, { maxPayload: maxFrameBytes });
+      super(url, { maxPayload: maxFrameBytes, maxFragments: WS_MAX_FRAGMENTS, maxBufferedChunks: WS_MAX_BUFFERED_CHUNKS } as WebSocket.ClientOptions);
     }
   };
 }

@@ -22,8 +22,33 @@ import type { FrameWaiter } from './connect.ts';
 export interface SecureClientOptions {
   /** The server's public key to pin: `lcsk1:...` text, 64 hex digits, or 32 bytes. */
   serverKey?: string | Uint8Array;
-  /** Node: known-hosts file for trust on first use; `false` to disable. @default ~/.lib_chan/known_hosts */
+  /**
+   * Node: known-hosts file for trust on first use; `false` to use none (then a
+   * password or key login needs serverKey or checkServerKey).
+   * @default ~/.lib_chan/known_hosts, or $LIB_CHAN_KNOWN_HOSTS
+   */
   knownHosts?: string | false;
+  /**
+   * Node: a host that knownHosts does not list yet is pinned on this first
+   * connection (`true`), announced through onFirstUse or, without one, a
+   * process warning with code LIB_CHAN_TOFU; `false` refuses it
+   * (unknownServerKey) until its key is pinned.
+   * @default true
+   */
+  trustOnFirstUse?: boolean;
+  /**
+   * Node: called when a key is about to be pinned on first use, with the host,
+   * key and fingerprint; throw to refuse it (nothing is written). Replaces the
+   * default warning.
+   */
+  onFirstUse?: (info: { hostport: string; publicKey: Uint8Array; fingerprint: string; file: string }) => void;
+  /**
+   * Send a password or a key proof to a server whose identity is not checked
+   * at all (no serverKey, no checkServerKey, knownHosts false): anyone on the
+   * path can then pose as the server and collect the password. For tests
+   * against throwaway servers only. @default false
+   */
+  dangerouslySkipServerAuth?: boolean;
   /** Called with the server's key after it proved it holds it; throw to refuse (TOFU checkers). */
   checkServerKey?: (serverKey: Uint8Array) => void;
   /** Log in with this Ed25519 key pair instead of a password. */
@@ -66,6 +91,11 @@ export async function secureLogin(
   const provider = options.crypto ?? tweetnaclProvider;
   const pinnedKey = options.serverKey === undefined ? undefined : parseServerKey(options.serverKey);
   const method: AuthMethod = options.clientKey ? 'key' : password !== null ? 'password' : 'none';
+  if (method !== 'none' && pinnedKey === undefined && options.checkServerKey === undefined && options.dangerouslySkipServerAuth !== true) {
+    throw new ChanError('badArgument', `client: refusing to send a ${method === 'key' ? 'key proof' : 'password'} for ${service} to ${transport.peer} without checking who it is: pin its key (serverKey), use a known-hosts file (the default in Node), or, against a throwaway test server only, pass dangerouslySkipServerAuth: true`, {
+      details: { side: 'client', phase: 'hello', service, peer: transport.peer },
+    });
+  }
   const argsBytes = encodeTerm(argsC);
   const hello = options.preparedHello ?? clientStart({ provider });
   let state: HandshakeState | undefined = hello.state;
@@ -84,6 +114,7 @@ export async function secureLogin(
     }
     const r = clientOnReply(hello.state, reply, { pinnedKey, checkKey: options.checkServerKey });
     state = r.state;
+    waiter.authenticated();
     const a = clientAuth(r.state, { service, method, password: password ?? undefined, clientKey: options.clientKey, argsC: argsBytes });
     state = a.state;
     transport.send(a.out);

@@ -45,6 +45,13 @@ export async function loadConfig(file?: string): Promise<ServerConfig> {
     throw new ChanError('badConf', `conf file ${abs} ${why}`, { details: { file: abs }, cause: e });
   }
   if (!info.isFile()) throw new ChanError('badConf', `conf file ${abs} is not a regular file`, { details: { file: abs } });
+  const posix = process.platform !== 'win32';
+  if (posix && (info.mode & 0o002) !== 0) {
+    // The conf names the modules the server imports and runs: whoever may write it runs code as the server.
+    throw new ChanError('badConf', `conf file ${abs} is writable by others (mode ${modeText(info.mode)}), so anyone could make the server run their code; run: chmod o-w ${abs}`, {
+      details: { file: abs, mode: modeText(info.mode) },
+    });
+  }
   if (info.size > MAX_CONF_BYTES) {
     throw new ChanError('badConf', `conf file ${abs} is ${info.size} bytes; the limit is ${MAX_CONF_BYTES} (1 MiB)`, {
       details: { file: abs, limit: MAX_CONF_BYTES, actual: info.size },
@@ -64,7 +71,19 @@ export async function loadConfig(file?: string): Promise<ServerConfig> {
   } catch (e) {
     throw new ChanError('badConf', `conf file ${abs} is not valid UTF-8`, { details: { file: abs }, cause: e });
   }
-  return parseConfig(text, abs);
+  const config = await parseConfig(text, abs);
+  const plain = [...config.services.values()].filter((s) => s.password.kind === 'plain' || s.legacyPassword !== undefined).map((s) => s.name);
+  if (posix && (info.mode & 0o044) !== 0 && plain.length > 0) {
+    (config.warnings ??= []).push({
+      event: 'confReadable', file: abs, mode: modeText(info.mode), services: plain,
+      message: `conf file ${abs} holds plaintext passwords (${plain.slice(0, 5).join(', ')}${plain.length > 5 ? ', ...' : ''}) and group or others may read it (mode ${modeText(info.mode)}); run: chmod 600 ${abs}, or store {scrypt, Hash} passwords (lib_chan passwd)`,
+    });
+  }
+  return config;
+}
+
+function modeText(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(4, '0');
 }
 
 /** Parse and check conf text as if read from `file` (relative paths in it are relative to its directory). */

@@ -77,6 +77,11 @@ export interface ServiceConfig {
   auth: AuthMethod[];
   /** Where the legacy MD5 login is allowed for this service (the listener's policy unless overridden). */
   legacy: LegacyPolicy;
+  /**
+   * `{legacy_password, "..."}`: the secret the legacy MD5 login checks, kept apart from the
+   * secure login's password (required when legacy is allowed beyond loopback); `secret` is non-enumerable.
+   */
+  legacyPassword?: { kind: 'plain'; secret: string };
   /** Ed25519 public keys (32 bytes each) accepted by the `key` method. */
   clientKeys: Uint8Array[];
   isolation: 'inline' | 'worker';
@@ -123,6 +128,13 @@ export interface ServerConfig {
   legacy: LegacyPolicy;
   /** Absolute path of the secure-channel identity key file (not checked to exist here). */
   identityFile?: string;
+  /**
+   * `{trusted_proxies, ["127.0.0.1"]}`: addresses of same-host proxies. A connection from one is
+   * never loopback for `{legacy, loopback}`; over WebSocket its X-Forwarded-For names the client.
+   */
+  trustedProxies?: string[];
+  /** Problems worth a warning that do not stop the server (logged at start, printed by lib_chan check). */
+  warnings?: { event: string; message: string; [field: string]: unknown }[];
   /** Directories searched for service modules, in order; the conf file's own directory is last. */
   modulePaths: string[];
   limits: Limits;
@@ -250,6 +262,10 @@ const SERVICE_OPTIONS = proplist('service options', 'service option', {
     problem: `auth must list at least one login method (${AUTH_METHODS.join(', ')}), each at most once`,
   },
   legacy: LEGACY,
+  legacy_password: erlString('legacy_password', 'a string in double quotes', { pattern: LATIN1_PATTERN }, {
+    secret: true,
+    problem: 'legacy_password contains a character above 255, which the legacy MD5 login cannot hash; use Latin-1 characters only',
+  }),
   client_keys: {
     type: 'array',
     items: erlString('client key', 'an Ed25519 public key in double quotes (lcck1:... as lib_chan keygen --client prints it, 64 hex digits, or 43-44 base64 characters)', { pattern: KEY_PATTERN }),
@@ -287,6 +303,12 @@ export const CONF_SCHEMAS = {
   bind: HOST,
   legacy: LEGACY,
   identity: filePath('identity'),
+  trusted_proxies: {
+    type: 'array',
+    items: erlString('trusted proxy', 'an IP address in double quotes, such as "127.0.0.1"', { pattern: '^[0-9A-Fa-f.:]+$' }),
+    title: 'trusted_proxies',
+    expect: 'a list of IP addresses in double quotes',
+  },
   module_path: {
     title: 'module_path',
     expect: 'a directory path in double quotes, or a list of them',
@@ -502,7 +524,7 @@ function fmt(t: Term, redact: boolean, depth: number): string {
 // Checking the whole conf
 // ---------------------------------------------------------------------------
 
-const TOP_KINDS: readonly TopKind[] = ['port', 'bind', 'legacy', 'identity', 'module_path', 'limits', 'log_level', 'websocket', 'metrics'];
+const TOP_KINDS: readonly TopKind[] = ['port', 'bind', 'legacy', 'identity', 'trusted_proxies', 'module_path', 'limits', 'log_level', 'websocket', 'metrics'];
 const TOP_NESTED: Partial<Record<TopKind, Record<string, string>>> = { websocket: { tls: 'websocket tls' } };
 const TOP_FORMS = '{port, Port}, {service, Name, password, Pwd, mfa, Mod, Fun, ArgsS[, Options]}, ' +
   TOP_KINDS.filter((k) => k !== 'port').map((k) => `{${k}, ...}`).join(', ');
@@ -631,6 +653,8 @@ export function checkConf(terms: ParsedTerm[], ctx: Ctx & { end: Position }): Co
   };
   const identity = get('identity');
   if (identity) config.identityFile = resolvePath(str(identity.value));
+  const proxies = get('trusted_proxies');
+  if (proxies) config.trustedProxies = (proxies.value as View[]).map(str);
 
   const ws = get('websocket');
   if (ws) {
@@ -719,12 +743,24 @@ function buildService(sv: ServiceView, pos: Position, lines: Lines, ctx: Ctx, se
     if (auth.includes('key') && clientKeys.length === 0) {
       throw fail('/options/auth', 'auth lists key, but the service has no {client_keys, [...]} to check keys against');
     }
-    if (auth.includes('legacy') && password.kind === 'scrypt') {
+    if (auth.includes('legacy') && password.kind === 'scrypt' && o.legacy_password === undefined) {
       throw fail('/options/auth', 'auth lists legacy, but the legacy MD5 login needs the plain password and this service stores a {scrypt, Hash}');
     }
     if (auth.includes('legacy') && legacy === 'deny') {
       throw fail('/options/auth', 'auth lists legacy, but the legacy policy for this service is deny');
     }
+  }
+  // One sniffed MD5 exchange is an offline dictionary attack on the secret it proves: beyond
+  // loopback, that secret must not also be the secure login's password.
+  if (auth.includes('legacy') && auth.includes('password') && legacy === 'allow' && password.kind === 'plain' && o.legacy_password === undefined) {
+    throw fail(o.legacy === undefined ? '' : '/options/legacy', 'allows the legacy MD5 login beyond loopback ({legacy, allow}) with the same password as the secure login, so one recorded MD5 exchange lets an eavesdropper attack the secure password offline. '
+      + 'Give the legacy login its own password with {legacy_password, "..."} in the service options (and a different password, or a {scrypt, Hash}, for the secure login), or allow legacy on loopback only ({legacy, loopback}), or leave it out: {auth, [password]}');
+  }
+  if (o.legacy_password !== undefined && !auth.includes('legacy')) {
+    throw fail('/options/legacy_password', 'legacy_password is given, but the service\'s auth list does not include legacy');
+  }
+  if (o.legacy_password !== undefined && password.kind === 'plain' && str(o.legacy_password) === password.secret) {
+    throw fail('/options/legacy_password', 'legacy_password must differ from the service password (the point is that a sniffed MD5 exchange does not expose the secure login\'s secret)');
   }
   const service: ServiceDraft = {
     name: sv.name,
@@ -746,6 +782,7 @@ function buildService(sv: ServiceView, pos: Position, lines: Lines, ctx: Ctx, se
     throw fail('/options/restart', 'restart applies to worker-isolated services only; add {isolation, worker} or remove it');
   }
   if (o.schema !== undefined) service.schemaFile = path.resolve(ctx.confDir, str(o.schema));
+  if (o.legacy_password !== undefined) service.legacyPassword = makePassword({ kind: 'plain', secret: str(o.legacy_password) }) as { kind: 'plain'; secret: string };
   return service;
 }
 

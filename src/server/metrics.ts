@@ -118,8 +118,10 @@ export class ServerMetrics implements SessionMetrics {
       });
     };
     guardCounter('lib_chan_login_failures_total', 'Failed logins (wrong password or key).', 'failures');
-    guardCounter('lib_chan_login_lockouts_total', 'Address and service pairs locked out after maxLoginFailures.', 'lockouts');
-    guardCounter('lib_chan_login_refused_locked_total', 'Logins refused because the address was locked out.', 'refusedWhileLocked');
+    guardCounter('lib_chan_login_lockouts_total', 'Address prefixes locked out after maxLoginFailures.', 'lockouts');
+    guardCounter('lib_chan_login_refused_locked_total', 'Logins refused because the address prefix was locked out.', 'refusedWhileLocked');
+    guardCounter('lib_chan_login_checks_total', 'Passwords and keys checked (each took a turn from its service\'s guess budget).', 'checks');
+    guardCounter('lib_chan_login_budget_refused_total', 'Logins refused unchecked because their service\'s guess budget was spent (loginGuessesPerSecond).', 'budgetRefused');
   }
 
   accepted(listener: string): void {

@@ -17,9 +17,10 @@ import { bytesEqual, wipe } from '../wire/bytes.ts';
 import { decodeTerm } from '../wire/etf/decode.ts';
 import { SecureCodec } from '../chan/secure-codec.ts';
 import { asChanError } from '../chan/middle-man.ts';
-import { decodeOptionsFor, logLockout, type Session, type SessionContext } from './session.ts';
+import { decodeOptionsFor, type Session, type SessionContext } from './session.ts';
 import { shownName } from './first-frame.ts';
 import type { Service } from './services.ts';
+import { authorize } from './authorize.ts';
 import { ReadyPool } from '../auth/ready-pool-node.ts';
 
 export interface SecureServerContext {
@@ -117,36 +118,23 @@ async function decide(session: Session, ctx: SessionContext, sctx: SecureServerC
     t.send(out.out);
     if (code !== 'ack') session.finishHandshake(code, fields, reason);
   };
-  const service = ctx.services.get(req.service);
-  if (!service) return answer('badService');
-  const down = service.supervisor?.unavailable();
-  if (down !== undefined) {
-    // Its worker crashed past the restart intensity: refused until a reload, with the reason.
-    const why = `service ${service.config.name} is down: ${down}`;
-    wipe(req.password);
-    t.send(serverResult(state, 'badService', why).out);
-    session.finishHandshake('serviceDown', fields, why);
-    return;
+  const adm = authorize(ctx, t, req.service, req.method);
+  if (!adm.ok) {
+    if (adm.result === 'serviceDown') {
+      // The client sees badService with the reason; the log says serviceDown.
+      wipe(req.password);
+      t.send(serverResult(state, 'badService', adm.reason).out);
+      session.finishHandshake('serviceDown', fields, adm.reason);
+      return;
+    }
+    return answer(adm.result === 'legacyRefused' ? 'methodRefused' : adm.result, adm.reason);
   }
+  const service = adm.service;
   const cfg = service.config;
-  const blocked = ctx.guard.check(t.remoteAddress, cfg.name);
-  if (blocked > 0) return answer('rateLimited', `too many failed logins; retry in ${Math.ceil(blocked / 1000)} s`);
-  if (req.method === 'none' && cfg.password.kind !== 'none' && cfg.auth.includes('password')) {
-    // No credential at all is a client that forgot one (lib-chan call without --password-file), not a guess:
-    // said plainly, and not counted toward the lock-out (it tells nothing a legacy challenge would not).
-    return answer('authFail', `service ${cfg.name} needs a password (or a client key) and none was sent`);
-  }
-  const verdict = await check(service, req, sctx);
-  // Again after the (asynchronous) check: concurrent guesses must not outlive a lock-out they caused.
-  const lockedNow = ctx.guard.check(t.remoteAddress, cfg.name);
-  if (lockedNow > 0) return answer('rateLimited', `too many failed logins; retry in ${Math.ceil(lockedNow / 1000)} s`);
-  if (verdict !== 'ack') {
-    if (verdict === 'authFail' && ctx.guard.failed(t.remoteAddress, cfg.name)) logLockout(ctx, t, cfg.name, req.method);
-    const delay = ctx.guard.serviceDelayMs(cfg.name);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    return answer(verdict, verdict === 'methodRefused' ? `service ${cfg.name} accepts ${cfg.auth.filter((m) => m !== 'legacy').join(', ')}` : undefined);
-  }
-  ctx.guard.succeeded(t.remoteAddress, cfg.name);
+  const verdict = await adm.verify(() => check(service, req, sctx), session.maxCheckWaitMs(), () => session.isDecided);
+  // The connection may have gone, or its handshake timed out, while the check waited for its turn.
+  if (session.isDecided) return wipe(req.password);
+  if (verdict.result !== 'ack') return answer(verdict.result, verdict.reason);
   let argsC;
   try {
     // The reason goes back to the client and into the log: no decrypted bytes in it (issue 10, finding 8).
@@ -161,19 +149,16 @@ async function decide(session: Session, ctx: SessionContext, sctx: SecureServerC
   session.establish(service, argsC, codec, req.method === 'none' ? 'secure' : `secure-${req.method}`, held);
 }
 
-async function check(service: Service, req: AuthRequest, sctx: SecureServerContext): Promise<ResultName> {
+/** The credential check alone (authorize() has decided the method is allowed and a check is needed). */
+async function check(service: Service, req: AuthRequest, sctx: SecureServerContext): Promise<boolean> {
   const cfg = service.config;
   const pw = cfg.password;
   if (req.method === 'key') {
-    if (!cfg.auth.includes('key')) return 'methodRefused';
     const listed = req.clientPublicKey !== undefined && cfg.clientKeys.some((k) => bytesEqual(k, req.clientPublicKey!));
-    return req.signatureOk === true && listed ? 'ack' : 'authFail';
+    return req.signatureOk === true && listed;
   }
-  // Before the password-none shortcut: {auth, [key]} must not let a keyless login in.
-  if (!cfg.auth.includes('password')) return 'methodRefused';
-  if (pw.kind === 'none') return 'ack';
-  if (req.method !== 'password') return 'authFail';
+  if (req.method !== 'password' || pw.kind === 'none') return false;
   const proof = req.password ?? new Uint8Array(0);
-  if (pw.kind === 'plain') return passwordMatches(sctx.provider, proof, pw.secret) ? 'ack' : 'authFail';
-  return (await verifyPasswordHash(proof, pw.hash)) ? 'ack' : 'authFail';
+  if (pw.kind === 'plain') return passwordMatches(sctx.provider, proof, pw.secret);
+  return verifyPasswordHash(proof, pw.hash);
 }

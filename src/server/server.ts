@@ -52,7 +52,11 @@ export class Server implements MetricsSource {
   private readonly listener: net.Server;
   private readonly sessions = new Set<Session>();
   private readonly channels = new Set<SocketSide>();
+  /** The channels that logged in without a credential (maxAnonymousChannels). */
+  private readonly anonymous = new Set<SocketSide>();
+  /** Connections per address prefix (addressPrefixV4 / V6), and the key each transport was counted under. */
   private readonly perAddress = new Map<string, number>();
+  private readonly countedAs = new WeakMap<Transport, string>();
   /** Accepted TCP connections until their sockets close: close() flushes, then cuts them. */
   private readonly sockets = new Set<TcpTransport>();
   private readonly forgetSocket = (t: TcpTransport): void => void this.sockets.delete(t);
@@ -86,7 +90,9 @@ export class Server implements MetricsSource {
   }
 
   static async start(opts: StartOptions = {}): Promise<Server> {
-    const config = opts.config ?? (await loadConfig(opts.conf));
+    const loaded = opts.config ?? (await loadConfig(opts.conf));
+    // The caller's config stays as it was: the port and bind overrides go on a copy.
+    const config: ServerConfig = { ...loaded };
     if (opts.port !== undefined) config.port = opts.port;
     if (opts.bind !== undefined) config.bind = opts.bind;
     const log = opts.logger ?? createLogger({ level: config.logLevel });
@@ -95,28 +101,33 @@ export class Server implements MetricsSource {
     // The end of the `init` stage for `lib-chan remote start`: conf, handlers and identity are loaded; listeners come next.
     log.info({ event: 'initialized', file: config.file, publicKey: secure?.publicKeyText }, 'conf, services and identity loaded; starting the listeners');
     const server = new Server(config, services, log, secure);
-    await startWorkers(services, log, server.workerHooks);
     try {
+      await startWorkers(services, log, server.workerHooks);
       await server.listen();
       if (server.metrics && config.metrics) await server.metrics.listen(config.metrics.port, config.metrics.bind, config.file);
+      if (config.websocket) server.ws = await WebSocketListener.start(server, config.websocket, config.file);
     } catch (e) {
-      stopWorkers(services);
-      await Promise.all([new Promise((r) => server.listener.close(r)), server.metrics?.close()]);
+      // Whichever step failed, leave nothing listening and nothing running.
+      await server.abortStart();
       throw e;
     }
     if (server.metrics) log.info({ event: 'metricsListening', url: server.metrics.url }, `lib_chan metrics on ${server.metrics.url}`);
-    if (config.websocket) {
-      try {
-        server.ws = await WebSocketListener.start(server, config.websocket, config.file);
-      } catch (e) {
-        await new Promise((r) => server.listener.close(r));
-        throw e;
-      }
-      log.info({ event: 'wsListening', url: server.ws.url }, `lib_chan WebSocket listener on ${server.ws.url}`);
-    }
+    if (server.ws) log.info({ event: 'wsListening', url: server.ws.url }, `lib_chan WebSocket listener on ${server.ws.url}`);
+    for (const w of config.warnings ?? []) log.warn({ ...w, message: undefined }, w.message);
     if (secure?.generated) log.warn({ event: 'identityCreated', file: config.identityFile, publicKey: secure.publicKeyText }, 'created a new server identity key');
     log.info({ event: 'configLoaded', file: config.file, config: redactConfig(config), port: server.port, publicKey: secure?.publicKeyText }, `lib_chan listening on ${config.bind}:${server.port}${secure ? `; server key ${secure.publicKeyText}` : ''}`);
     return server;
+  }
+
+  /** Undo a start that failed part way: workers, listeners, the metrics endpoint and the key pool. */
+  private async abortStart(): Promise<void> {
+    stopWorkers(this.services);
+    this.secure?.ephemerals.close();
+    await Promise.all([
+      this.listener.listening ? new Promise((r) => this.listener.close(r)) : undefined,
+      this.ws?.close(),
+      this.metrics?.close(),
+    ]);
   }
 
   get port(): number {
@@ -189,7 +200,7 @@ export class Server implements MetricsSource {
     const limits = this.config.limits;
     let refusal: string | undefined;
     if (this.sessions.size >= limits.maxConnections) refusal = `maxConnections=${limits.maxConnections}`;
-    else if ((this.perAddress.get(addr) ?? 0) >= limits.maxConnectionsPerAddress) refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
+    else if ((this.perAddress.get(this.addressKey(addr)) ?? 0) >= limits.maxConnectionsPerAddress) refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
     if (refusal === undefined && !this.stopping) return undefined;
     this.stats.refusedAtAccept++;
     this.metrics?.refused(refusal?.split('=')[0] ?? 'shuttingDown', listener);
@@ -202,12 +213,19 @@ export class Server implements MetricsSource {
     return this.budget.note;
   }
 
+  /** The key connections from `addr` are counted under: its address prefix (one client). */
+  addressKey(addr: string): string {
+    return this.guard.prefixOf(addr);
+  }
+
   /** Run the lib_chan protocol over a transport (TCP here; the WebSocket listener calls this too). */
   attach(transport: Transport): Session {
     this.stats.accepted++;
     this.metrics?.accepted(transport instanceof TcpTransport ? 'tcp' : 'ws');
     this.log.debug({ event: 'connectionAccepted', peer: transport.peer, connections: this.sessions.size + 1 }, 'connection accepted');
-    this.perAddress.set(transport.remoteAddress, (this.perAddress.get(transport.remoteAddress) ?? 0) + 1);
+    const prefix = this.addressKey(transport.remoteAddress);
+    this.countedAs.set(transport, prefix);
+    this.perAddress.set(prefix, (this.perAddress.get(prefix) ?? 0) + 1);
     const session = new Session(this.contextForSessions(), transport);
     if (!session.isEnded) this.sessions.add(session);
     return session;
@@ -228,8 +246,10 @@ export class Server implements MetricsSource {
       guard: this.guard,
       secure: this.secure,
       metrics,
-      established: (mm) => {
+      anonymousChannels: () => this.anonymous.size,
+      established: (mm, anonymous) => {
         this.channels.add(mm);
+        if (anonymous) this.anonymous.add(mm);
         if (metrics) mm.rpcObserver = metrics.rpcObserver(mm.service);
       },
       // The session's own close handler calls this: no second handler per channel.
@@ -237,9 +257,11 @@ export class Server implements MetricsSource {
         if (session.mm && info) {
           metrics?.channelClosed(session.mm, info);
           this.channels.delete(session.mm);
+          this.anonymous.delete(session.mm);
         }
         this.sessions.delete(session);
-        const addr = session.transport.remoteAddress;
+        // Under the key it was counted with (a reload may change the prefix lengths meanwhile).
+        const addr = this.countedAs.get(session.transport) ?? this.addressKey(session.transport.remoteAddress);
         const n = (this.perAddress.get(addr) ?? 1) - 1;
         if (n <= 0) this.perAddress.delete(addr);
         else this.perAddress.set(addr, n);

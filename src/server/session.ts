@@ -16,11 +16,13 @@ import { atom, isTuple, tuple, type Term } from '../wire/etf/term.ts';
 import { encodeTerm } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
 import { makeChallenge, checkLegacyResponse } from '../auth/legacy.ts';
+import { encodeRefusal } from '../auth/secure/handshake.ts';
 import { sniff } from '../auth/sniff.ts';
 import type { ServerConfig } from '../conf/schema.ts';
 import type { Service, ServiceRegistry } from './services.ts';
 import type { Logger } from './log.ts';
 import type { LoginGuard } from './login-guard.ts';
+import { authorize, legacySecret, lockedOut, type Admission, type Verdict } from './authorize.ts';
 import type { SessionMetrics } from './metrics.ts';
 import type { SecureServerContext } from './secure-session.ts';
 import { runSecureHandshake } from './secure-session.ts';
@@ -35,21 +37,19 @@ export interface SessionContext {
   /** Counters for the metrics endpoint, when the conf asks for one. */
   metrics?: SessionMetrics;
   secure?: SecureServerContext;
-  /** Called once the login succeeded and the handler runs. */
-  established(mm: SocketSide): void;
+  /** Channels open now that logged in without a credential (maxAnonymousChannels). */
+  anonymousChannels?: () => number;
+  /** Called once the login succeeded and the handler runs; `anonymous` when it checked no credential. */
+  established(mm: SocketSide, anonymous: boolean): void;
   /** Called once when the connection is gone, whatever happened; `info` when it had a channel. */
   ended(session: Session, info?: CloseInfo): void;
 }
 
 export type LegacyPolicy = 'allow' | 'loopback' | 'deny';
+export { legacyAllowed, logLockout } from './authorize.ts';
 
-export function legacyAllowed(service: Service, config: ServerConfig, transport: Transport): boolean {
-  if (!service.config.auth.includes('legacy')) return false;
-  const policy: LegacyPolicy = service.config.legacy ?? config.legacy;
-  return policy === 'allow' || (policy === 'loopback' && transport.isLoopback);
-}
-
-type Phase = { phase: 'awaitFirst' } | { phase: 'awaitResponse'; service: Service; challenge: string; argsC: Term } | { phase: 'secure' } | { phase: 'done' };
+type AwaitResponse = { phase: 'awaitResponse'; service: Service; challenge: string; secret: string; argsC: Term; verify: Extract<Admission, { ok: true }>['verify'] };
+type Phase = { phase: 'awaitFirst' } | AwaitResponse | { phase: 'checking' } | { phase: 'secure' } | { phase: 'done' };
 
 export class Session {
   readonly transport: Transport;
@@ -93,6 +93,9 @@ export class Session {
         case 'secure':
           this.secureFeed?.(frame);
           return;
+        case 'checking':
+          // The legacy client waits for ack before it sends: nothing may come while the response is checked.
+          throw new ChanError('protocolError', 'server: a frame arrived before the legacy login was answered', { details: { phase: 'response', side: 'server' } });
         case 'done':
           this.early?.push(frame);
           return;
@@ -109,6 +112,13 @@ export class Session {
         this.refuse(new ChanError('protocolError', 'server: secure handshake requested but this server has no identity key (add {identity, "server.key"} to the conf)', { details: { phase: 'hello', side: 'server' } }));
         return;
       }
+      const locked = lockedOut(this.ctx, this.transport);
+      if (locked > 0) {
+        // Before any key exchange: a locked-out prefix costs no X25519 (a plaintext refusal, docs/protocol.md 4.5.3).
+        this.transport.send(encodeRefusal('rateLimited'));
+        this.finishHandshake('rateLimited', { method: 'secure', retryAfterMs: locked });
+        return;
+      }
       this.state = { phase: 'secure' };
       runSecureHandshake(this, this.ctx, this.ctx.secure, frame, (feed: (f: Uint8Array | ChanError) => void) => (this.secureFeed = feed));
       return;
@@ -121,79 +131,63 @@ export class Session {
       throw new ChanError('protocolError', 'server: the first message must be {startService, Service, ArgsC}', { details: { phase: 'startService', side: 'server' } });
     }
     const name = start.service;
-    const service = name === undefined ? undefined : this.ctx.services.get(name);
-    if (!service) {
-      this.send(atom('badService'));
+    const adm = authorize(this.ctx, this.transport, name, 'legacy');
+    if (!adm.ok) {
       // A name that is no atom is shown as a bounded prefix of its text (issue 10, finding 8).
-      this.finishHandshake('badService', { service: name === undefined ? start.shown : shownName(name), method: 'legacy' });
+      const service = adm.service?.config.name ?? (name === undefined ? start.shown : shownName(name));
+      const fields = { service, method: 'legacy', retryAfterMs: adm.retryAfterMs };
+      // The original's client knows badService, authFail and (ours) {legacyRefused, Why}: a down service is badService, a lock-out authFail.
+      if (adm.result === 'legacyRefused') this.send(tuple(atom('legacyRefused'), adm.reason ?? ''));
+      else this.send(atom(adm.result === 'badService' || adm.result === 'serviceDown' ? 'badService' : 'authFail'));
+      this.finishHandshake(adm.result, fields, adm.reason);
       return;
     }
-    const down = service.supervisor?.unavailable();
-    if (down !== undefined) {
-      // The original's client knows only badService for a service it cannot have.
-      this.send(atom('badService'));
-      this.finishHandshake('serviceDown', { service: service.config.name, method: 'legacy' }, `service ${service.config.name} is down: ${down}`);
-      return;
-    }
-    if (!legacyAllowed(service, this.ctx.config, this.transport)) {
-      const why = service.config.auth.includes('legacy')
-        ? `the legacy MD5 login is refused for service ${service.config.name}: it sends a password hash an eavesdropper can attack offline. Use the secure client, or enable it with {legacy, allow} in the service options or at the top of the conf`
-        // {legacy, allow} alone would not help here: the service's auth list leaves legacy out.
-        : `the legacy MD5 login is refused for service ${service.config.name}: its {auth, [...]} option does not list legacy. Use the secure client, or add legacy to that list (plus {legacy, allow} for peers not on loopback)`;
-      this.send(tuple(atom('legacyRefused'), why));
-      this.finishHandshake('legacyRefused', { service: service.config.name, method: 'legacy' }, why);
-      return;
-    }
-    const pw = service.config.password;
-    if (pw.kind === 'none') {
-      const argsC = start.argsC();
+    const service = adm.service;
+    // ArgsC is decoded only now that the service and its policy admit the login.
+    const argsC = start.argsC();
+    const secret = legacySecret(service);
+    if (secret === undefined) {
       this.send(atom('ack'));
       this.establish(service, argsC, new LegacyCodec(serviceDecodeOptions(service)), 'legacy');
       return;
     }
-    if (pw.kind !== 'plain') {
-      const why = `service ${service.config.name} stores a password hash, which the legacy MD5 login cannot check; use the secure client`;
-      this.send(tuple(atom('legacyRefused'), why));
-      this.finishHandshake('legacyRefused', { service: service.config.name, method: 'legacy' }, why);
-      return;
-    }
-    const blocked = this.ctx.guard.check(this.transport.remoteAddress, service.config.name);
-    if (blocked > 0) {
-      this.send(atom('authFail'));
-      this.finishHandshake('rateLimited', { service: service.config.name, method: 'legacy', retryAfterMs: blocked });
-      return;
-    }
-    const argsC = start.argsC();
     const challenge = makeChallenge(this.ctx.randomBytes);
-    this.state = { phase: 'awaitResponse', service, challenge, argsC };
+    this.state = { phase: 'awaitResponse', service, challenge, secret, argsC, verify: adm.verify };
     this.send(tuple(atom('challenge'), challenge));
   }
 
-  private onResponse(frame: Uint8Array, st: { service: Service; challenge: string; argsC: Term }): void {
+  private onResponse(frame: Uint8Array, st: AwaitResponse): void {
     const term = decodeTerm(frame, this.decodeOptions);
-    const pw = st.service.config.password;
     const name = st.service.config.name;
     const response = isTuple(term, 2, 'response') ? term.elements[1] : undefined;
     if (response === undefined) {
       throw new ChanError('protocolError', 'server: expected {response, R} after the challenge', { details: { phase: 'response', side: 'server', service: name } });
     }
-    // Checked again here: logins started before a lock-out must not keep guessing after it.
-    const blocked = this.ctx.guard.check(this.transport.remoteAddress, name);
-    if (blocked > 0) {
-      this.send(atom('authFail'));
-      this.finishHandshake('rateLimited', { service: name, method: 'legacy', retryAfterMs: blocked });
+    this.state = { phase: 'checking' };
+    const check = (): boolean => typeof response === 'string' && checkLegacyResponse(st.challenge, st.secret, response);
+    void st.verify(check, this.maxCheckWaitMs(), () => this.state.phase !== 'checking').then((v) => this.answerLegacy(st, v), (e) => this.refuse(asChanError(e, 'protocolError')));
+  }
+
+  private answerLegacy(st: AwaitResponse, v: Verdict): void {
+    // The connection may have gone, or its handshake timed out, while the check waited for its turn.
+    if (this.state.phase !== 'checking') return;
+    const name = st.service.config.name;
+    if (v.result === 'ack') {
+      this.send(atom('ack'));
+      this.establish(st.service, st.argsC, new LegacyCodec(serviceDecodeOptions(st.service)), 'legacy');
       return;
     }
-    const ok = typeof response === 'string' && pw.kind === 'plain' && checkLegacyResponse(st.challenge, pw.secret, response);
-    if (!ok) {
-      if (this.ctx.guard.failed(this.transport.remoteAddress, name)) logLockout(this.ctx, this.transport, name, 'legacy');
-      this.send(atom('authFail'));
-      this.finishHandshake('authFail', { service: name, method: 'legacy' });
-      return;
-    }
-    this.ctx.guard.succeeded(this.transport.remoteAddress, name);
-    this.send(atom('ack'));
-    this.establish(st.service, st.argsC, new LegacyCodec(serviceDecodeOptions(st.service)), 'legacy');
+    this.send(atom('authFail'));
+    this.finishHandshake(v.result, { service: name, method: 'legacy', retryAfterMs: v.retryAfterMs }, v.reason);
+  }
+
+  /**
+   * How long a login may wait for its turn in the service's guess budget:
+   * half of what its handshake has left, so the check and the answer still
+   * fit before handshakeTimeoutMs.
+   */
+  maxCheckWaitMs(): number {
+    return Math.max(0, (this.startedAt + this.limits.handshakeTimeoutMs - Date.now()) / 2);
   }
 
   private send(term: Term): void {
@@ -218,7 +212,8 @@ export class Session {
       onInvalid: service.config.onInvalid,
     });
     this.mm = mm;
-    this.ctx.established(mm);
+    const anonymous = method === 'secure-key' ? false : method === 'legacy' ? legacySecret(service) === undefined : service.config.password.kind === 'none';
+    this.ctx.established(mm, anonymous);
     spawnHandler(service, mm, argsC);
     void mm.closed.then((info) => {
       this.ended = true;
@@ -287,6 +282,11 @@ export class Session {
     this.ctx.ended(this);
   }
 
+  /** The login has been answered, refused or abandoned (a check that waited must not answer again). */
+  get isDecided(): boolean {
+    return this.state.phase === 'done';
+  }
+
   get isEnded(): boolean {
     return this.ended;
   }
@@ -312,19 +312,9 @@ export class Session {
   private shedding = false;
 }
 
-/** A failed login just locked `transport`'s address out of `service`: say so, once. */
-export function logLockout(ctx: SessionContext, transport: Transport, service: string, method: string): void {
-  const l = ctx.config.limits;
-  ctx.metrics?.limitHit('maxLoginFailures');
-  ctx.log.warn({
-    event: 'loginLockout', peer: transport.peer, address: transport.remoteAddress, service, method,
-    failures: l.maxLoginFailures, lockoutMs: l.loginLockoutMs, key: 'maxLoginFailures',
-  }, `too many failed logins from ${transport.remoteAddress} to ${service}: locked out for ${l.loginLockoutMs} ms`);
-}
-
 /** The login method a handshake that ended early was using, for the metrics. */
 function phaseMethod(phase: Phase['phase']): string {
-  return phase === 'secure' ? 'secure' : phase === 'awaitResponse' ? 'legacy' : 'unknown';
+  return phase === 'secure' ? 'secure' : phase === 'awaitResponse' || phase === 'checking' ? 'legacy' : 'unknown';
 }
 
 /** Term decoding limits of one service (its `{limits, [...]}` over the server's). */

@@ -21,6 +21,12 @@
  *   late takes no new channels: a fresh worker of the same service does (up to
  *   maxServiceWorkers threads per service), so new clients are answered while
  *   the old one spins until the watchdog ends it.
+ * - **Mailbox budget**: what is posted to a worker is decoded into its heap at
+ *   once, whether or not the handler takes it. The estimated heap size of the
+ *   messages not taken yet is bounded per worker (workerMailboxBytes, at most
+ *   a quarter of workerMaxHeapMb); past it the channel holding the most is
+ *   closed with limitExceeded, so one user flooding a channel loses that
+ *   channel instead of getting the worker, and every channel on it, killed.
  * - **Restart strategy**: after a crash the service's worker is restarted at
  *   once for new channels, unless it crashed more than `restart.intensity`
  *   times within `restart.periodMs`; then the service is down: new logins are
@@ -34,7 +40,7 @@ import type { CloseInfo, HandlerEnd } from '../chan/middle-man.ts';
 import { logHandlerCrash, type SocketSide } from '../chan/socket-side.ts';
 import { encodeTerm } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
-import type { Term } from '../wire/etf/term.ts';
+import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, type Term } from '../wire/etf/term.ts';
 import type { ServiceConfig } from '../conf/schema.ts';
 import type { Logger } from './log.ts';
 import type { FromWorker, PortError, ToWorker, WorkerInit } from './worker-protocol.ts';
@@ -59,12 +65,18 @@ export interface SupervisorHooks {
 interface WorkerChannel {
   readonly mm: SocketSide;
   readonly cid: number;
+  /** Estimated heap bytes of each message posted to the worker that its handler has not taken yet, oldest first ('took' reports them in order). */
+  readonly sizes: number[];
+  /** Their sum. */
+  outstandingBytes: number;
 }
 
 interface ServiceWorker {
   readonly worker: Worker;
   readonly threadId: number;
   readonly channels: Map<number, WorkerChannel>;
+  /** Estimated heap bytes of the messages its handlers have not taken yet, all channels. */
+  mailboxBytes: number;
   readonly ready: Promise<void>;
   state: 'starting' | 'ready' | 'dead';
   /** Takes no new channels; terminated when its last channel closes. */
@@ -154,7 +166,7 @@ export class WorkerSupervisor {
       return;
     }
     const cid = this.nextCid++;
-    const ch: WorkerChannel = { mm, cid };
+    const ch: WorkerChannel = { mm, cid, sizes: [], outstandingBytes: 0 };
     w.channels.set(cid, ch);
     const args = encodeTerm(argsC);
     this.post(w, { t: 'open', cid, peer: mm.peer, secure: mm.secure, argsC: args }, args);
@@ -164,6 +176,20 @@ export class WorkerSupervisor {
   /** @internal PortEnd: a checked message for the worker's handler. */
   forward(w: ServiceWorker, ch: WorkerChannel, term: Term, id: number, isCall: boolean): void {
     const bytes = encodeTerm(term);
+    const size = heapEstimate(term, bytes.length);
+    ch.sizes.push(size);
+    ch.outstandingBytes += size;
+    w.mailboxBytes += size;
+    const budget = Math.min(this.cfg.limits.workerMailboxBytes, (this.cfg.limits.workerMaxHeapMb * 1024 * 1024) / 4);
+    if (w.mailboxBytes > budget) {
+      // Shed the channel holding the most; this message goes with it when it is that one.
+      let top = ch;
+      for (const c of w.channels.values()) if (c.outstandingBytes > top.outstandingBytes) top = c;
+      top.mm.abort(new ChanError('limitExceeded', `handler for ${this.service} has not taken ${top.outstandingBytes} bytes of messages (estimated) on this channel, and its worker's mailbox is over workerMailboxBytes=${budget}`, {
+        details: { limit: budget, actual: top.outstandingBytes, service: this.service, peer: top.mm.peer, key: 'workerMailboxBytes' },
+      }));
+      if (top === ch) return;
+    }
     this.post(w, { t: 'msg', cid: ch.cid, id, call: isCall, term: bytes }, bytes);
   }
 
@@ -171,6 +197,8 @@ export class WorkerSupervisor {
   channelEnded(w: ServiceWorker, ch: WorkerChannel, info: CloseInfo): void {
     if (w.channels.get(ch.cid) !== ch) return;
     w.channels.delete(ch.cid);
+    // What it had not taken is dropped with the channel in the worker.
+    w.mailboxBytes -= ch.outstandingBytes;
     const { reason, bytesIn, bytesOut, messagesIn, messagesOut } = info;
     this.post(w, { t: 'closed', cid: ch.cid, reason, error: portError(info.error), bytesIn, bytesOut, messagesIn, messagesOut });
     if (w.retired && w.channels.size === 0) this.end(w);
@@ -235,7 +263,7 @@ export class WorkerSupervisor {
     });
     ready.catch(() => {});
     const w: ServiceWorker = {
-      worker, threadId: worker.threadId, channels: new Map(), ready, state: 'starting', retired: false, stopping: false, suspect: false,
+      worker, threadId: worker.threadId, channels: new Map(), mailboxBytes: 0, ready, state: 'starting', retired: false, stopping: false, suspect: false,
       killReason: undefined, error: undefined, pingSeq: 0, pingSentAt: 0, lastTick: 0, timer: undefined, settleReady,
     };
     this.workers.add(w);
@@ -257,7 +285,15 @@ export class WorkerSupervisor {
         }
         return;
       case 'took':
-        for (let i = 0; i < m.counts.length; i += 2) w.channels.get(m.counts[i])?.mm.took(m.counts[i + 1]);
+        for (let i = 0; i < m.counts.length; i += 2) {
+          const ch = w.channels.get(m.counts[i]);
+          if (!ch) continue;
+          ch.mm.took(m.counts[i + 1]);
+          for (const size of ch.sizes.splice(0, m.counts[i + 1])) {
+            ch.outstandingBytes -= size;
+            w.mailboxBytes -= size;
+          }
+        }
         return;
       case 'ready':
         this.onReady(w);
@@ -439,6 +475,47 @@ interface SupervisedService {
   supervisor?: WorkerSupervisor;
 }
 type Services = ReadonlyMap<string, SupervisedService>;
+
+/**
+ * What a term costs a worker's heap once decoded there, estimated from V8's
+ * object sizes (a small empty array is ~32 bytes, while its ETF form is 1
+ * byte: the encoded size alone would let a frame of nested empty lists
+ * cost 30 times its length). Linear in the term's nodes; at least `encoded`.
+ */
+export function heapEstimate(term: Term, encoded: number): number {
+  let bytes = 0;
+  const stack: Term[] = [term];
+  while (stack.length > 0) {
+    const t = stack.pop();
+    if (t === undefined || t === null || typeof t === 'boolean' || typeof t === 'number') bytes += 8;
+    else if (typeof t === 'string') bytes += 24 + 2 * t.length;
+    else if (typeof t === 'bigint') bytes += 24 + t.toString(16).length / 2;
+    else if (t instanceof Uint8Array) bytes += 96 + t.length;
+    else if (Array.isArray(t)) {
+      bytes += 32 + 8 * t.length;
+      for (const e of t) stack.push(e);
+    } else if (t instanceof Tuple) {
+      bytes += 56 + 8 * t.elements.length;
+      for (const e of t.elements) stack.push(e);
+    } else if (t instanceof Map) {
+      bytes += 64 + 48 * t.size;
+      for (const [k, v] of t) stack.push(k, v);
+    } else if (t instanceof ImproperList) {
+      bytes += 56 + 8 * t.elements.length;
+      stack.push(t.tail);
+      for (const e of t.elements) stack.push(e);
+    } else if (t instanceof Atom) bytes += 32 + 2 * t.name.length;
+    else if (t instanceof BitBinary || t instanceof Opaque) bytes += 128 + t.bytes.length;
+    else if (t instanceof ErlFloat) bytes += 24;
+    else {
+      const o = t as Record<string, Term>;
+      const keys = Object.keys(o);
+      bytes += 64 + 48 * keys.length;
+      for (const k of keys) stack.push(o[k]);
+    }
+  }
+  return Math.max(bytes, encoded);
+}
 
 /** Start a supervisor (and its worker) for every `{isolation, worker}` service; all ready, or none left running. */
 export async function startWorkers(services: Services, log: Logger, hooks: SupervisorHooks = {}): Promise<void> {

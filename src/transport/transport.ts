@@ -19,6 +19,8 @@ export interface Transport {
   readonly remoteAddress: string;
   /** True when the peer is on a loopback address (the legacy login's default policy). */
   readonly isLoopback: boolean;
+  /** True when remoteAddress came from a trusted proxy's forwarding header, not from the socket. */
+  readonly forwarded?: boolean;
   /** Bytes accepted by send() but not yet handed to the network. */
   readonly queuedBytes: number;
   /**

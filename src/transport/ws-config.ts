@@ -11,7 +11,7 @@ export interface WebSocketConfig {
   bind: string;
   /** Absolute paths of the PEM certificate and key; absent = plain ws://. */
   tls?: { certFile: string; keyFile: string };
-  /** Allowed `Origin` headers; absent = not checked. */
+  /** Allowed `Origin` headers; absent = only the listener's own origin (a browser page from another site is refused). */
   origins?: string[];
   /** `{permessage_deflate, true}`: accept compressed messages (bounded; see ws-server.ts). @default false */
   permessageDeflate?: boolean;

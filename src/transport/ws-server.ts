@@ -7,8 +7,10 @@
  *
  * Limits, in the order a connection meets them:
  * - before the upgrade: at most maxConnections sockets may wait to upgrade,
- *   and each gets handshakeTimeoutMs to do it (the TLS handshake too);
- * - at the upgrade: the path, the Origin allow-list (403), and the server's
+ *   at most maxConnectionsPerAddress of them from one address, and each gets
+ *   handshakeTimeoutMs to do it (the TLS handshake too);
+ * - at the upgrade: the path, the Origin allow-list (403; without one, a
+ *   browser's Origin must be this listener's own host:port), and the server's
  *   shared maxConnections / maxConnectionsPerAddress counters (503);
  * - after it: ws refuses a message longer than maxFrameBytes from its header,
  *   before buffering it (also after inflating, when permessage-deflate is on);
@@ -20,7 +22,7 @@ import type { WebSocketConfig } from './ws-config.ts';
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData, type ServerOptions } from 'ws';
 import { ChanError, type ErrorCode } from '../errors.ts';
@@ -73,6 +75,16 @@ function formatPeer(addr: string, port: number | undefined): string {
   return addr.includes(':') ? `[${addr}]:${port ?? 0}` : `${addr}:${port ?? 0}`;
 }
 
+/** Whether a browser's Origin names the host:port the request was sent to (its Host header). */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 /** ws's receiver errors (WS_ERR_*) as our codes: the length ones are frameTooLarge, the rest badFrame. */
 function fromWsError(err: Error & { code?: string }, peer: string): ChanError {
   const tooBig = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
@@ -86,6 +98,7 @@ export class WsTransport extends EventGate implements Transport {
   readonly peer: string;
   readonly remoteAddress: string;
   readonly isLoopback: boolean;
+  readonly forwarded: boolean;
   private readonly ws: WebSocket;
   private closeError: ChanError | undefined;
   private closed = false;
@@ -96,14 +109,17 @@ export class WsTransport extends EventGate implements Transport {
 
   private readonly meter: ((bytes: number) => void) | undefined;
 
-  constructor(ws: WebSocket, socket: Socket, opts: { loginFrames?: number; maxLoginFrameBytes?: number; meter?: (bytes: number) => void } = {}) {
+  /** `forwardedFor`: the client's address as a trusted proxy forwarded it (X-Forwarded-For), used instead of the socket's. */
+  constructor(ws: WebSocket, socket: Socket, opts: { loginFrames?: number; maxLoginFrameBytes?: number; meter?: (bytes: number) => void; forwardedFor?: string } = {}) {
     super();
     this.ws = ws;
     this.meter = opts.meter;
     this.loginFrames = opts.loginFrames ?? 0;
     this.maxLoginFrameBytes = opts.maxLoginFrameBytes ?? Infinity;
-    this.remoteAddress = socket.remoteAddress ?? 'unknown';
-    this.peer = formatPeer(this.remoteAddress, socket.remotePort);
+    const forwardedFor = opts.forwardedFor;
+    this.forwarded = forwardedFor !== undefined;
+    this.remoteAddress = forwardedFor ?? socket.remoteAddress ?? 'unknown';
+    this.peer = forwardedFor !== undefined ? `${forwardedFor} via ${formatPeer(socket.remoteAddress ?? 'unknown', socket.remotePort)}` : formatPeer(this.remoteAddress, socket.remotePort);
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('error', (err: Error & { code?: string }) => {
@@ -209,7 +225,7 @@ export class WsTransport extends EventGate implements Transport {
 
 /** What the listener needs of the server: its limits, log, shared connection counters and attach(). */
 export interface WsListenerHost {
-  readonly config: { limits: Limits };
+  readonly config: { limits: Limits; trustedProxies?: string[] };
   readonly log: {
     warn(obj: object, msg?: string): void;
     info(obj: object, msg?: string): void;
@@ -221,6 +237,8 @@ export interface WsListenerHost {
   /** The reason to refuse a new connection (logged and counted by the server), or undefined. */
   admit(addr: string, peer: string, listener: 'tcp' | 'ws'): string | undefined;
   attach(transport: Transport): unknown;
+  /** The key per-address bounds count `addr` under (its address prefix); the address itself when absent. */
+  addressKey?(addr: string): string;
 }
 
 /** The HTTP(S) server that upgrades to WebSocket on the configured path. */
@@ -231,6 +249,8 @@ export class WebSocketListener {
   private readonly wss: WebSocketServer;
   /** Sockets connected but not upgraded yet, each with the function that stops its upgrade timer. */
   private readonly waiting = new Map<Socket, () => void>();
+  /** How many of them each remote address has. */
+  private readonly waitingPerAddress = new Map<string, number>();
 
   private constructor(host: WsListenerHost, conf: WebSocketConfig, tls: { cert: Buffer; key: Buffer } | undefined) {
     this.host = host;
@@ -327,13 +347,24 @@ export class WebSocketListener {
       socket.destroy();
       return;
     }
+    const addr = this.host.addressKey?.(socket.remoteAddress ?? 'unknown') ?? socket.remoteAddress ?? 'unknown';
+    const mine = this.waitingPerAddress.get(addr) ?? 0;
+    if (mine >= limits.maxConnectionsPerAddress) {
+      this.host.log.warn({ event: 'limitHit', limit: `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`, key: 'maxConnectionsPerAddress', listener: 'ws', phase: 'upgrade', peer }, 'WebSocket connection refused: too many sockets from this address waiting to upgrade');
+      socket.destroy();
+      return;
+    }
+    this.waitingPerAddress.set(addr, mine + 1);
     const timer = setTimeout(() => {
       this.host.log.warn({ event: 'handshake', result: 'handshakeTimeout', listener: 'ws', phase: 'upgrade', peer, limit: limits.handshakeTimeoutMs }, 'no WebSocket upgrade within handshakeTimeoutMs');
       socket.destroy();
     }, limits.handshakeTimeoutMs);
     const done = (): void => {
       clearTimeout(timer);
-      this.waiting.delete(socket);
+      if (!this.waiting.delete(socket)) return;
+      const n = (this.waitingPerAddress.get(addr) ?? 1) - 1;
+      if (n <= 0) this.waitingPerAddress.delete(addr);
+      else this.waitingPerAddress.set(addr, n);
     };
     this.waiting.set(socket, done);
     socket.once('close', done);
@@ -355,12 +386,15 @@ export class WebSocketListener {
       return;
     }
     // Only browsers send Origin; other clients could forge it, so it guards pages, not servers.
+    // Without {origins, [...]} only pages served from this host and port (same origin) may connect:
+    // any other site's page could otherwise log in with what the browser holds (cross-site WebSocket hijacking).
     const origin = req.headers.origin;
-    if (this.conf.origins && origin !== undefined && !this.conf.origins.includes(origin)) {
+    if (origin !== undefined && !(this.conf.origins ? this.conf.origins.includes(origin) : sameOrigin(origin, req.headers.host))) {
       this.refuse(socket, req, 403, 'Forbidden', { event: 'originRefused', origin: origin.slice(0, 200), peer }, 'WebSocket upgrade refused: origin not allowed');
       return;
     }
-    if (this.host.admit(addr, peer, 'ws') !== undefined) {
+    const forwarded = this.forwardedFor(req, addr);
+    if (this.host.admit(forwarded ?? addr, peer, 'ws') !== undefined) {
       this.refuse(socket, req, 503, 'Service Unavailable');
       return;
     }
@@ -369,8 +403,20 @@ export class WebSocketListener {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.waiting.get(raw)?.();
       const l = this.host.config.limits;
-      this.host.attach(new WsTransport(ws, raw, { loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes, meter: this.host.meter }));
+      this.host.attach(new WsTransport(ws, raw, { loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes, meter: this.host.meter, forwardedFor: forwarded }));
     });
+  }
+
+  /**
+   * The client address a trusted proxy (`{trusted_proxies, [...]}`) put last
+   * in X-Forwarded-For, when the socket comes from one and it is an IP address;
+   * from anyone else the header is ignored (it is the client's to forge).
+   */
+  private forwardedFor(req: http.IncomingMessage, addr: string): string | undefined {
+    if (!(this.host.config.trustedProxies ?? []).includes(addr)) return undefined;
+    const header = req.headers['x-forwarded-for'];
+    const last = (Array.isArray(header) ? header.join(',') : header ?? '').slice(-256).split(',').pop()?.trim() ?? '';
+    return isIP(last) ? last : undefined;
   }
 
   /** Answer an upgrade with an HTTP error and close; `log` fields, when given, are logged as a warning. */

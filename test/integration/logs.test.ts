@@ -47,7 +47,7 @@ describe('log events', () => {
     const services = `
 {service, legacy, password, "${PW_LEGACY}", mfa, echo, start, notUsed}.
 {service, secure, password, "${PW_SECURE}", mfa, echo, start, notUsed, [{auth, [password]}]}.
-{service, hashed, password, {scrypt, "${await hashPassword(PW_HASHED)}"}, mfa, echo, start, notUsed}.
+{service, hashed, password, {scrypt, "${await hashPassword(PW_HASHED, { N: 16384, r: 8, p: 1 })}"}, mfa, echo, start, notUsed}.
 {service, keyed, password, none, mfa, echo, start, notUsed, [{auth, [key]}, {client_keys, ["${encodePublicKey('client', pair.publicKey)}"]}]}.
 {service, thrower, password, none, mfa, echo, throwOnMessage, notUsed}.
 `;

@@ -9,6 +9,7 @@ import { atom, tuple } from '../../src/wire/etf/term.ts';
 import { TRANSPORTS } from '../helpers/transports.ts';
 import { startTestServer, type TestServer } from '../helpers/start-server.ts';
 import { deadline } from '../helpers/latch.ts';
+import { until } from '../helpers/ops-client.ts';
 
 const tcp = TRANSPORTS[0];
 const isCode = (code: string) => (e: unknown) => e instanceof ChanError && e.code === code;
@@ -98,11 +99,6 @@ describe('metrics endpoint', () => {
     a.cast(atom('c2'));
     await b.rpc(atom('legacy'));
     await a.rpc(atom('sync')); // the casts are in before we scrape
-    // Failed logins: unknown service, and wrong passwords until a lock-out (maxLoginFailures 2).
-    await assert.rejects(tcp.connect(ts, 'nope', 'x'), isCode('badService'));
-    await assert.rejects(tcp.connect(ts, 'locked', 'wrong'), isCode('authFail'));
-    await assert.rejects(tcp.connect(ts, 'locked', 'wrong'), isCode('authFail'));
-    await assert.rejects(tcp.connect(ts, 'locked', 'right'), isCode('limitExceeded'));
     // A handler crash, a limit hit on a channel, a worker crash.
     const t = await tcp.connect(ts, 'thrower', null);
     await assert.rejects(t.rpc(atom('boom'), { timeoutMs: 5000 }));
@@ -115,6 +111,13 @@ describe('metrics endpoint', () => {
     await ts.waitForLog((l) => l.event === 'channelClosed' && l.service === 'narrow', 'narrow closed log');
     await ts.waitForLog((l) => l.event === 'channelClosed' && l.service === 'thrower', 'thrower closed log');
     await ts.waitForLog((l) => l.event === 'channelClosed' && l.service === 'wfragile', 'wfragile closed log');
+    // Failed logins: unknown service, and wrong passwords until a lock-out (maxLoginFailures 2); last, as the lock-out is the address's, for every service.
+    await assert.rejects(tcp.connect(ts, 'nope', 'x'), isCode('badService'));
+    await assert.rejects(tcp.connect(ts, 'locked', 'wrong'), isCode('authFail'));
+    await assert.rejects(tcp.connect(ts, 'locked', 'wrong'), isCode('authFail'));
+    await assert.rejects(tcp.connect(ts, 'locked', 'right'), isCode('limitExceeded'));
+    // The refused connections are gone from the server before it is scraped.
+    await until(() => ts.server.connectionCount === 2, 'the refused connections to close');
 
     const s = await scrape(ts);
     // 2 echo + badService + 3 locked + thrower + narrow + wfragile.

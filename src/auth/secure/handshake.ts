@@ -75,8 +75,8 @@ export const RESULT_CODES = {
   authFail: { byte: 2, error: 'authFail', summary: 'Wrong password, or key not accepted by the service.' },
   legacyRefused: { byte: 3, error: 'legacyRefused', summary: 'Reserved (legacy login refused); never sent by the secure handshake.' },
   methodRefused: { byte: 4, error: 'authFail', summary: 'The service does not accept this login method.' },
-  rateLimited: { byte: 5, error: 'limitExceeded', summary: 'Too many login attempts from this client; try later.' },
-  serverBusy: { byte: 6, error: 'limitExceeded', summary: 'The server is at a connection or handshake limit.' },
+  rateLimited: { byte: 5, error: 'limitExceeded', summary: 'Too many login attempts from this client (lock-out), or the service\'s guess budget is spent; try later.' },
+  serverBusy: { byte: 6, error: 'limitExceeded', summary: 'The server is at a connection or channel limit (`maxAnonymousChannels`).' },
   versionUnsupported: { byte: 7, error: 'protocolError', summary: 'The server does not speak the hello\'s version (refusal only).' },
   badRequest: { byte: 8, error: 'protocolError', summary: 'The login request cannot be served as sent (e.g. ArgsC is not a valid term).' },
 } as const satisfies Record<string, { byte: number; error: ErrorCode | null; summary: string }>;
