@@ -213,8 +213,8 @@ export class WsTransport extends EventGate implements Transport {
 
   send(payload: Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    this.meter?.(payload.length);
     this.ws.send(payload);
+    this.meter?.(payload.length); // last: the budget may close this very connection
   }
 
   sendReserved(buf: Uint8Array): void {
