@@ -58,8 +58,6 @@ export class Session {
   private readonly decodeOptions: DecodeOptions;
   private state: Phase = { phase: 'awaitFirst' };
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** Frames that arrive after the login but before the middle-man exists. */
-  private early: Uint8Array[] | undefined;
   /** Frames for the secure handshake driver. */
   private secureFeed: ((frame: Uint8Array | ChanError) => void) | undefined;
   private ended = false;
@@ -97,7 +95,8 @@ export class Session {
           // The legacy client waits for ack before it sends: nothing may come while the response is checked.
           throw new ChanError('protocolError', 'server: a frame arrived before the legacy login was answered', { details: { phase: 'response', side: 'server' } });
         case 'done':
-          this.early?.push(frame);
+          // A refused login is closing: nothing more is read. (After an ack the middle-man has
+          // taken the transport over in the same tick, so no frame comes here.)
           return;
       }
     } catch (e) {
@@ -198,11 +197,9 @@ export class Session {
   establish(service: Service, argsC: Term, codec: ChannelCodec, method: string, held: Uint8Array[] = []): void {
     this.finishHandshake('ack', { service: service.config.name, method });
     this.transport.endLogin?.();
-    const early = [...held, ...(this.early ?? [])];
-    this.early = undefined;
     this.heldLoginBytes = 0;
     const mm = new SocketSide({
-      pending: early,
+      pending: held,
       transport: this.transport,
       codec,
       limits: service.config.limits,

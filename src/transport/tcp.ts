@@ -131,7 +131,6 @@ export class TcpTransport extends EventGate implements Transport {
 
   send(payload: Uint8Array): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
-    this.meter?.(payload.length);
     if (payload.length < COALESCE_BYTES) {
       const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
       writeFrameHeader(buf, payload.length);
@@ -145,13 +144,15 @@ export class TcpTransport extends EventGate implements Transport {
       this.socket.write(payload);
       this.socket.uncork();
     }
+    // Last: the budget may close this very connection.
+    this.meter?.(payload.length);
   }
 
   sendReserved(buf: Uint8Array): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
     writeFrameHeader(buf, buf.length - FRAME_HEADER_BYTES);
-    this.meter?.(buf.length);
     this.socket.write(buf);
+    this.meter?.(buf.length);
   }
 
   end(): void {

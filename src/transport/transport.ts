@@ -35,7 +35,18 @@ export interface Transport {
    * where the transport can check that from the length prefix).
    */
   endLogin?(): void;
-  /** Begin delivering events. Frames that arrived earlier are delivered now. */
+  /**
+   * Begin delivering events to `events`. Frames that arrived before the first
+   * start() are delivered now, in order (then the close, if it came first).
+   *
+   * Handing over: start() may be called again to give the connection to a new
+   * owner (the Session owns it during the login, then its MiddleMan). From
+   * that call on every event goes to the new owner and none to the old; the
+   * transport keeps nothing between owners, so the handover must happen in
+   * the tick the old owner decided it (frames the old owner kept, such as
+   * those behind a secure login, it passes on itself, in order, before any
+   * new one: MiddleMan's `pending`).
+   */
   start(events: TransportEvents): void;
   /** Send one frame payload. */
   send(payload: Uint8Array): void;

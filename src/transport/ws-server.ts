@@ -93,6 +93,12 @@ function fromWsError(err: Error & { code?: string }, peer: string): ChanError {
   });
 }
 
+/** What WsTransport reads of ws's Receiver (private fields, checked to exist): bytes of a message under way. */
+interface ReceiverState {
+  _bufferedBytes: number;
+  _totalPayloadLength: number;
+}
+
 /** One accepted WebSocket as a Transport: one binary message is one frame. */
 export class WsTransport extends EventGate implements Transport {
   readonly peer: string;
@@ -108,12 +114,22 @@ export class WsTransport extends EventGate implements Transport {
   private readonly maxLoginFrameBytes: number;
 
   private readonly meter: ((bytes: number) => void) | undefined;
+  /** ws's receiver, for what it holds of a message not complete yet (ws keeps each read as a chunk). */
+  private readonly rx: ReceiverState | undefined;
+  private readonly frameTimeoutMs: number;
+  private frameStartedAt = 0;
+  private frameTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** `forwardedFor`: the client's address as a trusted proxy forwarded it (X-Forwarded-For), used instead of the socket's. */
-  constructor(ws: WebSocket, socket: Socket, opts: { loginFrames?: number; maxLoginFrameBytes?: number; meter?: (bytes: number) => void; forwardedFor?: string } = {}) {
+  constructor(ws: WebSocket, socket: Socket, opts: { loginFrames?: number; maxLoginFrameBytes?: number; meter?: (bytes: number) => void; frameTimeoutMs?: number; forwardedFor?: string } = {}) {
     super();
     this.ws = ws;
     this.meter = opts.meter;
+    this.frameTimeoutMs = opts.frameTimeoutMs ?? 0;
+    const rx = (ws as unknown as { _receiver?: ReceiverState })._receiver;
+    this.rx = rx && typeof rx._bufferedBytes === 'number' && typeof rx._totalPayloadLength === 'number' ? rx : undefined;
+    // After ws's own listener (added by handleUpgrade): the receiver has taken the read by now.
+    if (this.rx && this.frameTimeoutMs > 0) socket.on('data', () => this.afterRead());
     this.loginFrames = opts.loginFrames ?? 0;
     this.maxLoginFrameBytes = opts.maxLoginFrameBytes ?? Infinity;
     const forwardedFor = opts.forwardedFor;
@@ -134,7 +150,35 @@ export class WsTransport extends EventGate implements Transport {
   }
 
   get bufferedBytes(): number {
-    return this.earlyBytes;
+    return this.earlyBytes + this.pendingBytes();
+  }
+
+  /** Bytes ws holds of the message under way (its chunks, and fragments already joined). */
+  private pendingBytes(): number {
+    return this.rx ? this.rx._bufferedBytes + this.rx._totalPayloadLength : 0;
+  }
+
+  /** A message under way must be complete frameTimeoutMs after its first byte, as a TCP frame. */
+  private afterRead(): void {
+    if (this.pendingBytes() === 0) {
+      this.frameStartedAt = 0;
+      return;
+    }
+    if (this.frameStartedAt === 0) this.frameStartedAt = Date.now();
+    this.frameTimer ??= setTimeout(() => this.checkFrameDeadline(), this.frameTimeoutMs);
+  }
+
+  private checkFrameDeadline(): void {
+    this.frameTimer = undefined;
+    if (this.frameStartedAt === 0 || this.closed) return;
+    const elapsed = Date.now() - this.frameStartedAt;
+    if (elapsed < this.frameTimeoutMs) {
+      this.frameTimer = setTimeout(() => this.checkFrameDeadline(), this.frameTimeoutMs - elapsed);
+      return;
+    }
+    this.destroy(new ChanError('timeout', `WebSocket message from ${this.peer} not finished within frameTimeoutMs=${this.frameTimeoutMs} (${this.pendingBytes()} bytes of it received)`, {
+      details: { limit: this.frameTimeoutMs, actual: this.pendingBytes(), peer: this.peer, phase: 'frame', key: 'frameTimeoutMs' },
+    }));
   }
 
   endLogin(): void {
@@ -156,6 +200,7 @@ export class WsTransport extends EventGate implements Transport {
     }
     // With the default binaryType ('nodebuffer') ws hands over one Buffer, fragments already joined.
     const frame = data as Buffer;
+    this.frameStartedAt = 0;
     this.meter?.(frame.length);
     if (this.loginFrames > 0) {
       this.loginFrames--;
@@ -171,6 +216,7 @@ export class WsTransport extends EventGate implements Transport {
 
   private onClose(code: number, reason: Buffer): void {
     if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.frameTimer) clearTimeout(this.frameTimer);
     if (this.closed) return;
     this.closed = true;
     if (!this.closeError && code !== WS_CLOSE.normal && code !== WS_CLOSE.goingAway && code !== 1005 && code !== 1006) {
@@ -183,8 +229,8 @@ export class WsTransport extends EventGate implements Transport {
 
   send(payload: Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    this.meter?.(payload.length);
     this.ws.send(payload);
+    this.meter?.(payload.length); // last: the budget may close this very connection
   }
 
   sendReserved(buf: Uint8Array): void {
@@ -403,7 +449,7 @@ export class WebSocketListener {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.waiting.get(raw)?.();
       const l = this.host.config.limits;
-      this.host.attach(new WsTransport(ws, raw, { loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes, meter: this.host.meter, forwardedFor: forwarded }));
+      this.host.attach(new WsTransport(ws, raw, { loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes, meter: this.host.meter, frameTimeoutMs: l.frameTimeoutMs, forwardedFor: forwarded }));
     });
   }
 

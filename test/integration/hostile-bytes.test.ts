@@ -8,6 +8,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { nodeProvider } from '../../src/auth/crypto-node.ts';
 import { hashPassword } from '../../src/auth/password-hash-node.ts';
 import { clientAuth, clientOnReply, clientOnResult, clientStart } from '../../src/auth/secure/handshake.ts';
@@ -18,6 +19,7 @@ import { decodeTerm } from '../../src/wire/etf/decode.ts';
 import { startTestServer, type LogLine, type TestServer } from '../helpers/start-server.ts';
 import { Raw, rawLegacyLogin } from '../helpers/ops-client.ts';
 import { bigInteger, flatStrings, nestedMapKeys, startServiceFrame } from '../helpers/hostile-terms.ts';
+import { deadline } from '../helpers/latch.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const FRAME_TIMEOUT_MS = 300;
@@ -204,6 +206,57 @@ describe('finding 7: mailboxes bounded by bytes', () => {
       await raw.waitClosed();
       const l = await local.waitForLog((x) => x.event === 'channelClosed' && x.reason === 'limitExceeded', 'channelClosed limitExceeded');
       assert.equal(keyOf(l), 'maxMailboxBytes');
+    } finally {
+      await local.close();
+    }
+  });
+});
+
+describe('WebSocket: the same bounds on the login and on dribbled messages', () => {
+  /** Upgrade a raw socket on `port`; resolves with it once the 101 is in. */
+  function rawUpgrade(port: number): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ port, host: '127.0.0.1' }, () => {
+        s.write(`GET /chan HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      });
+      let head = '';
+      const onData = (d: Buffer): void => {
+        head += d.toString('latin1');
+        if (!head.includes('\r\n\r\n')) return;
+        s.off('data', onData);
+        if (head.startsWith('HTTP/1.1 101')) resolve(s);
+        else reject(new Error(head.split('\r\n')[0]));
+      };
+      s.on('data', onData);
+      s.on('error', () => {});
+    });
+  }
+  /** A masked binary frame header announcing `len` bytes (mask all zero: the payload goes as is). */
+  const header = (len: number): Uint8Array => Uint8Array.of(0x82, 0x80 | 127, 0, 0, 0, 0, (len >>> 24) & 0xff, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff, 0, 0, 0, 0);
+
+  test('a message dribbled before the login is closed after frameTimeoutMs (the login has a minute here)', async () => {
+    const local = await startTestServer('{service, open, password, none, mfa, echo, start, notUsed}.', { extra: `{limits, [{frameTimeoutMs, ${FRAME_TIMEOUT_MS}}, {handshakeTimeoutMs, 60000}]}.` });
+    try {
+      const s = await rawUpgrade(local.server.wsPort);
+      s.write(header(MIB));
+      s.write(new Uint8Array(100));
+      await deadline(new Promise((r) => s.once('close', r)), 10_000, 'the server to close the dribbling WebSocket');
+      const l = await local.waitForLog((x) => x.event === 'handshake' && x.result === 'timeout', 'handshake timeout');
+      assert.equal(keyOf(l), 'frameTimeoutMs');
+    } finally {
+      await local.close();
+    }
+  });
+
+  test('a first message over maxLoginFrameBytes is refused (frameTooLarge, key maxLoginFrameBytes)', async () => {
+    const local = await startTestServer('{service, open, password, none, mfa, echo, start, notUsed}.');
+    try {
+      const s = await rawUpgrade(local.server.wsPort);
+      s.write(header(100 * 1024));
+      s.write(new Uint8Array(100 * 1024));
+      await deadline(new Promise((r) => s.once('close', r)), 10_000, 'the server to close the WebSocket');
+      const l = await local.waitForLog((x) => x.event === 'handshake' && x.result === 'frameTooLarge', 'handshake frameTooLarge');
+      assert.equal(keyOf(l), 'maxLoginFrameBytes');
     } finally {
       await local.close();
     }
