@@ -17,8 +17,8 @@ export async function start_me_up(mm: MiddleMan, _argsC: Term, _argsS: Term): Pr
     } else if (isTuple(msg, 2, 'lookup')) {
       req.reply(lookup(msg.at(1)));
     } else if (req.isCall) {
-      // The original leaves unknown requests in the mailbox forever; we say so.
-      req.fail('badRequest', `the name server understands {store, K, V} and {lookup, K}, not ${formatTerm(msg)}`);
+      // The original leaves unknown requests in the mailbox forever; we say so (quoting a bounded prefix: the request is the peer's).
+      req.fail('badRequest', `the name server understands {store, K, V} and {lookup, K}, not ${formatTerm(msg, { maxLength: 200 })}`);
     }
   }
 }
