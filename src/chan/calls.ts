@@ -2,7 +2,7 @@
  * The table of rpcs waiting for their reply (Go's net/rpc `pending` map): each
  * with its own timer; all are rejected with the reason when the channel ends.
  */
-import { ChanError } from '../errors.ts';
+import type { ChanError } from '../errors.ts';
 import type { Term } from '../wire/etf/term.ts';
 
 export interface PendingCall {

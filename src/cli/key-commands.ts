@@ -8,7 +8,7 @@ import { clientOnReply, clientStart } from '../auth/secure/handshake.ts';
 import { ChanError } from '../errors.ts';
 import { connectTcp } from '../transport/tcp.ts';
 import { DEFAULT_LIMITS } from '../limits.ts';
-import { FrameWaiter, withDeadline } from '../client/connect.ts';
+import { FrameWaiter, withDeadline } from '../client/frame-waiter.ts';
 import { defaultKnownHostsFile } from '../client/secure-node.ts';
 import { EXIT, UsageError, type CliIO, type Command } from './command.ts';
 

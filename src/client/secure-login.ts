@@ -17,7 +17,7 @@ import type { DecodeOptions } from '../wire/etf/decode.ts';
 import type { Term } from '../wire/etf/term.ts';
 import { SecureCodec } from '../chan/secure-codec.ts';
 import type { ChannelCodec } from '../chan/codec.ts';
-import type { FrameWaiter } from './connect.ts';
+import type { FrameWaiter } from './frame-waiter.ts';
 
 export interface SecureClientOptions {
   /** The server's public key to pin: `lcsk1:...` text, 64 hex digits, or 32 bytes. */

@@ -450,6 +450,8 @@ function quoteAtom(name: string): string {
 
 function quoteString(s: string, max = 40): string {
   const cut = s.length > max ? `${s.slice(0, max)}...` : s;
+  // Control characters are what this escapes, on purpose.
+  // eslint-disable-next-line no-control-regex
   return `"${cut.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x{${c.charCodeAt(0).toString(16)}}`)}"`;
 }
 

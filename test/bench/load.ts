@@ -414,7 +414,7 @@ async function barePhase(): Promise<void> {
   });
   const before = await mem();
   const net = await import('node:net');
-  const socks: import('node:net').Socket[] = [];
+  const socks: InstanceType<typeof net.Socket>[] = [];
   const addrs = addresses(3, 50);
   for (let i = 0; i < IDLE; i++) {
     socks.push(await new Promise((resolve, reject) => {

@@ -553,16 +553,17 @@ export const PATHOLOGICAL_CONFS: string[] = [
 /** Parse and check a conf text: it loads, or fails with badConf; never anything else, never a hang. */
 export async function checkConfText(text: string, file = path.join(HANDLERS, 'fuzz.conf')): Promise<'ok' | 'badConf'> {
   const t0 = performance.now();
+  let result: 'ok' | 'badConf';
   try {
     await parseConfig(text, file);
-    return 'ok';
+    result = 'ok';
   } catch (e) {
     if (!(e instanceof ChanError) || e.code !== 'badConf') throw new Error(`parseConfig threw ${e instanceof Error ? e.stack : String(e)} for:\n${text.slice(0, 400)}`);
-    return 'badConf';
-  } finally {
-    const ms = performance.now() - t0;
-    if (ms > HANG_MS) throw new Error(`parseConfig took ${ms.toFixed(0)} ms for:\n${text.slice(0, 200)}`);
+    result = 'badConf';
   }
+  const ms = performance.now() - t0;
+  if (ms > HANG_MS) throw new Error(`parseConfig took ${ms.toFixed(0)} ms for:\n${text.slice(0, 200)}`);
+  return result;
 }
 
 // ------------------------------------------------------------------ live server

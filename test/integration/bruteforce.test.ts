@@ -10,7 +10,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChanError } from '../../src/errors.ts';
-import { connect } from '../../src/client/node.ts';
 import { hashPassword } from '../../src/auth/password-hash-node.ts';
 import { atom, isTuple, termEqual, tuple } from '../../src/wire/etf/term.ts';
 import { startTestServer, type TestServer } from '../helpers/start-server.ts';

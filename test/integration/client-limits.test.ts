@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { WebSocketServer } from 'ws';
 import { ChanError } from '../../src/errors.ts';
 import { connect, WS_MAX_FRAGMENTS } from '../../src/client/node.ts';
-import { FrameWaiter } from '../../src/client/connect.ts';
+import { FrameWaiter } from '../../src/client/frame-waiter.ts';
 import type { Transport, TransportEvents } from '../../src/transport/transport.ts';
 
 /** A transport the test drives by hand. */

@@ -31,7 +31,6 @@ const SERVICES = `
 {service, other, password, "right-pw-2", mfa, echo, start, notUsed}.
 `;
 const isCode = (...codes: string[]) => (e: unknown) => e instanceof ChanError && codes.includes(e.code);
-const codeOf = (r: PromiseSettledResult<unknown>): string => (r.status === 'fulfilled' ? 'ack' : r.reason instanceof ChanError ? r.reason.code : String(r.reason));
 
 async function withServer(extra: string, fn: (ts: TestServer) => Promise<void>, opts: { websocket?: string | false } = { websocket: false }): Promise<void> {
   const ts = await startTestServer(SERVICES, { extra, ...opts });

@@ -23,7 +23,7 @@ import { remoteStart, openSession, type RemoteFailureDetails, type RemoteStartOp
 import type { SshConnector } from '../../src/cli/remote/ssh.ts';
 import { exitStatusFor } from '../../src/cli/remote/stages.ts';
 import { remoteStatus, remoteStop } from '../../src/cli/remote/control.ts';
-import { findRecords, writeRecord } from '../../src/cli/remote/record.ts';
+import { findRecords } from '../../src/cli/remote/record.ts';
 import { runCli } from '../helpers/cli-process.ts';
 import { HANDLERS, REPO } from '../helpers/start-server.ts';
 import { announceNoSshd, freePort, sshdMissing, startSshd, type Sshd } from '../helpers/sshd.ts';

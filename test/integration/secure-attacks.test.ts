@@ -34,7 +34,7 @@ import { nodeProvider } from '../../src/auth/crypto-node.ts';
 import { hashPassword } from '../../src/auth/password-hash-node.ts';
 import { clientStart, serverOnAuth, serverOnHello, serverResult, type ServerAwaitAuth } from '../../src/auth/secure/handshake.ts';
 import { startTestServer, type LogLine, type TestServer } from '../helpers/start-server.ts';
-import { Middlebox, type Fault, type Pipe } from '../helpers/middlebox.ts';
+import { Middlebox, type Fault } from '../helpers/middlebox.ts';
 import { FakeServer } from '../helpers/fake-server.ts';
 import { RawClient } from '../helpers/raw-socket.ts';
 import { deadline } from '../helpers/latch.ts';
@@ -54,7 +54,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lib_chan-attacks-'));
 const CLIENT_KEY_FILE = path.join(dir, 'client.key');
 const OTHER_KEY_FILE = path.join(dir, 'other.key');
 const clientKey = generateKeyFile(CLIENT_KEY_FILE, 'client', nodeProvider);
-const otherKey = generateKeyFile(OTHER_KEY_FILE, 'client', nodeProvider);
+generateKeyFile(OTHER_KEY_FILE, 'client', nodeProvider);
 
 function services(hash: string): string {
   return `

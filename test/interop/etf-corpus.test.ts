@@ -289,7 +289,12 @@ function countOpaque(t: Term, acc: Opaque[] = []): Opaque[] {
   if (t instanceof Opaque) acc.push(t);
   else if (t instanceof Tuple) for (const x of t.elements) countOpaque(x, acc);
   else if (Array.isArray(t)) for (const x of t) countOpaque(x, acc);
-  else if (t instanceof Map) for (const [k, v] of t) countOpaque(k, acc), countOpaque(v, acc);
+  else if (t instanceof Map) {
+    for (const [k, v] of t) {
+      countOpaque(k, acc);
+      countOpaque(v, acc);
+    }
+  }
   return acc;
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChanError } from '../../src/errors.ts';
+import type { ChanError } from '../../src/errors.ts';
 import { Mailbox } from '../../src/chan/mailbox.ts';
 import { MemoryBudget, type BudgetHolder } from '../../src/server/budget.ts';
 

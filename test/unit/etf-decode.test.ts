@@ -18,7 +18,6 @@ import {
   atom,
   improperList,
   isAtom,
-  mapEntries,
   termEqual,
   tuple,
   type Term,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChanError, isChanError } from '../../src/errors.ts';
+import { isChanError, type ChanError } from '../../src/errors.ts';
 import { fromHex, toHex } from '../../src/wire/bytes.ts';
 import { decodeTerm } from '../../src/wire/etf/decode.ts';
 import { encodeTerm } from '../../src/wire/etf/encode.ts';

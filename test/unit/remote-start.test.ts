@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChanError } from '../../src/errors.ts';
-import { remoteStart, type RemoteFailureDetails, type RemoteStartOptions } from '../../src/cli/remote/start.ts';
-import { defaultConnector, type RemoteExit, type RemoteProcess, type SshConnection, type SshConnector } from '../../src/cli/remote/ssh.ts';
+import { defaultConnector, remoteStart, type RemoteFailureDetails, type RemoteStartOptions } from '../../src/cli/remote/start.ts';
+import type { RemoteExit, RemoteProcess, SshConnection, SshConnector } from '../../src/cli/remote/ssh.ts';
 
 /** A remote process that answers what the script would: `say(line)` on stdout, `exit()` closes the channel. */
 class FakeProcess implements RemoteProcess {

@@ -66,9 +66,3 @@ export interface SshConnection {
 }
 
 export type SshConnector = (opts: SshConnectOptions) => Promise<SshConnection>;
-
-/** The ssh2-backed connector, loaded on first use. */
-export async function defaultConnector(): Promise<SshConnector> {
-  const m = await import('./ssh2-client.ts');
-  return m.connectSsh2;
-}

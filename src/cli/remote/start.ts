@@ -11,8 +11,14 @@ import { ChanError, type ErrorCode, type ErrorDetails } from '../../errors.ts';
 import { appendKnownHost, fingerprint, hostLookupName, keyTypeOfBlob, knownKeyTypes, readKnownHosts, verifyHostKey } from './known-hosts.ts';
 import { LastLines, LineSplitter } from './lines.ts';
 import { startScript, viaSh } from './script.ts';
-import { defaultConnector, type RemoteExit, type RemoteProcess, type SshAuth, type SshConnection, type SshConnector, type SshTarget, type UploadResult } from './ssh.ts';
+import type { RemoteExit, RemoteProcess, SshAuth, SshConnection, SshConnector, SshTarget, UploadResult } from './ssh.ts';
 import type { Stage } from './stages.ts';
+
+/** The ssh2-backed connector, loaded on first use (ssh2 is imported only when a remote command runs). */
+export async function defaultConnector(): Promise<SshConnector> {
+  const m = await import('./ssh2-client.ts');
+  return m.connectSsh2;
+}
 
 export interface StageTimeouts {
   connect: number;

@@ -33,7 +33,7 @@ import { Inflate } from 'fflate';
 import { ChanError } from '../../errors.ts';
 import { DEFAULT_LIMITS, LIMITS } from '../../limits.ts';
 import { toHex } from '../bytes.ts';
-import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, mapEntries, type Term } from './term.ts';
+import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, type Term } from './term.ts';
 import { H, hashId, leafHash, listHash, mapHash, tupleHash } from './term-hash.ts';
 import {
   ATOM_CACHE_REF,
