@@ -16,11 +16,14 @@ import { verifyPasswordHash } from '../auth/password-hash-node.ts';
 import { bytesEqual, wipe } from '../wire/bytes.ts';
 import { decodeTerm } from '../wire/etf/decode.ts';
 import { SecureCodec } from '../chan/secure-codec.ts';
+import type { ChannelCodec } from '../chan/codec.ts';
+import type { Transport } from '../transport/transport.ts';
+import type { Term } from '../wire/etf/term.ts';
 import { asChanError } from '../chan/middle-man.ts';
-import { decodeOptionsFor, type Session, type SessionContext } from './session.ts';
+import { decodeOptionsFor } from './decode-options.ts';
 import { shownName } from './first-frame.ts';
 import type { Service } from './services.ts';
-import { authorize } from './authorize.ts';
+import { authorize, type AuthorizeContext } from './authorize.ts';
 import { ReadyPool } from '../auth/ready-pool-node.ts';
 
 export interface SecureServerContext {
@@ -56,10 +59,27 @@ export async function loadSecureContext(config: ServerConfig): Promise<SecureSer
   };
 }
 
+/**
+ * What the secure login driver needs of the connection's Session (which
+ * drives the legacy login itself and hands a secure hello to this driver):
+ * the transport, the answer to give, and the login's bookkeeping.
+ */
+export interface SecureLoginHost {
+  readonly transport: Transport;
+  /** Bytes of frames held behind an unanswered login (bounded by maxLoginFrameBytes). */
+  heldLoginBytes: number;
+  /** The login has been answered or the connection is gone. */
+  readonly isDecided: boolean;
+  maxCheckWaitMs(): number;
+  refuse(err: ChanError): void;
+  finishHandshake(result: string, fields: Record<string, unknown>, reason?: string): void;
+  establish(service: Service, argsC: Term, codec: ChannelCodec, method: string, held?: Uint8Array[]): void;
+}
+
 /** Drive the secure handshake; `setFeed` routes the session's next frames here. */
 export function runSecureHandshake(
-  session: Session,
-  ctx: SessionContext,
+  session: SecureLoginHost,
+  ctx: AuthorizeContext,
   sctx: SecureServerContext,
   hello: Uint8Array,
   setFeed: (feed: (frame: Uint8Array | ChanError) => void) => void,
@@ -108,7 +128,7 @@ export function runSecureHandshake(
   });
 }
 
-async function decide(session: Session, ctx: SessionContext, sctx: SecureServerContext, state: ServerAwaitDecision, req: AuthRequest, held: Uint8Array[]): Promise<void> {
+async function decide(session: SecureLoginHost, ctx: AuthorizeContext, sctx: SecureServerContext, state: ServerAwaitDecision, req: AuthRequest, held: Uint8Array[]): Promise<void> {
   const t = session.transport;
   // The name is the peer's (up to 64 KiB): the log shows a bounded prefix of a name we do not serve.
   const fields = { service: shownName(req.service), method: req.method };

@@ -27,6 +27,7 @@ import type { SessionMetrics } from './metrics.ts';
 import type { SecureServerContext } from './secure-session.ts';
 import { runSecureHandshake } from './secure-session.ts';
 import { readStartService, shownName } from './first-frame.ts';
+import { decodeOptionsFor } from './decode-options.ts';
 
 export interface SessionContext {
   config: ServerConfig;
@@ -317,18 +318,6 @@ function phaseMethod(phase: Phase['phase']): string {
 /** Term decoding limits of one service (its `{limits, [...]}` over the server's). */
 function serviceDecodeOptions(service: Service): DecodeOptions {
   return decodeOptionsFor(service.config.limits);
-}
-
-const DECODE_OPTIONS = new WeakMap<Limits, DecodeOptions>();
-
-/** The decode options of a set of limits: one shared object per conf, not one per connection. */
-export function decodeOptionsFor(l: Limits): DecodeOptions {
-  let o = DECODE_OPTIONS.get(l);
-  if (!o) {
-    o = Object.freeze({ maxDepth: l.maxTermDepth, maxDecompressedBytes: l.maxDecompressedBytes, maxAtoms: l.maxAtomsPerTerm, maxIntegerBytes: l.maxIntegerBytes });
-    DECODE_OPTIONS.set(l, o);
-  }
-  return o;
 }
 
 /** Run `Fun(MM, ArgsC, ArgsS)` inline or in the service's worker; a throw or rejection closes only this channel. */
