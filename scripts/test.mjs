@@ -6,12 +6,12 @@
 // printed last again, and the exit status is non-zero if anything failed.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
-const bin = (pkg, file) => path.join(path.dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`)), file);
+// Each tool's own script in node_modules (not every package exports its package.json).
+const bin = (pkg, file) => path.join(repo, 'node_modules', pkg, file);
 const node = process.execPath;
 
 const CHECKS = [

@@ -575,7 +575,7 @@ export const LIVE_SERVICES = `
 `;
 
 /** Short timers so every fuzz connection is closed by the server, quickly; no lock-outs (every input may log in). */
-export const LIVE_LIMITS = '{limits, [{handshakeTimeoutMs, 100}, {idleTimeoutMs, 150}, {maxLoginFailures, 1000000}, {maxServiceLoginFailures, 10000000}, {maxFrameBytes, 65536}, {maxConnectionsPerAddress, 1000}]}.';
+export const LIVE_LIMITS = '{limits, [{handshakeTimeoutMs, 300}, {idleTimeoutMs, 150}, {maxLoginFailures, 1000000}, {maxServiceLoginFailures, 10000000}, {maxFrameBytes, 65536}, {maxConnectionsPerAddress, 1000}]}.';
 
 interface Recording {
   protocol: 'legacy' | 'secure';
