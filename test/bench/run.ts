@@ -11,6 +11,7 @@
  *   npm run bench -- --json FILE         # also write every row as JSON
  *   npm run bench -- --only raw,ws,grpc,legacy,secure,erl,floor
  *   npm run bench -- --runs N --seconds S
+ *   npm run bench -- --match 'casts|bulk'   # only the measurements with a row id matching
  */
 import { writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -37,6 +38,7 @@ const RUNS = Number(flag('--runs') ?? (QUICK ? 1 : 3));
 const SECONDS = Number(flag('--seconds') ?? (QUICK ? 0.3 : 2));
 const JSON_FILE = flag('--json');
 const GROUPS = ['raw', 'ws', 'grpc', 'legacy', 'secure', 'erl', 'floor'] as const;
+const MATCH = flag('--match') === undefined ? undefined : new RegExp(flag('--match')!);
 const ONLY = new Set((flag('--only') ?? GROUPS.join(',')).split(','));
 /** Load-generator threads for the rows marked so (the Erlang client VM has two schedulers). */
 const THREADS = 2;
@@ -345,6 +347,7 @@ async function main(): Promise<void> {
       planOurs(ours, proto, has);
     }
     erlPlan?.();
+    if (MATCH) cases.splice(0, cases.length, ...cases.filter((c) => c.rows.some((r) => MATCH.test(r.id))));
 
     const nRows = cases.reduce((a, c) => a + c.rows.length, 0);
     process.stderr.write(`lib_chan bench: ${cases.length} measurements (${nRows} rows), ${RUNS} interleaved round(s) of ${SECONDS} s each\n`);
