@@ -95,12 +95,20 @@ async function withLinks<T>(make: () => Promise<Link[]>, f: (links: Link[]) => P
 }
 const times = <T>(n: number, f: () => Promise<T>): Promise<T[]> => Promise.all(Array.from({ length: n }, f));
 
-/** Server CPU µs per operation while `f` runs; `f` returns [rate, count]. */
-async function withCpu(pid: number, f: () => Promise<{ rate: number; count: number }>): Promise<[number, number | undefined]> {
+/**
+ * Server CPU µs per operation while `f` runs (from /proc), then the bench
+ * process's own (our client's) CPU µs per operation; `f` returns the rate and
+ * count. CPU per operation is what A/B runs on a busy machine compare: the
+ * rates swing with the neighbours' load, the CPU an operation costs much less.
+ */
+async function withCpu(pid: number, f: () => Promise<{ rate: number; count: number }>): Promise<[number, number | undefined, number | undefined]> {
   const c0 = cpuSeconds(pid);
+  const u0 = process.cpuUsage();
   const r = await f();
+  const u = process.cpuUsage(u0);
   const c1 = cpuSeconds(pid);
-  return [r.rate, c0 === undefined || c1 === undefined || r.count === 0 ? undefined : ((c1 - c0) * 1e6) / r.count];
+  if (r.count === 0) return [r.rate, undefined, undefined];
+  return [r.rate, c0 === undefined || c1 === undefined ? undefined : ((c1 - c0) * 1e6) / r.count, (u.user + u.system) / r.count];
 }
 const counted = async (f: () => Promise<number>): Promise<{ rate: number; count: number }> => {
   const t0 = performance.now();
@@ -204,20 +212,38 @@ function planOurs(srv: ServerProc, proto: Proto, has: { raw: boolean; ws: boolea
     rows: [
       { id: `${p}.rpc8`, what: `${p}: rpc/s, 8 connections`, unit: 'rpc/s', ratioTo: r('raw.tcp.rpc8', has.raw) },
       { id: `${p}.cpu.rpc`, what: `${p}: server CPU per rpc (8 connections)`, unit: 'µs', better: 'lower', ratioTo: p === 'secure' ? 'legacy.cpu.rpc' : r('erl.erlang.cpu.rpc', has.erl) },
+      { id: `${p}.ccpu.rpc`, what: `${p}: client CPU per rpc (8 connections)`, unit: 'µs', better: 'lower', ratioTo: p === 'secure' ? 'legacy.ccpu.rpc' : undefined },
     ],
     measure: () => withLinks(() => ourLinks(srv, p, 8), (ls) => withCpu(srv.pid, () => counted(() => manySequential(ls, SECONDS)))),
   });
   single({ id: `${p}.rpc64`, what: `${p}: rpc/s, 64 connections`, unit: 'rpc/s', ratioTo: r('raw.tcp.rpc64', has.raw) }, () => withLinks(() => ourLinks(srv, p, 64), (ls) => manySequential(ls, SECONDS)));
   for (const n of [8, 64]) single({ id: `${p}.rpc${n}.threads`, what: `${p}: rpc/s, ${n} connections, ${THREADS} client threads`, unit: 'rpc/s', ratioTo: p === 'legacy' ? r(`erl.erlang.rpc${n}`, has.erl) : `legacy.rpc${n}.threads` }, () => threadLoad(srv, p, n, 'rpc'));
-  if (p === 'secure') single({ id: 'secure.pipelined', what: `secure: rpc/s, ${PIPELINE_DEPTH} in flight on 1 channel`, unit: 'rpc/s', ratioTo: r('raw.tcp.pipelined', has.raw) }, () => withLinks(() => ourLinks(srv, p, 1), ([l]) => pipelined(l, SECONDS, PIPELINE_DEPTH)));
-  single({ id: `${p}.casts`, what: `${p}: casts/s (batches of 1,000 + 1 rpc)`, unit: 'casts/s', ratioTo: r('raw.tcp.oneway', has.raw) }, () => withLinks(() => ourLinks(srv, p, 1), ([l]) => oneWay(l, SECONDS)));
-  single({ id: `${p}.bulk`, what: `${p}: bulk 64 KiB binaries (casts + 1 rpc per 16)`, unit: 'MB/s', ratioTo: r('raw.tcp.bulk', has.raw) }, () => withLinks(() => ourLinks(srv, p, 1), ([l]) => bulk(l, SECONDS)));
+  /** A rate row with the server's and the client's CPU per operation beside it. */
+  const cpuCase = (key: string, what: string, unit: string, per: string, ratioTo: string | undefined, f: (l: Link) => Promise<number>, divide = 1): void => {
+    const vsLegacy = p === 'secure' ? `legacy.${key}` : undefined;
+    cases.push({
+      rows: [
+        { id: `${p}.${key}`, what: `${p}: ${what}`, unit, ratioTo },
+        { id: `${p}.cpu.${key}`, what: `${p}: server CPU per ${per} (${key})`, unit: 'µs', better: 'lower', ratioTo: vsLegacy && `legacy.cpu.${key}` },
+        { id: `${p}.ccpu.${key}`, what: `${p}: client CPU per ${per} (${key})`, unit: 'µs', better: 'lower', ratioTo: vsLegacy && `legacy.ccpu.${key}` },
+      ],
+      measure: () => withLinks(() => ourLinks(srv, p, 1), async ([l]) => {
+        const [rate, s, c] = await withCpu(srv.pid, () => counted(() => f(l)));
+        return [rate, s === undefined ? s : s * divide, c === undefined ? c : c * divide];
+      }),
+    });
+  };
+  if (p === 'secure') cpuCase('pipelined', `rpc/s, ${PIPELINE_DEPTH} in flight on 1 channel`, 'rpc/s', 'rpc', r('raw.tcp.pipelined', has.raw), (l) => pipelined(l, SECONDS, PIPELINE_DEPTH));
+  cpuCase('casts', 'casts/s (batches of 1,000 + 1 rpc)', 'casts/s', 'cast', r('raw.tcp.oneway', has.raw), (l) => oneWay(l, SECONDS));
+  // counted() counts MB for bulk: CPU per MB, shown per 64 KiB message.
+  cpuCase('bulk', 'bulk 64 KiB binaries (casts + 1 rpc per 16)', 'MB/s', '64 KiB message', r('raw.tcp.bulk', has.raw), (l) => bulk(l, SECONDS), BULK_PAYLOAD.length / 1e6);
   const floor = p === 'legacy' ? 'floor.plain' : 'floor.secure';
   single({ id: `${p}.login1`, what: `${p}: connect+login+close/s, sequential`, unit: 'logins/s', ratioTo: r(`${floor}.login1`, has.floor) }, () => loginLoad(srv, p, 1));
   cases.push({
     rows: [
       { id: `${p}.login8`, what: `${p}: connect+login+close/s, 8 in parallel`, unit: 'logins/s', ratioTo: r(`${floor}.login8`, has.floor) },
       { id: `${p}.cpu.login`, what: `${p}: server CPU per login (8 in parallel)`, unit: 'µs', better: 'lower', ratioTo: p === 'legacy' ? r('erl.erlang.cpu.login', has.erl) : 'legacy.cpu.login' },
+      { id: `${p}.ccpu.login`, what: `${p}: client CPU per login (8 in parallel)`, unit: 'µs', better: 'lower', ratioTo: p === 'secure' ? 'legacy.ccpu.login' : undefined },
     ],
     measure: () => withCpu(srv.pid, () => counted(() => loginLoad(srv, p, 8))),
   });
