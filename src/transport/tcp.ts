@@ -24,6 +24,8 @@ export class TcpTransport extends EventGate implements Transport {
   private closed = false;
   private endTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly onClosed: ((t: TcpTransport) => void) | undefined;
+  /** True while the socket is corked until the end of this tick (see write()). */
+  private corked = false;
 
   /**
    * `onClosed`: told when the socket is closed (the server's list of open
@@ -96,21 +98,40 @@ export class TcpTransport extends EventGate implements Transport {
       const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
       writeFrameHeader(buf, payload.length);
       buf.set(payload, FRAME_HEADER_BYTES);
-      this.socket.write(buf);
+      this.write(buf);
     } else {
       const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
       writeFrameHeader(head, payload.length);
-      this.socket.cork();
-      this.socket.write(head);
+      this.write(head);
       this.socket.write(payload);
-      this.socket.uncork();
     }
   }
 
   sendReserved(buf: Uint8Array): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
     writeFrameHeader(buf, buf.length - FRAME_HEADER_BYTES);
+    this.write(buf);
+  }
+
+  /**
+   * Every frame sent in one tick goes out in one writev: the first write of
+   * a tick corks the socket and a nextTick uncorks it (a burst of casts, or
+   * the replies to every frame of one read, is one system call, not one each).
+   */
+  private write(buf: Uint8Array): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncorkTransport, this);
+    }
     this.socket.write(buf);
+  }
+
+  /** @internal */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
   }
 
   end(): void {
@@ -122,6 +143,7 @@ export class TcpTransport extends EventGate implements Transport {
 
   /** Resolves once what was sent is handed to the OS (or the socket is gone): shutdown waits for it. */
   flushed(): Promise<void> {
+    this.uncork();
     const s = this.socket;
     if (s.destroyed || s.writableFinished || (!s.writableEnded && s.writableLength === 0)) return Promise.resolve();
     return new Promise((r) => {
@@ -142,12 +164,18 @@ export class TcpTransport extends EventGate implements Transport {
 
   destroy(error?: ChanError): void {
     if (error) this.closeError ??= error;
+    // What was sent before the destroy still goes out, as it did before writes were batched per tick.
+    this.uncork();
     this.socket.destroy();
   }
 }
 
 const kTransport = Symbol('lib_chan.transport');
 type SocketWithTransport = net.Socket & { [kTransport]: TcpTransport };
+
+function uncorkTransport(t: TcpTransport): void {
+  t.uncork();
+}
 
 function onSocketData(this: net.Socket, data: Buffer): void {
   (this as SocketWithTransport)[kTransport].onData(data);
