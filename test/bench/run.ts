@@ -219,15 +219,17 @@ function planOurs(srv: ServerProc, proto: Proto, has: { raw: boolean; ws: boolea
   single({ id: `${p}.rpc64`, what: `${p}: rpc/s, 64 connections`, unit: 'rpc/s', ratioTo: r('raw.tcp.rpc64', has.raw) }, () => withLinks(() => ourLinks(srv, p, 64), (ls) => manySequential(ls, SECONDS)));
   for (const n of [8, 64]) single({ id: `${p}.rpc${n}.threads`, what: `${p}: rpc/s, ${n} connections, ${THREADS} client threads`, unit: 'rpc/s', ratioTo: p === 'legacy' ? r(`erl.erlang.rpc${n}`, has.erl) : `legacy.rpc${n}.threads` }, () => threadLoad(srv, p, n, 'rpc'));
   /** A rate row with the server's and the client's CPU per operation beside it. */
-  const cpuCase = (key: string, what: string, unit: string, per: string, ratioTo: string | undefined, f: (l: Link) => Promise<number>, divide = 1): void => {
-    const vsLegacy = p === 'secure' ? `legacy.${key}` : undefined;
+  const cpuCase = (key: string, what: string, unit: string, per: string, ratioTo: string | undefined, f: (l: Link) => Promise<number>, divide = 1, via: 'tcp' | 'ws' = 'tcp'): void => {
+    const pre = via === 'ws' ? 'ws.' : '';
+    const name = `${via === 'ws' ? 'ws ' : ''}${p}`;
+    const vsLegacy = p === 'secure';
     cases.push({
       rows: [
-        { id: `${p}.${key}`, what: `${p}: ${what}`, unit, ratioTo },
-        { id: `${p}.cpu.${key}`, what: `${p}: server CPU per ${per} (${key})`, unit: 'µs', better: 'lower', ratioTo: vsLegacy && `legacy.cpu.${key}` },
-        { id: `${p}.ccpu.${key}`, what: `${p}: client CPU per ${per} (${key})`, unit: 'µs', better: 'lower', ratioTo: vsLegacy && `legacy.ccpu.${key}` },
+        { id: `${pre}${p}.${key}`, what: `${name}: ${what}`, unit, ratioTo },
+        { id: `${pre}${p}.cpu.${key}`, what: `${name}: server CPU per ${per} (${key})`, unit: 'µs', better: 'lower', ratioTo: vsLegacy ? `${pre}legacy.cpu.${key}` : undefined },
+        { id: `${pre}${p}.ccpu.${key}`, what: `${name}: client CPU per ${per} (${key})`, unit: 'µs', better: 'lower', ratioTo: vsLegacy ? `${pre}legacy.ccpu.${key}` : undefined },
       ],
-      measure: () => withLinks(() => ourLinks(srv, p, 1), async ([l]) => {
+      measure: () => withLinks(() => ourLinks(srv, p, 1, via), async ([l]) => {
         const [rate, s, c] = await withCpu(srv.pid, () => counted(() => f(l)));
         return [rate, s === undefined ? s : s * divide, c === undefined ? c : c * divide];
       }),
@@ -260,9 +262,9 @@ function planOurs(srv: ServerProc, proto: Proto, has: { raw: boolean; ws: boolea
       }),
     });
     single({ id: `ws.${p}.rpc8`, what: `ws ${p}: rpc/s, 8 connections`, unit: 'rpc/s', ratioTo: r('raw.ws.rpc8', has.raw) }, () => withLinks(() => ourLinks(srv, p, 8, 'ws'), (ls) => manySequential(ls, SECONDS)));
-    if (p === 'secure') single({ id: 'ws.secure.pipelined', what: `ws secure: rpc/s, ${PIPELINE_DEPTH} in flight on 1 channel`, unit: 'rpc/s', ratioTo: r('raw.ws.pipelined', has.raw) }, () => withLinks(() => ourLinks(srv, p, 1, 'ws'), ([l]) => pipelined(l, SECONDS, PIPELINE_DEPTH)));
-    single({ id: `ws.${p}.casts`, what: `ws ${p}: casts/s (batches of 1,000 + 1 rpc)`, unit: 'casts/s', ratioTo: r('raw.ws.oneway', has.raw) }, () => withLinks(() => ourLinks(srv, p, 1, 'ws'), ([l]) => oneWay(l, SECONDS)));
-    single({ id: `ws.${p}.bulk`, what: `ws ${p}: bulk 64 KiB binaries`, unit: 'MB/s', ratioTo: r('raw.ws.bulk', has.raw) }, () => withLinks(() => ourLinks(srv, p, 1, 'ws'), ([l]) => bulk(l, SECONDS)));
+    if (p === 'secure') cpuCase('pipelined', `rpc/s, ${PIPELINE_DEPTH} in flight on 1 channel`, 'rpc/s', 'rpc', r('raw.ws.pipelined', has.raw), (l) => pipelined(l, SECONDS, PIPELINE_DEPTH), 1, 'ws');
+    cpuCase('casts', 'casts/s (batches of 1,000 + 1 rpc)', 'casts/s', 'cast', r('raw.ws.oneway', has.raw), (l) => oneWay(l, SECONDS), 1, 'ws');
+    cpuCase('bulk', 'bulk 64 KiB binaries', 'MB/s', '64 KiB message', r('raw.ws.bulk', has.raw), (l) => bulk(l, SECONDS), BULK_PAYLOAD.length / 1e6, 'ws');
   }
 }
 
