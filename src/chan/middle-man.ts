@@ -278,11 +278,11 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
   }
 
   private rawWrite(kind: (typeof KIND)[keyof typeof KIND], id: number, term: Term): void {
-    const payload = this.codec.encode(kind, id, term);
-    this.stats.bytesOut += payload.length + 4;
+    const buf = this.codec.encodeReserved(kind, id, term);
+    this.stats.bytesOut += buf.length;
     this.stats.messagesOut++;
     this.lastActivity = Date.now();
-    this.transport.send(payload);
+    this.transport.sendReserved(buf);
   }
 
   /** One frame from the peer (the session also feeds frames that arrived during the login). */

@@ -11,6 +11,7 @@ import { wipe } from '../wire/bytes.ts';
 import { encodeTerm } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
 import type { Term } from '../wire/etf/term.ts';
+import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
 import { KIND, type ChannelCodec, type Inbound, type Kind } from './codec.ts';
 
 export class SecureCodec implements ChannelCodec {
@@ -36,6 +37,15 @@ export class SecureCodec implements ChannelCodec {
     writeRecordHeader(plain, 0, k, id);
     plain.set(body, n);
     return this.sealer.seal(plain);
+  }
+
+  /** The term is encoded behind the record header and sealed behind the frame header: no copy of either. */
+  encodeReserved(kind: Kind, id: number, term: Term): Uint8Array {
+    const k = kind as RecordKind;
+    const n = recordHeaderBytes(k);
+    const plain = kind === KIND.close ? new Uint8Array(n) : encodeTerm(term, { reserve: n });
+    writeRecordHeader(plain, 0, k, id);
+    return this.sealer.seal(plain, FRAME_HEADER_BYTES);
   }
 
   decode(payload: Uint8Array): Inbound {
