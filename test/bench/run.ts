@@ -9,17 +9,19 @@
  *   npm run bench                        # everything (about 8 minutes)
  *   npm run bench -- --quick             # 1 short round: a smoke test of the bench itself
  *   npm run bench -- --json FILE         # also write every row as JSON
- *   npm run bench -- --only raw,ws,grpc,legacy,secure,erl,floor
+ *   npm run bench -- --only raw,ws,grpc,legacy,secure,erl,cores,floor
  *   npm run bench -- --runs N --seconds S
  *   npm run bench -- --match 'casts|bulk'   # only the measurements with a row id matching
  */
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { connect } from '../../src/client/node.ts';
 import type { Channel } from '../../src/chan/channel.ts';
 import { atom, tuple } from '../../src/wire/etf/term.ts';
 import { toHex } from '../../src/wire/bytes.ts';
 import { startFloor, type FloorServer } from './floor.ts';
+import { threadCost } from './thread-cost.ts';
 import { startServerProcess, cpuSeconds, type ServerProc } from './procs.ts';
 import {
   BULK_PAYLOAD, LOOKUP, STORE, bulk, manySequential, oneWay, pipelined, rawTcpLink, rawWsLink, sequential, type Link,
@@ -37,7 +39,7 @@ const QUICK = argv.includes('--quick');
 const RUNS = Number(flag('--runs') ?? (QUICK ? 1 : 3));
 const SECONDS = Number(flag('--seconds') ?? (QUICK ? 0.3 : 2));
 const JSON_FILE = flag('--json');
-const GROUPS = ['raw', 'ws', 'grpc', 'legacy', 'secure', 'erl', 'floor'] as const;
+const GROUPS = ['raw', 'ws', 'grpc', 'legacy', 'secure', 'erl', 'cores', 'floor'] as const;
 const MATCH = flag('--match') === undefined ? undefined : new RegExp(flag('--match')!);
 const ONLY = new Set((flag('--only') ?? GROUPS.join(',')).split(','));
 /** Load-generator threads for the rows marked so (the Erlang client VM has two schedulers). */
@@ -293,6 +295,37 @@ function planErl(client: ErlBenchClient, ours: ServerProc, erl: { port: number; 
   }
 }
 
+/**
+ * Every core (issue 13, point 3), with the Erlang client: the name server's
+ * handlers in a worker thread ({isolation, worker}: every message crosses a
+ * thread both ways) against inline, and accept-sharing node:cluster servers
+ * of 2 processes against 1 (services with no shared state).
+ */
+function planCores(client: ErlBenchClient, isolated: ServerProc, c1: ServerProc, c2: ServerProc): void {
+  const erlRow = (id: string, what: string, unit: string, ratioTo: string | undefined, srv: ServerProc, w: ErlWorkload, cpu = false): void => {
+    const rows: RowSpec[] = [{ id, what, unit, ratioTo }];
+    if (cpu) rows.push({ id: `${id}.cpu`, what: `${what}: server CPU per operation`, unit: 'µs', better: 'lower', ratioTo: ratioTo && 'erl.ours.cpu.rpc' });
+    cases.push({
+      rows,
+      measure: async () => {
+        const r = await client.run(w, srv.port, SECONDS * 1000, srv.pid);
+        return cpu ? [r.rate, r.cpuPerOp] : [r.rate];
+      },
+    });
+  };
+  const iso = 'Erlang client -> our server, handlers in a worker thread';
+  erlRow('cores.isolated.rpc1', `${iso}: sequential rpc/s, 1 connection`, 'rpc/s', 'erl.ours.rpc1', isolated, { kind: 'rpc', conns: 1 });
+  erlRow('cores.isolated.rpc8', `${iso}: rpc/s, 8 connections`, 'rpc/s', 'erl.ours.rpc8', isolated, { kind: 'rpc', conns: 8 }, true);
+  erlRow('cores.isolated.casts', `${iso}: casts/s`, 'casts/s', 'erl.ours.casts', isolated, { kind: 'casts' });
+  for (const [n, srv] of [[1, c1], [2, c2]] as const) {
+    const what = `Erlang client -> our server as ${n} node:cluster process${n > 1 ? 'es' : ''}`;
+    const to = n === 2 ? 'cores.cluster1' : undefined;
+    erlRow(`cores.cluster${n}.rpc8`, `${what}: rpc/s, 8 connections`, 'rpc/s', to && `${to}.rpc8`, srv, { kind: 'rpc', conns: 8 });
+    erlRow(`cores.cluster${n}.rpc64`, `${what}: rpc/s, 64 connections`, 'rpc/s', to && `${to}.rpc64`, srv, { kind: 'rpc', conns: 64 });
+    erlRow(`cores.cluster${n}.login8`, `${what}: connect+login+close/s, 8 in parallel`, 'logins/s', to && `${to}.login8`, srv, { kind: 'login', parallel: 8 });
+  }
+}
+
 function planFloor(floor: FloorServer): void {
   for (const variant of ['plain', 'secure'] as const) {
     const what = variant === 'plain' ? 'floor, no crypto (4 bare frames on node:net)' : 'floor, secure handshake code on bare node:net';
@@ -330,7 +363,8 @@ async function main(): Promise<void> {
   const skipped: string[] = [];
   try {
     const has = { raw: ONLY.has('raw'), ws: ONLY.has('ws'), erl: ONLY.has('erl'), floor: ONLY.has('floor') };
-    const needOurs = ONLY.has('legacy') || ONLY.has('secure') || has.erl;
+    const needOurs = ONLY.has('legacy') || ONLY.has('secure') || has.erl || ONLY.has('cores');
+    if (ONLY.has('cores')) has.erl = true;
     const ours = needOurs ? await startServerProcess() : undefined;
     if (ours) stoppers.push(ours.stop);
     if (has.raw) {
@@ -359,6 +393,19 @@ async function main(): Promise<void> {
         const erl = await startErlServer();
         stoppers.push(erl.stop);
         erlPlan = () => planErl(client, ours, erl);
+        if (ONLY.has('cores')) {
+          const isolated = await startServerProcess(['--conf', fileURLToPath(new URL('./bench-worker.conf', import.meta.url))]);
+          stoppers.push(isolated.stop);
+          const c1 = await startServerProcess(['--cluster', '1']);
+          stoppers.push(c1.stop);
+          const c2 = await startServerProcess(['--cluster', '2']);
+          stoppers.push(c2.stop);
+          const plan = erlPlan;
+          erlPlan = () => {
+            plan();
+            planCores(client, isolated, c1, c2);
+          };
+        }
       }
     }
     if (has.floor) {
@@ -375,6 +422,11 @@ async function main(): Promise<void> {
       planOurs(ours, proto, has);
     }
     erlPlan?.();
+    if (ONLY.has('cores')) {
+      for (const mode of ['clone', 'transfer', 'batch64', 'packed64'] as const) {
+        single({ id: `cores.thread.${mode}`, what: `crossing a worker thread and back, 256 in flight, ${mode} (test/bench/thread-cost.ts)`, unit: 'µs', better: 'lower', ratioTo: mode === 'clone' ? undefined : 'cores.thread.clone' }, async () => (await threadCost(mode, SECONDS)).wallUs);
+      }
+    }
     if (MATCH) cases.splice(0, cases.length, ...cases.filter((c) => c.rows.some((r) => MATCH.test(r.id))));
 
     const nRows = cases.reduce((a, c) => a + c.rows.length, 0);
