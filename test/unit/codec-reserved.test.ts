@@ -43,3 +43,11 @@ test('secure: encodeReserved seals the same record as encode, for every kind', (
     if (kind !== KIND.close) assert.ok(termEqual(got.term, TERM));
   }
 });
+
+test('secure: a record sealed from the shared encoder buffer is not changed by the next encode', () => {
+  const { client, server } = pair();
+  const first = client.encodeReserved(KIND.cast, 0, TERM);
+  client.encodeReserved(KIND.cast, 0, tuple(atom('other'), 'x'.repeat(100)));
+  const got = server.decode(first.subarray(FRAME_HEADER_BYTES));
+  assert.ok(termEqual(got.term, TERM));
+});
