@@ -6,7 +6,7 @@
  * shown with its ratio to the row's limit or peer (docs/benchmarks.md says
  * what each row is and how to reproduce it).
  *
- *   npm run bench                        # everything (about 8 minutes)
+ *   npm run bench                        # everything (about 10 minutes)
  *   npm run bench -- --quick             # 1 short round: a smoke test of the bench itself
  *   npm run bench -- --json FILE         # also write every row as JSON
  *   npm run bench -- --only raw,ws,grpc,legacy,secure,erl,cores,floor
