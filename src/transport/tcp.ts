@@ -6,6 +6,8 @@ import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } fr
 
 /** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
 const COALESCE_BYTES = 16 * 1024;
+/** The buffer that small frames of one tick are copied into (two frames under COALESCE_BYTES always fit). */
+const BATCH_BYTES = 2 * COALESCE_BYTES;
 
 /**
  * After end() (our FIN), time the peer has to close its side before the
@@ -26,6 +28,10 @@ export class TcpTransport extends EventGate implements Transport {
   private readonly onClosed: ((t: TcpTransport) => void) | undefined;
   /** True while the socket is corked until the end of this tick (see write()). */
   private corked = false;
+  /** This tick's small frames not yet handed to the socket: the first as it is, from the second on copied into `batch`. */
+  private first: Uint8Array | undefined;
+  private batch: Buffer | undefined;
+  private batchBytes = 0;
 
   /**
    * `onClosed`: told when the socket is closed (the server's list of open
@@ -50,7 +56,7 @@ export class TcpTransport extends EventGate implements Transport {
   }
 
   get queuedBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + (this.first?.length ?? 0) + this.batchBytes;
   }
 
   start(events: TransportEvents): void {
@@ -103,7 +109,7 @@ export class TcpTransport extends EventGate implements Transport {
       const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
       writeFrameHeader(head, payload.length);
       this.write(head);
-      this.socket.write(payload);
+      this.write(payload);
     }
   }
 
@@ -114,9 +120,12 @@ export class TcpTransport extends EventGate implements Transport {
   }
 
   /**
-   * Every frame sent in one tick goes out in one writev: the first write of
-   * a tick corks the socket and a nextTick uncorks it (a burst of casts, or
-   * the replies to every frame of one read, is one system call, not one each).
+   * Every frame sent in one tick goes out in one system call: the first write
+   * of a tick corks the socket and a nextTick uncorks it (a burst of casts, or
+   * the replies to every frame of one read, is one write, not one each), and
+   * small frames are copied into one buffer, so the socket gets one chunk
+   * rather than a chunk per frame (each a Buffer wrapper, a queue entry and an
+   * iovec).
    */
   private write(buf: Uint8Array): void {
     if (!this.corked) {
@@ -124,18 +133,49 @@ export class TcpTransport extends EventGate implements Transport {
       this.socket.cork();
       process.nextTick(uncorkTransport, this);
     }
-    this.socket.write(buf);
+    if (buf.length >= COALESCE_BYTES) {
+      this.flushBatch();
+      this.socket.write(buf);
+      return;
+    }
+    if (this.batch === undefined) {
+      if (this.first === undefined) {
+        this.first = buf;
+        return;
+      }
+      this.batch = Buffer.allocUnsafe(BATCH_BYTES);
+      this.batch.set(this.first, 0);
+      this.batchBytes = this.first.length;
+      this.first = undefined;
+    }
+    if (this.batchBytes + buf.length > this.batch.length) {
+      this.flushBatch();
+      this.first = buf;
+      return;
+    }
+    this.batch.set(buf, this.batchBytes);
+    this.batchBytes += buf.length;
+  }
+
+  private flushBatch(): void {
+    const chunk = this.first ?? this.batch?.subarray(0, this.batchBytes);
+    this.first = undefined;
+    this.batch = undefined;
+    this.batchBytes = 0;
+    if (chunk !== undefined && !this.socket.destroyed) this.socket.write(chunk);
   }
 
   /** @internal */
   uncork(): void {
     if (!this.corked) return;
     this.corked = false;
+    this.flushBatch();
     this.socket.uncork();
   }
 
   end(): void {
     if (this.socket.destroyed) return;
+    this.uncork();
     this.socket.end();
     this.endTimer ??= setTimeout(() => this.socket.destroy(), END_GRACE_MS);
     this.endTimer.unref?.();

@@ -44,12 +44,27 @@ test('frames sent in one tick are handed to the socket in one writev, in order',
     const wv = s._writev.bind(sock);
     s._write = (...a) => { writes++; w(...a); };
     s._writev = (...a) => { writevs++; wv(...a); };
-    const got = frames(peer, 100);
+    const got = frames(peer, 101);
     for (let i = 0; i < 100; i++) transport.send(new Uint8Array([131, 97, i]));
     transport.send(new Uint8Array(64 * 1024).fill(7)); // large frames take the header + payload path
     const all = await got;
     assert.deepEqual(all.slice(0, 100).map((f) => f[2]), Array.from({ length: 100 }, (_, i) => i));
+    assert.equal(all[100].length, 64 * 1024, 'the large frame comes after the small ones, whole');
+    assert.ok(all[100].every((b) => b === 7));
     assert.equal(writes + writevs, 1, `one system write for the whole tick (write: ${writes}, writev: ${writevs})`);
+  } finally {
+    close();
+  }
+});
+
+test('small frames beyond one batch buffer, then end(): all arrive in order', async () => {
+  const { transport, peer, close } = await pair();
+  try {
+    const got = frames(peer, 3000);
+    for (let i = 0; i < 3000; i++) transport.send(new Uint8Array([131, 98, i >> 8, i & 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    transport.end();
+    const all = await got;
+    assert.deepEqual(all.map((f) => (f[2] << 8) | f[3]), Array.from({ length: 3000 }, (_, i) => i));
   } finally {
     close();
   }
