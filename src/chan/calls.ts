@@ -10,7 +10,7 @@
  * re-arms for the next deadline; while no call waits it is unref'd, so an idle
  * channel does not keep the process alive, as no timer did before.
  */
-import { ChanError } from '../errors.ts';
+import type { ChanError } from '../errors.ts';
 import type { Term } from '../wire/etf/term.ts';
 
 export interface PendingCall {
