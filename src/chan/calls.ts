@@ -1,6 +1,14 @@
 /**
- * The table of rpcs waiting for their reply (Go's net/rpc `pending` map): each
- * with its own timer; all are rejected with the reason when the channel ends.
+ * The table of rpcs waiting for their reply (Go's net/rpc `pending` map): all
+ * are rejected with the reason when the channel ends, and each times out
+ * after its own timeoutMs.
+ *
+ * One timer serves the whole table, armed for the earliest deadline: a
+ * setTimeout and clearTimeout per call (a Timeout object, a timer-list insert
+ * and removal, a closure) was the largest item of the client's rpc path after
+ * the system calls. When the timer fires it rejects the calls that are due and
+ * re-arms for the next deadline; while no call waits it is unref'd, so an idle
+ * channel does not keep the process alive, as no timer did before.
  */
 import type { ChanError } from '../errors.ts';
 import type { Term } from '../wire/etf/term.ts';
@@ -8,12 +16,18 @@ import type { Term } from '../wire/etf/term.ts';
 export interface PendingCall {
   resolve(value: Term): void;
   reject(error: ChanError): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() at which the call times out. */
+  deadline: number;
+  timeoutError: () => ChanError;
+  onTimeout: (() => void) | undefined;
 }
 
 export class CallTable {
   private readonly pending = new Map<number, PendingCall>();
   private nextId = 1;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The deadline `timer` is armed for (Infinity when none is). */
+  private armedFor = Infinity;
 
   get size(): number {
     return this.pending.size;
@@ -31,18 +45,15 @@ export class CallTable {
   /**
    * Register a call; the promise settles on settle()/rejectAll() or after
    * timeoutMs with the error `timeoutError()` makes. It is made only when the
-   * timer fires: building an Error (its stack) for every call cost 12% of the
-   * client's CPU in the rpc benchmark, so the message names the call instead.
+   * call times out: building an Error (its stack) for every call cost 12% of
+   * the client's CPU in the rpc benchmark, so the message names the call instead.
    */
   add(id: number, timeoutMs: number, timeoutError: () => ChanError, onTimeout?: () => void): Promise<Term> {
     return new Promise<Term>((resolve, reject) => {
-      const call: PendingCall = { resolve, reject, timer: undefined };
-      call.timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(timeoutError());
-        onTimeout?.();
-      }, timeoutMs);
-      this.pending.set(id, call);
+      const deadline = performance.now() + timeoutMs;
+      if (this.pending.size === 0) refTimer(this.timer, true);
+      this.pending.set(id, { resolve, reject, deadline, timeoutError, onTimeout });
+      if (deadline < this.armedFor) this.arm(deadline);
     });
   }
 
@@ -51,7 +62,7 @@ export class CallTable {
     const call = this.pending.get(id);
     if (!call) return false;
     this.pending.delete(id);
-    clearTimeout(call.timer);
+    if (this.pending.size === 0) refTimer(this.timer, false);
     if ('error' in outcome) call.reject(outcome.error);
     else call.resolve(outcome.value);
     return true;
@@ -60,9 +71,52 @@ export class CallTable {
   rejectAll(error: ChanError): void {
     const calls = [...this.pending.values()];
     this.pending.clear();
-    for (const c of calls) {
-      clearTimeout(c.timer);
-      c.reject(error);
+    this.disarm();
+    for (const c of calls) c.reject(error);
+  }
+
+  private arm(deadline: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.armedFor = deadline;
+    this.timer = setTimeout(onTableTimer, Math.max(0, deadline - performance.now()), this);
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = Infinity;
+  }
+
+  /** @internal The timer fired: time out every call that is due, re-arm for the next. */
+  expire(): void {
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    const due: PendingCall[] = [];
+    for (const [id, c] of this.pending) {
+      if (c.deadline <= now) {
+        this.pending.delete(id);
+        due.push(c);
+      } else if (c.deadline < next) {
+        next = c.deadline;
+      }
+    }
+    if (next !== Infinity) this.arm(next);
+    for (const c of due) {
+      c.reject(c.timeoutError());
+      c.onTimeout?.();
     }
   }
+}
+
+/** Node's timers can stop holding the process open; browsers' (numbers) need not. */
+function refTimer(timer: ReturnType<typeof setTimeout> | undefined, on: boolean): void {
+  const t = timer as { ref?: () => void; unref?: () => void } | undefined;
+  if (on) t?.ref?.();
+  else t?.unref?.();
+}
+
+function onTableTimer(table: CallTable): void {
+  table.expire();
 }

@@ -138,10 +138,10 @@ export class Channel implements AsyncIterable<Term> {
   }
 
   private write(kind: (typeof KIND)[keyof typeof KIND], id: number, term: Term): void {
-    const payload = this.codec.encode(kind, id, term);
-    this.stats.bytesOut += payload.length + 4;
+    const buf = this.codec.encodeReserved(kind, id, term);
+    this.stats.bytesOut += buf.length;
     this.stats.messagesOut++;
-    this.transport.send(payload);
+    this.transport.sendReserved(buf);
     if (this.transport.queuedBytes > this.limits.maxQueuedBytes) {
       this.fail(new ChanError('limitExceeded', `${this.transport.queuedBytes} bytes queued for ${this.peer}, limit maxQueuedBytes=${this.limits.maxQueuedBytes}`, {
         details: { limit: this.limits.maxQueuedBytes, actual: this.transport.queuedBytes, key: 'maxQueuedBytes' },

@@ -6,6 +6,9 @@
 import type { Term } from '../wire/etf/term.ts';
 import { encodeTerm } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
+import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
+
+const RESERVE_FRAME_HEADER = { reserve: FRAME_HEADER_BYTES };
 
 /** Record kinds; numbers are the secure protocol's (docs/protocol.md). Legacy frames are all `message`. */
 export const KIND = {
@@ -31,6 +34,12 @@ export interface ChannelCodec {
   readonly secure: boolean;
   /** Frame payload for one outbound record. Legacy ignores kind and id. */
   encode(kind: Kind, id: number, term: Term): Uint8Array;
+  /**
+   * The same payload after FRAME_HEADER_BYTES reserved bytes, for
+   * Transport.sendReserved: the framer writes its length prefix there, so the
+   * payload is not copied again on its way out.
+   */
+  encodeReserved(kind: Kind, id: number, term: Term): Uint8Array;
   /** Parse one inbound frame payload; throws ChanError (badTerm, badRecord, protocolError). */
   decode(payload: Uint8Array): Inbound;
 }
@@ -40,6 +49,9 @@ export class LegacyCodec implements ChannelCodec {
   constructor(private readonly decodeOptions: DecodeOptions) {}
   encode(_kind: Kind, _id: number, term: Term): Uint8Array {
     return encodeTerm(term);
+  }
+  encodeReserved(_kind: Kind, _id: number, term: Term): Uint8Array {
+    return encodeTerm(term, RESERVE_FRAME_HEADER);
   }
   decode(payload: Uint8Array): Inbound {
     return { kind: KIND.message, id: 0, term: decodeTerm(payload, this.decodeOptions) };

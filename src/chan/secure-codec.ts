@@ -8,9 +8,10 @@ import type { CryptoProvider } from '../auth/crypto.ts';
 import type { Session } from '../auth/secure/handshake.ts';
 import { parseRecord, recordLayer, recordHeaderBytes, writeRecordHeader, type RecordOpener, type RecordSealer, type RecordKind } from '../auth/secure/record.ts';
 import { wipe } from '../wire/bytes.ts';
-import { encodeTerm } from '../wire/etf/encode.ts';
+import { encodeTerm, encodeTermTransient } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
 import type { Term } from '../wire/etf/term.ts';
+import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
 import { KIND, type ChannelCodec, type Inbound, type Kind } from './codec.ts';
 
 export class SecureCodec implements ChannelCodec {
@@ -40,6 +41,16 @@ export class SecureCodec implements ChannelCodec {
     writeRecordHeader(plain, 0, k, id);
     plain.set(body, n);
     return this.sealer.seal(plain);
+  }
+
+  /** The term is encoded behind the record header (in the encoder's buffer) and sealed behind the frame header: no copy of either. */
+  encodeReserved(kind: Kind, id: number, term: Term): Uint8Array {
+    const k = kind as RecordKind;
+    const n = recordHeaderBytes(k);
+    // The plaintext lives only until seal() has copied it into the box: the encoder's own buffer will do.
+    const plain = kind === KIND.close ? new Uint8Array(n) : encodeTermTransient(term, { reserve: n });
+    writeRecordHeader(plain, 0, k, id);
+    return this.sealer.seal(plain, FRAME_HEADER_BYTES);
   }
 
   decode(payload: Uint8Array): Inbound {

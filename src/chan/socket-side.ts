@@ -218,11 +218,11 @@ export class SocketSide implements MiddleManLink {
   }
 
   private rawWrite(kind: (typeof KIND)[keyof typeof KIND], id: number, term: Term): void {
-    const payload = this.codec.encode(kind, id, term);
-    this.stats.bytesOut += payload.length + 4;
+    const buf = this.codec.encodeReserved(kind, id, term);
+    this.stats.bytesOut += buf.length;
     this.stats.messagesOut++;
     this.lastActivity = Date.now();
-    this.transport.send(payload);
+    this.transport.sendReserved(buf);
   }
 
   /** @internal One frame from the peer (TransportSink; attach() feeds the frames held since the login). */

@@ -6,6 +6,8 @@ import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } fr
 
 /** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
 const COALESCE_BYTES = 16 * 1024;
+/** The buffer that small frames of one tick are copied into (two frames under COALESCE_BYTES always fit). */
+const BATCH_BYTES = 2 * COALESCE_BYTES;
 
 /**
  * After end() (our FIN), time the peer has to close its side before the
@@ -29,6 +31,12 @@ export class TcpTransport extends EventGate implements Transport {
   /** When the frame being assembled began (Date.now()); its deadline is checked lazily by frameTimer. */
   private frameStartedAt = 0;
   private frameTimer: ReturnType<typeof setTimeout> | undefined;
+  /** True while the socket is corked until the end of this tick (see write()). */
+  private corked = false;
+  /** This tick's small frames not yet handed to the socket: the first as it is, from the second on copied into `batch`. */
+  private first: Uint8Array | undefined;
+  private batch: Buffer | undefined;
+  private batchBytes = 0;
 
   /**
    * `onClosed`: told when the socket is closed (the server's list of open
@@ -55,7 +63,7 @@ export class TcpTransport extends EventGate implements Transport {
   }
 
   get queuedBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + (this.first?.length ?? 0) + this.batchBytes;
   }
 
   get bufferedBytes(): number {
@@ -135,14 +143,12 @@ export class TcpTransport extends EventGate implements Transport {
       const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
       writeFrameHeader(buf, payload.length);
       buf.set(payload, FRAME_HEADER_BYTES);
-      this.socket.write(buf);
+      this.write(buf);
     } else {
       const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
       writeFrameHeader(head, payload.length);
-      this.socket.cork();
-      this.socket.write(head);
-      this.socket.write(payload);
-      this.socket.uncork();
+      this.write(head);
+      this.write(payload);
     }
     // Last: the budget may close this very connection.
     this.meter?.(payload.length);
@@ -151,12 +157,67 @@ export class TcpTransport extends EventGate implements Transport {
   sendReserved(buf: Uint8Array): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
     writeFrameHeader(buf, buf.length - FRAME_HEADER_BYTES);
-    this.socket.write(buf);
+    this.write(buf);
     this.meter?.(buf.length);
+  }
+
+  /**
+   * Every frame sent in one tick goes out in one system call: the first write
+   * of a tick corks the socket and a nextTick uncorks it (a burst of casts, or
+   * the replies to every frame of one read, is one write, not one each), and
+   * small frames are copied into one buffer, so the socket gets one chunk
+   * rather than a chunk per frame (each a Buffer wrapper, a queue entry and an
+   * iovec).
+   */
+  private write(buf: Uint8Array): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncorkTransport, this);
+    }
+    if (buf.length >= COALESCE_BYTES) {
+      this.flushBatch();
+      this.socket.write(buf);
+      return;
+    }
+    if (this.batch === undefined) {
+      if (this.first === undefined) {
+        this.first = buf;
+        return;
+      }
+      this.batch = Buffer.allocUnsafe(BATCH_BYTES);
+      this.batch.set(this.first, 0);
+      this.batchBytes = this.first.length;
+      this.first = undefined;
+    }
+    if (this.batchBytes + buf.length > this.batch.length) {
+      this.flushBatch();
+      this.first = buf;
+      return;
+    }
+    this.batch.set(buf, this.batchBytes);
+    this.batchBytes += buf.length;
+  }
+
+  private flushBatch(): void {
+    const chunk = this.first ?? this.batch?.subarray(0, this.batchBytes);
+    this.first = undefined;
+    this.batch = undefined;
+    this.batchBytes = 0;
+    if (chunk !== undefined && !this.socket.destroyed) this.socket.write(chunk);
+  }
+
+  /** @internal */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.flushBatch();
+    this.socket.uncork();
   }
 
   end(): void {
     if (this.socket.destroyed) return;
+    this.uncork();
     this.socket.end();
     this.endTimer ??= setTimeout(() => this.socket.destroy(), END_GRACE_MS);
     this.endTimer.unref?.();
@@ -164,6 +225,7 @@ export class TcpTransport extends EventGate implements Transport {
 
   /** Resolves once what was sent is handed to the OS (or the socket is gone): shutdown waits for it. */
   flushed(): Promise<void> {
+    this.uncork();
     const s = this.socket;
     if (s.destroyed || s.writableFinished || (!s.writableEnded && s.writableLength === 0)) return Promise.resolve();
     return new Promise((r) => {
@@ -184,6 +246,8 @@ export class TcpTransport extends EventGate implements Transport {
 
   destroy(error?: ChanError): void {
     if (error) this.closeError ??= error;
+    // What was sent before the destroy still goes out, as it did before writes were batched per tick.
+    this.uncork();
     this.socket.destroy();
   }
 }
@@ -205,6 +269,10 @@ export interface TcpTransportOptions {
 
 const kTransport = Symbol('lib_chan.transport');
 type SocketWithTransport = net.Socket & { [kTransport]: TcpTransport };
+
+function uncorkTransport(t: TcpTransport): void {
+  t.uncork();
+}
 
 function onSocketData(this: net.Socket, data: Buffer): void {
   (this as SocketWithTransport)[kTransport].onData(data);

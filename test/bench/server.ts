@@ -1,37 +1,89 @@
 /**
- * The benchmark's server process: the name server from the examples, on an
- * ephemeral loopback port, logging only warnings. Prints one line
- * `READY <port> <server public key, hex> <WebSocket port>` when it listens.
- * With `--raw` it is instead the floor to compare against: bare framed TCP
- * in Node that answers every frame with a fixed frame.
+ * The benchmark's server processes, one per mode, each on an ephemeral
+ * loopback port. Each prints one line `READY <port> <key hex or -> <ws port>`
+ * on stdout when it listens (logs go to stderr, so nothing else is ever
+ * taken for that line), and exits when its stdin closes (the bench died).
+ *
+ *   (no flag)   the name server of the examples with bench.conf (our server)
+ *   --raw       the floor: bare framed TCP on node:net that answers each frame
+ *               whose payload starts with 131 (an ETF term) with a fixed reply
+ *               frame, and swallows the others (one-way frames)
+ *   --raw-ws    the same on a bare `ws` WebSocketServer, one binary message per frame
+ *   --grpc      gRPC-js (test/bench/grpc.ts): a unary Lookup and a bidi Chat
+ *   --conf F    our server with another conf (bench-worker.conf: the service in a worker thread)
+ *   --cluster N our server in N node:cluster processes sharing the listening port
+ *               (accept-sharing, for services whose state is not shared); READY
+ *               once all N listen
  */
+import cluster from 'node:cluster';
 import net from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { WebSocketServer } from 'ws';
 import { startServer } from '../../src/server/server.ts';
 import { loadConfig } from '../../src/conf/load.ts';
 import { FrameDecoder, encodeFrame } from '../../src/wire/frame.ts';
 import { toHex } from '../../src/wire/bytes.ts';
+import { REPLY_PAYLOAD, isRequest } from './raw-client.ts';
+import { startGrpcServer } from './grpc.ts';
+
+const clusterAt = process.argv.indexOf('--cluster');
+// The workers accept on the shared socket themselves (the kernel spreads the connections), rather than
+// the primary accepting each and passing it over IPC (round-robin), which cost more than a login.
+if (clusterAt > 0 && process.env.BENCH_CLUSTER_RR !== '1') cluster.schedulingPolicy = cluster.SCHED_NONE;
+const confAt = process.argv.indexOf('--conf');
+if (cluster.isPrimary) process.stdin.on('end', () => process.exit(0)).on('error', () => process.exit(0)).resume();
+else process.on('disconnect', () => process.exit(0));
+
+const ready = (port: number, key = '-', wsPort = 0): void => {
+  const line = `READY ${port} ${key} ${wsPort}`;
+  if (cluster.isWorker) process.send!(line);
+  else process.stdout.write(`${line}\n`);
+};
 
 if (process.argv.includes('--raw')) {
-  const reply = encodeFrame(new Uint8Array([131, 104, 2, 100, 0, 2, 111, 107, 107, 0, 14, ...new TextEncoder().encode('writing a book')]));
+  const reply = encodeFrame(REPLY_PAYLOAD);
   const srv = net.createServer({ noDelay: true }, (s) => {
     const d = new FrameDecoder(1 << 20);
     s.on('data', (b) => {
       const frames = d.push(b);
-      for (let i = 0; i < frames.length; i++) s.write(reply);
+      for (let i = 0; i < frames.length; i++) if (isRequest(frames[i])) s.write(reply);
     });
     s.on('error', () => {});
   });
-  srv.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`READY ${(srv.address() as net.AddressInfo).port} -\n`);
+  srv.listen(0, '127.0.0.1', () => ready((srv.address() as net.AddressInfo).port));
+} else if (process.argv.includes('--raw-ws')) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 1 << 20, perMessageDeflate: false });
+  wss.on('connection', (ws) => {
+    ws.on('message', (data: Buffer) => {
+      if (isRequest(data)) ws.send(REPLY_PAYLOAD, { binary: true });
+    });
+    ws.on('error', () => {});
   });
+  wss.on('listening', () => ready((wss.address() as net.AddressInfo).port));
+} else if (process.argv.includes('--grpc')) {
+  ready(await startGrpcServer());
+} else if (clusterAt > 0 && cluster.isPrimary) {
+  const n = Number(process.argv[clusterAt + 1]);
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    cluster.fork().on('message', (line: string) => {
+      lines.push(line);
+      if (lines.length === n) process.stdout.write(`${lines[0]}\n`);
+    });
+  }
+  process.on('exit', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGKILL');
+  });
+  process.on('SIGTERM', () => process.exit(0));
 } else {
-  const conf = fileURLToPath(new URL('./bench.conf', import.meta.url));
+  const conf = confAt > 0 ? path.resolve(process.argv[confAt + 1]) : fileURLToPath(new URL('./bench.conf', import.meta.url));
   // LIB_CHAN_BENCH_METRICS=1: the same server with the metrics endpoint on (to measure its cost).
   const config = await loadConfig(conf);
   if (process.env.LIB_CHAN_BENCH_METRICS === '1') config.metrics = { port: 0, bind: '127.0.0.1' };
-  const server = await startServer({ config, port: 0, bind: '127.0.0.1', logger: pino({ level: 'warn' }) });
-  process.stdout.write(`READY ${server.port} ${server.publicKey ? toHex(server.publicKey) : '-'} ${server.wsPort}\n`);
+  // Logs on stderr: the first start's identityCreated line must not be taken for READY.
+  const server = await startServer({ config, port: 0, bind: '127.0.0.1', logger: pino({ level: 'warn' }, pino.destination(2)) });
+  ready(server.port, server.publicKey ? toHex(server.publicKey) : '-', server.wsPort);
   process.on('SIGTERM', () => void server.close(100).then(() => process.exit(0)));
 }

@@ -56,3 +56,47 @@ test('call table times a call out with the error its factory makes', async () =>
   assert.equal(fired, true);
   assert.equal(t.size, 0);
 });
+
+test('call table: one timer for any number of waiting calls, each still timing out on its own deadline', async () => {
+  const real = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((...a: Parameters<typeof setTimeout>) => {
+    timers++;
+    return real(...a);
+  }) as typeof setTimeout;
+  const t = new CallTable();
+  let long: Promise<unknown>[];
+  try {
+    long = Array.from({ length: 256 }, () => t.add(t.allocateId(), 60_000, () => new ChanError('timeout', 'long')));
+  } finally {
+    globalThis.setTimeout = real;
+  }
+  assert.equal(timers, 1, `256 calls with one timeout armed ${timers} timers`);
+  // A shorter call added later times out first; the long ones still wait.
+  const err = new ChanError('timeout', 'short');
+  await assert.rejects(t.add(t.allocateId(), 1, () => err), (e: unknown) => e === err);
+  assert.equal(t.size, 256);
+  t.rejectAll(new ChanError('closed', 'done'));
+  for (const p of long) await assert.rejects(p, (e: unknown) => e instanceof ChanError && e.code === 'closed');
+});
+
+test('call table: calls with different timeouts expire in deadline order, and the table is empty after', async () => {
+  const t = new CallTable();
+  const order: string[] = [];
+  const add = (name: string, ms: number): Promise<unknown> => t.add(t.allocateId(), ms, () => new ChanError('timeout', name)).catch((e: ChanError) => void order.push(e.message));
+  await Promise.all([add('c', 30), add('a', 1), add('b', 15)]);
+  assert.deepEqual(order, ['a', 'b', 'c']);
+  assert.equal(t.size, 0);
+});
+
+test('call table: its timer holds the process open only while a call waits', async () => {
+  const t = new CallTable();
+  const timeouts = (): number => process.getActiveResourcesInfo().filter((x) => x === 'Timeout').length;
+  const before = timeouts();
+  const id = t.allocateId();
+  const p = t.add(id, 60_000, () => new ChanError('timeout', 'x'));
+  assert.equal(timeouts(), before + 1);
+  t.settle(id, { value: 1 });
+  await p;
+  assert.equal(timeouts(), before);
+});

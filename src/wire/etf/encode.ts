@@ -507,6 +507,20 @@ let busy = false;
  *   an atom over 255 characters, or nesting deeper than 10000 (including cycles).
  */
 export function encodeTerm(term: Term, options?: EncodeOptions): Uint8Array {
+  return encodeWith(term, options, true);
+}
+
+/**
+ * As encodeTerm, but the result is a view into the encoder's shared buffer,
+ * valid only until the next encode: for a caller that consumes the bytes at
+ * once (the secure codec seals them into a new array), saving an allocation
+ * and a copy per message.
+ */
+export function encodeTermTransient(term: Term, options?: EncodeOptions): Uint8Array {
+  return encodeWith(term, options, false);
+}
+
+function encodeWith(term: Term, options: EncodeOptions | undefined, copy: boolean): Uint8Array {
   const reserve = options?.reserve ?? 0;
   if (!Number.isInteger(reserve) || reserve < 0 || reserve > MAX_RESERVE) {
     throw bad(`reserve must be an integer from 0 to ${MAX_RESERVE}`, { actual: reserve });
@@ -522,7 +536,7 @@ export function encodeTerm(term: Term, options?: EncodeOptions): Uint8Array {
     enc.pos = reserve;
     enc.buf[enc.pos++] = VERSION;
     enc.root(term);
-    return enc.buf.slice(0, enc.pos);
+    return copy ? enc.buf.slice(0, enc.pos) : enc.buf.subarray(0, enc.pos);
   } catch (e) {
     enc.stack.length = 0; // drop what an error left behind
     enc.depths.length = 0;

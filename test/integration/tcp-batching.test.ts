@@ -1,0 +1,95 @@
+/**
+ * The TCP transport's send path: frames sent in one tick leave in one
+ * writev (the socket is corked for the tick), in order, and flushed() does
+ * not wait on a cork that nothing would lift.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { TcpTransport } from '../../src/transport/tcp.ts';
+import { FrameDecoder } from '../../src/wire/frame.ts';
+import { deadline } from '../helpers/latch.ts';
+
+async function pair(): Promise<{ transport: TcpTransport; sock: net.Socket; peer: net.Socket; close(): void }> {
+  const server = net.createServer();
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const sock = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1' });
+  await new Promise((r) => sock.once('connect', r));
+  const peer = await accepted;
+  const transport = new TcpTransport(sock, { maxFrameBytes: 1 << 20 });
+  transport.start({ frame: () => {}, close: () => {} });
+  return { transport, sock, peer, close: () => { sock.destroy(); peer.destroy(); server.close(); } };
+}
+
+/** Collect `n` frames from `peer`. */
+function frames(peer: net.Socket, n: number): Promise<Uint8Array[]> {
+  const dec = new FrameDecoder(1 << 20);
+  const got: Uint8Array[] = [];
+  return deadline(new Promise((resolve) => {
+    peer.on('data', (b) => {
+      for (const f of dec.push(b)) got.push(Uint8Array.from(f));
+      if (got.length >= n) resolve(got);
+    });
+  }), 10_000, `${n} frames`);
+}
+
+test('frames sent in one tick are handed to the socket in one writev, in order', async () => {
+  const { transport, sock, peer, close } = await pair();
+  try {
+    let writes = 0;
+    let writevs = 0;
+    const s = sock as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+    const w = s._write.bind(sock);
+    const wv = s._writev.bind(sock);
+    s._write = (...a) => { writes++; w(...a); };
+    s._writev = (...a) => { writevs++; wv(...a); };
+    const got = frames(peer, 101);
+    for (let i = 0; i < 100; i++) transport.send(new Uint8Array([131, 97, i]));
+    transport.send(new Uint8Array(64 * 1024).fill(7)); // large frames take the header + payload path
+    const all = await got;
+    assert.deepEqual(all.slice(0, 100).map((f) => f[2]), Array.from({ length: 100 }, (_, i) => i));
+    assert.equal(all[100].length, 64 * 1024, 'the large frame comes after the small ones, whole');
+    assert.ok(all[100].every((b) => b === 7));
+    assert.equal(writes + writevs, 1, `one system write for the whole tick (write: ${writes}, writev: ${writevs})`);
+  } finally {
+    close();
+  }
+});
+
+test('small frames beyond one batch buffer, then end(): all arrive in order', async () => {
+  const { transport, peer, close } = await pair();
+  try {
+    const got = frames(peer, 3000);
+    for (let i = 0; i < 3000; i++) transport.send(new Uint8Array([131, 98, i >> 8, i & 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    transport.end();
+    const all = await got;
+    assert.deepEqual(all.map((f) => (f[2] << 8) | f[3]), Array.from({ length: 3000 }, (_, i) => i));
+  } finally {
+    close();
+  }
+});
+
+test('flushed() resolves for frames sent in the same tick', async () => {
+  const { transport, peer, close } = await pair();
+  try {
+    const got = frames(peer, 3);
+    for (let i = 0; i < 3; i++) transport.send(new Uint8Array([131, 97, i]));
+    await deadline(transport.flushed(), 10_000, 'flushed()');
+    assert.equal((await got).length, 3);
+  } finally {
+    close();
+  }
+});
+
+test('a frame sent just before destroy() in the same tick still reaches the peer', async () => {
+  const { transport, peer, close } = await pair();
+  try {
+    const got = frames(peer, 1);
+    transport.send(new Uint8Array([131, 100, 0, 3, 97, 99, 107])); // ack
+    transport.destroy();
+    assert.equal((await got)[0].length, 7);
+  } finally {
+    close();
+  }
+});
