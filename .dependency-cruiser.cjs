@@ -15,9 +15,27 @@ const layer = (name, allowed) => ({
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'import cycles make load order matter and layers meaningless', from: { path: '^src/' }, to: { circular: true } },
-    { name: 'entries-on-top', severity: 'error', comment: 'only entry files import entry files', from: { path: '^src/[^/]+/' }, to: { path: '^src/(index|server-api|terms|browser)\\.ts$' } },
-    { name: 'base-imports-nothing', severity: 'error', comment: 'errors.ts and limits.ts are the bottom', from: { path: '^src/(errors|limits)\\.ts$' }, to: { path: '^src/', pathNot: '^src/(errors|limits)\\.ts$' } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'import cycles make load order matter and layers meaningless',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'entries-on-top',
+      severity: 'error',
+      comment: 'only entry files import entry files',
+      from: { path: '^src/[^/]+/' },
+      to: { path: '^src/(index|server-api|terms|browser)\\.ts$' },
+    },
+    {
+      name: 'base-imports-nothing',
+      severity: 'error',
+      comment: 'errors.ts and limits.ts are the bottom',
+      from: { path: '^src/(errors|limits)\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/(errors|limits)\\.ts$' },
+    },
     layer('wire', []),
     layer('auth', ['wire']),
     layer('transport', ['wire']),

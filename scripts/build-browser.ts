@@ -26,7 +26,11 @@ const noNodeBuiltins: esbuild.Plugin = {
   name: 'no-node-builtins',
   setup(build) {
     build.onResolve({ filter: /^node:/ }, (args) => ({
-      errors: [{ text: `"${args.path}" is a Node built-in, imported by ${path.relative(REPO, args.importer)}; the browser bundle must not use it (keep Node code in *-node.ts or node.ts files)` }],
+      errors: [
+        {
+          text: `"${args.path}" is a Node built-in, imported by ${path.relative(REPO, args.importer)}; the browser bundle must not use it (keep Node code in *-node.ts or node.ts files)`,
+        },
+      ],
     }));
   },
 };
@@ -66,7 +70,8 @@ export async function buildBrowser(opts: { outfile?: string; minify?: boolean; e
   }
   const text = readFileSync(outfile, 'utf8');
   for (const g of NODE_GLOBALS) {
-    if (text.includes(`${MARKER}${g}`)) problems.push(`the Node global "${g}" is used in the bundle (search ${path.relative(REPO, outfile)} for ${MARKER}${g})`);
+    if (text.includes(`${MARKER}${g}`))
+      problems.push(`the Node global "${g}" is used in the bundle (search ${path.relative(REPO, outfile)} for ${MARKER}${g})`);
   }
   if (problems.length > 0) throw new Error(`browser build refused:\n  ${problems.join('\n  ')}`);
   return { outfile, bytes: Buffer.byteLength(text), inputs };
@@ -80,7 +85,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   } catch (e) {
     const err = e as Error & { errors?: esbuild.Message[] };
     if (err.errors?.length) {
-      process.stderr.write(`browser build failed:\n${err.errors.map((m) => `  ${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`).join('\n')}\n`);
+      process.stderr.write(
+        `browser build failed:\n${err.errors.map((m) => `  ${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`).join('\n')}\n`,
+      );
     } else {
       process.stderr.write(`${err.message}\n`);
     }

@@ -18,13 +18,21 @@ const CHECKS = [
   ['typecheck', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json', '--noEmit']],
   ['typecheck (browser-safe files)', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.iso.json', '--noEmit']],
   ['eslint', [bin('eslint', 'bin/eslint.js'), 'src', 'test', 'scripts', 'examples', 'bin']],
-  ['layers and cycles (dependency-cruiser)', [bin('dependency-cruiser', 'bin/dependency-cruise.mjs'), 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err']],
+  [
+    'layers and cycles (dependency-cruiser)',
+    [bin('dependency-cruiser', 'bin/dependency-cruise.mjs'), 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'],
+  ],
   ['prettier', [bin('prettier', 'bin/prettier.cjs'), '--check', '--log-level', 'warn', '.']],
 ];
 
 // Node 20's runner takes files, not globs: every *.test.ts of these folders.
 const TEST_DIRS = ['test/unit', 'test/integration', 'test/interop', 'test/browser', 'test/fuzz', 'test/package'];
-const TEST_FILES = TEST_DIRS.flatMap((d) => readdirSync(path.join(repo, d)).filter((f) => f.endsWith('.test.ts')).sort().map((f) => `${d}/${f}`));
+const TEST_FILES = TEST_DIRS.flatMap((d) =>
+  readdirSync(path.join(repo, d))
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => `${d}/${f}`),
+);
 
 function run(args, { live = false } = {}) {
   return new Promise((resolve) => {

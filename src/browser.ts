@@ -35,7 +35,10 @@ export async function connect(url: string, service: string, password: string | n
     throw new ChanError('badArgument', 'knownHosts and clientKeyFile are files: a browser has none. Pass serverKey (and clientKey) instead');
   }
   if (options.protocol !== 'legacy' && options.serverKey === undefined && options.checkServerKey === undefined) {
-    throw new ChanError('badArgument', 'the secure protocol in a browser needs the server key pinned: pass options.serverKey (the lcsk1:... text the server prints), served from the page\'s own origin, or options.checkServerKey');
+    throw new ChanError(
+      'badArgument',
+      "the secure protocol in a browser needs the server key pinned: pass options.serverKey (the lcsk1:... text the server prints), served from the page's own origin, or options.checkServerKey",
+    );
   }
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!WebSocketImpl) throw new ChanError('badArgument', 'no WebSocket class: pass options.WebSocket');
@@ -44,14 +47,27 @@ export async function connect(url: string, service: string, password: string | n
   return connectOver(transport, service, password, argsC, options);
 }
 
-
 export type { Channel, RpcOptions, Term, WebSocketConstructor };
 export type { CloseInfo } from './chan/middle-man.ts';
 export { ChanError, isChanError, ERROR_CODES, type ErrorCode } from './errors.ts';
 export { LIMITS, type Limits } from './limits.ts';
 export {
-  Atom, Tuple, ImproperList, ErlFloat, BitBinary, Opaque,
-  atom, tuple, float, improperList, binary, isAtom, isTuple, isRecord, termEqual, mapEntries,
+  Atom,
+  Tuple,
+  ImproperList,
+  ErlFloat,
+  BitBinary,
+  Opaque,
+  atom,
+  tuple,
+  float,
+  improperList,
+  binary,
+  isAtom,
+  isTuple,
+  isRecord,
+  termEqual,
+  mapEntries,
 } from './wire/etf/term.ts';
 export { formatTerm, toJson } from './wire/etf/format.ts';
 export { encodeTerm } from './wire/etf/encode.ts';

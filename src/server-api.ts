@@ -10,9 +10,7 @@ export { startServer, Server, type StartOptions, type ServerStats } from './serv
 export { MiddleMan, Request, type CloseInfo, type MessageCallback, type ChannelStats } from './chan/middle-man.ts';
 export type { HandlerFn } from './server/services.ts';
 export { loadConfig, parseConfig, redactConfig, defaultConfPath, type RedactedConfig } from './conf/load.ts';
-export type {
-  ServerConfig, ServiceConfig, PasswordSpec, RestartStrategy, WebSocketConfig, MetricsConfig, AuthMethod, LegacyPolicy,
-} from './conf/schema.ts';
+export type { ServerConfig, ServiceConfig, PasswordSpec, RestartStrategy, WebSocketConfig, MetricsConfig, AuthMethod, LegacyPolicy } from './conf/schema.ts';
 export { hashPassword, verifyPasswordHash } from './auth/password-hash-node.ts';
 export { generateKeyFile, loadKeyFile } from './auth/keys-node.ts';
 export { createLogger, type Logger, type LogOptions } from './server/log.ts';

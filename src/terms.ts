@@ -6,8 +6,22 @@
  *   import { atom, tuple, isTuple, formatTerm, parseTerm } from 'lib-chan/terms';
  */
 export {
-  Atom, Tuple, ImproperList, ErlFloat, BitBinary, Opaque,
-  atom, tuple, float, improperList, binary, isAtom, isTuple, isRecord, termEqual, mapEntries,
+  Atom,
+  Tuple,
+  ImproperList,
+  ErlFloat,
+  BitBinary,
+  Opaque,
+  atom,
+  tuple,
+  float,
+  improperList,
+  binary,
+  isAtom,
+  isTuple,
+  isRecord,
+  termEqual,
+  mapEntries,
   type Term,
 } from './wire/etf/term.ts';
 export { formatTerm, toJson, type FormatOptions } from './wire/etf/format.ts';

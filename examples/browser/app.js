@@ -34,7 +34,9 @@ function watch(ch, statusId) {
 
 async function main() {
   const [serverKey, config] = await Promise.all([
-    fetch('/server-key').then((r) => r.text()).then((t) => t.trim()),
+    fetch('/server-key')
+      .then((r) => r.text())
+      .then((t) => t.trim()),
     fetch('/config.json').then((r) => r.json()),
   ]);
   const url = params.get('ws') ?? config.url;

@@ -89,8 +89,7 @@ function der(prefix: Uint8Array, key: Uint8Array): Uint8Array {
 }
 const privateKeyObject = (prefix: Uint8Array, raw: Uint8Array) =>
   nodeCrypto.createPrivateKey({ key: der(prefix, raw) as Buffer, format: 'der', type: 'pkcs8' });
-const publicKeyObject = (prefix: Uint8Array, raw: Uint8Array) =>
-  nodeCrypto.createPublicKey({ key: der(prefix, raw) as Buffer, format: 'der', type: 'spki' });
+const publicKeyObject = (prefix: Uint8Array, raw: Uint8Array) => nodeCrypto.createPublicKey({ key: der(prefix, raw) as Buffer, format: 'der', type: 'spki' });
 /** The last 32 bytes of an SPKI/raw export are the raw public key. */
 const rawPublic = (key: nodeCrypto.KeyObject) => new Uint8Array(key.export({ format: 'der', type: 'spki' }).subarray(-32));
 const plain = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -130,10 +129,12 @@ export const primitives = {
       checkLength('X25519 public key', publicKey, X25519_KEY_BYTES);
       let q: Uint8Array;
       try {
-        q = plain(nodeCrypto.diffieHellman({
-          privateKey: privateKeyObject(X25519_PKCS8, secretKey),
-          publicKey: publicKeyObject(X25519_SPKI, publicKey),
-        }));
+        q = plain(
+          nodeCrypto.diffieHellman({
+            privateKey: privateKeyObject(X25519_PKCS8, secretKey),
+            publicKey: publicKeyObject(X25519_SPKI, publicKey),
+          }),
+        );
       } catch {
         // OpenSSL refuses an all-zero result too (ERR_CRYPTO_OPERATION_FAILED).
         q = new Uint8Array(X25519_KEY_BYTES);

@@ -90,7 +90,9 @@ export function loadKeyFile(file: string, kind: KeyKind, provider: CryptoProvide
       });
     }
     if (foreignOwner(st)) {
-      throw new ChanError('badConf', `${file}: ${KEY_KINDS[kind].what} file belongs to another user (uid ${st.uid}); use a key file of your own`, { details: { file, uid: st.uid } });
+      throw new ChanError('badConf', `${file}: ${KEY_KINDS[kind].what} file belongs to another user (uid ${st.uid}); use a key file of your own`, {
+        details: { file, uid: st.uid },
+      });
     }
     const text = fs.readFileSync(fd, 'utf8');
     return keyPairFromSecret(kind, parseSecretKeyFile(kind, text, file), provider);
@@ -106,7 +108,13 @@ export function loadKeyFile(file: string, kind: KeyKind, provider: CryptoProvide
  * serverKeyMismatch, leaving the file unchanged, when the host is pinned to
  * another key.
  */
-export function checkKnownHost(file: string, hostport: string, publicKey: Uint8Array, provider: CryptoProvider = tweetnaclProvider, firstUse: FirstUse = {}): 'match' | 'new' {
+export function checkKnownHost(
+  file: string,
+  hostport: string,
+  publicKey: Uint8Array,
+  provider: CryptoProvider = tweetnaclProvider,
+  firstUse: FirstUse = {},
+): 'match' | 'new' {
   if (/\s/.test(hostport) || hostport === '') throw new ChanError('badArgument', `host "${hostport}" cannot be written to a known-hosts file`);
   const text = readKnownHosts(file);
   const found = lookupKnownHost(parseKnownHosts(text).entries, hostport, publicKey);
@@ -116,9 +124,13 @@ export function checkKnownHost(file: string, hostport: string, publicKey: Uint8A
   }
   const fp = fingerprint(publicKey, provider);
   if (firstUse.refuse) {
-    throw new ChanError('unknownServerKey', `${hostport} presented key ${fp}, which ${file} does not list, and trust on first use is off: pin the key (serverKey, or lib_chan status ${hostport} to add it) after checking it with the server's operator`, {
-      details: { peer: hostport, file, fingerprint: fp },
-    });
+    throw new ChanError(
+      'unknownServerKey',
+      `${hostport} presented key ${fp}, which ${file} does not list, and trust on first use is off: pin the key (serverKey, or lib_chan status ${hostport} to add it) after checking it with the server's operator`,
+      {
+        details: { peer: hostport, file, fingerprint: fp },
+      },
+    );
   }
   // May throw to refuse: then nothing is written.
   firstUse.onNew?.({ hostport, publicKey, fingerprint: fp, file });
@@ -154,7 +166,13 @@ export function knownHostKey(file: string, hostport: string): Uint8Array | undef
  * host just before connecting; the same key presented is a match without
  * reading the file again, anything else is checked against the file as it is now.
  */
-export function knownHostsChecker(file: string, hostport: string, provider?: CryptoProvider, listed?: Uint8Array, firstUse?: FirstUse): (serverKey: Uint8Array) => void {
+export function knownHostsChecker(
+  file: string,
+  hostport: string,
+  provider?: CryptoProvider,
+  listed?: Uint8Array,
+  firstUse?: FirstUse,
+): (serverKey: Uint8Array) => void {
   return (serverKey) => {
     if (listed !== undefined && bytesEqual(listed, serverKey)) return;
     checkKnownHost(file, hostport, serverKey, provider, firstUse);
@@ -196,13 +214,23 @@ function readKnownHosts(file: string): string {
       const dir = fs.statSync(path.dirname(file));
       const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
       if ((st.mode & OTHER_WRITE) !== 0) {
-        throw new ChanError('badConf', `${file}: the known-hosts file is writable by others (mode ${mode}), so anyone could pin a server key for you; run: chmod 644 ${file}`, { details: { file, mode } });
+        throw new ChanError(
+          'badConf',
+          `${file}: the known-hosts file is writable by others (mode ${mode}), so anyone could pin a server key for you; run: chmod 644 ${file}`,
+          { details: { file, mode } },
+        );
       }
       if ((dir.mode & OTHER_WRITE) !== 0 && (dir.mode & 0o1000) === 0) {
-        throw new ChanError('badConf', `${file}: its directory is writable by others, so anyone could replace it; move it, or run: chmod o-w ${path.dirname(file)}`, { details: { file } });
+        throw new ChanError(
+          'badConf',
+          `${file}: its directory is writable by others, so anyone could replace it; move it, or run: chmod o-w ${path.dirname(file)}`,
+          { details: { file } },
+        );
       }
       if (foreignOwner(st)) {
-        throw new ChanError('badConf', `${file}: the known-hosts file belongs to another user (uid ${st.uid}); use one of your own`, { details: { file, uid: st.uid } });
+        throw new ChanError('badConf', `${file}: the known-hosts file belongs to another user (uid ${st.uid}); use one of your own`, {
+          details: { file, uid: st.uid },
+        });
       }
     }
     return fs.readFileSync(fd, 'utf8');

@@ -36,7 +36,10 @@ export function decodePublicKey(kind: KeyKind, text: string): Uint8Array {
   const trimmed = text.trim();
   const raw = trimmed.startsWith(prefix) ? fromBase64(trimmed.slice(prefix.length)) : null;
   if (raw === null || raw.length !== KEY_BYTES) {
-    throw new ChanError('badArgument', `not a ${KEY_KINDS[kind].what} in text form: expected "${prefix}" and 43 base64url characters, got "${trimmed.slice(0, 60)}"`);
+    throw new ChanError(
+      'badArgument',
+      `not a ${KEY_KINDS[kind].what} in text form: expected "${prefix}" and 43 base64url characters, got "${trimmed.slice(0, 60)}"`,
+    );
   }
   return raw;
 }
@@ -92,10 +95,7 @@ export interface KnownHostEntry {
   line: number;
 }
 
-export type KnownHostStatus =
-  | { status: 'match'; entry: KnownHostEntry }
-  | { status: 'new' }
-  | { status: 'mismatch'; entry: KnownHostEntry };
+export type KnownHostStatus = { status: 'match'; entry: KnownHostEntry } | { status: 'new' } | { status: 'mismatch'; entry: KnownHostEntry };
 
 /**
  * Parse a known-hosts file: one `host:port key` per line, `#` comments and

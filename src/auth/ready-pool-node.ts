@@ -22,7 +22,11 @@ export class ReadyPool<T> {
   private closed = false;
 
   /** `make` creates one item; `dispose` wipes one that will never be used. */
-  constructor(private readonly make: () => T, private readonly dispose: (item: T) => void, private readonly size = READY_POOL_SIZE) {}
+  constructor(
+    private readonly make: () => T,
+    private readonly dispose: (item: T) => void,
+    private readonly size = READY_POOL_SIZE,
+  ) {}
 
   /** Items waiting (for tests). */
   get available(): number {

@@ -17,10 +17,7 @@ export const SECURE_VERSION = 1;
 /** Every version this code can speak, highest first. */
 export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([SECURE_VERSION]);
 
-export type FirstFrameKind =
-  | { kind: 'legacy' }
-  | { kind: 'secure'; version: number }
-  | { kind: 'unknown' };
+export type FirstFrameKind = { kind: 'legacy' } | { kind: 'secure'; version: number } | { kind: 'unknown' };
 
 /** True when `bytes` starts with MAGIC. */
 export function hasMagic(bytes: Uint8Array): boolean {

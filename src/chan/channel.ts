@@ -81,18 +81,21 @@ export class Channel implements AsyncIterable<Term> {
   /** Send and wait for the answer, at most `timeoutMs`. */
   rpc(term: Term, options: RpcOptions = {}): Promise<Term> {
     const timeoutMs = options.timeoutMs ?? this.limits.rpcTimeoutMs;
-    const timeoutError = (): ChanError => new ChanError('timeout', `rpc ${formatTerm(term, { maxLength: 80 })} to service ${this.service} at ${this.peer} got no reply within ${timeoutMs} ms`, {
-      details: { limit: timeoutMs, service: this.service, peer: this.peer, phase: 'rpc' },
-    });
+    const timeoutError = (): ChanError =>
+      new ChanError('timeout', `rpc ${formatTerm(term, { maxLength: 80 })} to service ${this.service} at ${this.peer} got no reply within ${timeoutMs} ms`, {
+        details: { limit: timeoutMs, service: this.service, peer: this.peer, phase: 'rpc' },
+      });
     try {
       this.ensureOpen();
     } catch (e) {
       return Promise.reject(e);
     }
     if (this.calls.size >= this.limits.maxInflightRpcs) {
-      return Promise.reject(new ChanError('limitExceeded', `${this.calls.size} rpcs already wait on this channel, limit maxInflightRpcs=${this.limits.maxInflightRpcs}`, {
-        details: { limit: this.limits.maxInflightRpcs, actual: this.calls.size, key: 'maxInflightRpcs' },
-      }));
+      return Promise.reject(
+        new ChanError('limitExceeded', `${this.calls.size} rpcs already wait on this channel, limit maxInflightRpcs=${this.limits.maxInflightRpcs}`, {
+          details: { limit: this.limits.maxInflightRpcs, actual: this.calls.size, key: 'maxInflightRpcs' },
+        }),
+      );
     }
     const id = this.calls.allocateId();
     if (this.secure) {
@@ -128,7 +131,14 @@ export class Channel implements AsyncIterable<Term> {
     if (this.state !== 'open') return;
     if (this.secure) this.write(KIND.close, 0, undefined);
     this.transport.end();
-    this.finish('closed', () => new ChanError('closed', `channel to ${this.service} at ${this.peer} was closed by this client`, { details: { service: this.service, peer: this.peer } }), true);
+    this.finish(
+      'closed',
+      () =>
+        new ChanError('closed', `channel to ${this.service} at ${this.peer} was closed by this client`, {
+          details: { service: this.service, peer: this.peer },
+        }),
+      true,
+    );
   }
 
   private ensureOpen(): void {
@@ -143,9 +153,11 @@ export class Channel implements AsyncIterable<Term> {
     this.stats.messagesOut++;
     this.transport.sendReserved(buf);
     if (this.transport.queuedBytes > this.limits.maxQueuedBytes) {
-      this.fail(new ChanError('limitExceeded', `${this.transport.queuedBytes} bytes queued for ${this.peer}, limit maxQueuedBytes=${this.limits.maxQueuedBytes}`, {
-        details: { limit: this.limits.maxQueuedBytes, actual: this.transport.queuedBytes, key: 'maxQueuedBytes' },
-      }));
+      this.fail(
+        new ChanError('limitExceeded', `${this.transport.queuedBytes} bytes queued for ${this.peer}, limit maxQueuedBytes=${this.limits.maxQueuedBytes}`, {
+          details: { limit: this.limits.maxQueuedBytes, actual: this.transport.queuedBytes, key: 'maxQueuedBytes' },
+        }),
+      );
     }
   }
 
@@ -182,10 +194,20 @@ export class Channel implements AsyncIterable<Term> {
         return;
       case KIND.close:
         this.transport.end();
-        this.finish('peerClosed', () => new ChanError('connectionLost', `service ${this.service} at ${this.peer} closed the channel`, { details: { service: this.service, peer: this.peer } }));
+        this.finish(
+          'peerClosed',
+          () =>
+            new ChanError('connectionLost', `service ${this.service} at ${this.peer} closed the channel`, {
+              details: { service: this.service, peer: this.peer },
+            }),
+        );
         return;
       default:
-        this.fail(new ChanError('protocolError', `client: record kind ${msg.kind} is not allowed from a server`, { details: { side: 'client', phase: 'data', peer: this.peer } }));
+        this.fail(
+          new ChanError('protocolError', `client: record kind ${msg.kind} is not allowed from a server`, {
+            details: { side: 'client', phase: 'data', peer: this.peer },
+          }),
+        );
     }
   }
 
@@ -195,9 +217,15 @@ export class Channel implements AsyncIterable<Term> {
       return;
     }
     if (!this.pushes.push(term)) {
-      this.fail(new ChanError('limitExceeded', `more than maxMailboxMessages=${this.limits.maxMailboxMessages} unread pushes from ${this.peer}; iterate the channel or set onPush()`, {
-        details: { limit: this.limits.maxMailboxMessages, key: 'maxMailboxMessages' },
-      }));
+      this.fail(
+        new ChanError(
+          'limitExceeded',
+          `more than maxMailboxMessages=${this.limits.maxMailboxMessages} unread pushes from ${this.peer}; iterate the channel or set onPush()`,
+          {
+            details: { limit: this.limits.maxMailboxMessages, key: 'maxMailboxMessages' },
+          },
+        ),
+      );
     }
   }
 
@@ -218,9 +246,11 @@ export class Channel implements AsyncIterable<Term> {
     }
     if (this.legacyWaiting === id) {
       // A late answer would be taken for the next rpc's: the channel cannot be trusted any more.
-      this.fail(new ChanError('timeout', `legacy rpc to ${this.service} timed out; a legacy channel cannot match late replies, so it was closed`, {
-        details: { service: this.service, peer: this.peer, phase: 'rpc' },
-      }));
+      this.fail(
+        new ChanError('timeout', `legacy rpc to ${this.service} timed out; a legacy channel cannot match late replies, so it was closed`, {
+          details: { service: this.service, peer: this.peer, phase: 'rpc' },
+        }),
+      );
     }
   }
 
@@ -234,9 +264,17 @@ export class Channel implements AsyncIterable<Term> {
     if (this.state === 'closed') return;
     // Secure: a graceful end sends a close record first (handled above); a bare end may be a cut stream.
     const cut = this.secure && error === undefined;
-    this.finish(error?.code ?? (cut ? 'connectionLost' : 'peerClosed'), error ?? new ChanError('connectionLost', `service ${this.service} at ${this.peer} closed the connection${cut ? ' without a close record (cut by the network or on the path?)' : ''}`, {
-      details: { service: this.service, peer: this.peer },
-    }));
+    this.finish(
+      error?.code ?? (cut ? 'connectionLost' : 'peerClosed'),
+      error ??
+        new ChanError(
+          'connectionLost',
+          `service ${this.service} at ${this.peer} closed the connection${cut ? ' without a close record (cut by the network or on the path?)' : ''}`,
+          {
+            details: { service: this.service, peer: this.peer },
+          },
+        ),
+    );
   }
 
   /**

@@ -14,7 +14,10 @@ export class Mailbox<T> implements AsyncIterable<T> {
   private waiter: ((r: IteratorResult<T>) => void) | undefined;
   private ended = false;
 
-  constructor(private readonly max: number, private readonly maxBytes = Infinity) {}
+  constructor(
+    private readonly max: number,
+    private readonly maxBytes = Infinity,
+  ) {}
 
   get size(): number {
     return this.items.length - this.head;

@@ -217,7 +217,10 @@ export class MiddleMan implements AsyncIterable<Term>, HandlerEnd {
 
   /** @internal Request.reply(). */
   replyTo(req: Request, term: Term): void {
-    if (this.secure && !req.isCall) throw new ChanError('badArgument', 'this message was a cast: there is no caller to reply to (use mm.send() for a push)', { details: { service: this.service } });
+    if (this.secure && !req.isCall)
+      throw new ChanError('badArgument', 'this message was a cast: there is no caller to reply to (use mm.send() for a push)', {
+        details: { service: this.service },
+      });
     if (this.state !== 'open') return;
     this.link.reply(req.id, term);
   }
@@ -226,7 +229,9 @@ export class MiddleMan implements AsyncIterable<Term>, HandlerEnd {
   failTo(req: Request, code: string, message: string): void {
     // Checked here, so a bad code throws in the handler wherever it runs (the atom is encoded on the socket side).
     if (typeof code !== 'string' || [...code].length > MAX_ATOM_CHARACTERS) {
-      throw new ChanError('badArgument', `fail(code, message): code must be a string of at most ${MAX_ATOM_CHARACTERS} characters (it is sent as an atom)`, { details: { service: this.service } });
+      throw new ChanError('badArgument', `fail(code, message): code must be a string of at most ${MAX_ATOM_CHARACTERS} characters (it is sent as an atom)`, {
+        details: { service: this.service },
+      });
     }
     if ((this.secure && !req.isCall) || this.state !== 'open') return;
     this.link.fail(req.id, code, String(message));
@@ -302,9 +307,12 @@ export class MiddleMan implements AsyncIterable<Term>, HandlerEnd {
     };
     if (out instanceof Promise) {
       this.pendingCallbacks++;
-      void out.then(answer).catch((e: unknown) => this.crashed(e)).finally(() => {
-        if (--this.pendingCallbacks === 0 && this.draining) this.close('shutdown');
-      });
+      void out
+        .then(answer)
+        .catch((e: unknown) => this.crashed(e))
+        .finally(() => {
+          if (--this.pendingCallbacks === 0 && this.draining) this.close('shutdown');
+        });
     } else {
       try {
         answer(out);

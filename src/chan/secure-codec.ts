@@ -6,7 +6,15 @@
  */
 import type { CryptoProvider } from '../auth/crypto.ts';
 import type { Session } from '../auth/secure/handshake.ts';
-import { parseRecord, recordLayer, recordHeaderBytes, writeRecordHeader, type RecordOpener, type RecordSealer, type RecordKind } from '../auth/secure/record.ts';
+import {
+  parseRecord,
+  recordLayer,
+  recordHeaderBytes,
+  writeRecordHeader,
+  type RecordOpener,
+  type RecordSealer,
+  type RecordKind,
+} from '../auth/secure/record.ts';
 import { wipe } from '../wire/bytes.ts';
 import { encodeTerm, encodeTermTransient } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';

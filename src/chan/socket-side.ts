@@ -155,9 +155,12 @@ export class SocketSide implements MiddleManLink {
 
   crash(e: unknown): void {
     logHandlerCrash(this.log, this.service, this.peer, e);
-    this.closeCrashed(new ChanError('handlerCrashed', `handler of service ${this.service} failed: ${e instanceof Error ? e.message : String(e)}`, {
-      cause: e, details: { service: this.service, peer: this.peer },
-    }));
+    this.closeCrashed(
+      new ChanError('handlerCrashed', `handler of service ${this.service} failed: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+        details: { service: this.service, peer: this.peer },
+      }),
+    );
   }
 
   took(n: number): void {
@@ -211,9 +214,15 @@ export class SocketSide implements MiddleManLink {
     if (this.state !== 'open') return;
     this.rawWrite(kind, id, term);
     if (this.transport.queuedBytes > this.limits.maxQueuedBytes) {
-      this.abort(new ChanError('limitExceeded', `peer ${this.peer} reads too slowly: ${this.transport.queuedBytes} bytes queued, limit maxQueuedBytes=${this.limits.maxQueuedBytes}`, {
-        details: { limit: this.limits.maxQueuedBytes, actual: this.transport.queuedBytes, service: this.service, peer: this.peer, key: 'maxQueuedBytes' },
-      }));
+      this.abort(
+        new ChanError(
+          'limitExceeded',
+          `peer ${this.peer} reads too slowly: ${this.transport.queuedBytes} bytes queued, limit maxQueuedBytes=${this.limits.maxQueuedBytes}`,
+          {
+            details: { limit: this.limits.maxQueuedBytes, actual: this.transport.queuedBytes, service: this.service, peer: this.peer, key: 'maxQueuedBytes' },
+          },
+        ),
+      );
     }
   }
 
@@ -240,7 +249,8 @@ export class SocketSide implements MiddleManLink {
       return;
     }
     if (this.draining && msg.kind !== KIND.close) {
-      if (msg.kind === KIND.call) this.write(KIND.errorReply, msg.id, errorTerm('shuttingDown', 'the server is shutting down; retry on another server or later'));
+      if (msg.kind === KIND.call)
+        this.write(KIND.errorReply, msg.id, errorTerm('shuttingDown', 'the server is shutting down; retry on another server or later'));
       return;
     }
     switch (msg.kind) {
@@ -256,7 +266,11 @@ export class SocketSide implements MiddleManLink {
         this.finish('peerClosed');
         return;
       default:
-        this.abort(new ChanError('protocolError', `server: record kind ${msg.kind} is not allowed from a client`, { details: { phase: 'data', side: 'server', peer: this.peer, service: this.service } }));
+        this.abort(
+          new ChanError('protocolError', `server: record kind ${msg.kind} is not allowed from a client`, {
+            details: { phase: 'data', side: 'server', peer: this.peer, service: this.service },
+          }),
+        );
     }
   }
 
@@ -264,13 +278,19 @@ export class SocketSide implements MiddleManLink {
     const calls = (this.calls ??= new Map());
     if (calls.has(id)) {
       // Its answer could not be told from the first one's.
-      this.abort(new ChanError('protocolError', `server: call id ${id} from ${this.peer} is already waiting for its answer`, { details: { phase: 'data', side: 'server', peer: this.peer, service: this.service } }));
+      this.abort(
+        new ChanError('protocolError', `server: call id ${id} from ${this.peer} is already waiting for its answer`, {
+          details: { phase: 'data', side: 'server', peer: this.peer, service: this.service },
+        }),
+      );
       return;
     }
     if (calls.size >= this.limits.maxInflightRpcs) {
-      this.abort(new ChanError('limitExceeded', `peer ${this.peer} has more than maxInflightRpcs=${this.limits.maxInflightRpcs} calls waiting`, {
-        details: { limit: this.limits.maxInflightRpcs, actual: calls.size + 1, service: this.service, peer: this.peer, key: 'maxInflightRpcs' },
-      }));
+      this.abort(
+        new ChanError('limitExceeded', `peer ${this.peer} has more than maxInflightRpcs=${this.limits.maxInflightRpcs} calls waiting`, {
+          details: { limit: this.limits.maxInflightRpcs, actual: calls.size + 1, service: this.service, peer: this.peer, key: 'maxInflightRpcs' },
+        }),
+      );
       return;
     }
     calls.set(id, this.rpcObserver ? performance.now() : 0);
@@ -287,23 +307,35 @@ export class SocketSide implements MiddleManLink {
           return;
         }
         if (this.onInvalid === 'drop') return;
-        this.abort(new ChanError('protocolError', `message refused by the schema of service ${this.service}: ${problem}`, { details: { service: this.service, peer: this.peer, phase: 'schema' } }));
+        this.abort(
+          new ChanError('protocolError', `message refused by the schema of service ${this.service}: ${problem}`, {
+            details: { service: this.service, peer: this.peer, phase: 'schema' },
+          }),
+        );
         return;
       }
     }
     const max = this.limits.maxMailboxMessages;
     if (this.unread + 1 > max) {
-      this.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${this.unread + 1} unread messages, limit maxMailboxMessages=${max}`, {
-        details: { limit: max, actual: this.unread + 1, service: this.service, peer: this.peer, key: 'maxMailboxMessages' },
-      }));
+      this.abort(
+        new ChanError('limitExceeded', `handler for ${this.service} has ${this.unread + 1} unread messages, limit maxMailboxMessages=${max}`, {
+          details: { limit: max, actual: this.unread + 1, service: this.service, peer: this.peer, key: 'maxMailboxMessages' },
+        }),
+      );
       return;
     }
     const bytes = this.frameBytes;
     const maxBytes = this.limits.maxMailboxBytes;
     if (this.unreadBytes + bytes > maxBytes) {
-      this.abort(new ChanError('limitExceeded', `handler for ${this.service} has ${this.unreadBytes + bytes} bytes of unread messages, limit maxMailboxBytes=${maxBytes}`, {
-        details: { limit: maxBytes, actual: this.unreadBytes + bytes, service: this.service, peer: this.peer, key: 'maxMailboxBytes' },
-      }));
+      this.abort(
+        new ChanError(
+          'limitExceeded',
+          `handler for ${this.service} has ${this.unreadBytes + bytes} bytes of unread messages, limit maxMailboxBytes=${maxBytes}`,
+          {
+            details: { limit: maxBytes, actual: this.unreadBytes + bytes, service: this.service, peer: this.peer, key: 'maxMailboxBytes' },
+          },
+        ),
+      );
       return;
     }
     this.unread++;
@@ -326,9 +358,11 @@ export class SocketSide implements MiddleManLink {
       if (this.state !== 'open') return;
       const idle = Date.now() - this.lastActivity;
       if (idle >= this.limits.idleTimeoutMs) {
-        this.abort(new ChanError('timeout', `channel idle for ${idle} ms, limit idleTimeoutMs=${this.limits.idleTimeoutMs}`, {
-          details: { limit: this.limits.idleTimeoutMs, service: this.service, peer: this.peer, key: 'idleTimeoutMs' },
-        }));
+        this.abort(
+          new ChanError('timeout', `channel idle for ${idle} ms, limit idleTimeoutMs=${this.limits.idleTimeoutMs}`, {
+            details: { limit: this.limits.idleTimeoutMs, service: this.service, peer: this.peer, key: 'idleTimeoutMs' },
+          }),
+        );
         return;
       }
       this.idleTimer = setTimeout(tick, this.limits.idleTimeoutMs - idle);

@@ -24,7 +24,14 @@ const confOption = { conf: { type: 'string', short: 'c' } } as const;
 const start: Command = {
   summary: 'start the server',
   usage: 'lib-chan start [--conf FILE] [--port N] [--bind ADDR] [--log-level LEVEL] [--pretty | --json]',
-  options: { ...confOption, port: { type: 'string' }, bind: { type: 'string' }, 'log-level': { type: 'string' }, pretty: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: {
+    ...confOption,
+    port: { type: 'string' },
+    bind: { type: 'string' },
+    'log-level': { type: 'string' },
+    pretty: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
   help: [
     'Reads the conf (default $HOME/.erlang_config/lib_chan.conf), checks every service, and listens.',
     'Signals: SIGTERM/SIGINT stop accepting, let handlers finish (closeGraceMs), then exit 0;',
@@ -47,7 +54,9 @@ const start: Command = {
     const fromEnv = io.env.LIB_CHAN_LOG_LEVEL === '' ? undefined : io.env.LIB_CHAN_LOG_LEVEL;
     const level = (v['log-level'] as string | undefined) ?? fromEnv ?? config.logLevel;
     if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-      throw new UsageError(`log level "${level}" (from ${v['log-level'] !== undefined ? '--log-level' : 'LIB_CHAN_LOG_LEVEL'}) is not one of ${LOG_LEVELS.join(', ')}`);
+      throw new UsageError(
+        `log level "${level}" (from ${v['log-level'] !== undefined ? '--log-level' : 'LIB_CHAN_LOG_LEVEL'}) is not one of ${LOG_LEVELS.join(', ')}`,
+      );
     }
     if (v.pretty && v.json) throw new UsageError('--pretty and --json exclude each other');
     const logger = createLogger({ level, pretty: v.json ? false : ((v.pretty as boolean | undefined) ?? io.stdout.isTTY === true) });
@@ -86,7 +95,9 @@ const check: Command = {
     } else {
       io.stdout.write(`${config.file}: OK\n  listens on ${config.bind}:${config.port}, legacy login: ${config.legacy}\n`);
       for (const s of config.services.values()) {
-        io.stdout.write(`  service ${s.name}: ${s.module}:${s.fn}/3 (${s.modulePath}), auth [${s.auth.join(', ')}], password ${s.password.kind}, isolation ${s.isolation}\n`);
+        io.stdout.write(
+          `  service ${s.name}: ${s.module}:${s.fn}/3 (${s.modulePath}), auth [${s.auth.join(', ')}], password ${s.password.kind}, isolation ${s.isolation}\n`,
+        );
       }
     }
     return EXIT.ok;
@@ -95,13 +106,21 @@ const check: Command = {
 
 const call: Command = {
   summary: "connect to a service, send a cast or an rpc, print the reply (the operator's curl)",
-  usage: 'lib-chan call HOST:PORT SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS]',
+  usage:
+    'lib-chan call HOST:PORT SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS]',
   options: {
-    cast: { type: 'boolean' }, json: { type: 'boolean' }, 'password-file': { type: 'string' }, legacy: { type: 'boolean' },
-    'server-key': { type: 'string' }, 'known-hosts': { type: 'string' }, 'client-key': { type: 'string' }, args: { type: 'string' }, timeout: { type: 'string' },
+    cast: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'password-file': { type: 'string' },
+    legacy: { type: 'boolean' },
+    'server-key': { type: 'string' },
+    'known-hosts': { type: 'string' },
+    'client-key': { type: 'string' },
+    args: { type: 'string' },
+    timeout: { type: 'string' },
   },
   help: [
-    'TERM is Erlang syntax, e.g. \'{lookup, joe}\', or JSON with --json (objects become maps with atom keys, strings stay strings).',
+    "TERM is Erlang syntax, e.g. '{lookup, joe}', or JSON with --json (objects become maps with atom keys, strings stay strings).",
     'The password comes from --password-file or the LIB_CHAN_PASSWORD environment variable (never a command-line argument, which other users can see).',
     'The reply is printed in Erlang syntax (or as JSON with --json).',
   ].join('\n'),
@@ -118,7 +137,8 @@ const call: Command = {
     let password: string | null = io.env.LIB_CHAN_PASSWORD || null;
     if (v['password-file'] !== undefined) password = (await readArgFile('--password-file', v['password-file'] as string)).replace(/\r?\n$/, '');
     const timeoutMs = v.timeout !== undefined ? Number(v.timeout) : undefined;
-    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new UsageError(`--timeout must be a positive number of milliseconds, got ${String(v.timeout)}`);
+    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
+      throw new UsageError(`--timeout must be a positive number of milliseconds, got ${String(v.timeout)}`);
     const ch = await connect(host, port, service, password, argsC, {
       protocol: v.legacy ? 'legacy' : 'secure',
       serverKey: v['server-key'] as string | undefined,
@@ -126,7 +146,11 @@ const call: Command = {
       clientKeyFile: v['client-key'] as string | undefined,
     }).catch((e: unknown) => {
       if (password === null && v['client-key'] === undefined && isChanError(e, 'authFail')) {
-        throw new ChanError('authFail', `${service} needs a password: give it with --password-file FILE or the LIB_CHAN_PASSWORD environment variable (or log in with --client-key FILE)`, { cause: e, details: e.details });
+        throw new ChanError(
+          'authFail',
+          `${service} needs a password: give it with --password-file FILE or the LIB_CHAN_PASSWORD environment variable (or log in with --client-key FILE)`,
+          { cause: e, details: e.details },
+        );
       }
       throw e;
     });
@@ -185,4 +209,12 @@ function jsonToTerm(j: unknown): Term {
   throw new ChanError('badArgument', `cannot send JSON value ${String(j)}`);
 }
 
-export const COMMANDS: Record<string, Command> = { start, check, keygen: keygenCommand, passwd: passwdCommand, call, status: statusCommand, remote: remoteCommand };
+export const COMMANDS: Record<string, Command> = {
+  start,
+  check,
+  keygen: keygenCommand,
+  passwd: passwdCommand,
+  call,
+  status: statusCommand,
+  remote: remoteCommand,
+};

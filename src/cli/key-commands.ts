@@ -20,7 +20,7 @@ export const keygenCommand: Command = {
     'Writes a new secret key file with mode 0600 (an existing file is never overwritten) and prints',
     'the public key in its copyable text form, and its fingerprint.',
     '  server key (default): name it in the conf with {identity, "FILE"}; clients pin the printed lcsk1:... key.',
-    '  --client: an Ed25519 login key; list the printed lcck1:... key in the service\'s {client_keys, [...]}',
+    "  --client: an Ed25519 login key; list the printed lcck1:... key in the service's {client_keys, [...]}",
     '            and connect with { clientKeyFile: FILE } (or lib_chan call --client-key FILE).',
   ].join('\n'),
   async run(v, _pos, io) {
@@ -63,10 +63,10 @@ export const passwdCommand: Command = {
 };
 
 export const statusCommand: Command = {
-  summary: "check that a server answers, and show its identity key and how it compares with known_hosts",
+  summary: 'check that a server answers, and show its identity key and how it compares with known_hosts',
   usage: 'lib-chan status HOST:PORT [--known-hosts FILE]',
   options: { 'known-hosts': { type: 'string' } },
-  help: 'Opens a secure handshake up to the server\'s proof of its key (no login), prints the key, its fingerprint and whether the known-hosts file pins it. Exit 0 when the server answers, 1 when not or when the key does not match the pin.',
+  help: "Opens a secure handshake up to the server's proof of its key (no login), prints the key, its fingerprint and whether the known-hosts file pins it. Exit 0 when the server answers, 1 when not or when the key does not match the pin.",
   async run(v, pos, io) {
     if (pos.length !== 1) throw new UsageError('expected HOST:PORT');
     const m = /^(.*):(\d+)$/.exec(pos[0]);
@@ -86,7 +86,10 @@ export const statusCommand: Command = {
     const file = (v['known-hosts'] as string | undefined) ?? defaultKnownHostsFile(io.env);
     let pin: string;
     try {
-      pin = checkKnownHost(file, formatHostPort(host, Number(m[2])), key, nodeProvider) === 'match' ? `matches the pin in ${file}` : `was not known; now pinned in ${file}`;
+      pin =
+        checkKnownHost(file, formatHostPort(host, Number(m[2])), key, nodeProvider) === 'match'
+          ? `matches the pin in ${file}`
+          : `was not known; now pinned in ${file}`;
     } catch (e) {
       if (e instanceof ChanError && e.code === 'serverKeyMismatch') {
         io.stdout.write(`${pos[0]}: answers (secure v1), but ${e.message}\n`);
@@ -94,7 +97,9 @@ export const statusCommand: Command = {
       }
       throw e;
     }
-    io.stdout.write(`${pos[0]}: answers (secure v1) in ${Date.now() - started} ms\n  key ${encodePublicKey('server', key)}\n  fingerprint ${fingerprint(key, nodeProvider)}\n  ${pin}\n`);
+    io.stdout.write(
+      `${pos[0]}: answers (secure v1) in ${Date.now() - started} ms\n  key ${encodePublicKey('server', key)}\n  fingerprint ${fingerprint(key, nodeProvider)}\n  ${pin}\n`,
+    );
     return EXIT.ok;
   },
 };

@@ -30,14 +30,27 @@ export interface ConnectOptions extends SecureClientOptions {
  * Log in to `service` over an open transport and return the channel.
  * `password` null means the service has none (or a client key is used).
  */
-export async function connectOver(transport: Transport, service: string, password: string | null, argsC: Term = [], options: ConnectOptions = {}): Promise<Channel> {
+export async function connectOver(
+  transport: Transport,
+  service: string,
+  password: string | null,
+  argsC: Term = [],
+  options: ConnectOptions = {},
+): Promise<Channel> {
   const limits = resolveLimits(options.limits ?? {});
   const protocol = options.protocol ?? 'secure';
   // Secure: one frame may wait until the server has proved its key (secureLogin lifts it); legacy servers never do.
   const waiter = new FrameWaiter(transport, 'client', limits.maxQueuedBytes, protocol === 'legacy' ? Infinity : 1);
-  const decodeOptions: DecodeOptions = { maxDepth: limits.maxTermDepth, maxDecompressedBytes: limits.maxDecompressedBytes, maxAtoms: limits.maxAtomsPerTerm, maxIntegerBytes: limits.maxIntegerBytes };
+  const decodeOptions: DecodeOptions = {
+    maxDepth: limits.maxTermDepth,
+    maxDecompressedBytes: limits.maxDecompressedBytes,
+    maxAtoms: limits.maxAtomsPerTerm,
+    maxIntegerBytes: limits.maxIntegerBytes,
+  };
   if (protocol === 'legacy') {
-    await withDeadline(transport, limits.connectTimeoutMs, `legacy login to ${service}`, () => legacyLogin(transport, waiter, service, password, argsC, decodeOptions));
+    await withDeadline(transport, limits.connectTimeoutMs, `legacy login to ${service}`, () =>
+      legacyLogin(transport, waiter, service, password, argsC, decodeOptions),
+    );
     return new Channel({ transport, codec: new LegacyCodec(decodeOptions), limits, service, pending: waiter.drain() });
   }
   const codec = await withDeadline(transport, limits.connectTimeoutMs, `secure login to ${service}`, () =>
@@ -46,7 +59,14 @@ export async function connectOver(transport: Transport, service: string, passwor
   return new Channel({ transport, codec, limits, service, pending: waiter.drain() });
 }
 
-async function legacyLogin(transport: Transport, waiter: FrameWaiter, service: string, password: string | null, argsC: Term, decodeOptions: DecodeOptions): Promise<void> {
+async function legacyLogin(
+  transport: Transport,
+  waiter: FrameWaiter,
+  service: string,
+  password: string | null,
+  argsC: Term,
+  decodeOptions: DecodeOptions,
+): Promise<void> {
   const send = (t: Term): void => transport.send(encodeTerm(t));
   const recv = async (): Promise<Term> => decodeTerm(await waiter.next(), decodeOptions);
   send(tuple(atom('startService'), atom(service), argsC));
@@ -55,21 +75,29 @@ async function legacyLogin(transport: Transport, waiter: FrameWaiter, service: s
     const challenge = reply.elements[1];
     if (typeof challenge !== 'string') throw protocol('the challenge is not a string');
     if (password === null) {
-      throw new ChanError('authFail', `service ${service} at ${transport.peer} asks for a password and none was given`, { details: { service, peer: transport.peer, phase: 'challenge', side: 'client' } });
+      throw new ChanError('authFail', `service ${service} at ${transport.peer} asks for a password and none was given`, {
+        details: { service, peer: transport.peer, phase: 'challenge', side: 'client' },
+      });
     }
     send(tuple(atom('response'), legacyResponse(challenge, password)));
     reply = await recv();
   }
   if (isAtom(reply, 'ack')) return;
   if (isAtom(reply, 'badService')) {
-    throw new ChanError('badService', `the server at ${transport.peer} has no service named ${service}`, { details: { service, peer: transport.peer, side: 'client' } });
+    throw new ChanError('badService', `the server at ${transport.peer} has no service named ${service}`, {
+      details: { service, peer: transport.peer, side: 'client' },
+    });
   }
   if (isAtom(reply, 'authFail')) {
-    throw new ChanError('authFail', `service ${service} at ${transport.peer} refused the password`, { details: { service, peer: transport.peer, side: 'client' } });
+    throw new ChanError('authFail', `service ${service} at ${transport.peer} refused the password`, {
+      details: { service, peer: transport.peer, side: 'client' },
+    });
   }
   if (isTuple(reply, 2, 'legacyRefused')) {
     const why = reply.elements[1];
-    throw new ChanError('legacyRefused', typeof why === 'string' ? why : `service ${service} refuses the legacy login`, { details: { service, peer: transport.peer, side: 'client' } });
+    throw new ChanError('legacyRefused', typeof why === 'string' ? why : `service ${service} refuses the legacy login`, {
+      details: { service, peer: transport.peer, side: 'client' },
+    });
   }
   throw protocol('unexpected answer to the login');
 

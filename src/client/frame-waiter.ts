@@ -18,7 +18,12 @@ export class FrameWaiter {
   private waiting: { resolve(f: Uint8Array): void; reject(e: ChanError): void } | undefined;
   private error: ChanError | undefined;
 
-  constructor(private readonly transport: Transport, private readonly side: 'client' | 'server' = 'client', private readonly maxBytes = Infinity, private maxFrames = Infinity) {
+  constructor(
+    private readonly transport: Transport,
+    private readonly side: 'client' | 'server' = 'client',
+    private readonly maxBytes = Infinity,
+    private maxFrames = Infinity,
+  ) {
     transport.start({
       frame: (f) => {
         if (this.error) return;
@@ -32,8 +37,12 @@ export class FrameWaiter {
         if (this.queue.length >= this.maxFrames || this.queuedBytes + f.length > this.maxBytes) {
           const bytes = this.queue.length < this.maxFrames;
           const err = bytes
-            ? new ChanError('limitExceeded', `${this.side}: ${transport.peer} sent more than maxQueuedBytes=${this.maxBytes} during the login`, { details: { side: this.side, peer: transport.peer, phase: 'login', limit: this.maxBytes, key: 'maxQueuedBytes' } })
-            : new ChanError('protocolError', `${this.side}: ${transport.peer} sent more frames than the login allows before proving its key`, { details: { side: this.side, peer: transport.peer, phase: 'login', limit: this.maxFrames } });
+            ? new ChanError('limitExceeded', `${this.side}: ${transport.peer} sent more than maxQueuedBytes=${this.maxBytes} during the login`, {
+                details: { side: this.side, peer: transport.peer, phase: 'login', limit: this.maxBytes, key: 'maxQueuedBytes' },
+              })
+            : new ChanError('protocolError', `${this.side}: ${transport.peer} sent more frames than the login allows before proving its key`, {
+                details: { side: this.side, peer: transport.peer, phase: 'login', limit: this.maxFrames },
+              });
           transport.destroy(err);
           return;
         }
@@ -41,7 +50,11 @@ export class FrameWaiter {
         this.queue.push(f.slice());
       },
       close: (err) => {
-        this.error = err ?? new ChanError('connectionLost', `${this.side}: ${transport.peer} closed the connection during the login`, { details: { side: this.side, peer: transport.peer, phase: 'login' } });
+        this.error =
+          err ??
+          new ChanError('connectionLost', `${this.side}: ${transport.peer} closed the connection during the login`, {
+            details: { side: this.side, peer: transport.peer, phase: 'login' },
+          });
         if (this.waiting) {
           const w = this.waiting;
           this.waiting = undefined;
@@ -78,7 +91,9 @@ export async function withDeadline<T>(transport: Transport, ms: number, what: st
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const err = new ChanError('timeout', `${what} at ${transport.peer} did not finish within ${ms} ms`, { details: { limit: ms, peer: transport.peer, phase: 'login', side: 'client' } });
+      const err = new ChanError('timeout', `${what} at ${transport.peer} did not finish within ${ms} ms`, {
+        details: { limit: ms, peer: transport.peer, phase: 'login', side: 'client' },
+      });
       transport.destroy(err);
       reject(err);
     }, ms);

@@ -21,7 +21,10 @@ import { nodeProvider } from '../auth/crypto-node.ts';
 import { ReadyPool } from '../auth/ready-pool-node.ts';
 
 /** Hellos (ephemeral key pair and handshake state) made ahead, for connects with the native provider. */
-const hellos = new ReadyPool(() => clientStart({ provider: nodeProvider }), (h: ReturnType<typeof clientStart>) => destroyState(h.state));
+const hellos = new ReadyPool(
+  () => clientStart({ provider: nodeProvider }),
+  (h: ReturnType<typeof clientStart>) => destroyState(h.state),
+);
 
 export interface NodeConnectOptions extends ConnectOptions {
   /** ws:// and wss:// URLs: the WebSocket class to use (e.g. one extending ws's with TLS options). @default ws's, with maxPayload = maxFrameBytes */
@@ -54,7 +57,11 @@ export async function connect(target: string, ...rest: UrlArgs | HostArgs): Prom
   const opts = withHello(nodeClientDefaults(options, formatHostPort(url.hostname, port)));
   let transport;
   try {
-    transport = await connectWebSocket(url.href, { WebSocket: options.webSocket ?? nodeWebSocket(limits.maxFrameBytes), maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
+    transport = await connectWebSocket(url.href, {
+      WebSocket: options.webSocket ?? nodeWebSocket(limits.maxFrameBytes),
+      maxFrameBytes: limits.maxFrameBytes,
+      timeoutMs: limits.connectTimeoutMs,
+    });
   } catch (e) {
     if (opts.preparedHello) destroyState(opts.preparedHello.state);
     throw e;
@@ -82,7 +89,10 @@ async function connectTcpHost(host: string, port: number, service: string, passw
   try {
     withHello(opts);
   } catch (e) {
-    void pending.then((t) => t.destroy(), () => {});
+    void pending.then(
+      (t) => t.destroy(),
+      () => {},
+    );
     throw e;
   }
   let transport;
@@ -129,4 +139,3 @@ function nodeWebSocket(maxFrameBytes: number): WebSocketConstructor {
     }
   };
 }
-

@@ -8,7 +8,17 @@
 import { ChanError } from '../errors.ts';
 import type { Transport } from '../transport/transport.ts';
 import { tweetnaclProvider, type CryptoProvider, type KeyPair } from '../auth/crypto.ts';
-import { REPLY_MIN_BYTES, clientAuth, clientOnReply, clientOnResult, clientPrecomputeEs, clientStart, destroyState, type AuthMethod, type HandshakeState } from '../auth/secure/handshake.ts';
+import {
+  REPLY_MIN_BYTES,
+  clientAuth,
+  clientOnReply,
+  clientOnResult,
+  clientPrecomputeEs,
+  clientStart,
+  destroyState,
+  type AuthMethod,
+  type HandshakeState,
+} from '../auth/secure/handshake.ts';
 import { decodePublicKey } from '../auth/keys.ts';
 import { ETF_VERSION } from '../auth/sniff.ts';
 import { fromHex } from '../wire/bytes.ts';
@@ -92,9 +102,13 @@ export async function secureLogin(
   const pinnedKey = options.serverKey === undefined ? undefined : parseServerKey(options.serverKey);
   const method: AuthMethod = options.clientKey ? 'key' : password !== null ? 'password' : 'none';
   if (method !== 'none' && pinnedKey === undefined && options.checkServerKey === undefined && options.dangerouslySkipServerAuth !== true) {
-    throw new ChanError('badArgument', `client: refusing to send a ${method === 'key' ? 'key proof' : 'password'} for ${service} to ${transport.peer} without checking who it is: pin its key (serverKey), use a known-hosts file (the default in Node), or, against a throwaway test server only, pass dangerouslySkipServerAuth: true`, {
-      details: { side: 'client', phase: 'hello', service, peer: transport.peer },
-    });
+    throw new ChanError(
+      'badArgument',
+      `client: refusing to send a ${method === 'key' ? 'key proof' : 'password'} for ${service} to ${transport.peer} without checking who it is: pin its key (serverKey), use a known-hosts file (the default in Node), or, against a throwaway test server only, pass dangerouslySkipServerAuth: true`,
+      {
+        details: { side: 'client', phase: 'hello', service, peer: transport.peer },
+      },
+    );
   }
   const argsBytes = encodeTerm(argsC);
   const hello = options.preparedHello ?? clientStart({ provider });
@@ -108,9 +122,13 @@ export async function secureLogin(
     // A real reply starts with a random ephemeral key (byte 131 one time in 256), so only a
     // short frame that starts with 131 is taken for a legacy term.
     if (reply.length < REPLY_MIN_BYTES && reply[0] === ETF_VERSION) {
-      throw new ChanError('protocolError', `client: ${transport.peer} answered the secure hello with a legacy lib_chan term; it does not speak the secure protocol. Refusing to fall back (use protocol: 'legacy' only on a network you trust)`, {
-        details: { phase: 'reply', side: 'client', peer: transport.peer },
-      });
+      throw new ChanError(
+        'protocolError',
+        `client: ${transport.peer} answered the secure hello with a legacy lib_chan term; it does not speak the secure protocol. Refusing to fall back (use protocol: 'legacy' only on a network you trust)`,
+        {
+          details: { phase: 'reply', side: 'client', peer: transport.peer },
+        },
+      );
     }
     const r = clientOnReply(hello.state, reply, { pinnedKey, checkKey: options.checkServerKey });
     state = r.state;
@@ -133,5 +151,8 @@ function withService(err: ChanError, service: string, peer: string): ChanError {
     badService: `the server at ${peer} has no service named ${service}`,
     authFail: `service ${service} at ${peer} refused the login`,
   };
-  return new ChanError(err.code, what[err.code] ? `${what[err.code]} (${err.message})` : err.message, { details: { ...err.details, service, peer }, cause: err });
+  return new ChanError(err.code, what[err.code] ? `${what[err.code]} (${err.message})` : err.message, {
+    details: { ...err.details, service, peer },
+    cause: err,
+  });
 }

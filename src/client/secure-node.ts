@@ -34,5 +34,8 @@ export function nodeClientDefaults(options: ConnectOptions, hostport: string): C
 
 /** The default announcement of a key pinned on first use: a process warning the caller sees on stderr (or with process.on('warning')). */
 function announceFirstUse(info: FirstUseInfo): void {
-  process.emitWarning(`lib_chan: first connection to ${info.hostport}: trusting its server key ${info.fingerprint} and pinning it in ${info.file}. Check the fingerprint with the server's operator (lib_chan status), or pass serverKey / trustOnFirstUse: false`, { code: 'LIB_CHAN_TOFU' });
+  process.emitWarning(
+    `lib_chan: first connection to ${info.hostport}: trusting its server key ${info.fingerprint} and pinning it in ${info.file}. Check the fingerprint with the server's operator (lib_chan status), or pass serverKey / trustOnFirstUse: false`,
+    { code: 'LIB_CHAN_TOFU' },
+  );
 }

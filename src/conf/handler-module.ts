@@ -54,9 +54,13 @@ export function registerTypeScript(fromFile: string): Promise<void> {
       }
     }
     if (!api) {
-      throw new ChanError('badConf', `${fromFile} is TypeScript, and tsx (the loader that runs it) is not installed: install it beside lib-chan (npm install tsx) or compile the handler to .js/.mjs`, {
-        details: { path: fromFile },
-      });
+      throw new ChanError(
+        'badConf',
+        `${fromFile} is TypeScript, and tsx (the loader that runs it) is not installed: install it beside lib-chan (npm install tsx) or compile the handler to .js/.mjs`,
+        {
+          details: { path: fromFile },
+        },
+      );
     }
     api.register();
     (globalThis as Record<symbol, unknown>)[TSX_MARK] = true;

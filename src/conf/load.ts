@@ -20,14 +20,17 @@ import { MODULE_EXTENSIONS, describeLoadError, exportedFunction, exportedFunctio
 /** Largest conf file read, in bytes (1 MiB). */
 export const MAX_CONF_BYTES = MAX_TERM_TEXT_CHARS;
 
-
 /** `$HOME/.erlang_config/lib_chan.conf`, as in the book; HOME unset is a badConf. */
 export function defaultConfPath(env: Record<string, string | undefined> = process.env): string {
   const home = env.HOME;
   if (home === undefined || home === '') {
-    throw new ChanError('badConf', 'HOME is not set, so the default conf file $HOME/.erlang_config/lib_chan.conf cannot be found; give the conf file explicitly (--conf FILE)', {
-      details: { file: '$HOME/.erlang_config/lib_chan.conf' },
-    });
+    throw new ChanError(
+      'badConf',
+      'HOME is not set, so the default conf file $HOME/.erlang_config/lib_chan.conf cannot be found; give the conf file explicitly (--conf FILE)',
+      {
+        details: { file: '$HOME/.erlang_config/lib_chan.conf' },
+      },
+    );
   }
   return path.join(home, '.erlang_config', 'lib_chan.conf');
 }
@@ -48,9 +51,13 @@ export async function loadConfig(file?: string): Promise<ServerConfig> {
   const posix = process.platform !== 'win32';
   if (posix && (info.mode & 0o002) !== 0) {
     // The conf names the modules the server imports and runs: whoever may write it runs code as the server.
-    throw new ChanError('badConf', `conf file ${abs} is writable by others (mode ${modeText(info.mode)}), so anyone could make the server run their code; run: chmod o-w ${abs}`, {
-      details: { file: abs, mode: modeText(info.mode) },
-    });
+    throw new ChanError(
+      'badConf',
+      `conf file ${abs} is writable by others (mode ${modeText(info.mode)}), so anyone could make the server run their code; run: chmod o-w ${abs}`,
+      {
+        details: { file: abs, mode: modeText(info.mode) },
+      },
+    );
   }
   if (info.size > MAX_CONF_BYTES) {
     throw new ChanError('badConf', `conf file ${abs} is ${info.size} bytes; the limit is ${MAX_CONF_BYTES} (1 MiB)`, {
@@ -62,7 +69,8 @@ export async function loadConfig(file?: string): Promise<ServerConfig> {
     bytes = await readFile(abs);
   } catch (e) {
     throw new ChanError('badConf', `conf file ${abs} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
-      details: { file: abs }, cause: e,
+      details: { file: abs },
+      cause: e,
     });
   }
   let text: string;
@@ -75,7 +83,10 @@ export async function loadConfig(file?: string): Promise<ServerConfig> {
   const plain = [...config.services.values()].filter((s) => s.password.kind === 'plain' || s.legacyPassword !== undefined).map((s) => s.name);
   if (posix && (info.mode & 0o044) !== 0 && plain.length > 0) {
     (config.warnings ??= []).push({
-      event: 'confReadable', file: abs, mode: modeText(info.mode), services: plain,
+      event: 'confReadable',
+      file: abs,
+      mode: modeText(info.mode),
+      services: plain,
       message: `conf file ${abs} holds plaintext passwords (${plain.slice(0, 5).join(', ')}${plain.length > 5 ? ', ...' : ''}) and group or others may read it (mode ${modeText(info.mode)}); run: chmod 600 ${abs}, or store {scrypt, Hash} passwords (lib_chan passwd)`,
     });
   }
@@ -127,7 +138,12 @@ interface Where {
 function whereError(where: Where, problem: string, extra: Record<string, unknown> = {}, cause?: unknown): ChanError {
   const at = where.line > 0 ? `${where.file}:${where.line}:${where.column}` : where.file;
   return new ChanError('badConf', `${at}: ${problem}`, {
-    details: { file: where.file, ...(where.line > 0 ? { line: where.line, column: where.column } : {}), ...(where.service ? { service: where.service } : {}), ...extra },
+    details: {
+      file: where.file,
+      ...(where.line > 0 ? { line: where.line, column: where.column } : {}),
+      ...(where.service ? { service: where.service } : {}),
+      ...extra,
+    },
     ...(cause === undefined ? {} : { cause }),
   });
 }
@@ -150,7 +166,12 @@ async function mustExist(file: string, what: string, where: Where): Promise<void
  * file and the function. A missing module or function is a badConf naming
  * where it looked.
  */
-export async function resolveServiceModule(module: string, fn: string, modulePaths: readonly string[], where: Where): Promise<Pick<ServiceConfig, 'modulePath' | 'handler'>> {
+export async function resolveServiceModule(
+  module: string,
+  fn: string,
+  modulePaths: readonly string[],
+  where: Where,
+): Promise<Pick<ServiceConfig, 'modulePath' | 'handler'>> {
   const who = where.service === undefined ? '' : `service ${where.service}: `;
   const searched: string[] = [];
   let found: string | undefined;

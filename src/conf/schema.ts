@@ -225,7 +225,9 @@ const LEGACY = atomEnum('legacy', LEGACY_POLICIES);
 
 function limitsSchema(title: string, names: readonly string[] = Object.keys(LIMITS)): SchemaNode {
   const properties = Object.fromEntries(
-    Object.entries(LIMITS).filter(([name]) => names.includes(name)).map(([name, spec]) => [name, integer(`limit ${name}`, spec.min, spec.max, spec.unit)]),
+    Object.entries(LIMITS)
+      .filter(([name]) => names.includes(name))
+      .map(([name, spec]) => [name, integer(`limit ${name}`, spec.min, spec.max, spec.unit)]),
   );
   return proplist(title, 'limit', properties);
 }
@@ -236,16 +238,27 @@ const PASSWORD: SchemaNode = {
   expect: 'a string in double quotes, the atom none, or {scrypt, "scrypt$N$r$p$Salt$Hash"}',
   anyOf: [
     { const: 'none' },
-    erlString('password', 'a string', { pattern: LATIN1_PATTERN }, {
-      secret: true,
-      problem: 'password contains a character above 255, which the legacy MD5 login cannot hash (it hashes one byte per character); use Latin-1 characters only, or store a {scrypt, Hash} (which the legacy login cannot use)',
-    }),
+    erlString(
+      'password',
+      'a string',
+      { pattern: LATIN1_PATTERN },
+      {
+        secret: true,
+        problem:
+          'password contains a character above 255, which the legacy MD5 login cannot hash (it hashes one byte per character); use Latin-1 characters only, or store a {scrypt, Hash} (which the legacy login cannot use)',
+      },
+    ),
     {
       type: 'object',
       required: ['scrypt'],
       additionalProperties: false,
       properties: {
-        scrypt: erlString('scrypt password hash', 'a string of the form scrypt$N$r$p$Salt$Hash (Salt and Hash in base64)', { pattern: SCRYPT_PATTERN }, { secret: true }),
+        scrypt: erlString(
+          'scrypt password hash',
+          'a string of the form scrypt$N$r$p$Salt$Hash (Salt and Hash in base64)',
+          { pattern: SCRYPT_PATTERN },
+          { secret: true },
+        ),
       },
     },
   ],
@@ -262,13 +275,22 @@ const SERVICE_OPTIONS = proplist('service options', 'service option', {
     problem: `auth must list at least one login method (${AUTH_METHODS.join(', ')}), each at most once`,
   },
   legacy: LEGACY,
-  legacy_password: erlString('legacy_password', 'a string in double quotes', { pattern: LATIN1_PATTERN }, {
-    secret: true,
-    problem: 'legacy_password contains a character above 255, which the legacy MD5 login cannot hash; use Latin-1 characters only',
-  }),
+  legacy_password: erlString(
+    'legacy_password',
+    'a string in double quotes',
+    { pattern: LATIN1_PATTERN },
+    {
+      secret: true,
+      problem: 'legacy_password contains a character above 255, which the legacy MD5 login cannot hash; use Latin-1 characters only',
+    },
+  ),
   client_keys: {
     type: 'array',
-    items: erlString('client key', 'an Ed25519 public key in double quotes (lcck1:... as lib_chan keygen --client prints it, 64 hex digits, or 43-44 base64 characters)', { pattern: KEY_PATTERN }),
+    items: erlString(
+      'client key',
+      'an Ed25519 public key in double quotes (lcck1:... as lib_chan keygen --client prints it, 64 hex digits, or 43-44 base64 characters)',
+      { pattern: KEY_PATTERN },
+    ),
     title: 'client_keys',
     expect: 'a list of Ed25519 public keys in double quotes',
   },
@@ -316,19 +338,24 @@ export const CONF_SCHEMAS = {
   },
   limits: limitsSchema('limits'),
   log_level: atomEnum('log_level', LOG_LEVELS),
-  websocket: proplist('websocket', 'websocket option', {
-    port: PORT,
-    path: erlString('websocket path', 'a URL path in double quotes starting with /', { pattern: '^/[^\\s?#]*$' }),
-    bind: HOST,
-    tls: proplist('tls', 'tls option', { cert: filePath('tls cert'), key: filePath('tls key') }, ['cert', 'key']),
-    origins: {
-      type: 'array',
-      items: erlString('origin', 'an origin in double quotes such as "https://example.com"', { pattern: '^[a-z][a-z0-9+.-]*://[^\\s/]+$' }),
-      title: 'origins',
-      expect: 'a list of origins in double quotes',
+  websocket: proplist(
+    'websocket',
+    'websocket option',
+    {
+      port: PORT,
+      path: erlString('websocket path', 'a URL path in double quotes starting with /', { pattern: '^/[^\\s?#]*$' }),
+      bind: HOST,
+      tls: proplist('tls', 'tls option', { cert: filePath('tls cert'), key: filePath('tls key') }, ['cert', 'key']),
+      origins: {
+        type: 'array',
+        items: erlString('origin', 'an origin in double quotes such as "https://example.com"', { pattern: '^[a-z][a-z0-9+.-]*://[^\\s/]+$' }),
+        title: 'origins',
+        expect: 'a list of origins in double quotes',
+      },
+      permessage_deflate: atomEnum('permessage_deflate', ['true', 'false']),
     },
-    permessage_deflate: atomEnum('permessage_deflate', ['true', 'false']),
-  }, ['port']),
+    ['port'],
+  ),
   metrics: proplist('metrics', 'metrics option', { port: PORT, bind: HOST }, ['port']),
   service: SERVICE,
 } as const satisfies Record<string, SchemaNode>;
@@ -340,9 +367,7 @@ const ajv = new Ajv({ allErrors: false, verbose: true, strict: true });
 ajv.addVocabulary(['expect', 'problem', 'secret', 'entryNoun']);
 
 /** Compiled once, at module load. */
-const VALIDATORS = Object.fromEntries(
-  Object.entries(CONF_SCHEMAS).map(([kind, schema]) => [kind, ajv.compile(schema)]),
-) as Record<TermKind, ValidateFunction>;
+const VALIDATORS = Object.fromEntries(Object.entries(CONF_SCHEMAS).map(([kind, schema]) => [kind, ajv.compile(schema)])) as Record<TermKind, ValidateFunction>;
 
 // ---------------------------------------------------------------------------
 // Terms -> JSON views
@@ -359,7 +384,10 @@ interface Ctx {
 /** Where each JSON pointer of the current view came from. */
 class Lines {
   private readonly byPointer = new Map<string, Position>();
-  constructor(private readonly ctx: Ctx, private readonly base: Position) {}
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly base: Position,
+  ) {}
 
   mark(t: Term, pointer: string): void {
     if (typeof t === 'object' && t !== null) {
@@ -416,9 +444,7 @@ function proplistView(t: Term, pointer: string, lines: Lines, ctx: Ctx, label: s
     lines.mark(entry, keyPointer);
     if (Object.hasOwn(out, key)) throw confError(ctx, lines.at(keyPointer), `${label}: ${key} is given twice`);
     const value = entry.at(1);
-    out[key] = Object.hasOwn(nested, key)
-      ? proplistView(value, keyPointer, lines, ctx, nested[key])
-      : toView(value, keyPointer, lines);
+    out[key] = Object.hasOwn(nested, key) ? proplistView(value, keyPointer, lines, ctx, nested[key]) : toView(value, keyPointer, lines);
   }
   return out;
 }
@@ -439,9 +465,11 @@ function pickError(errors: ErrorObject[]): ErrorObject {
   const any = errors.find((e) => e.keyword === 'anyOf');
   if (any === undefined) return errors[0];
   const branches = errors.filter((e) => e.schemaPath.startsWith(`${any.schemaPath}/`));
-  return branches.find((e) => !KIND_KEYWORDS.has(e.keyword))
-    ?? branches.find((e) => e.instancePath.length > any.instancePath.length && !e.instancePath.endsWith('/$str'))
-    ?? any;
+  return (
+    branches.find((e) => !KIND_KEYWORDS.has(e.keyword)) ??
+    branches.find((e) => e.instancePath.length > any.instancePath.length && !e.instancePath.endsWith('/$str')) ??
+    any
+  );
 }
 
 function quoteAtom(name: string): string {
@@ -450,9 +478,12 @@ function quoteAtom(name: string): string {
 
 function quoteString(s: string, max = 40): string {
   const cut = s.length > max ? `${s.slice(0, max)}...` : s;
-  // Control characters are what this escapes, on purpose.
-  // eslint-disable-next-line no-control-regex
-  return `"${cut.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x{${c.charCodeAt(0).toString(16)}}`)}"`;
+  return `"${cut
+    .replace(/[\\"]/g, '\\$&')
+    .replace(/\n/g, '\\n')
+    // Control characters are what this escapes, on purpose.
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x{${c.charCodeAt(0).toString(16)}}`)}"`;
 }
 
 function renderView(v: View): string {
@@ -461,7 +492,9 @@ function renderView(v: View): string {
   if (Array.isArray(v)) return `[${v.slice(0, 8).map(renderView).join(', ')}${v.length > 8 ? ', ...' : ''}]`;
   if (typeof v.$str === 'string' && Object.keys(v).length === 1) return quoteString(v.$str);
   if (typeof v.$term === 'string' && Object.keys(v).length === 1) return v.$term;
-  return `[${Object.entries(v).map(([k, x]) => `{${quoteAtom(k)}, ${renderView(x)}}`).join(', ')}]`;
+  return `[${Object.entries(v)
+    .map(([k, x]) => `{${quoteAtom(k)}, ${renderView(x)}}`)
+    .join(', ')}]`;
 }
 
 function explain(err: ErrorObject): { message: string; key?: string } {
@@ -505,7 +538,11 @@ export function formatTerm(t: Term, options: { redact?: boolean; max?: number } 
 
 function fmt(t: Term, redact: boolean, depth: number): string {
   if (depth > 6) return '...';
-  const list = (xs: Term[]) => xs.slice(0, 12).map((x) => fmt(x, redact, depth + 1)).join(', ') + (xs.length > 12 ? ', ...' : '');
+  const list = (xs: Term[]) =>
+    xs
+      .slice(0, 12)
+      .map((x) => fmt(x, redact, depth + 1))
+      .join(', ') + (xs.length > 12 ? ', ...' : '');
   if (typeof t === 'string') return redact ? '"..."' : quoteString(t);
   if (typeof t === 'number') return Number.isInteger(t) && !Object.is(t, -0) ? String(t) : Object.is(t, -0) ? '-0.0' : String(t);
   if (typeof t === 'bigint' || typeof t === 'boolean') return String(t);
@@ -518,8 +555,15 @@ function fmt(t: Term, redact: boolean, depth: number): string {
   if (t instanceof Uint8Array) return redact ? '<<...>>' : `<<${[...t.subarray(0, 16)].join(',')}${t.length > 16 ? ',...' : ''}>>`;
   if (t instanceof BitBinary) return '<<...>>';
   if (t instanceof Opaque) return '#Opaque<>';
-  if (t instanceof Map) return `#{${[...t].slice(0, 12).map(([k, v]) => `${fmt(k, redact, depth + 1)} => ${fmt(v, redact, depth + 1)}`).join(', ')}}`;
-  return `#{${Object.keys(t).slice(0, 12).map((k) => `${quoteAtom(k)} => ${fmt(t[k], redact, depth + 1)}`).join(', ')}}`;
+  if (t instanceof Map)
+    return `#{${[...t]
+      .slice(0, 12)
+      .map(([k, v]) => `${fmt(k, redact, depth + 1)} => ${fmt(v, redact, depth + 1)}`)
+      .join(', ')}}`;
+  return `#{${Object.keys(t)
+    .slice(0, 12)
+    .map((k) => `${quoteAtom(k)} => ${fmt(t[k], redact, depth + 1)}`)
+    .join(', ')}}`;
 }
 
 // ---------------------------------------------------------------------------
@@ -528,8 +572,11 @@ function fmt(t: Term, redact: boolean, depth: number): string {
 
 const TOP_KINDS: readonly TopKind[] = ['port', 'bind', 'legacy', 'identity', 'trusted_proxies', 'module_path', 'limits', 'log_level', 'websocket', 'metrics'];
 const TOP_NESTED: Partial<Record<TopKind, Record<string, string>>> = { websocket: { tls: 'websocket tls' } };
-const TOP_FORMS = '{port, Port}, {service, Name, password, Pwd, mfa, Mod, Fun, ArgsS[, Options]}, ' +
-  TOP_KINDS.filter((k) => k !== 'port').map((k) => `{${k}, ...}`).join(', ');
+const TOP_FORMS =
+  '{port, Port}, {service, Name, password, Pwd, mfa, Mod, Fun, ArgsS[, Options]}, ' +
+  TOP_KINDS.filter((k) => k !== 'port')
+    .map((k) => `{${k}, ...}`)
+    .join(', ');
 
 interface Located<T> {
   value: T;
@@ -620,9 +667,8 @@ export function checkConf(terms: ParsedTerm[], ctx: Ctx & { end: Position }): Co
       throw confError(ctx, pos, `{${kind}, ...} is given twice (first at line ${earlier.pos.line}); give it once`, { firstLine: earlier.pos.line });
     }
     const raw = term.at(1);
-    const value = kind === 'limits' || kind === 'websocket' || kind === 'metrics'
-      ? proplistView(raw, '', lines, ctx, kind, TOP_NESTED[kind])
-      : toView(raw, '', lines);
+    const value =
+      kind === 'limits' || kind === 'websocket' || kind === 'metrics' ? proplistView(raw, '', lines, ctx, kind, TOP_NESTED[kind]) : toView(raw, '', lines);
     validate(kind, value, lines, ctx);
     singles.set(kind, { value, pos, lines });
   }
@@ -685,7 +731,8 @@ export function checkConf(terms: ParsedTerm[], ctx: Ctx & { end: Position }): Co
     const first = seen.get(sv.name);
     if (first !== undefined) {
       throw confError(ctx, pos, `service ${quoteAtom(sv.name)} is defined twice (first at line ${first}); each service name must be unique`, {
-        service: sv.name, firstLine: first,
+        service: sv.name,
+        firstLine: first,
       });
     }
     seen.set(sv.name, pos.line);
@@ -699,13 +746,19 @@ function serviceView(term: Tuple, pos: Position, lines: Lines, ctx: Ctx): Servic
   const el = term.elements;
   const shown = formatTerm(term, { redact: true });
   if (el.length === 6 && el[2] instanceof Atom && el[2].name === 'mfa') {
-    throw confError(ctx, pos, `service term has no password: write {service, Name, password, none, mfa, Mod, Fun, ArgsS} for a service without one (found ${shown})`);
+    throw confError(
+      ctx,
+      pos,
+      `service term has no password: write {service, Name, password, none, mfa, Mod, Fun, ArgsS} for a service without one (found ${shown})`,
+    );
   }
-  const shapeOk = (el.length === 8 || el.length === 9)
-    && el[2] instanceof Atom && el[2].name === 'password'
-    && el[4] instanceof Atom && el[4].name === 'mfa';
+  const shapeOk = (el.length === 8 || el.length === 9) && el[2] instanceof Atom && el[2].name === 'password' && el[4] instanceof Atom && el[4].name === 'mfa';
   if (!shapeOk) {
-    throw confError(ctx, pos, `malformed service term: expected {service, Name, password, Pwd, mfa, Mod, Fun, ArgsS} or the same with an options list at the end, found ${shown}`);
+    throw confError(
+      ctx,
+      pos,
+      `malformed service term: expected {service, Name, password, Pwd, mfa, Mod, Fun, ArgsS} or the same with an options list at the end, found ${shown}`,
+    );
   }
   const pwTerm = el[3];
   lines.mark(term, '');
@@ -730,8 +783,7 @@ function serviceView(term: Tuple, pos: Position, lines: Lines, ctx: Ctx): Servic
 
 function buildService(sv: ServiceView, pos: Position, lines: Lines, ctx: Ctx, server: ConfDraft): ServiceDraft {
   const o = sv.options;
-  const fail = (pointer: string, problem: string) =>
-    confError(ctx, lines.at(pointer), `service ${quoteAtom(sv.name)}: ${problem}`, { service: sv.name });
+  const fail = (pointer: string, problem: string) => confError(ctx, lines.at(pointer), `service ${quoteAtom(sv.name)}: ${problem}`, { service: sv.name });
   const password = passwordFrom(sv.password);
   const legacy = (o.legacy as LegacyPolicy | undefined) ?? server.legacy;
   const clientKeys = ((o.client_keys as View[] | undefined) ?? []).map((k, i) => {
@@ -755,14 +807,20 @@ function buildService(sv: ServiceView, pos: Position, lines: Lines, ctx: Ctx, se
   // One sniffed MD5 exchange is an offline dictionary attack on the secret it proves: beyond
   // loopback, that secret must not also be the secure login's password.
   if (auth.includes('legacy') && auth.includes('password') && legacy === 'allow' && password.kind === 'plain' && o.legacy_password === undefined) {
-    throw fail(o.legacy === undefined ? '' : '/options/legacy', 'allows the legacy MD5 login beyond loopback ({legacy, allow}) with the same password as the secure login, so one recorded MD5 exchange lets an eavesdropper attack the secure password offline. '
-      + 'Give the legacy login its own password with {legacy_password, "..."} in the service options (and a different password, or a {scrypt, Hash}, for the secure login), or allow legacy on loopback only ({legacy, loopback}), or leave it out: {auth, [password]}');
+    throw fail(
+      o.legacy === undefined ? '' : '/options/legacy',
+      'allows the legacy MD5 login beyond loopback ({legacy, allow}) with the same password as the secure login, so one recorded MD5 exchange lets an eavesdropper attack the secure password offline. ' +
+        'Give the legacy login its own password with {legacy_password, "..."} in the service options (and a different password, or a {scrypt, Hash}, for the secure login), or allow legacy on loopback only ({legacy, loopback}), or leave it out: {auth, [password]}',
+    );
   }
   if (o.legacy_password !== undefined && !auth.includes('legacy')) {
-    throw fail('/options/legacy_password', 'legacy_password is given, but the service\'s auth list does not include legacy');
+    throw fail('/options/legacy_password', "legacy_password is given, but the service's auth list does not include legacy");
   }
   if (o.legacy_password !== undefined && password.kind === 'plain' && str(o.legacy_password) === password.secret) {
-    throw fail('/options/legacy_password', 'legacy_password must differ from the service password (the point is that a sniffed MD5 exchange does not expose the secure login\'s secret)');
+    throw fail(
+      '/options/legacy_password',
+      "legacy_password must differ from the service password (the point is that a sniffed MD5 exchange does not expose the secure login's secret)",
+    );
   }
   const service: ServiceDraft = {
     name: sv.name,
@@ -784,7 +842,8 @@ function buildService(sv: ServiceView, pos: Position, lines: Lines, ctx: Ctx, se
     throw fail('/options/restart', 'restart applies to worker-isolated services only; add {isolation, worker} or remove it');
   }
   if (o.schema !== undefined) service.schemaFile = path.resolve(ctx.confDir, str(o.schema));
-  if (o.legacy_password !== undefined) service.legacyPassword = makePassword({ kind: 'plain', secret: str(o.legacy_password) }) as { kind: 'plain'; secret: string };
+  if (o.legacy_password !== undefined)
+    service.legacyPassword = makePassword({ kind: 'plain', secret: str(o.legacy_password) }) as { kind: 'plain'; secret: string };
   return service;
 }
 

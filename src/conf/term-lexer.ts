@@ -22,28 +22,77 @@ export interface Position {
 
 /** Punctuation the lexer knows; most of it only lets the parser say what is wrong. */
 export type Punct =
-  | '{' | '}' | '[' | ']' | '(' | ')' | ',' | '|' | '||' | '#' | '/' | ':' | ';'
-  | '-' | '+' | '=' | '<' | '>' | '<<' | '>>' | '=>' | ':=' | '.' | '*' | '!' | '?';
+  | '{'
+  | '}'
+  | '['
+  | ']'
+  | '('
+  | ')'
+  | ','
+  | '|'
+  | '||'
+  | '#'
+  | '/'
+  | ':'
+  | ';'
+  | '-'
+  | '+'
+  | '='
+  | '<'
+  | '>'
+  | '<<'
+  | '>>'
+  | '=>'
+  | ':='
+  | '.'
+  | '*'
+  | '!'
+  | '?';
 
-export type Token = Position & (
-  | { kind: 'atom'; name: string; quoted: boolean }
-  | { kind: 'var'; name: string }
-  | { kind: 'integer'; value: bigint; text: string }
-  | { kind: 'float'; value: number; text: string }
-  | { kind: 'string'; value: string }
-  | { kind: 'punct'; value: Punct }
-  /** The `.` that ends a term. */
-  | { kind: 'dot' }
-  /** A value interpolated by the `erl` tagged template, inserted as-is. */
-  | { kind: 'value'; value: Term }
-  | { kind: 'eof' }
-);
+export type Token = Position &
+  (
+    | { kind: 'atom'; name: string; quoted: boolean }
+    | { kind: 'var'; name: string }
+    | { kind: 'integer'; value: bigint; text: string }
+    | { kind: 'float'; value: number; text: string }
+    | { kind: 'string'; value: string }
+    | { kind: 'punct'; value: Punct }
+    /** The `.` that ends a term. */
+    | { kind: 'dot' }
+    /** A value interpolated by the `erl` tagged template, inserted as-is. */
+    | { kind: 'value'; value: Term }
+    | { kind: 'eof' }
+  );
 
 /** Words of the Erlang grammar: not atoms unless quoted. */
 export const RESERVED_WORDS: ReadonlySet<string> = new Set([
-  'after', 'and', 'andalso', 'band', 'begin', 'bnot', 'bor', 'bsl', 'bsr', 'bxor', 'case', 'catch',
-  'cond', 'div', 'end', 'fun', 'if', 'let', 'not', 'of', 'or', 'orelse', 'receive', 'rem', 'try',
-  'when', 'xor',
+  'after',
+  'and',
+  'andalso',
+  'band',
+  'begin',
+  'bnot',
+  'bor',
+  'bsl',
+  'bsr',
+  'bxor',
+  'case',
+  'catch',
+  'cond',
+  'div',
+  'end',
+  'fun',
+  'if',
+  'let',
+  'not',
+  'of',
+  'or',
+  'orelse',
+  'receive',
+  'rem',
+  'try',
+  'when',
+  'xor',
 ]);
 
 /**
@@ -55,9 +104,11 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set([
  */
 export function mayBeSecret(recent: readonly Token[]): boolean {
   const last = recent[recent.length - 1];
-  return last?.kind === 'string'
-    || recent.some((t) => t.kind === 'atom' && (t.name === 'password' || t.name === 'scrypt'))
-    || recent.some((t) => (t.kind === 'string' || (t.kind === 'atom' && t.quoted)) && spansLines(t));
+  return (
+    last?.kind === 'string' ||
+    recent.some((t) => t.kind === 'atom' && (t.name === 'password' || t.name === 'scrypt')) ||
+    recent.some((t) => (t.kind === 'string' || (t.kind === 'atom' && t.quoted)) && spansLines(t))
+  );
 }
 
 /** A string or quoted atom holding a newline: usually an unbalanced quote swallowing text. */
@@ -74,7 +125,15 @@ export const MAX_ATOM_CHARS = 255;
 export const MAX_INTEGER_CHARS = 1_000;
 
 const ESCAPES: Readonly<Record<string, number>> = {
-  b: 8, d: 127, e: 27, f: 12, n: 10, r: 13, s: 32, t: 9, v: 11,
+  b: 8,
+  d: 127,
+  e: 27,
+  f: 12,
+  n: 10,
+  r: 13,
+  s: 32,
+  t: 9,
+  v: 11,
 };
 
 const SINGLE_PUNCT = new Set('{}[](),|#/:;-+=<>.*!?');

@@ -19,12 +19,8 @@
  */
 import { ChanError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
-import {
-  Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, float, type Term,
-} from '../wire/etf/term.ts';
-import {
-  SECRET_LOOKBACK, TermLexer, mayBeSecret, spansLines, termError, type Position, type Token, type TokenSource,
-} from './term-lexer.ts';
+import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, float, type Term } from '../wire/etf/term.ts';
+import { SECRET_LOOKBACK, TermLexer, mayBeSecret, spansLines, termError, type Position, type Token, type TokenSource } from './term-lexer.ts';
 
 const UTF8 = new TextEncoder();
 
@@ -139,7 +135,7 @@ export class TermParser {
     while (this.tok.kind !== 'eof') {
       const { line, column } = this.tok;
       const term = this.term(0);
-      if (this.tok.kind !== 'dot') throw this.unexpected('expected \'.\' after the term');
+      if (this.tok.kind !== 'dot') throw this.unexpected("expected '.' after the term");
       this.advance();
       out.push({ term, line, column });
     }
@@ -467,7 +463,13 @@ function canonicalKey(t: Term): string {
   if (t instanceof BitBinary) return `<${t.bytes.join(',')}:${t.bits}>`;
   if (t instanceof Opaque) return `o${t.tag}:${t.bytes.join(',')}`;
   if (t instanceof Map) {
-    return `#{${[...t].map(([k, v]) => `${canonicalKey(k)}=>${canonicalKey(v)}`).sort().join(',')}}`;
+    return `#{${[...t]
+      .map(([k, v]) => `${canonicalKey(k)}=>${canonicalKey(v)}`)
+      .sort()
+      .join(',')}}`;
   }
-  return `#{${Object.keys(t).map((k) => `a${k}=>${canonicalKey(t[k])}`).sort().join(',')}}`;
+  return `#{${Object.keys(t)
+    .map((k) => `a${k}=>${canonicalKey(t[k])}`)
+    .sort()
+    .join(',')}}`;
 }

@@ -39,11 +39,11 @@ export type Refusal = 'badService' | 'serviceDown' | 'legacyRefused' | 'methodRe
 export type Admission =
   | { ok: false; result: Refusal; reason?: string; service?: Service; retryAfterMs?: number }
   | {
-    ok: true;
-    service: Service;
-    /** `abandoned`: true once the login no longer needs an answer (its connection went): then no check runs. */
-    verify: (check: () => boolean | Promise<boolean>, maxWaitMs: number, abandoned?: () => boolean) => Promise<Verdict>;
-  };
+      ok: true;
+      service: Service;
+      /** `abandoned`: true once the login no longer needs an answer (its connection went): then no check runs. */
+      verify: (check: () => boolean | Promise<boolean>, maxWaitMs: number, abandoned?: () => boolean) => Promise<Verdict>;
+    };
 
 export type Verdict = { result: 'ack' } | { result: 'authFail' | 'rateLimited'; reason?: string; retryAfterMs?: number };
 
@@ -90,12 +90,17 @@ export function authorize(ctx: AuthorizeContext, transport: Transport, name: str
     if (!legacyAllowed(service, ctx.config, transport)) {
       const reason = cfg.auth.includes('legacy')
         ? `the legacy MD5 login is refused for service ${cfg.name}: it sends a password hash an eavesdropper can attack offline. Use the secure client, or enable it with {legacy, allow} in the service options or at the top of the conf`
-        // {legacy, allow} alone would not help here: the service's auth list leaves legacy out.
-        : `the legacy MD5 login is refused for service ${cfg.name}: its {auth, [...]} option does not list legacy. Use the secure client, or add legacy to that list (plus {legacy, allow} for peers not on loopback)`;
+        : // {legacy, allow} alone would not help here: the service's auth list leaves legacy out.
+          `the legacy MD5 login is refused for service ${cfg.name}: its {auth, [...]} option does not list legacy. Use the secure client, or add legacy to that list (plus {legacy, allow} for peers not on loopback)`;
       return { ok: false, result: 'legacyRefused', reason, service };
     }
     if (cfg.password.kind === 'scrypt' && cfg.legacyPassword === undefined) {
-      return { ok: false, result: 'legacyRefused', reason: `service ${cfg.name} stores a password hash, which the legacy MD5 login cannot check; use the secure client`, service };
+      return {
+        ok: false,
+        result: 'legacyRefused',
+        reason: `service ${cfg.name} stores a password hash, which the legacy MD5 login cannot check; use the secure client`,
+        service,
+      };
     }
     needsCheck = legacySecret(service) !== undefined;
   } else if (method === 'key') {
@@ -116,7 +121,12 @@ export function authorize(ctx: AuthorizeContext, transport: Transport, name: str
     ctx.metrics?.limitHit('maxAnonymousChannels');
     return { ok: false, result: 'serverBusy', reason: `the server has ${max} channels open without a password (maxAnonymousChannels); try later`, service };
   }
-  return { ok: true, service, verify: (check, maxWaitMs, abandoned) => (needsCheck ? verify(ctx, transport, service, method, check, maxWaitMs, abandoned) : Promise.resolve({ result: 'ack' })) };
+  return {
+    ok: true,
+    service,
+    verify: (check, maxWaitMs, abandoned) =>
+      needsCheck ? verify(ctx, transport, service, method, check, maxWaitMs, abandoned) : Promise.resolve({ result: 'ack' }),
+  };
 }
 
 function methodRefused(service: Service): Admission {
@@ -124,7 +134,15 @@ function methodRefused(service: Service): Admission {
   return { ok: false, result: 'methodRefused', reason: `service ${cfg.name} accepts ${cfg.auth.filter((m) => m !== 'legacy').join(', ')}`, service };
 }
 
-async function verify(ctx: AuthorizeContext, transport: Transport, service: Service, method: LoginMethod, check: () => boolean | Promise<boolean>, maxWaitMs: number, abandoned: () => boolean = () => false): Promise<Verdict> {
+async function verify(
+  ctx: AuthorizeContext,
+  transport: Transport,
+  service: Service,
+  method: LoginMethod,
+  check: () => boolean | Promise<boolean>,
+  maxWaitMs: number,
+  abandoned: () => boolean = () => false,
+): Promise<Verdict> {
   const { guard } = ctx;
   const name = service.config.name;
   const budget = service.config.limits;
@@ -139,7 +157,10 @@ async function verify(ctx: AuthorizeContext, transport: Transport, service: Serv
   const wait = guard.reserve(name, budget, maxWaitMs);
   if (wait === undefined) {
     ctx.metrics?.limitHit('loginGuessesPerSecond');
-    return { result: 'rateLimited', reason: `service ${name} is taking at most ${budget.loginGuessesPerSecond} login attempts per second (loginGuessesPerSecond); retry later` };
+    return {
+      result: 'rateLimited',
+      reason: `service ${name} is taking at most ${budget.loginGuessesPerSecond} login attempts per second (loginGuessesPerSecond); retry later`,
+    };
   }
   if (wait > 0) {
     guard.waiting++;
@@ -172,8 +193,18 @@ async function verify(ctx: AuthorizeContext, transport: Transport, service: Serv
 export function logLockout(ctx: AuthorizeContext, transport: Transport, service: string, method: string): void {
   const l = ctx.config.limits;
   ctx.metrics?.limitHit('maxLoginFailures');
-  ctx.log.warn({
-    event: 'loginLockout', peer: transport.peer, address: transport.remoteAddress, prefix: ctx.guard.prefixOf(transport.remoteAddress), service, method,
-    failures: l.maxLoginFailures, lockoutMs: l.loginLockoutMs, key: 'maxLoginFailures',
-  }, `too many failed logins from ${ctx.guard.prefixOf(transport.remoteAddress)} (last to ${service}): locked out for ${l.loginLockoutMs} ms`);
+  ctx.log.warn(
+    {
+      event: 'loginLockout',
+      peer: transport.peer,
+      address: transport.remoteAddress,
+      prefix: ctx.guard.prefixOf(transport.remoteAddress),
+      service,
+      method,
+      failures: l.maxLoginFailures,
+      lockoutMs: l.loginLockoutMs,
+      key: 'maxLoginFailures',
+    },
+    `too many failed logins from ${ctx.guard.prefixOf(transport.remoteAddress)} (last to ${service}): locked out for ${l.loginLockoutMs} ms`,
+  );
 }

@@ -70,9 +70,13 @@ export class MemoryBudget {
     held.sort((a, b) => b.bytes - a.bytes);
     for (const { h, bytes } of held) {
       if (total <= this.limit) break;
-      const err = new ChanError('limitExceeded', `server holds ${total} bytes for its connections, over maxBufferedBytes=${this.limit}; ${h.peer} holds the most (${bytes})`, {
-        details: { limit: this.limit, actual: bytes, total, peer: h.peer, key: 'maxBufferedBytes' },
-      });
+      const err = new ChanError(
+        'limitExceeded',
+        `server holds ${total} bytes for its connections, over maxBufferedBytes=${this.limit}; ${h.peer} holds the most (${bytes})`,
+        {
+          details: { limit: this.limit, actual: bytes, total, peer: h.peer, key: 'maxBufferedBytes' },
+        },
+      );
       this.onShed(h, bytes, total, this.limit);
       h.shed(err);
       this.shedCount++;

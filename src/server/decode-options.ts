@@ -8,7 +8,12 @@ const DECODE_OPTIONS = new WeakMap<Limits, DecodeOptions>();
 export function decodeOptionsFor(l: Limits): DecodeOptions {
   let o = DECODE_OPTIONS.get(l);
   if (!o) {
-    o = Object.freeze({ maxDepth: l.maxTermDepth, maxDecompressedBytes: l.maxDecompressedBytes, maxAtoms: l.maxAtomsPerTerm, maxIntegerBytes: l.maxIntegerBytes });
+    o = Object.freeze({
+      maxDepth: l.maxTermDepth,
+      maxDecompressedBytes: l.maxDecompressedBytes,
+      maxAtoms: l.maxAtomsPerTerm,
+      maxIntegerBytes: l.maxIntegerBytes,
+    });
     DECODE_OPTIONS.set(l, o);
   }
   return o;

@@ -21,7 +21,10 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.level ?? process.env.LIB_CHAN_LOG_LEVEL ?? 'info';
   const base = { level, base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   if (opts.pretty && prettyAvailable()) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:standard', ignore: 'pid' } } });
+    return pino({
+      ...base,
+      transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:standard', ignore: 'pid' } },
+    });
   }
   const log = opts.destination ? pino(base, opts.destination as never) : pino(base);
   if (opts.pretty) log.warn({ event: 'prettyUnavailable' }, 'pino-pretty is not installed (it is a dev dependency); logging JSON lines');

@@ -60,13 +60,18 @@ export class ServerMetrics implements SessionMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
-      name: 'lib_chan_connections', help: 'Open connections (logging in or logged in).', registers,
+      name: 'lib_chan_connections',
+      help: 'Open connections (logging in or logged in).',
+      registers,
       collect() {
         this.set(source.connectionCount);
       },
     });
     new Gauge({
-      name: 'lib_chan_channels', help: 'Open channels (logged in), by service.', labelNames: ['service'], registers,
+      name: 'lib_chan_channels',
+      help: 'Open channels (logged in), by service.',
+      labelNames: ['service'],
+      registers,
       collect() {
         this.reset();
         const n = new Map<string, number>();
@@ -75,19 +80,40 @@ export class ServerMetrics implements SessionMetrics {
       },
     });
     new Gauge({
-      name: 'lib_chan_service_up', help: '1 when the service takes logins; 0 when a worker service is down (restart intensity exceeded).', labelNames: ['service'], registers,
+      name: 'lib_chan_service_up',
+      help: '1 when the service takes logins; 0 when a worker service is down (restart intensity exceeded).',
+      labelNames: ['service'],
+      registers,
       collect() {
         this.reset();
         for (const [name, s] of source.services) this.set({ service: name }, s.supervisor?.unavailable() === undefined ? 1 : 0);
       },
     });
-    this.acceptedTotal = new Counter({ name: 'lib_chan_connections_accepted_total', help: 'Connections accepted, by listener.', labelNames: ['listener'], registers });
-    this.refusedTotal = new Counter({ name: 'lib_chan_connections_refused_total', help: 'Connections refused at accept, by reason and listener.', labelNames: ['reason', 'listener'], registers });
-    this.handshakes = new Counter({ name: 'lib_chan_handshakes_total', help: 'Logins, by result (ack, authFail, badService, rateLimited, handshakeTimeout, ...) and method.', labelNames: ['result', 'method'], registers });
+    this.acceptedTotal = new Counter({
+      name: 'lib_chan_connections_accepted_total',
+      help: 'Connections accepted, by listener.',
+      labelNames: ['listener'],
+      registers,
+    });
+    this.refusedTotal = new Counter({
+      name: 'lib_chan_connections_refused_total',
+      help: 'Connections refused at accept, by reason and listener.',
+      labelNames: ['reason', 'listener'],
+      registers,
+    });
+    this.handshakes = new Counter({
+      name: 'lib_chan_handshakes_total',
+      help: 'Logins, by result (ack, authFail, badService, rateLimited, handshakeTimeout, ...) and method.',
+      labelNames: ['result', 'method'],
+      registers,
+    });
     const stat = (key: (typeof STAT_KEYS)[number], name: string, help: string): void => {
       const totals = this.closedTotals;
       new Counter({
-        name, help, labelNames: ['service'], registers,
+        name,
+        help,
+        labelNames: ['service'],
+        registers,
         collect() {
           const sum = new Map<string, number>();
           for (const [svc, t] of totals) sum.set(svc, t[key]);
@@ -102,15 +128,35 @@ export class ServerMetrics implements SessionMetrics {
     stat('bytesIn', 'lib_chan_bytes_in_total', 'Bytes received on logged-in channels (frames with their length prefix), by service.');
     stat('bytesOut', 'lib_chan_bytes_out_total', 'Bytes sent on logged-in channels (frames with their length prefix), by service.');
     this.rpcSeconds = new Histogram({
-      name: 'lib_chan_rpc_duration_seconds', help: 'Server side time from a secure call\'s arrival to its answer, by service.',
-      labelNames: ['service'], buckets: RPC_BUCKETS, registers,
+      name: 'lib_chan_rpc_duration_seconds',
+      help: "Server side time from a secure call's arrival to its answer, by service.",
+      labelNames: ['service'],
+      buckets: RPC_BUCKETS,
+      registers,
     });
-    this.handlerCrashes = new Counter({ name: 'lib_chan_handler_crashes_total', help: 'Channels closed because their handler threw or its worker died, by service.', labelNames: ['service'], registers });
-    this.workerCrashes = new Counter({ name: 'lib_chan_worker_crashes_total', help: 'Service worker threads that died (watchdog, outOfMemory, uncaught, exited, startFailed, startTimeout).', labelNames: ['service', 'reason'], registers });
-    this.limitHits = new Counter({ name: 'lib_chan_limit_hits_total', help: 'Times a limit from the limits table was crossed, by limit.', labelNames: ['limit'], registers });
+    this.handlerCrashes = new Counter({
+      name: 'lib_chan_handler_crashes_total',
+      help: 'Channels closed because their handler threw or its worker died, by service.',
+      labelNames: ['service'],
+      registers,
+    });
+    this.workerCrashes = new Counter({
+      name: 'lib_chan_worker_crashes_total',
+      help: 'Service worker threads that died (watchdog, outOfMemory, uncaught, exited, startFailed, startTimeout).',
+      labelNames: ['service', 'reason'],
+      registers,
+    });
+    this.limitHits = new Counter({
+      name: 'lib_chan_limit_hits_total',
+      help: 'Times a limit from the limits table was crossed, by limit.',
+      labelNames: ['limit'],
+      registers,
+    });
     const guardCounter = (name: string, help: string, field: keyof LoginGuard['counts']): void => {
       new Counter({
-        name, help, registers,
+        name,
+        help,
+        registers,
         collect() {
           this.reset();
           this.inc(source.guard.counts[field]);
@@ -120,8 +166,12 @@ export class ServerMetrics implements SessionMetrics {
     guardCounter('lib_chan_login_failures_total', 'Failed logins (wrong password or key).', 'failures');
     guardCounter('lib_chan_login_lockouts_total', 'Address prefixes locked out after maxLoginFailures.', 'lockouts');
     guardCounter('lib_chan_login_refused_locked_total', 'Logins refused because the address prefix was locked out.', 'refusedWhileLocked');
-    guardCounter('lib_chan_login_checks_total', 'Passwords and keys checked (each took a turn from its service\'s guess budget).', 'checks');
-    guardCounter('lib_chan_login_budget_refused_total', 'Logins refused unchecked because their service\'s guess budget was spent (loginGuessesPerSecond).', 'budgetRefused');
+    guardCounter('lib_chan_login_checks_total', "Passwords and keys checked (each took a turn from its service's guess budget).", 'checks');
+    guardCounter(
+      'lib_chan_login_budget_refused_total',
+      "Logins refused unchecked because their service's guess budget was spent (loginGuessesPerSecond).",
+      'budgetRefused',
+    );
   }
 
   accepted(listener: string): void {
@@ -185,9 +235,16 @@ export class ServerMetrics implements SessionMetrics {
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
-        reject(new ChanError('badConf', `${file ?? 'conf'}: cannot serve metrics on ${bind}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is already in use' : err.message}`, {
-          cause: err, details: { file },
-        }));
+        reject(
+          new ChanError(
+            'badConf',
+            `${file ?? 'conf'}: cannot serve metrics on ${bind}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is already in use' : err.message}`,
+            {
+              cause: err,
+              details: { file },
+            },
+          ),
+        );
       });
       server.listen({ port, host: bind }, () => resolve());
     });

@@ -11,7 +11,17 @@ import { X25519_KEY_BYTES, type CryptoProvider, type KeyPair } from '../auth/cry
 import { nodeProvider } from '../auth/crypto-node.ts';
 import { generateKeyFile, loadKeyFile } from '../auth/keys-node.ts';
 import { encodePublicKey } from '../auth/keys.ts';
-import { passwordMatches, serverOnAuth, serverOnHello, serverResult, destroyState, type AuthRequest, type ResultName, type ServerAwaitDecision, type ServerDeps } from '../auth/secure/handshake.ts';
+import {
+  passwordMatches,
+  serverOnAuth,
+  serverOnHello,
+  serverResult,
+  destroyState,
+  type AuthRequest,
+  type ResultName,
+  type ServerAwaitDecision,
+  type ServerDeps,
+} from '../auth/secure/handshake.ts';
 import { verifyPasswordHash } from '../auth/password-hash-node.ts';
 import { bytesEqual, wipe } from '../wire/bytes.ts';
 import { decodeTerm } from '../wire/etf/decode.ts';
@@ -52,9 +62,16 @@ export async function loadSecureContext(config: ServerConfig): Promise<SecureSer
   } else {
     identity = loadKeyFile(file, 'server', provider);
   }
-  const ephemerals = new ReadyPool(() => provider.x25519Keypair(provider.randomBytes(X25519_KEY_BYTES)), (p: KeyPair) => wipe(p.secretKey));
+  const ephemerals = new ReadyPool(
+    () => provider.x25519Keypair(provider.randomBytes(X25519_KEY_BYTES)),
+    (p: KeyPair) => wipe(p.secretKey),
+  );
   return {
-    identity, provider, publicKeyText: encodePublicKey('server', identity.publicKey), generated, ephemerals,
+    identity,
+    provider,
+    publicKeyText: encodePublicKey('server', identity.publicKey),
+    generated,
+    ephemerals,
     helloDeps: { identity, provider, ephemeral: () => ephemerals.take() },
   };
 }
@@ -105,9 +122,11 @@ export function runSecureHandshake(
       // none, so a little is plenty (issue 10, finding 3: they used to be kept without bound).
       const limit = ctx.config.limits.maxLoginFrameBytes;
       if (session.heldLoginBytes + frame.length > limit) {
-        session.refuse(new ChanError('limitExceeded', `server: more than maxLoginFrameBytes=${limit} bytes sent behind a login before its answer`, {
-          details: { limit, actual: session.heldLoginBytes + frame.length, phase: 'auth', side: 'server', key: 'maxLoginFrameBytes' },
-        }));
+        session.refuse(
+          new ChanError('limitExceeded', `server: more than maxLoginFrameBytes=${limit} bytes sent behind a login before its answer`, {
+            details: { limit, actual: session.heldLoginBytes + frame.length, phase: 'auth', side: 'server', key: 'maxLoginFrameBytes' },
+          }),
+        );
         held.length = 0;
         session.heldLoginBytes = 0;
         return;
@@ -128,7 +147,14 @@ export function runSecureHandshake(
   });
 }
 
-async function decide(session: SecureLoginHost, ctx: AuthorizeContext, sctx: SecureServerContext, state: ServerAwaitDecision, req: AuthRequest, held: Uint8Array[]): Promise<void> {
+async function decide(
+  session: SecureLoginHost,
+  ctx: AuthorizeContext,
+  sctx: SecureServerContext,
+  state: ServerAwaitDecision,
+  req: AuthRequest,
+  held: Uint8Array[],
+): Promise<void> {
   const t = session.transport;
   // The name is the peer's (up to 64 KiB): the log shows a bounded prefix of a name we do not serve.
   const fields = { service: shownName(req.service), method: req.method };
@@ -151,7 +177,11 @@ async function decide(session: SecureLoginHost, ctx: AuthorizeContext, sctx: Sec
   }
   const service = adm.service;
   const cfg = service.config;
-  const verdict = await adm.verify(() => check(service, req, sctx), session.maxCheckWaitMs(), () => session.isDecided);
+  const verdict = await adm.verify(
+    () => check(service, req, sctx),
+    session.maxCheckWaitMs(),
+    () => session.isDecided,
+  );
   // The connection may have gone, or its handshake timed out, while the check waited for its turn.
   if (session.isDecided) return wipe(req.password);
   if (verdict.result !== 'ack') return answer(verdict.result, verdict.reason);

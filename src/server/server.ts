@@ -77,10 +77,17 @@ export class Server implements MetricsSource {
     this.log = log;
     this.secure = secure;
     this.guard = new LoginGuard(config.limits);
-    this.budget = new MemoryBudget(config.limits.maxBufferedBytes, () => this.sessions, (h, held, total, limit) => {
-      this.metrics?.limitHit('maxBufferedBytes');
-      this.log.warn({ event: 'limitHit', limit: `maxBufferedBytes=${limit}`, key: 'maxBufferedBytes', peer: h.peer, held, total }, 'memory budget reached: closing the connection that holds the most');
-    });
+    this.budget = new MemoryBudget(
+      config.limits.maxBufferedBytes,
+      () => this.sessions,
+      (h, held, total, limit) => {
+        this.metrics?.limitHit('maxBufferedBytes');
+        this.log.warn(
+          { event: 'limitHit', limit: `maxBufferedBytes=${limit}`, key: 'maxBufferedBytes', peer: h.peer, held, total },
+          'memory budget reached: closing the connection that holds the most',
+        );
+      },
+    );
     this.metrics = config.metrics ? new ServerMetrics(this) : undefined;
     this.listener = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
     this.listener.on('error', (err: NodeJS.ErrnoException) => {
@@ -114,8 +121,12 @@ export class Server implements MetricsSource {
     if (server.metrics) log.info({ event: 'metricsListening', url: server.metrics.url }, `lib_chan metrics on ${server.metrics.url}`);
     if (server.ws) log.info({ event: 'wsListening', url: server.ws.url }, `lib_chan WebSocket listener on ${server.ws.url}`);
     for (const w of config.warnings ?? []) log.warn({ ...w, message: undefined }, w.message);
-    if (secure?.generated) log.warn({ event: 'identityCreated', file: config.identityFile, publicKey: secure.publicKeyText }, 'created a new server identity key');
-    log.info({ event: 'configLoaded', file: config.file, config: redactConfig(config), port: server.port, publicKey: secure?.publicKeyText }, `lib_chan listening on ${config.bind}:${server.port}${secure ? `; server key ${secure.publicKeyText}` : ''}`);
+    if (secure?.generated)
+      log.warn({ event: 'identityCreated', file: config.identityFile, publicKey: secure.publicKeyText }, 'created a new server identity key');
+    log.info(
+      { event: 'configLoaded', file: config.file, config: redactConfig(config), port: server.port, publicKey: secure?.publicKeyText },
+      `lib_chan listening on ${config.bind}:${server.port}${secure ? `; server key ${secure.publicKeyText}` : ''}`,
+    );
     return server;
   }
 
@@ -123,11 +134,7 @@ export class Server implements MetricsSource {
   private async abortStart(): Promise<void> {
     stopWorkers(this.services);
     this.secure?.ephemerals.close();
-    await Promise.all([
-      this.listener.listening ? new Promise((r) => this.listener.close(r)) : undefined,
-      this.ws?.close(),
-      this.metrics?.close(),
-    ]);
+    await Promise.all([this.listener.listening ? new Promise((r) => this.listener.close(r)) : undefined, this.ws?.close(), this.metrics?.close()]);
   }
 
   get port(): number {
@@ -163,9 +170,16 @@ export class Server implements MetricsSource {
   private listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
-        reject(new ChanError('badConf', `${this.config.file ?? 'conf'}: cannot listen on ${this.config.bind}:${this.config.port}: ${err.code === 'EADDRINUSE' ? 'the port is already in use' : err.message}`, {
-          cause: err, details: { file: this.config.file },
-        }));
+        reject(
+          new ChanError(
+            'badConf',
+            `${this.config.file ?? 'conf'}: cannot listen on ${this.config.bind}:${this.config.port}: ${err.code === 'EADDRINUSE' ? 'the port is already in use' : err.message}`,
+            {
+              cause: err,
+              details: { file: this.config.file },
+            },
+          ),
+        );
       };
       this.listener.once('error', onError);
       this.listener.listen({ port: this.config.port, host: this.config.bind, backlog: 511 }, () => {
@@ -185,7 +199,12 @@ export class Server implements MetricsSource {
     }
     const l = this.config.limits;
     const transport = new TcpTransport(socket, {
-      maxFrameBytes: l.maxFrameBytes, loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes, frameTimeoutMs: l.frameTimeoutMs, onClosed: this.forgetSocket, meter: this.budget.note,
+      maxFrameBytes: l.maxFrameBytes,
+      loginFrames: LOGIN_FRAMES,
+      maxLoginFrameBytes: l.maxLoginFrameBytes,
+      frameTimeoutMs: l.frameTimeoutMs,
+      onClosed: this.forgetSocket,
+      meter: this.budget.note,
     });
     this.sockets.add(transport);
     this.attach(transport);
@@ -200,11 +219,15 @@ export class Server implements MetricsSource {
     const limits = this.config.limits;
     let refusal: string | undefined;
     if (this.sessions.size >= limits.maxConnections) refusal = `maxConnections=${limits.maxConnections}`;
-    else if ((this.perAddress.get(this.addressKey(addr)) ?? 0) >= limits.maxConnectionsPerAddress) refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
+    else if ((this.perAddress.get(this.addressKey(addr)) ?? 0) >= limits.maxConnectionsPerAddress)
+      refusal = `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`;
     if (refusal === undefined && !this.stopping) return undefined;
     this.stats.refusedAtAccept++;
     this.metrics?.refused(refusal?.split('=')[0] ?? 'shuttingDown', listener);
-    this.log.warn({ event: 'limitHit', limit: refusal ?? 'shuttingDown', key: refusal?.split('=')[0], peer, listener }, refusal ? `connection refused: ${refusal} reached` : 'connection refused: shutting down');
+    this.log.warn(
+      { event: 'limitHit', limit: refusal ?? 'shuttingDown', key: refusal?.split('=')[0], peer, listener },
+      refusal ? `connection refused: ${refusal} reached` : 'connection refused: shutting down',
+    );
     return refusal ?? 'shuttingDown';
   }
 

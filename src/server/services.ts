@@ -35,9 +35,14 @@ export async function loadServices(config: ServerConfig): Promise<ServiceRegistr
       try {
         schema = JSON.parse(await readFile(svc.schemaFile, 'utf8'));
       } catch (e) {
-        throw new ChanError('badConf', `${config.file ?? 'conf'}:${svc.line}: service ${svc.name}: cannot read message schema ${svc.schemaFile}: ${(e as Error).message}`, {
-          cause: e, details: { file: config.file, line: svc.line, service: svc.name },
-        });
+        throw new ChanError(
+          'badConf',
+          `${config.file ?? 'conf'}:${svc.line}: service ${svc.name}: cannot read message schema ${svc.schemaFile}: ${(e as Error).message}`,
+          {
+            cause: e,
+            details: { file: config.file, line: svc.line, service: svc.name },
+          },
+        );
       }
       validate = compileMessageSchema(schema, `${config.file ?? 'conf'}:${svc.line}`);
     }

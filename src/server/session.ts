@@ -49,7 +49,14 @@ export interface SessionContext {
 export type LegacyPolicy = 'allow' | 'loopback' | 'deny';
 export { legacyAllowed, logLockout } from './authorize.ts';
 
-type AwaitResponse = { phase: 'awaitResponse'; service: Service; challenge: string; secret: string; argsC: Term; verify: Extract<Admission, { ok: true }>['verify'] };
+type AwaitResponse = {
+  phase: 'awaitResponse';
+  service: Service;
+  challenge: string;
+  secret: string;
+  argsC: Term;
+  verify: Extract<Admission, { ok: true }>['verify'];
+};
 type Phase = { phase: 'awaitFirst' } | AwaitResponse | { phase: 'checking' } | { phase: 'secure' } | { phase: 'done' };
 
 export class Session {
@@ -94,7 +101,9 @@ export class Session {
           return;
         case 'checking':
           // The legacy client waits for ack before it sends: nothing may come while the response is checked.
-          throw new ChanError('protocolError', 'server: a frame arrived before the legacy login was answered', { details: { phase: 'response', side: 'server' } });
+          throw new ChanError('protocolError', 'server: a frame arrived before the legacy login was answered', {
+            details: { phase: 'response', side: 'server' },
+          });
         case 'done':
           // A refused login is closing: nothing more is read. (After an ack the middle-man has
           // taken the transport over in the same tick, so no frame comes here.)
@@ -109,7 +118,11 @@ export class Session {
     const kind = sniff(frame);
     if (kind.kind === 'secure') {
       if (!this.ctx.secure) {
-        this.refuse(new ChanError('protocolError', 'server: secure handshake requested but this server has no identity key (add {identity, "server.key"} to the conf)', { details: { phase: 'hello', side: 'server' } }));
+        this.refuse(
+          new ChanError('protocolError', 'server: secure handshake requested but this server has no identity key (add {identity, "server.key"} to the conf)', {
+            details: { phase: 'hello', side: 'server' },
+          }),
+        );
         return;
       }
       const locked = lockedOut(this.ctx, this.transport);
@@ -124,11 +137,15 @@ export class Session {
       return;
     }
     if (kind.kind !== 'legacy') {
-      throw new ChanError('protocolError', `server: first frame is neither a lib_chan term nor a secure hello (starts ${toHex(frame, 8)})`, { details: { phase: 'first frame', side: 'server' } });
+      throw new ChanError('protocolError', `server: first frame is neither a lib_chan term nor a secure hello (starts ${toHex(frame, 8)})`, {
+        details: { phase: 'first frame', side: 'server' },
+      });
     }
     const start = readStartService(frame, this.decodeOptions);
     if (!start) {
-      throw new ChanError('protocolError', 'server: the first message must be {startService, Service, ArgsC}', { details: { phase: 'startService', side: 'server' } });
+      throw new ChanError('protocolError', 'server: the first message must be {startService, Service, ArgsC}', {
+        details: { phase: 'startService', side: 'server' },
+      });
     }
     const name = start.service;
     const adm = authorize(this.ctx, this.transport, name, 'legacy');
@@ -161,11 +178,18 @@ export class Session {
     const name = st.service.config.name;
     const response = isTuple(term, 2, 'response') ? term.elements[1] : undefined;
     if (response === undefined) {
-      throw new ChanError('protocolError', 'server: expected {response, R} after the challenge', { details: { phase: 'response', side: 'server', service: name } });
+      throw new ChanError('protocolError', 'server: expected {response, R} after the challenge', {
+        details: { phase: 'response', side: 'server', service: name },
+      });
     }
     this.state = { phase: 'checking' };
     const check = (): boolean => typeof response === 'string' && checkLegacyResponse(st.challenge, st.secret, response);
-    void st.verify(check, this.maxCheckWaitMs(), () => this.state.phase !== 'checking').then((v) => this.answerLegacy(st, v), (e) => this.refuse(asChanError(e, 'protocolError')));
+    void st
+      .verify(check, this.maxCheckWaitMs(), () => this.state.phase !== 'checking')
+      .then(
+        (v) => this.answerLegacy(st, v),
+        (e) => this.refuse(asChanError(e, 'protocolError')),
+      );
   }
 
   private answerLegacy(st: AwaitResponse, v: Verdict): void {
@@ -216,10 +240,21 @@ export class Session {
     void mm.closed.then((info) => {
       this.ended = true;
       this.ctx.ended(this, info);
-      this.ctx.log[info.error && info.error.code !== 'connectionLost' ? 'warn' : 'info']({
-        event: 'channelClosed', service: service.config.name, peer: this.transport.peer, reason: info.reason,
-        error: info.error?.message, details: info.error?.details, bytesIn: info.bytesIn, bytesOut: info.bytesOut, messagesIn: info.messagesIn, messagesOut: info.messagesOut,
-      }, 'channel closed');
+      this.ctx.log[info.error && info.error.code !== 'connectionLost' ? 'warn' : 'info'](
+        {
+          event: 'channelClosed',
+          service: service.config.name,
+          peer: this.transport.peer,
+          reason: info.reason,
+          error: info.error?.message,
+          details: info.error?.details,
+          bytesIn: info.bytesIn,
+          bytesOut: info.bytesOut,
+          messagesIn: info.messagesIn,
+          messagesOut: info.messagesOut,
+        },
+        'channel closed',
+      );
     });
   }
 
@@ -251,17 +286,26 @@ export class Session {
     }
     if (this.state.phase !== 'done') this.ctx.metrics?.handshake(err.code, phaseMethod(this.state.phase), err.details.key);
     this.state = { phase: 'done' };
-    this.ctx.log.warn({ event: 'handshake', result: err.code, peer: this.transport.peer, durationMs: Date.now() - this.startedAt, reason: err.message, details: err.details }, 'connection refused');
+    this.ctx.log.warn(
+      { event: 'handshake', result: err.code, peer: this.transport.peer, durationMs: Date.now() - this.startedAt, reason: err.message, details: err.details },
+      'connection refused',
+    );
     this.transport.destroy(err);
   }
 
   private onHandshakeTimeout(): void {
     this.timer = undefined;
     const l = this.limits.handshakeTimeoutMs;
-    this.secureFeed?.(new ChanError('handshakeTimeout', `server: no complete login within handshakeTimeoutMs=${l}`, { details: { limit: l, phase: this.state.phase, side: 'server' } }));
-    this.refuse(new ChanError('handshakeTimeout', `server: ${this.transport.peer} did not finish the login within handshakeTimeoutMs=${l} (phase ${this.state.phase})`, {
-      details: { limit: l, phase: this.state.phase, side: 'server', key: 'handshakeTimeoutMs' },
-    }));
+    this.secureFeed?.(
+      new ChanError('handshakeTimeout', `server: no complete login within handshakeTimeoutMs=${l}`, {
+        details: { limit: l, phase: this.state.phase, side: 'server' },
+      }),
+    );
+    this.refuse(
+      new ChanError('handshakeTimeout', `server: ${this.transport.peer} did not finish the login within handshakeTimeoutMs=${l} (phase ${this.state.phase})`, {
+        details: { limit: l, phase: this.state.phase, side: 'server', key: 'handshakeTimeoutMs' },
+      }),
+    );
   }
 
   private onClose(err?: ChanError): void {
@@ -272,7 +316,18 @@ export class Session {
       this.secureFeed?.(err ?? new ChanError('connectionLost', 'server: peer closed during the handshake', { details: { side: 'server' } }));
       if (this.state.phase !== 'done') {
         this.ctx.metrics?.handshake(err?.code ?? 'connectionLost', phaseMethod(this.state.phase), err?.details.key);
-        this.ctx.log[err && err.code !== 'connectionLost' ? 'warn' : 'info']({ event: 'handshake', result: err?.code ?? 'connectionLost', peer: this.transport.peer, phase: this.state.phase, durationMs: Date.now() - this.startedAt, reason: err?.message, details: err?.details }, err && err.code !== 'connectionLost' ? 'connection refused' : 'peer left before finishing the login');
+        this.ctx.log[err && err.code !== 'connectionLost' ? 'warn' : 'info'](
+          {
+            event: 'handshake',
+            result: err?.code ?? 'connectionLost',
+            peer: this.transport.peer,
+            phase: this.state.phase,
+            durationMs: Date.now() - this.startedAt,
+            reason: err?.message,
+            details: err?.details,
+          },
+          err && err.code !== 'connectionLost' ? 'connection refused' : 'peer left before finishing the login',
+        );
       }
     }
     this.state = { phase: 'done' };

@@ -25,7 +25,12 @@ import { exportedFunction, importHandlerModule } from '../conf/handler-module.ts
 
 // Terms from the main thread were checked against the service's limits there; decode them
 // with the widest limits so nothing the main thread accepted is refused here.
-const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max, maxIntegerBytes: LIMITS.maxIntegerBytes.max };
+const TRUSTED: DecodeOptions = {
+  maxDepth: LIMITS.maxTermDepth.max,
+  maxDecompressedBytes: LIMITS.maxDecompressedBytes.max,
+  maxAtoms: LIMITS.maxAtomsPerTerm.max,
+  maxIntegerBytes: LIMITS.maxIntegerBytes.max,
+};
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -63,7 +68,10 @@ function flushTaken(): void {
  * encoded throws in the handler, as the codec's encode does inline.
  */
 class PortLink implements MiddleManLink {
-  constructor(private readonly cid: number, private readonly peer: string) {}
+  constructor(
+    private readonly cid: number,
+    private readonly peer: string,
+  ) {}
 
   reply(id: number, term: Term): void {
     const bytes = encodeTerm(term);
@@ -118,7 +126,11 @@ function onMessage(handler: Handler, argsS: Term, m: ToWorker): void {
       channels.delete(m.cid);
       const { reason, error, bytesIn, bytesOut, messagesIn, messagesOut } = m;
       mm.ended({
-        reason, bytesIn, bytesOut, messagesIn, messagesOut,
+        reason,
+        bytesIn,
+        bytesOut,
+        messagesIn,
+        messagesOut,
         error: error === undefined ? undefined : new ChanError(error.code as ErrorCode, error.message, { details: error.details }),
       });
       return;

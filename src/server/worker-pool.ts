@@ -52,7 +52,12 @@ const ENTRY_URL = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.ts' 
 const WORKER_EXEC_ARGV = process.execArgv.filter((a) => a.startsWith('--conditions=') || a.startsWith('-C='));
 
 // Answers come from our own worker code; decode them with the widest limits.
-const TRUSTED: DecodeOptions = { maxDepth: LIMITS.maxTermDepth.max, maxDecompressedBytes: LIMITS.maxDecompressedBytes.max, maxAtoms: LIMITS.maxAtomsPerTerm.max, maxIntegerBytes: LIMITS.maxIntegerBytes.max };
+const TRUSTED: DecodeOptions = {
+  maxDepth: LIMITS.maxTermDepth.max,
+  maxDecompressedBytes: LIMITS.maxDecompressedBytes.max,
+  maxAtoms: LIMITS.maxAtomsPerTerm.max,
+  maxIntegerBytes: LIMITS.maxIntegerBytes.max,
+};
 
 /** Why a worker thread ended other than by our asking. */
 export type WorkerDeath = 'watchdog' | 'outOfMemory' | 'uncaught' | 'exited' | 'startFailed' | 'startTimeout';
@@ -97,12 +102,18 @@ interface ServiceWorker {
 
 function deathText(reason: WorkerDeath, limits: ServiceConfig['limits']): string {
   switch (reason) {
-    case 'watchdog': return `was terminated by the watchdog: its event loop did not answer within watchdogMs=${limits.watchdogMs}`;
-    case 'outOfMemory': return `ran out of memory (workerMaxHeapMb=${limits.workerMaxHeapMb}) and was terminated`;
-    case 'uncaught': return 'died of an uncaught exception';
-    case 'exited': return 'exited';
-    case 'startFailed': return 'failed to load the service module';
-    case 'startTimeout': return `did not load the service module within workerStartTimeoutMs=${limits.workerStartTimeoutMs}`;
+    case 'watchdog':
+      return `was terminated by the watchdog: its event loop did not answer within watchdogMs=${limits.watchdogMs}`;
+    case 'outOfMemory':
+      return `ran out of memory (workerMaxHeapMb=${limits.workerMaxHeapMb}) and was terminated`;
+    case 'uncaught':
+      return 'died of an uncaught exception';
+    case 'exited':
+      return 'exited';
+    case 'startFailed':
+      return 'failed to load the service module';
+    case 'startTimeout':
+      return `did not load the service module within workerStartTimeoutMs=${limits.workerStartTimeoutMs}`;
   }
 }
 
@@ -134,9 +145,14 @@ export class WorkerSupervisor {
       await w.ready;
     } catch (e) {
       this.stop();
-      throw new ChanError('badConf', `service ${this.service}: its worker thread ${deathText(w.killReason ?? 'startFailed', this.cfg.limits)}: ${(e as Error).message}`, {
-        cause: e, details: { service: this.service, line: this.cfg.line },
-      });
+      throw new ChanError(
+        'badConf',
+        `service ${this.service}: its worker thread ${deathText(w.killReason ?? 'startFailed', this.cfg.limits)}: ${(e as Error).message}`,
+        {
+          cause: e,
+          details: { service: this.service, line: this.cfg.line },
+        },
+      );
     }
     this.started = true;
   }
@@ -162,7 +178,10 @@ export class WorkerSupervisor {
     if (w === undefined) {
       // Down, or a login that was in flight while a reload replaced the service or the server stopped.
       const why = this.down ?? 'the conf was reloaded or the server is stopping during this login; log in again';
-      mm.close('handlerCrashed', new ChanError('handlerCrashed', `service ${this.service} cannot take the channel: ${why}`, { details: { service: this.service, peer: mm.peer } }));
+      mm.close(
+        'handlerCrashed',
+        new ChanError('handlerCrashed', `service ${this.service} cannot take the channel: ${why}`, { details: { service: this.service, peer: mm.peer } }),
+      );
       return;
     }
     const cid = this.nextCid++;
@@ -185,9 +204,15 @@ export class WorkerSupervisor {
       // Shed the channel holding the most; this message goes with it when it is that one.
       let top = ch;
       for (const c of w.channels.values()) if (c.outstandingBytes > top.outstandingBytes) top = c;
-      top.mm.abort(new ChanError('limitExceeded', `handler for ${this.service} has not taken ${top.outstandingBytes} bytes of messages (estimated) on this channel, and its worker's mailbox is over workerMailboxBytes=${budget}`, {
-        details: { limit: budget, actual: top.outstandingBytes, service: this.service, peer: top.mm.peer, key: 'workerMailboxBytes' },
-      }));
+      top.mm.abort(
+        new ChanError(
+          'limitExceeded',
+          `handler for ${this.service} has not taken ${top.outstandingBytes} bytes of messages (estimated) on this channel, and its worker's mailbox is over workerMailboxBytes=${budget}`,
+          {
+            details: { limit: budget, actual: top.outstandingBytes, service: this.service, peer: top.mm.peer, key: 'workerMailboxBytes' },
+          },
+        ),
+      );
       if (top === ch) return;
     }
     this.post(w, { t: 'msg', cid: ch.cid, id, call: isCall, term: bytes }, bytes);
@@ -227,7 +252,10 @@ export class WorkerSupervisor {
     if (w === undefined) return undefined;
     if (w.suspect && this.workers.size < this.cfg.limits.maxServiceWorkers) {
       w.retired = true;
-      this.log.warn({ event: 'workerReplaced', service: this.service, threadId: w.threadId, channels: w.channels.size }, `service ${this.service}: worker ${w.threadId} is unresponsive; new channels go to a fresh worker`);
+      this.log.warn(
+        { event: 'workerReplaced', service: this.service, threadId: w.threadId, channels: w.channels.size },
+        `service ${this.service}: worker ${w.threadId} is unresponsive; new channels go to a fresh worker`,
+      );
       w = this.current = this.spawn();
     }
     return w;
@@ -263,8 +291,22 @@ export class WorkerSupervisor {
     });
     ready.catch(() => {});
     const w: ServiceWorker = {
-      worker, threadId: worker.threadId, channels: new Map(), mailboxBytes: 0, ready, state: 'starting', retired: false, stopping: false, suspect: false,
-      killReason: undefined, error: undefined, pingSeq: 0, pingSentAt: 0, lastTick: 0, timer: undefined, settleReady,
+      worker,
+      threadId: worker.threadId,
+      channels: new Map(),
+      mailboxBytes: 0,
+      ready,
+      state: 'starting',
+      retired: false,
+      stopping: false,
+      suspect: false,
+      killReason: undefined,
+      error: undefined,
+      pingSeq: 0,
+      pingSentAt: 0,
+      lastTick: 0,
+      timer: undefined,
+      settleReady,
     };
     this.workers.add(w);
     w.timer = setTimeout(() => w.state === 'starting' && this.kill(w, 'startTimeout'), limits.workerStartTimeoutMs);
@@ -281,7 +323,10 @@ export class WorkerSupervisor {
         if (m.seq === w.pingSeq) w.pingSentAt = 0;
         if (w.suspect) {
           w.suspect = false;
-          this.log.info({ event: 'workerResponsive', service: this.service, threadId: w.threadId }, `service ${this.service}: worker ${w.threadId} answers again`);
+          this.log.info(
+            { event: 'workerResponsive', service: this.service, threadId: w.threadId },
+            `service ${this.service}: worker ${w.threadId} answers again`,
+          );
         }
         return;
       case 'took':
@@ -365,7 +410,10 @@ export class WorkerSupervisor {
       this.kill(w, 'watchdog');
     } else if (!w.suspect && age >= every) {
       w.suspect = true;
-      this.log.warn({ event: 'workerUnresponsive', service: this.service, threadId: w.threadId, waitedMs: Math.round(age), channels: w.channels.size }, `service ${this.service}: worker ${w.threadId} has not answered the watchdog for ${Math.round(age)} ms`);
+      this.log.warn(
+        { event: 'workerUnresponsive', service: this.service, threadId: w.threadId, waitedMs: Math.round(age), channels: w.channels.size },
+        `service ${this.service}: worker ${w.threadId} has not answered the watchdog for ${Math.round(age)} ms`,
+      );
     }
   }
 
@@ -395,20 +443,38 @@ export class WorkerSupervisor {
       w.settleReady(new Error('stopped'));
       return;
     }
-    const reason: WorkerDeath = w.killReason
-      ?? ((w.error as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'outOfMemory' : w.error ? 'uncaught' : 'exited');
+    const reason: WorkerDeath =
+      w.killReason ?? ((w.error as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'outOfMemory' : w.error ? 'uncaught' : 'exited');
     const limits = this.cfg.limits;
-    const key = reason === 'watchdog' ? { key: 'watchdogMs', limit: limits.watchdogMs }
-      : reason === 'outOfMemory' ? { key: 'workerMaxHeapMb', limit: limits.workerMaxHeapMb }
-        : reason === 'startTimeout' ? { key: 'workerStartTimeoutMs', limit: limits.workerStartTimeoutMs } : {};
+    const key =
+      reason === 'watchdog'
+        ? { key: 'watchdogMs', limit: limits.watchdogMs }
+        : reason === 'outOfMemory'
+          ? { key: 'workerMaxHeapMb', limit: limits.workerMaxHeapMb }
+          : reason === 'startTimeout'
+            ? { key: 'workerStartTimeoutMs', limit: limits.workerStartTimeoutMs }
+            : {};
     const text = `service ${this.service}: its worker thread ${deathText(reason, limits)}${reason === 'exited' ? ` with code ${code}` : ''}${w.error && reason !== 'outOfMemory' ? ` (${w.error.message})` : ''}`;
-    this.log.error({
-      event: 'workerCrashed', service: this.service, threadId: w.threadId, reason, exitCode: code, channels: w.channels.size, ...key, err: w.error,
-    }, text);
+    this.log.error(
+      {
+        event: 'workerCrashed',
+        service: this.service,
+        threadId: w.threadId,
+        reason,
+        exitCode: code,
+        channels: w.channels.size,
+        ...key,
+        err: w.error,
+      },
+      text,
+    );
     this.hooks.workerCrashed?.(this.service, reason);
     for (const ch of w.channels.values()) {
       const err = new ChanError('handlerCrashed', `${text}; channel closed`, { details: { service: this.service, peer: ch.mm.peer, reason, ...key } });
-      this.log.error({ event: 'handlerCrashed', service: this.service, peer: ch.mm.peer, reason, threadId: w.threadId, ...key }, `${text}; closing the channel of ${ch.mm.peer}`);
+      this.log.error(
+        { event: 'handlerCrashed', service: this.service, peer: ch.mm.peer, reason, threadId: w.threadId, ...key },
+        `${text}; closing the channel of ${ch.mm.peer}`,
+      );
       // Waiting callers learn why before the channel goes (their rpc rejects with remoteError handlerCrashed).
       ch.mm.closeCrashed(err, text);
     }
@@ -427,19 +493,37 @@ export class WorkerSupervisor {
     if (this.crashes.length > intensity) {
       this.down = `its worker crashed ${this.crashes.length} times within ${periodMs} ms (restart intensity ${intensity}); last: ${reason}. Reload the conf to start it again`;
       this.current = undefined;
-      this.log.error({ event: 'serviceDown', service: this.service, crashes: this.crashes.length, intensity, periodMs, lastReason: reason }, `service ${this.service} is down: ${this.down}`);
+      this.log.error(
+        { event: 'serviceDown', service: this.service, crashes: this.crashes.length, intensity, periodMs, lastReason: reason },
+        `service ${this.service} is down: ${this.down}`,
+      );
       return;
     }
     if (this.current === undefined) {
       this.current = this.spawn();
-      this.log.warn({ event: 'workerRestarted', service: this.service, threadId: this.current.threadId, crashed: w.threadId, crashes: this.crashes.length, intensity, periodMs }, `service ${this.service}: worker restarted after a crash (${this.crashes.length} of at most ${intensity} in ${periodMs} ms)`);
+      this.log.warn(
+        {
+          event: 'workerRestarted',
+          service: this.service,
+          threadId: this.current.threadId,
+          crashed: w.threadId,
+          crashes: this.crashes.length,
+          intensity,
+          periodMs,
+        },
+        `service ${this.service}: worker restarted after a crash (${this.crashes.length} of at most ${intensity} in ${periodMs} ms)`,
+      );
     }
   }
 }
 
 /** The channel's HandlerEnd when its handler runs in a worker: each call becomes a port message. */
 class PortEnd implements HandlerEnd {
-  constructor(private readonly sup: WorkerSupervisor, private readonly w: ServiceWorker, private readonly ch: WorkerChannel) {}
+  constructor(
+    private readonly sup: WorkerSupervisor,
+    private readonly w: ServiceWorker,
+    private readonly ch: WorkerChannel,
+  ) {}
   deliver(term: Term, id: number, isCall: boolean): void {
     this.sup.forward(this.w, this.ch, term, id, isCall);
   }

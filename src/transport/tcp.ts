@@ -112,9 +112,11 @@ export class TcpTransport extends EventGate implements Transport {
       return;
     }
     const got = this.decoder.bufferedBytes;
-    this.destroy(new ChanError('timeout', `frame from ${this.peer} not finished within frameTimeoutMs=${this.frameTimeoutMs} (${got} bytes of it received)`, {
-      details: { limit: this.frameTimeoutMs, actual: got, peer: this.peer, phase: 'frame', key: 'frameTimeoutMs' },
-    }));
+    this.destroy(
+      new ChanError('timeout', `frame from ${this.peer} not finished within frameTimeoutMs=${this.frameTimeoutMs} (${got} bytes of it received)`, {
+        details: { limit: this.frameTimeoutMs, actual: got, peer: this.peer, phase: 'frame', key: 'frameTimeoutMs' },
+      }),
+    );
   }
 
   /** @internal */
@@ -130,9 +132,13 @@ export class TcpTransport extends EventGate implements Transport {
     if (this.frameTimer) clearTimeout(this.frameTimer);
     this.onClosed?.(this);
     if (this.decoder.bufferedBytes > 0 && !this.closeError) {
-      this.closeError = new ChanError('connectionLost', `connection from ${this.peer} closed in the middle of a frame (${this.decoder.bufferedBytes} bytes of it received)`, {
-        details: { peer: this.peer, phase: 'frame' },
-      });
+      this.closeError = new ChanError(
+        'connectionLost',
+        `connection from ${this.peer} closed in the middle of a frame (${this.decoder.bufferedBytes} bytes of it received)`,
+        {
+          details: { peer: this.peer, phase: 'frame' },
+        },
+      );
     }
     this.deliverClose(this.closeError);
   }
@@ -292,7 +298,11 @@ export function connectTcp(host: string, port: number, opts: { maxFrameBytes: nu
     const socket = net.connect({ host, port, noDelay: true });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new ChanError('timeout', `could not connect to ${host}:${port} within ${opts.timeoutMs} ms`, { details: { peer: `${host}:${port}`, phase: 'connect' } }));
+      reject(
+        new ChanError('timeout', `could not connect to ${host}:${port} within ${opts.timeoutMs} ms`, {
+          details: { peer: `${host}:${port}`, phase: 'connect' },
+        }),
+      );
     }, opts.timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -301,9 +311,12 @@ export function connectTcp(host: string, port: number, opts: { maxFrameBytes: nu
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new ChanError('connectionRefused', `could not connect to ${host}:${port}: ${err.code ?? err.message}. Is the server running and the port right?`, {
-        cause: err, details: { peer: `${host}:${port}`, phase: 'connect' },
-      }));
+      reject(
+        new ChanError('connectionRefused', `could not connect to ${host}:${port}: ${err.code ?? err.message}. Is the server running and the port right?`, {
+          cause: err,
+          details: { peer: `${host}:${port}`, phase: 'connect' },
+        }),
+      );
     });
   });
 }

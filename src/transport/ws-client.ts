@@ -83,7 +83,10 @@ export class WsClientTransport extends EventGate implements Transport {
     ws.onmessage = (ev) => this.onMessage(ev.data);
     ws.onclose = (ev) => this.onClose(ev.code, ev.reason);
     ws.onerror = (ev) => {
-      this.closeError ??= new ChanError('connectionLost', `WebSocket to ${this.peer} failed${ev.message ? `: ${ev.message}` : ''}`, { cause: ev.error, details: { peer: this.peer } });
+      this.closeError ??= new ChanError('connectionLost', `WebSocket to ${this.peer} failed${ev.message ? `: ${ev.message}` : ''}`, {
+        cause: ev.error,
+        details: { peer: this.peer },
+      });
     };
   }
 
@@ -102,15 +105,23 @@ export class WsClientTransport extends EventGate implements Transport {
     if (data instanceof ArrayBuffer) frame = new Uint8Array(data);
     else if (ArrayBuffer.isView(data)) frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     else {
-      this.destroy(new ChanError('protocolError', `client: ${this.peer} sent a ${typeof data === 'string' ? 'text' : 'non-binary'} WebSocket message; lib_chan frames are binary messages`, {
-        details: { peer: this.peer, phase: 'frame', side: 'client' },
-      }));
+      this.destroy(
+        new ChanError(
+          'protocolError',
+          `client: ${this.peer} sent a ${typeof data === 'string' ? 'text' : 'non-binary'} WebSocket message; lib_chan frames are binary messages`,
+          {
+            details: { peer: this.peer, phase: 'frame', side: 'client' },
+          },
+        ),
+      );
       return;
     }
     if (frame.length > this.maxFrameBytes) {
-      this.destroy(new ChanError('frameTooLarge', `client: a ${frame.length}-byte message from ${this.peer}, limit maxFrameBytes=${this.maxFrameBytes}`, {
-        details: { limit: this.maxFrameBytes, actual: frame.length, peer: this.peer, side: 'client' },
-      }));
+      this.destroy(
+        new ChanError('frameTooLarge', `client: a ${frame.length}-byte message from ${this.peer}, limit maxFrameBytes=${this.maxFrameBytes}`, {
+          details: { limit: this.maxFrameBytes, actual: frame.length, peer: this.peer, side: 'client' },
+        }),
+      );
       return;
     }
     this.deliverFrame(frame);
@@ -198,7 +209,11 @@ export function connectWebSocket(url: string, opts: WsConnectOptions): Promise<W
       } catch {
         // still connecting in some engines: it is dropped anyway
       }
-      reject(new ChanError('timeout', `could not open a WebSocket to ${url} within ${opts.timeoutMs} ms`, { details: { limit: opts.timeoutMs, peer, phase: 'connect' } }));
+      reject(
+        new ChanError('timeout', `could not open a WebSocket to ${url} within ${opts.timeoutMs} ms`, {
+          details: { limit: opts.timeoutMs, peer, phase: 'connect' },
+        }),
+      );
     }, opts.timeoutMs);
     ws.onopen = () => {
       if (settled) return;
@@ -215,9 +230,16 @@ export function connectWebSocket(url: string, opts: WsConnectOptions): Promise<W
       settled = true;
       clearTimeout(timer);
       const why = detail?.message ?? (ev.code !== 1006 ? `closed with code ${ev.code}` : '');
-      reject(new ChanError('connectionRefused', `could not open a WebSocket to ${url}${why ? `: ${why}` : ''}. Is the server running, and the URL's port and path right?`, {
-        cause: detail?.error, details: { peer, phase: 'connect', url },
-      }));
+      reject(
+        new ChanError(
+          'connectionRefused',
+          `could not open a WebSocket to ${url}${why ? `: ${why}` : ''}. Is the server running, and the URL's port and path right?`,
+          {
+            cause: detail?.error,
+            details: { peer, phase: 'connect', url },
+          },
+        ),
+      );
     };
   });
 }

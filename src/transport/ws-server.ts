@@ -89,7 +89,8 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
 function fromWsError(err: Error & { code?: string }, peer: string): ChanError {
   const tooBig = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
   return new ChanError(tooBig ? 'frameTooLarge' : 'badFrame', `WebSocket from ${peer}: ${err.message}`, {
-    cause: err, details: { peer, phase: 'frame', wsCode: err.code },
+    cause: err,
+    details: { peer, phase: 'frame', wsCode: err.code },
   });
 }
 
@@ -121,7 +122,11 @@ export class WsTransport extends EventGate implements Transport {
   private frameTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** `forwardedFor`: the client's address as a trusted proxy forwarded it (X-Forwarded-For), used instead of the socket's. */
-  constructor(ws: WebSocket, socket: Socket, opts: { loginFrames?: number; maxLoginFrameBytes?: number; meter?: (bytes: number) => void; frameTimeoutMs?: number; forwardedFor?: string } = {}) {
+  constructor(
+    ws: WebSocket,
+    socket: Socket,
+    opts: { loginFrames?: number; maxLoginFrameBytes?: number; meter?: (bytes: number) => void; frameTimeoutMs?: number; forwardedFor?: string } = {},
+  ) {
     super();
     this.ws = ws;
     this.meter = opts.meter;
@@ -135,7 +140,10 @@ export class WsTransport extends EventGate implements Transport {
     const forwardedFor = opts.forwardedFor;
     this.forwarded = forwardedFor !== undefined;
     this.remoteAddress = forwardedFor ?? socket.remoteAddress ?? 'unknown';
-    this.peer = forwardedFor !== undefined ? `${forwardedFor} via ${formatPeer(socket.remoteAddress ?? 'unknown', socket.remotePort)}` : formatPeer(this.remoteAddress, socket.remotePort);
+    this.peer =
+      forwardedFor !== undefined
+        ? `${forwardedFor} via ${formatPeer(socket.remoteAddress ?? 'unknown', socket.remotePort)}`
+        : formatPeer(this.remoteAddress, socket.remotePort);
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('error', (err: Error & { code?: string }) => {
@@ -176,9 +184,15 @@ export class WsTransport extends EventGate implements Transport {
       this.frameTimer = setTimeout(() => this.checkFrameDeadline(), this.frameTimeoutMs - elapsed);
       return;
     }
-    this.destroy(new ChanError('timeout', `WebSocket message from ${this.peer} not finished within frameTimeoutMs=${this.frameTimeoutMs} (${this.pendingBytes()} bytes of it received)`, {
-      details: { limit: this.frameTimeoutMs, actual: this.pendingBytes(), peer: this.peer, phase: 'frame', key: 'frameTimeoutMs' },
-    }));
+    this.destroy(
+      new ChanError(
+        'timeout',
+        `WebSocket message from ${this.peer} not finished within frameTimeoutMs=${this.frameTimeoutMs} (${this.pendingBytes()} bytes of it received)`,
+        {
+          details: { limit: this.frameTimeoutMs, actual: this.pendingBytes(), peer: this.peer, phase: 'frame', key: 'frameTimeoutMs' },
+        },
+      ),
+    );
   }
 
   endLogin(): void {
@@ -193,9 +207,12 @@ export class WsTransport extends EventGate implements Transport {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closeError) return;
     if (!isBinary) {
-      this.destroy(new ChanError('protocolError', `WebSocket from ${this.peer}: a text message; lib_chan frames are binary messages`, {
-        details: { peer: this.peer, phase: 'frame', side: 'server' },
-      }), WS_CLOSE.unsupportedData);
+      this.destroy(
+        new ChanError('protocolError', `WebSocket from ${this.peer}: a text message; lib_chan frames are binary messages`, {
+          details: { peer: this.peer, phase: 'frame', side: 'server' },
+        }),
+        WS_CLOSE.unsupportedData,
+      );
       return;
     }
     // With the default binaryType ('nodebuffer') ws hands over one Buffer, fragments already joined.
@@ -205,9 +222,15 @@ export class WsTransport extends EventGate implements Transport {
     if (this.loginFrames > 0) {
       this.loginFrames--;
       if (frame.length > this.maxLoginFrameBytes) {
-        this.destroy(new ChanError('frameTooLarge', `WebSocket from ${this.peer}: login message of ${frame.length} bytes, limit is maxLoginFrameBytes=${this.maxLoginFrameBytes}`, {
-          details: { peer: this.peer, phase: 'frame', limit: this.maxLoginFrameBytes, actual: frame.length, key: 'maxLoginFrameBytes' },
-        }));
+        this.destroy(
+          new ChanError(
+            'frameTooLarge',
+            `WebSocket from ${this.peer}: login message of ${frame.length} bytes, limit is maxLoginFrameBytes=${this.maxLoginFrameBytes}`,
+            {
+              details: { peer: this.peer, phase: 'frame', limit: this.maxLoginFrameBytes, actual: frame.length, key: 'maxLoginFrameBytes' },
+            },
+          ),
+        );
         return;
       }
     }
@@ -220,9 +243,13 @@ export class WsTransport extends EventGate implements Transport {
     if (this.closed) return;
     this.closed = true;
     if (!this.closeError && code !== WS_CLOSE.normal && code !== WS_CLOSE.goingAway && code !== 1005 && code !== 1006) {
-      this.closeError = new ChanError('connectionLost', `WebSocket peer ${this.peer} closed with code ${code}${reason.length ? ` (${reason.toString()})` : ''}`, {
-        details: { peer: this.peer, wsCode: code, remoteReason: reason.toString() },
-      });
+      this.closeError = new ChanError(
+        'connectionLost',
+        `WebSocket peer ${this.peer} closed with code ${code}${reason.length ? ` (${reason.toString()})` : ''}`,
+        {
+          details: { peer: this.peer, wsCode: code, remoteReason: reason.toString() },
+        },
+      );
     }
     this.deliverClose(this.closeError);
   }
@@ -308,12 +335,12 @@ export class WebSocketListener {
       maxPayload: limits.maxFrameBytes,
       perMessageDeflate: conf.permessageDeflate
         ? {
-          threshold: DEFLATE_THRESHOLD_BYTES,
-          concurrencyLimit: DEFLATE_CONCURRENCY,
-          // No context takeover either way: no compression window kept per idle connection.
-          serverNoContextTakeover: true,
-          clientNoContextTakeover: true,
-        }
+            threshold: DEFLATE_THRESHOLD_BYTES,
+            concurrencyLimit: DEFLATE_CONCURRENCY,
+            // No context takeover either way: no compression window kept per idle connection.
+            serverNoContextTakeover: true,
+            clientNoContextTakeover: true,
+          }
         : false,
     };
     this.wss = new WebSocketServer(options);
@@ -331,7 +358,10 @@ export class WebSocketListener {
     this.http.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => this.onSocket(socket));
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http.on('tlsClientError', (err: Error & { code?: string }, socket: Socket) => {
-      this.host.log.debug({ event: 'tlsClientError', code: err.code, peer: formatPeer(socket.remoteAddress ?? 'unknown', socket.remotePort) }, 'TLS handshake failed');
+      this.host.log.debug(
+        { event: 'tlsClientError', code: err.code, peer: formatPeer(socket.remoteAddress ?? 'unknown', socket.remotePort) },
+        'TLS handshake failed',
+      );
     });
     this.http.on('error', (err: NodeJS.ErrnoException) => {
       this.host.log.error({ event: 'listenerError', listener: 'ws', code: err.code, err }, 'WebSocket listener error');
@@ -351,9 +381,16 @@ export class WebSocketListener {
     const listener = new WebSocketListener(host, conf, tls);
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
-        reject(new ChanError('badConf', `${file ?? 'conf'}: cannot listen for WebSocket on ${conf.bind}:${conf.port}: ${err.code === 'EADDRINUSE' ? 'the port is already in use' : err.message}`, {
-          cause: err, details: { file },
-        }));
+        reject(
+          new ChanError(
+            'badConf',
+            `${file ?? 'conf'}: cannot listen for WebSocket on ${conf.bind}:${conf.port}: ${err.code === 'EADDRINUSE' ? 'the port is already in use' : err.message}`,
+            {
+              cause: err,
+              details: { file },
+            },
+          ),
+        );
       };
       listener.http.once('error', onError);
       listener.http.listen({ port: conf.port, host: conf.bind, backlog: 511 }, () => {
@@ -389,20 +426,36 @@ export class WebSocketListener {
     const peer = formatPeer(socket.remoteAddress ?? 'unknown', socket.remotePort);
     socket.on('error', () => {});
     if (this.waiting.size >= limits.maxConnections) {
-      this.host.log.warn({ event: 'limitHit', limit: `maxConnections=${limits.maxConnections}`, listener: 'ws', phase: 'upgrade', peer }, 'WebSocket connection refused: too many sockets waiting to upgrade');
+      this.host.log.warn(
+        { event: 'limitHit', limit: `maxConnections=${limits.maxConnections}`, listener: 'ws', phase: 'upgrade', peer },
+        'WebSocket connection refused: too many sockets waiting to upgrade',
+      );
       socket.destroy();
       return;
     }
     const addr = this.host.addressKey?.(socket.remoteAddress ?? 'unknown') ?? socket.remoteAddress ?? 'unknown';
     const mine = this.waitingPerAddress.get(addr) ?? 0;
     if (mine >= limits.maxConnectionsPerAddress) {
-      this.host.log.warn({ event: 'limitHit', limit: `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`, key: 'maxConnectionsPerAddress', listener: 'ws', phase: 'upgrade', peer }, 'WebSocket connection refused: too many sockets from this address waiting to upgrade');
+      this.host.log.warn(
+        {
+          event: 'limitHit',
+          limit: `maxConnectionsPerAddress=${limits.maxConnectionsPerAddress}`,
+          key: 'maxConnectionsPerAddress',
+          listener: 'ws',
+          phase: 'upgrade',
+          peer,
+        },
+        'WebSocket connection refused: too many sockets from this address waiting to upgrade',
+      );
       socket.destroy();
       return;
     }
     this.waitingPerAddress.set(addr, mine + 1);
     const timer = setTimeout(() => {
-      this.host.log.warn({ event: 'handshake', result: 'handshakeTimeout', listener: 'ws', phase: 'upgrade', peer, limit: limits.handshakeTimeoutMs }, 'no WebSocket upgrade within handshakeTimeoutMs');
+      this.host.log.warn(
+        { event: 'handshake', result: 'handshakeTimeout', listener: 'ws', phase: 'upgrade', peer, limit: limits.handshakeTimeoutMs },
+        'no WebSocket upgrade within handshakeTimeoutMs',
+      );
       socket.destroy();
     }, limits.handshakeTimeoutMs);
     const done = (): void => {
@@ -428,7 +481,14 @@ export class WebSocketListener {
       path = '';
     }
     if (path !== this.conf.path) {
-      this.refuse(socket, req, 404, 'Not Found', { event: 'wsRefused', reason: 'path', path: (req.url ?? '').slice(0, 200), peer }, 'WebSocket upgrade refused: unknown path');
+      this.refuse(
+        socket,
+        req,
+        404,
+        'Not Found',
+        { event: 'wsRefused', reason: 'path', path: (req.url ?? '').slice(0, 200), peer },
+        'WebSocket upgrade refused: unknown path',
+      );
       return;
     }
     // Only browsers send Origin; other clients could forge it, so it guards pages, not servers.
@@ -436,7 +496,14 @@ export class WebSocketListener {
     // any other site's page could otherwise log in with what the browser holds (cross-site WebSocket hijacking).
     const origin = req.headers.origin;
     if (origin !== undefined && !(this.conf.origins ? this.conf.origins.includes(origin) : sameOrigin(origin, req.headers.host))) {
-      this.refuse(socket, req, 403, 'Forbidden', { event: 'originRefused', origin: origin.slice(0, 200), peer }, 'WebSocket upgrade refused: origin not allowed');
+      this.refuse(
+        socket,
+        req,
+        403,
+        'Forbidden',
+        { event: 'originRefused', origin: origin.slice(0, 200), peer },
+        'WebSocket upgrade refused: origin not allowed',
+      );
       return;
     }
     const forwarded = this.forwardedFor(req, addr);
@@ -449,7 +516,15 @@ export class WebSocketListener {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.waiting.get(raw)?.();
       const l = this.host.config.limits;
-      this.host.attach(new WsTransport(ws, raw, { loginFrames: LOGIN_FRAMES, maxLoginFrameBytes: l.maxLoginFrameBytes, meter: this.host.meter, frameTimeoutMs: l.frameTimeoutMs, forwardedFor: forwarded }));
+      this.host.attach(
+        new WsTransport(ws, raw, {
+          loginFrames: LOGIN_FRAMES,
+          maxLoginFrameBytes: l.maxLoginFrameBytes,
+          meter: this.host.meter,
+          frameTimeoutMs: l.frameTimeoutMs,
+          forwardedFor: forwarded,
+        }),
+      );
     });
   }
 
@@ -461,7 +536,7 @@ export class WebSocketListener {
   private forwardedFor(req: http.IncomingMessage, addr: string): string | undefined {
     if (!(this.host.config.trustedProxies ?? []).includes(addr)) return undefined;
     const header = req.headers['x-forwarded-for'];
-    const last = (Array.isArray(header) ? header.join(',') : header ?? '').slice(-256).split(',').pop()?.trim() ?? '';
+    const last = (Array.isArray(header) ? header.join(',') : (header ?? '')).slice(-256).split(',').pop()?.trim() ?? '';
     return isIP(last) ? last : undefined;
   }
 

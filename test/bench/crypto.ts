@@ -61,22 +61,33 @@ interface Impl {
 const impls: Impl[] = [
   {
     name: 'tweetnacl',
-    x25519: tweetnaclProvider.x25519, x25519Keypair: tweetnaclProvider.x25519Keypair,
-    sealInto: tweetnaclProvider.secretboxSealInto, openInto: tweetnaclProvider.secretboxOpenInto,
-    sign: tweetnaclProvider.ed25519Sign, verify: tweetnaclProvider.ed25519Verify, sha512: tweetnaclProvider.sha512,
+    x25519: tweetnaclProvider.x25519,
+    x25519Keypair: tweetnaclProvider.x25519Keypair,
+    sealInto: tweetnaclProvider.secretboxSealInto,
+    openInto: tweetnaclProvider.secretboxOpenInto,
+    sign: tweetnaclProvider.ed25519Sign,
+    verify: tweetnaclProvider.ed25519Verify,
+    sha512: tweetnaclProvider.sha512,
   },
   {
     name: 'node:crypto',
-    x25519: nodeCryptoOnlyProvider.x25519, x25519Keypair: primitives.x25519Keypair.node,
-    sign: primitives.ed25519Sign.node, verify: primitives.ed25519Verify.node, sha512: primitives.sha512.node,
+    x25519: nodeCryptoOnlyProvider.x25519,
+    x25519Keypair: primitives.x25519Keypair.node,
+    sign: primitives.ed25519Sign.node,
+    verify: primitives.ed25519Verify.node,
+    sha512: primitives.sha512.node,
   },
 ];
 if (sodium) {
   impls.push({
     name: 'sodium-native',
-    x25519: primitives.x25519.sodium, x25519Keypair: primitives.x25519Keypair.sodium,
-    sealInto: primitives.secretboxSealInto.sodium, openInto: primitives.secretboxOpenInto.sodium,
-    sign: primitives.ed25519Sign.sodium, verify: primitives.ed25519Verify.sodium, sha512: primitives.sha512.sodium,
+    x25519: primitives.x25519.sodium,
+    x25519Keypair: primitives.x25519Keypair.sodium,
+    sealInto: primitives.secretboxSealInto.sodium,
+    openInto: primitives.secretboxOpenInto.sodium,
+    sign: primitives.ed25519Sign.sodium,
+    verify: primitives.ed25519Verify.sodium,
+    sha512: primitives.sha512.sodium,
   });
 } else {
   console.log('# sodium-native did not load: its rows are missing');
@@ -104,9 +115,15 @@ for (const size of [100, 64 * 1024]) {
 for (const im of impls) if (im.sign) row('Ed25519 sign', im.name, `${fmt(measure(() => im.sign!(msg, ed.secretKey)))} ops/s`);
 for (const im of impls) {
   if (im.verify) {
-    row('Ed25519 verify', im.name, `${fmt(measure(() => {
-      if (!im.verify!(msg, sig, ed.publicKey)) throw new Error('verify failed');
-    }))} ops/s`);
+    row(
+      'Ed25519 verify',
+      im.name,
+      `${fmt(
+        measure(() => {
+          if (!im.verify!(msg, sig, ed.publicKey)) throw new Error('verify failed');
+        }),
+      )} ops/s`,
+    );
   }
 }
 const h128 = tweetnaclProvider.randomBytes(128);

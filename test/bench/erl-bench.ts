@@ -65,5 +65,3 @@ export async function startErlServer(): Promise<{ port: number; pid: number; sto
   const srv = await ErlServer.start(conf);
   return { port: srv.port, pid: srv.proc.pid!, stop: () => srv.stop() };
 }
-
-

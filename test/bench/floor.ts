@@ -21,8 +21,17 @@ import { nodeProvider } from '../../src/auth/crypto-node.ts';
 import { X25519_KEY_BYTES, type KeyPair } from '../../src/auth/crypto.ts';
 import { ReadyPool } from '../../src/auth/ready-pool-node.ts';
 import {
-  clientAuth, clientOnReply, clientOnResult, clientPrecomputeEs, clientStart, destroyState,
-  passwordMatches, serverOnAuth, serverOnHello, serverResult, type ServerAwaitAuth,
+  clientAuth,
+  clientOnReply,
+  clientOnResult,
+  clientPrecomputeEs,
+  clientStart,
+  destroyState,
+  passwordMatches,
+  serverOnAuth,
+  serverOnHello,
+  serverResult,
+  type ServerAwaitAuth,
 } from '../../src/auth/secure/handshake.ts';
 import { SecureCodec } from '../../src/chan/secure-codec.ts';
 import { KIND } from '../../src/chan/codec.ts';
@@ -38,7 +47,10 @@ const PLAIN = [34, 39, 47, 8].map((n) => encodeFrame(new Uint8Array(n).fill(131,
 
 function serve(identity: KeyPair): void {
   const provider = nodeProvider;
-  const ephemerals = new ReadyPool(() => provider.x25519Keypair(provider.randomBytes(X25519_KEY_BYTES)), (p: KeyPair) => wipe(p.secretKey));
+  const ephemerals = new ReadyPool(
+    () => provider.x25519Keypair(provider.randomBytes(X25519_KEY_BYTES)),
+    (p: KeyPair) => wipe(p.secretKey),
+  );
   const deps = { identity, provider, ephemeral: () => ephemerals.take() };
   const srv = net.createServer({ noDelay: true }, (sock) => {
     const dec = new FrameDecoder(1 << 16);
@@ -84,7 +96,10 @@ function serve(identity: KeyPair): void {
   srv.listen(0, '127.0.0.1', () => process.send!({ port: (srv.address() as net.AddressInfo).port }));
 }
 
-const hellos = new ReadyPool(() => clientStart({ provider: nodeProvider }), (h: ReturnType<typeof clientStart>) => destroyState(h.state));
+const hellos = new ReadyPool(
+  () => clientStart({ provider: nodeProvider }),
+  (h: ReturnType<typeof clientStart>) => destroyState(h.state),
+);
 
 /** One connect + login + close; resolves when the server's FIN is in. */
 function login(port: number, variant: Variant, serverKey: Uint8Array): Promise<void> {
@@ -136,12 +151,14 @@ async function rate(port: number, variant: Variant, serverKey: Uint8Array, paral
   let n = 0;
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (performance.now() < end) {
-      await login(port, variant, serverKey);
-      n++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (performance.now() < end) {
+        await login(port, variant, serverKey);
+        n++;
+      }
+    }),
+  );
   return n / ((performance.now() - t0) / 1000);
 }
 

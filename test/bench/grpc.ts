@@ -13,8 +13,13 @@ import { REPLY_PAYLOAD, REQUEST_PAYLOAD, ONE_WAY_PAYLOAD, BULK_PAYLOAD, isReques
 const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const same = (b: Buffer): Buffer => b;
 const method = (name: string, stream: boolean) => ({
-  path: `/bench.Names/${name}`, requestStream: stream, responseStream: stream,
-  requestSerialize: asBuffer, requestDeserialize: same, responseSerialize: asBuffer, responseDeserialize: same,
+  path: `/bench.Names/${name}`,
+  requestStream: stream,
+  responseStream: stream,
+  requestSerialize: asBuffer,
+  requestDeserialize: same,
+  responseSerialize: asBuffer,
+  responseDeserialize: same,
 });
 const SERVICE = { lookup: method('Lookup', false), chat: method('Chat', true) } satisfies grpc.ServiceDefinition;
 const REPLY = asBuffer(REPLY_PAYLOAD);
@@ -80,10 +85,11 @@ export async function grpcStreamLink(port: number): Promise<Link> {
   });
   stream.on('error', () => {});
   return {
-    request: () => new Promise((r) => {
-      waiting.push(r);
-      stream.write(REQUEST_PAYLOAD);
-    }),
+    request: () =>
+      new Promise((r) => {
+        waiting.push(r);
+        stream.write(REQUEST_PAYLOAD);
+      }),
     oneWay: () => void stream.write(ONE_WAY_PAYLOAD),
     bulk: () => void stream.write(BULK_PAYLOAD),
     close: () => {

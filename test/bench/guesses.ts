@@ -35,12 +35,18 @@ const PLANTED = 700;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lib_chan-guesses-'));
 const file = path.join(dir, 'lib_chan.conf');
-writeFileSync(file, [
-  '{port, 0}.', '{bind, "127.0.0.1"}.', '{identity, "server.key"}.', `{module_path, ["${HANDLERS}"]}.`,
-  // {legacy, allow} with its own legacy password where the conf loader wants one (the bench measures the guard, not the policy).
-  protocol === 'legacy' ? '{legacy, allow}.' : '',
-  `{service, vault, password, "guess-${PLANTED}", mfa, echo, start, notUsed${protocol === 'legacy' ? ', [{auth, [legacy]}]' : ''}}.`,
-].join('\n'));
+writeFileSync(
+  file,
+  [
+    '{port, 0}.',
+    '{bind, "127.0.0.1"}.',
+    '{identity, "server.key"}.',
+    `{module_path, ["${HANDLERS}"]}.`,
+    // {legacy, allow} with its own legacy password where the conf loader wants one (the bench measures the guard, not the policy).
+    protocol === 'legacy' ? '{legacy, allow}.' : '',
+    `{service, vault, password, "guess-${PLANTED}", mfa, echo, start, notUsed${protocol === 'legacy' ? ', [{auth, [legacy]}]' : ''}}.`,
+  ].join('\n'),
+);
 const server = await startServer({ conf: file, logger: pino({ level: 'silent' }) });
 const port = server.port;
 
@@ -61,15 +67,24 @@ async function loop(): Promise<void> {
     const attempt = connectFrom(local, port, 'vault', `guess-${guess}`, [], { protocol, serverKey: server.publicKey, limits: { connectTimeoutMs: 10_000 } });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const gaveUp = new Promise<'gaveUp'>((r) => (timer = setTimeout(() => r('gaveUp'), giveUpMs)));
-    const r = await Promise.race([attempt.then((ch) => ch, (e: unknown) => e), gaveUp]);
+    const r = await Promise.race([
+      attempt.then(
+        (ch) => ch,
+        (e: unknown) => e,
+      ),
+      gaveUp,
+    ]);
     clearTimeout(timer);
     if (r === 'gaveUp') {
       outcome.gaveUp++;
       // Abandoned: whatever it turns into later, the attacker has moved on.
-      void attempt.then((ch) => {
-        successes++;
-        ch.close();
-      }, () => {});
+      void attempt.then(
+        (ch) => {
+          successes++;
+          ch.close();
+        },
+        () => {},
+      );
     } else if (r instanceof ChanError) {
       if (r.code === 'authFail') outcome.answeredFail++;
       else if (r.code === 'limitExceeded') outcome.rateLimited++;
@@ -90,11 +105,23 @@ const checkedInWindow = server.guard.counts.failures - startFailures + successes
 // Let abandoned attempts finish so the server's count is complete.
 await new Promise((r) => setTimeout(r, 2500));
 const checked = server.guard.counts.failures - startFailures + successes;
-console.log(JSON.stringify({
-  protocol, seconds: Number(elapsed.toFixed(2)), concurrency, giveUpMs,
-  attempts: outcome.attempts, attemptsPerSec: Math.round(outcome.attempts / elapsed),
-  checkedInWindow, checkedPerSec: Number((checkedInWindow / elapsed).toFixed(1)), checkedIncludingAbandoned: checked,
-  foundPlanted: outcome.found >= 0, answeredFail: outcome.answeredFail, rateLimited: outcome.rateLimited, gaveUp: outcome.gaveUp, other: outcome.other,
-}));
+console.log(
+  JSON.stringify({
+    protocol,
+    seconds: Number(elapsed.toFixed(2)),
+    concurrency,
+    giveUpMs,
+    attempts: outcome.attempts,
+    attemptsPerSec: Math.round(outcome.attempts / elapsed),
+    checkedInWindow,
+    checkedPerSec: Number((checkedInWindow / elapsed).toFixed(1)),
+    checkedIncludingAbandoned: checked,
+    foundPlanted: outcome.found >= 0,
+    answeredFail: outcome.answeredFail,
+    rateLimited: outcome.rateLimited,
+    gaveUp: outcome.gaveUp,
+    other: outcome.other,
+  }),
+);
 await server.close(100);
 rmSync(dir, { recursive: true, force: true });

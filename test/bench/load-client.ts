@@ -79,64 +79,79 @@ const codeOf = (e: unknown): string => (e instanceof ChanError ? e.code : e inst
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Open `count` channels, `parallel` at a time. */
-async function openMany(count: number, parallel: number, open: (i: number) => Promise<Channel>, errors: Record<string, number>): Promise<(Channel | undefined)[]> {
+async function openMany(
+  count: number,
+  parallel: number,
+  open: (i: number) => Promise<Channel>,
+  errors: Record<string, number>,
+): Promise<(Channel | undefined)[]> {
   const out: (Channel | undefined)[] = new Array(count);
   let next = 0;
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (next < count) {
-      const i = next++;
-      try {
-        out[i] = await open(i);
-      } catch (e) {
-        bump(errors, codeOf(e));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        const i = next++;
+        try {
+          out[i] = await open(i);
+        } catch (e) {
+          bump(errors, codeOf(e));
+        }
       }
-    }
-  }));
+    }),
+  );
   return out;
 }
 
 async function legit(job: LegitJob): Promise<LegitResult> {
   const r: LegitResult = { kind: 'legit', connected: 0, connectErrors: {}, casts: 0, rpcs: 0, rpcErrors: {}, handled: 0, mismatched: 0, latencies: [] };
   const legacyEvery = job.legacyShare > 0 ? Math.round(1 / job.legacyShare) : 0;
-  const chans = await openMany(job.count, 50, (i) => connectFrom(job.addresses[i % job.addresses.length], job.port, 'counter', job.password, [], {
-    protocol: legacyEvery > 0 && i % legacyEvery === 0 ? 'legacy' : 'secure',
-    serverKey: job.serverKey,
-    limits: { rpcTimeoutMs: 60_000, connectTimeoutMs: 30_000 },
-  }), r.connectErrors);
+  const chans = await openMany(
+    job.count,
+    50,
+    (i) =>
+      connectFrom(job.addresses[i % job.addresses.length], job.port, 'counter', job.password, [], {
+        protocol: legacyEvery > 0 && i % legacyEvery === 0 ? 'legacy' : 'secure',
+        serverKey: job.serverKey,
+        limits: { rpcTimeoutMs: 60_000, connectTimeoutMs: 30_000 },
+      }),
+    r.connectErrors,
+  );
   r.connected = chans.filter(Boolean).length;
-  await Promise.all(chans.map(async (ch, i) => {
-    if (!ch) return;
-    const key = `${job.keyPrefix}-${i}`;
-    let casts = 0;
-    let broken = false;
-    while (Date.now() < job.deadline && !broken) {
-      const k = Math.floor(Math.random() * 5);
-      try {
-        for (let j = 0; j < k; j++) {
-          ch.cast(tuple(atom('inc'), key));
-          casts++;
+  await Promise.all(
+    chans.map(async (ch, i) => {
+      if (!ch) return;
+      const key = `${job.keyPrefix}-${i}`;
+      let casts = 0;
+      let broken = false;
+      while (Date.now() < job.deadline && !broken) {
+        const k = Math.floor(Math.random() * 5);
+        try {
+          for (let j = 0; j < k; j++) {
+            ch.cast(tuple(atom('inc'), key));
+            casts++;
+          }
+          const t0 = performance.now();
+          await ch.rpc(atom('ping'));
+          r.latencies.push(performance.now() - t0);
+          r.rpcs++;
+        } catch (e) {
+          bump(r.rpcErrors, codeOf(e));
+          broken = true;
         }
-        const t0 = performance.now();
-        await ch.rpc(atom('ping'));
-        r.latencies.push(performance.now() - t0);
-        r.rpcs++;
-      } catch (e) {
-        bump(r.rpcErrors, codeOf(e));
-        broken = true;
+        if (job.thinkMs > 0) await sleep(Math.random() * job.thinkMs);
       }
-      if (job.thinkMs > 0) await sleep(Math.random() * job.thinkMs);
-    }
-    r.casts += casts;
-    try {
-      const n = (await ch.rpc(tuple(atom('count'), key))) as number;
-      r.handled += n;
-      if (n !== casts) r.mismatched++;
-    } catch (e) {
-      bump(r.rpcErrors, `final count: ${codeOf(e)}`);
-      r.mismatched++;
-    }
-    ch.close();
-  }));
+      r.casts += casts;
+      try {
+        const n = (await ch.rpc(tuple(atom('count'), key))) as number;
+        r.handled += n;
+        if (n !== casts) r.mismatched++;
+      } catch (e) {
+        bump(r.rpcErrors, `final count: ${codeOf(e)}`);
+        r.mismatched++;
+      }
+      ch.close();
+    }),
+  );
   return r;
 }
 
@@ -172,21 +187,23 @@ const ABUSES = ['garbageFrame', 'badTerm', 'wrongPasswordSecure', 'wrongPassword
 
 async function abuse(job: AbuseJob): Promise<AbuseResult> {
   const r: AbuseResult = { kind: 'abuse', attempts: {}, outcomes: {} };
-  await Promise.all(Array.from({ length: job.count }, async (_, i) => {
-    const what = ABUSES[i % ABUSES.length];
-    const addr = job.addresses[i % job.addresses.length];
-    while (Date.now() < job.deadline) {
-      bump(r.attempts, what);
-      let how: string;
-      try {
-        how = await attempt(what, addr, job);
-      } catch (e) {
-        how = codeOf(e);
+  await Promise.all(
+    Array.from({ length: job.count }, async (_, i) => {
+      const what = ABUSES[i % ABUSES.length];
+      const addr = job.addresses[i % job.addresses.length];
+      while (Date.now() < job.deadline) {
+        bump(r.attempts, what);
+        let how: string;
+        try {
+          how = await attempt(what, addr, job);
+        } catch (e) {
+          how = codeOf(e);
+        }
+        bump(r.outcomes, `${what}: ${how}`);
+        await sleep(20);
       }
-      bump(r.outcomes, `${what}: ${how}`);
-      await sleep(20);
-    }
-  }));
+    }),
+  );
   return r;
 }
 
@@ -201,15 +218,21 @@ async function attempt(what: (typeof ABUSES)[number], addr: string, job: AbuseJo
     case 'stalledHello':
       return rawAttempt(job.port, addr, (s) => s.write(encodeFrame(clientStart().out).subarray(0, 20)));
     case 'slowReader':
-      return rawAttempt(job.port, addr, (s) => {
-        s.write(encodeFrame(encodeTerm(tuple(atom('startService'), atom('flood'), []))));
-        s.write(encodeFrame(encodeTerm(tuple(atom('flood'), 400, 65536))));
-      }, { read: false });
+      return rawAttempt(
+        job.port,
+        addr,
+        (s) => {
+          s.write(encodeFrame(encodeTerm(tuple(atom('startService'), atom('flood'), []))));
+          s.write(encodeFrame(encodeTerm(tuple(atom('flood'), 400, 65536))));
+        },
+        { read: false },
+      );
     case 'wrongPasswordSecure':
     case 'wrongPasswordLegacy': {
       try {
         const ch = await connectFrom(addr, job.port, 'counter', 'not-the-password', [], {
-          protocol: what === 'wrongPasswordLegacy' ? 'legacy' : 'secure', serverKey: job.serverKey,
+          protocol: what === 'wrongPasswordLegacy' ? 'legacy' : 'secure',
+          serverKey: job.serverKey,
         });
         ch.close();
         return 'loggedIn(!)';
@@ -224,9 +247,16 @@ let idleChannels: (Channel | undefined)[] = [];
 
 async function idle(job: IdleJob): Promise<{ kind: 'idle'; connected: number; errors: Record<string, number> }> {
   const errors: Record<string, number> = {};
-  idleChannels = await openMany(job.count, 100, (i) => connectFrom(job.addresses[i % job.addresses.length], job.port, job.service, job.password, [], {
-    serverKey: job.serverKey, limits: { connectTimeoutMs: 60_000 },
-  }), errors);
+  idleChannels = await openMany(
+    job.count,
+    100,
+    (i) =>
+      connectFrom(job.addresses[i % job.addresses.length], job.port, job.service, job.password, [], {
+        serverKey: job.serverKey,
+        limits: { connectTimeoutMs: 60_000 },
+      }),
+    errors,
+  );
   return { kind: 'idle', connected: idleChannels.filter(Boolean).length, errors };
 }
 
@@ -238,6 +268,9 @@ process.on('message', (msg: { cmd: 'run'; job: Job } | { cmd: 'stop' }) => {
     return;
   }
   const run = msg.job.kind === 'legit' ? legit(msg.job) : msg.job.kind === 'abuse' ? abuse(msg.job) : idle(msg.job);
-  run.then((result) => process.send!({ type: 'done', result }), (e: unknown) => process.send!({ type: 'failed', error: e instanceof Error ? e.stack : String(e) }));
+  run.then(
+    (result) => process.send!({ type: 'done', result }),
+    (e: unknown) => process.send!({ type: 'failed', error: e instanceof Error ? e.stack : String(e) }),
+  );
 });
 process.send!({ type: 'ready' });

@@ -57,7 +57,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
     const to = hard === 'unlimited' ? needed : Math.min(needed, Number(hard));
     process.stdout.write(`file descriptors: soft limit ${soft} < ${needed}; re-running under ulimit -n ${to}\n`);
     const child = spawn('sh', ['-c', `ulimit -n ${to} && exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-      stdio: 'inherit', env: { ...env, LOAD_REEXEC: '1' },
+      stdio: 'inherit',
+      env: { ...env, LOAD_REEXEC: '1' },
     });
     child.on('exit', (code) => process.exit(code ?? 1));
     await new Promise(() => {});
@@ -76,18 +77,21 @@ function percentile(sorted: number[], p: number): number {
 
 function writeConf(dir: string): string {
   const file = path.join(dir, 'lib_chan.conf');
-  writeFileSync(file, [
-    '%% npm run load: the counting service, a flood service for slow readers, a control channel.',
-    '{port, 0}.',
-    '{bind, "127.0.0.1"}.',
-    `{module_path, ["${HANDLERS}"]}.`,
-    '{identity, "server.key"}.',
-    `{limits, [{maxConnections, ${IDLE + CLIENTS + 2000}}, {maxConnectionsPerAddress, 1000}, {handshakeTimeoutMs, 2000}]}.`,
-    '{service, counter, password, "load-pw", mfa, ops, counter, notUsed}.',
-    '{service, idle, password, "idle-pw", mfa, echo, start, notUsed, [{auth, [password]}]}.',
-    '{service, flood, password, none, mfa, ops, flood, notUsed, [{limits, [{maxQueuedBytes, 262144}]}]}.',
-    '{service, control, password, "control-pw", mfa, ops, control, notUsed}.',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      '%% npm run load: the counting service, a flood service for slow readers, a control channel.',
+      '{port, 0}.',
+      '{bind, "127.0.0.1"}.',
+      `{module_path, ["${HANDLERS}"]}.`,
+      '{identity, "server.key"}.',
+      `{limits, [{maxConnections, ${IDLE + CLIENTS + 2000}}, {maxConnectionsPerAddress, 1000}, {handshakeTimeoutMs, 2000}]}.`,
+      '{service, counter, password, "load-pw", mfa, ops, counter, notUsed}.',
+      '{service, idle, password, "idle-pw", mfa, echo, start, notUsed, [{auth, [password]}]}.',
+      '{service, flood, password, none, mfa, ops, flood, notUsed, [{limits, [{maxQueuedBytes, 262144}]}]}.',
+      '{service, control, password, "control-pw", mfa, ops, control, notUsed}.',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -108,7 +112,15 @@ function asMemory(t: Term): Memory {
     for (const [key, v] of m) if (isAtom(key, k)) return v as number;
     return NaN;
   };
-  return { rss: get('rss'), heapTotal: get('heapTotal'), heapUsed: get('heapUsed'), external: get('external'), arrayBuffers: get('arrayBuffers'), newSpace: get('newSpace'), oldSpace: get('oldSpace') };
+  return {
+    rss: get('rss'),
+    heapTotal: get('heapTotal'),
+    heapUsed: get('heapUsed'),
+    external: get('external'),
+    arrayBuffers: get('arrayBuffers'),
+    newSpace: get('newSpace'),
+    oldSpace: get('oldSpace'),
+  };
 }
 
 interface Server {
@@ -129,7 +141,11 @@ async function startServer(): Promise<Server> {
   const key = String(cli.json.find((l) => l.event === 'configLoaded')!.publicKey);
   const control = await connect('127.0.0.1', port, 'control', 'control-pw', [], { serverKey: key, limits: { rpcTimeoutMs: 300_000 } });
   return {
-    cli, port, key, control, dir,
+    cli,
+    port,
+    key,
+    control,
+    dir,
     memory: async (gc = false) => asMemory(await control.rpc(atom(gc ? 'gc' : 'memory'))),
     async stop() {
       control.close();
@@ -149,7 +165,11 @@ class ClientProc {
   private rejectDone: ((e: Error) => void) | undefined;
 
   constructor() {
-    this.child = fork(path.join(HERE, 'load-client.ts'), [], { execArgv: ['--import', 'tsx', '--conditions=lib-chan-src'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    this.child = fork(path.join(HERE, 'load-client.ts'), [], {
+      execArgv: ['--import', 'tsx', '--conditions=lib-chan-src'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
     this.ready = new Promise((resolve, reject) => {
       this.child.on('message', (m: { type: string; result?: unknown; error?: string }) => {
         if (m.type === 'ready') resolve();
@@ -187,7 +207,14 @@ class ClientProc {
 function countEvents(cli: CliProcess, from = 0): Record<string, number> {
   const c: Record<string, number> = {};
   for (const l of cli.json.slice(from)) {
-    const k = l.event === 'handshake' ? `handshake ${String(l.result)}` : l.event === 'channelClosed' ? `channelClosed ${String(l.reason)}` : l.event === 'limitHit' ? `limitHit ${String(l.key)}` : String(l.event);
+    const k =
+      l.event === 'handshake'
+        ? `handshake ${String(l.result)}`
+        : l.event === 'channelClosed'
+          ? `channelClosed ${String(l.reason)}`
+          : l.event === 'limitHit'
+            ? `limitHit ${String(l.key)}`
+            : String(l.event);
     c[k] = (c[k] ?? 0) + 1;
   }
   return c;
@@ -206,15 +233,32 @@ async function loadPhase(): Promise<void> {
   const before = await s.memory(true);
   const procs = Array.from({ length: PROCS }, () => new ClientProc());
   const abuser = ABUSERS > 0 ? new ClientProc() : undefined;
-  const sampler = setInterval(() => void s.memory().then((m) => rssSamples.push(m.rss), () => {}), 500);
+  const sampler = setInterval(
+    () =>
+      void s.memory().then(
+        (m) => rssSamples.push(m.rss),
+        () => {},
+      ),
+    500,
+  );
   const t0 = Date.now();
   const deadline = t0 + SECONDS * 1000;
   try {
     const per = Math.ceil(CLIENTS / PROCS);
-    const legitRuns = procs.map((p, i) => p.run<LegitResult>({
-      kind: 'legit', port: s.port, serverKey: s.key, password: 'load-pw', count: Math.min(per, CLIENTS - i * per), addresses: addresses(1, 20),
-      legacyShare: 0.05, deadline, thinkMs: THINK_MS, keyPrefix: `p${i}`,
-    }));
+    const legitRuns = procs.map((p, i) =>
+      p.run<LegitResult>({
+        kind: 'legit',
+        port: s.port,
+        serverKey: s.key,
+        password: 'load-pw',
+        count: Math.min(per, CLIENTS - i * per),
+        addresses: addresses(1, 20),
+        legacyShare: 0.05,
+        deadline,
+        thinkMs: THINK_MS,
+        keyPrefix: `p${i}`,
+      }),
+    );
     const abuseRun = abuser?.run<AbuseResult>({ kind: 'abuse', port: s.port, serverKey: s.key, count: ABUSERS, addresses: addresses(2, 10), deadline });
     const legit = await Promise.all(legitRuns);
     const abuse = abuseRun ? await abuseRun : undefined;
@@ -294,7 +338,12 @@ function summarizeSnapshot(file: string): Map<string, HeapRow> {
   for (let i = 0; i < snap.nodes.length; i += stride) {
     const type = types[snap.nodes[i + iType]];
     const name = snap.strings[snap.nodes[i + iName]];
-    const key = type === 'object' || type === 'closure' || type === 'native' ? `${type} ${name.slice(0, 60)}` : type === 'hidden' || type === 'array' ? `${type} ${name.slice(0, 40)}` : type;
+    const key =
+      type === 'object' || type === 'closure' || type === 'native'
+        ? `${type} ${name.slice(0, 60)}`
+        : type === 'hidden' || type === 'array'
+          ? `${type} ${name.slice(0, 40)}`
+          : type;
     const row = out.get(key) ?? { count: 0, size: 0 };
     row.count++;
     row.size += snap.nodes[i + iSize];
@@ -307,19 +356,33 @@ async function idlePhase(): Promise<void> {
   out(`\n== idle: ${IDLE} authenticated secure channels that say nothing (server process only)`);
   const s = await startServer();
   let procs: ClientProc[] = [];
-  const idleLines = (what: 'ack' | 'closed'): number => s.cli.json.filter((l) => l.service === 'idle' && (what === 'ack' ? l.event === 'handshake' && l.result === 'ack' : l.event === 'channelClosed')).length;
+  const idleLines = (what: 'ack' | 'closed'): number =>
+    s.cli.json.filter((l) => l.service === 'idle' && (what === 'ack' ? l.event === 'handshake' && l.result === 'ack' : l.event === 'channelClosed')).length;
   /** Open IDLE channels from fresh client processes; resolves once the server has logged every login. */
   const openWave = async (): Promise<{ connected: number; seconds: number; errors: string }> => {
     const acked = idleLines('ack');
     procs = Array.from({ length: PROCS }, () => new ClientProc());
     const per = Math.ceil(IDLE / PROCS);
     const t0 = Date.now();
-    const results = await Promise.all(procs.map((p, i) => p.run<{ connected: number; errors: Record<string, number> }>({
-      kind: 'idle', port: s.port, serverKey: s.key, password: 'idle-pw', service: 'idle', count: Math.min(per, IDLE - i * per), addresses: addresses(3, 50),
-    })));
+    const results = await Promise.all(
+      procs.map((p, i) =>
+        p.run<{ connected: number; errors: Record<string, number> }>({
+          kind: 'idle',
+          port: s.port,
+          serverKey: s.key,
+          password: 'idle-pw',
+          service: 'idle',
+          count: Math.min(per, IDLE - i * per),
+          addresses: addresses(3, 50),
+        }),
+      ),
+    );
     const connected = results.reduce((n, r) => n + r.connected, 0);
     await s.cli.waitFor(() => (idleLines('ack') - acked >= connected ? true : undefined), 'every login logged', 120_000);
-    const errors = results.filter((r) => Object.keys(r.errors).length > 0).map((r) => JSON.stringify(r.errors)).join(' ');
+    const errors = results
+      .filter((r) => Object.keys(r.errors).length > 0)
+      .map((r) => JSON.stringify(r.errors))
+      .join(' ');
     return { connected, seconds: (Date.now() - t0) / 1000, errors };
   };
   /** Close them all (the client processes exit); resolves once the server has logged every close. */
@@ -343,7 +406,10 @@ async function idlePhase(): Promise<void> {
       ['    young generation (new space) before / after', `${mb(before.newSpace)} / ${mb(after.newSpace)}`],
       ['    old space before / after', `${mb(before.oldSpace)} / ${mb(after.oldSpace)}`],
       ['  external (Buffers, ArrayBuffers)', kb(per1(before.external, after.external))],
-      ['  the rest (libuv/OpenSSL/malloc, heap pages)', kb(per1(before.rss, after.rss) - per1(before.heapTotal, after.heapTotal) - per1(before.external, after.external))],
+      [
+        '  the rest (libuv/OpenSSL/malloc, heap pages)',
+        kb(per1(before.rss, after.rss) - per1(before.heapTotal, after.heapTotal) - per1(before.external, after.external)),
+      ],
       ['target', `<= ${kb(TARGET_BYTES_PER_CONN)} ${per1(before.rss, after.rss) <= TARGET_BYTES_PER_CONN ? '(met)' : '(NOT met)'}`],
     ]);
     // A second wave on the same server: the allocator's high-water mark from the handshakes is reached
@@ -372,10 +438,13 @@ async function idlePhase(): Promise<void> {
       const a = summarizeSnapshot(withFile);
       const b = summarizeSnapshot(withoutFile);
       const m = wave2.connected;
-      const rows = [...a].map(([k, r]) => {
-        const o = b.get(k) ?? { count: 0, size: 0 };
-        return { k, count: (r.count - o.count) / m, size: (r.size - o.size) / m };
-      }).filter((r) => r.size > 8 || r.count > 0.5).sort((x, y) => y.size - x.size);
+      const rows = [...a]
+        .map(([k, r]) => {
+          const o = b.get(k) ?? { count: 0, size: 0 };
+          return { k, count: (r.count - o.count) / m, size: (r.size - o.size) / m };
+        })
+        .filter((r) => r.size > 8 || r.count > 0.5)
+        .sort((x, y) => y.size - x.size);
       const total = rows.reduce((t, r) => t + Math.max(0, r.size), 0);
       out(`\nheap snapshot diff (with the ${m} channels minus without), per connection: ${kb(total)} of objects, top entries:`);
       out(`  ${'objects (type constructor)'.padEnd(62)} ${'count'.padStart(6)} ${'bytes'.padStart(8)}`);
@@ -408,19 +477,22 @@ async function barePhase(): Promise<void> {
       if (m) resolve(Number(m[1]));
     });
   });
-  const mem = (): Promise<{ rss: number; heapUsed: number; sockets: number }> => new Promise((r) => {
-    srv.once('message', (m) => r(m as { rss: number; heapUsed: number; sockets: number }));
-    srv.send('gc');
-  });
+  const mem = (): Promise<{ rss: number; heapUsed: number; sockets: number }> =>
+    new Promise((r) => {
+      srv.once('message', (m) => r(m as { rss: number; heapUsed: number; sockets: number }));
+      srv.send('gc');
+    });
   const before = await mem();
   const net = await import('node:net');
   const socks: InstanceType<typeof net.Socket>[] = [];
   const addrs = addresses(3, 50);
   for (let i = 0; i < IDLE; i++) {
-    socks.push(await new Promise((resolve, reject) => {
-      const s = net.connect({ port, host: '127.0.0.1', localAddress: addrs[i % addrs.length] }, () => resolve(s));
-      s.once('error', reject);
-    }));
+    socks.push(
+      await new Promise((resolve, reject) => {
+        const s = net.connect({ port, host: '127.0.0.1', localAddress: addrs[i % addrs.length] }, () => resolve(s));
+        s.once('error', reject);
+      }),
+    );
   }
   let after = await mem();
   while (after.sockets < IDLE) after = await mem();
@@ -433,7 +505,9 @@ async function barePhase(): Promise<void> {
   srv.kill();
 }
 
-out(`lib_chan load test: node ${process.version}, ${os.cpus().length} CPUs, ${mb(os.totalmem())} RAM, phases ${[...PHASES].join(',')}${env.LOAD_SERVER_NODE_ARGS ? `, server node flags: ${env.LOAD_SERVER_NODE_ARGS}` : ''}`);
+out(
+  `lib_chan load test: node ${process.version}, ${os.cpus().length} CPUs, ${mb(os.totalmem())} RAM, phases ${[...PHASES].join(',')}${env.LOAD_SERVER_NODE_ARGS ? `, server node flags: ${env.LOAD_SERVER_NODE_ARGS}` : ''}`,
+);
 if (PHASES.has('load')) await loadPhase();
 if (PHASES.has('idle')) await idlePhase();
 if (PHASES.has('bare')) await barePhase();

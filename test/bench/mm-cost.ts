@@ -14,10 +14,13 @@ const N = Number(process.env.N ?? 900);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
-const ts = await startTestServer(`
+const ts = await startTestServer(
+  `
 {service, e, password, none, mfa, echo, start, notUsed}.
 {service, w, password, none, mfa, echo, start, notUsed, [{isolation, worker}]}.
-`, { websocket: false, extra: `{log_level, warn}.\n{limits, [{maxConnectionsPerAddress, ${N + 10}}]}.` });
+`,
+  { websocket: false, extra: `{log_level, warn}.\n{limits, [{maxConnectionsPerAddress, ${N + 10}}]}.` },
+);
 const open = (svc: string) => connect('127.0.0.1', ts.port, svc, null, [], { serverKey: ts.server.publicKey });
 const msg = tuple(atom('lookup'), atom('joe'));
 try {

@@ -50,15 +50,28 @@ export async function startServerProcess(args: string[] = [], env: NodeJS.Proces
     exited = true;
     for (const w of [...waiters]) w();
   });
-  const m = await waitUntil(waiters, () => {
-    for (const l of lines) {
-      const r = /^READY (\d+) (\S+) (\d+)/.exec(l);
-      if (r) return r;
-    }
-    return undefined;
-  }, { what: 'READY line', ms: READY_TIMEOUT_MS, exited: () => exited, describe: () => lines.slice(0, 20).join('\n'), name: `bench server ${args.join(' ') || '(ours)'}` });
+  const m = await waitUntil(
+    waiters,
+    () => {
+      for (const l of lines) {
+        const r = /^READY (\d+) (\S+) (\d+)/.exec(l);
+        if (r) return r;
+      }
+      return undefined;
+    },
+    {
+      what: 'READY line',
+      ms: READY_TIMEOUT_MS,
+      exited: () => exited,
+      describe: () => lines.slice(0, 20).join('\n'),
+      name: `bench server ${args.join(' ') || '(ours)'}`,
+    },
+  );
   return {
-    port: Number(m[1]), key: m[2] === '-' ? undefined : fromHex(m[2]), wsPort: Number(m[3]), pid: child.pid!,
+    port: Number(m[1]),
+    key: m[2] === '-' ? undefined : fromHex(m[2]),
+    wsPort: Number(m[3]),
+    pid: child.pid!,
     stop: () => {
       child.stdin!.end();
       child.kill('SIGTERM');

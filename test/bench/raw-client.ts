@@ -51,7 +51,11 @@ function pct(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
 
-export interface SeqResult { rate: number; p50: number; p99: number }
+export interface SeqResult {
+  rate: number;
+  p50: number;
+  p99: number;
+}
 
 export async function sequential(link: Link, seconds: number): Promise<SeqResult> {
   const lat: number[] = [];
@@ -148,10 +152,11 @@ export async function rawTcpLink(port: number): Promise<Link> {
   const ow = encodeFrame(ONE_WAY_PAYLOAD);
   const bk = encodeFrame(BULK_PAYLOAD);
   return {
-    request: () => new Promise((r) => {
-      w.push(r);
-      sock.write(req);
-    }),
+    request: () =>
+      new Promise((r) => {
+        w.push(r);
+        sock.write(req);
+      }),
     oneWay: () => void sock.write(ow),
     bulk: () => void sock.write(bk),
     close: () => sock.destroy(),
@@ -165,10 +170,11 @@ export async function rawWsLink(port: number): Promise<Link> {
   const w = new Waiters();
   ws.on('message', () => w.wake());
   return {
-    request: () => new Promise((r) => {
-      w.push(r);
-      ws.send(REQUEST_PAYLOAD, { binary: true });
-    }),
+    request: () =>
+      new Promise((r) => {
+        w.push(r);
+        ws.send(REQUEST_PAYLOAD, { binary: true });
+      }),
     oneWay: () => ws.send(ONE_WAY_PAYLOAD, { binary: true }),
     bulk: () => ws.send(BULK_PAYLOAD, { binary: true }),
     close: () => ws.terminate(),
@@ -180,11 +186,13 @@ export async function manySequential(links: Link[], seconds: number): Promise<nu
   let n = 0;
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
-  await Promise.all(links.map(async (l) => {
-    while (performance.now() < end) {
-      await l.request();
-      n++;
-    }
-  }));
+  await Promise.all(
+    links.map(async (l) => {
+      while (performance.now() < end) {
+        await l.request();
+        n++;
+      }
+    }),
+  );
   return n / ((performance.now() - t0) / 1000);
 }

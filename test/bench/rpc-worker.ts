@@ -10,11 +10,24 @@ import type { Channel } from '../../src/chan/channel.ts';
 import { atom, tuple } from '../../src/wire/etf/term.ts';
 import { fromHex } from '../../src/wire/bytes.ts';
 
-const { port, key, protocol, conns, ms, mode = 'rpc' } = workerData as {
-  port: number; key: string | null; protocol: 'legacy' | 'secure'; conns: number; ms: number; mode?: 'rpc' | 'login';
+const {
+  port,
+  key,
+  protocol,
+  conns,
+  ms,
+  mode = 'rpc',
+} = workerData as {
+  port: number;
+  key: string | null;
+  protocol: 'legacy' | 'secure';
+  conns: number;
+  ms: number;
+  mode?: 'rpc' | 'login';
 };
 const LOOKUP = tuple(atom('lookup'), atom('joe'));
-const open = (): Promise<Channel> => connect('127.0.0.1', port, 'nameServer', 'ABXy45', [], { protocol, serverKey: key ? fromHex(key) : undefined, knownHosts: false });
+const open = (): Promise<Channel> =>
+  connect('127.0.0.1', port, 'nameServer', 'ABXy45', [], { protocol, serverKey: key ? fromHex(key) : undefined, knownHosts: false });
 
 const chans = mode === 'rpc' ? await Promise.all(Array.from({ length: conns }, open)) : [];
 for (const ch of chans) await ch.rpc(LOOKUP);
@@ -29,21 +42,25 @@ parentPort!.once('message', async () => {
   let count = 0;
   const end = performance.now() + ms;
   if (mode === 'login') {
-    await Promise.all(Array.from({ length: conns }, async () => {
-      while (performance.now() < end) {
-        const ch = await open();
-        ch.close();
-        await ch.closed;
-        count++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: conns }, async () => {
+        while (performance.now() < end) {
+          const ch = await open();
+          ch.close();
+          await ch.closed;
+          count++;
+        }
+      }),
+    );
   } else {
-    await Promise.all(chans.map(async (ch) => {
-      while (performance.now() < end) {
-        await ch.rpc(LOOKUP);
-        count++;
-      }
-    }));
+    await Promise.all(
+      chans.map(async (ch) => {
+        while (performance.now() < end) {
+          await ch.rpc(LOOKUP);
+          count++;
+        }
+      }),
+    );
     for (const ch of chans) ch.close();
   }
   parentPort!.postMessage({ count });

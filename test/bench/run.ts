@@ -23,9 +23,7 @@ import { toHex } from '../../src/wire/bytes.ts';
 import { startFloor, type FloorServer } from './floor.ts';
 import { threadCost } from './thread-cost.ts';
 import { startServerProcess, cpuSeconds, type ServerProc } from './procs.ts';
-import {
-  BULK_PAYLOAD, LOOKUP, STORE, bulk, manySequential, oneWay, pipelined, rawTcpLink, rawWsLink, sequential, type Link,
-} from './raw-client.ts';
+import { BULK_PAYLOAD, LOOKUP, STORE, bulk, manySequential, oneWay, pipelined, rawTcpLink, rawWsLink, sequential, type Link } from './raw-client.ts';
 import { grpcStreamLink, grpcUnaryLink } from './grpc.ts';
 import { ErlBenchClient, startErlServer, type ErlWorkload } from './erl-bench.ts';
 
@@ -123,26 +121,41 @@ async function loginLoad(srv: ServerProc, proto: Proto, parallel: number): Promi
   let n = 0;
   const t0 = performance.now();
   const end = t0 + SECONDS * 1000;
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (performance.now() < end) {
-      const ch = await open(srv, proto);
-      ch.close();
-      await ch.closed;
-      n++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (performance.now() < end) {
+        const ch = await open(srv, proto);
+        ch.close();
+        await ch.closed;
+        n++;
+      }
+    }),
+  );
   return n / ((performance.now() - t0) / 1000);
 }
 
 /** Many connections split over THREADS load-generator threads (test/bench/rpc-worker.ts). */
 async function threadLoad(srv: ServerProc, proto: Proto, conns: number, mode: 'rpc' | 'login'): Promise<number> {
-  const workers = Array.from({ length: THREADS }, (_, i) => new Worker(new URL('../../src/server/worker-boot.mjs', import.meta.url), {
-    workerData: { entryUrl: new URL('./rpc-worker.ts', import.meta.url).href, port: srv.port, key: srv.key ? toHex(srv.key) : null, protocol: proto, conns: Math.floor(conns / THREADS) + (i < conns % THREADS ? 1 : 0), ms: SECONDS * 1000, mode },
-  }));
-  const next = (w: Worker): Promise<{ count?: number }> => new Promise((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-  });
+  const workers = Array.from(
+    { length: THREADS },
+    (_, i) =>
+      new Worker(new URL('../../src/server/worker-boot.mjs', import.meta.url), {
+        workerData: {
+          entryUrl: new URL('./rpc-worker.ts', import.meta.url).href,
+          port: srv.port,
+          key: srv.key ? toHex(srv.key) : null,
+          protocol: proto,
+          conns: Math.floor(conns / THREADS) + (i < conns % THREADS ? 1 : 0),
+          ms: SECONDS * 1000,
+          mode,
+        },
+      }),
+  );
+  const next = (w: Worker): Promise<{ count?: number }> =>
+    new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
   await Promise.all(workers.map(next));
   const t0 = performance.now();
   const done = workers.map(next);
@@ -160,15 +173,40 @@ function planRaw(raw: ServerProc): void {
       { id: 'raw.tcp.seq', what: 'raw frames on node:net: sequential req/s, 1 connection', unit: 'req/s' },
       { id: 'raw.tcp.seq.p50', what: 'raw frames on node:net: sequential p50 latency', unit: 'µs', better: 'lower' },
     ],
-    measure: () => withLinks(() => times(1, () => rawTcpLink(raw.port)), async ([l]) => {
-      const r = await sequential(l, SECONDS);
-      return [r.rate, r.p50];
-    }),
+    measure: () =>
+      withLinks(
+        () => times(1, () => rawTcpLink(raw.port)),
+        async ([l]) => {
+          const r = await sequential(l, SECONDS);
+          return [r.rate, r.p50];
+        },
+      ),
   });
-  for (const n of [8, 64]) single({ id: `raw.tcp.rpc${n}`, what: `raw frames on node:net: sequential req/s, ${n} connections`, unit: 'req/s' }, () => withLinks(() => times(n, () => rawTcpLink(raw.port)), (ls) => manySequential(ls, SECONDS)));
-  single({ id: 'raw.tcp.pipelined', what: `raw frames on node:net: ${PIPELINE_DEPTH} requests in flight, 1 connection`, unit: 'req/s' }, () => withLinks(() => times(1, () => rawTcpLink(raw.port)), ([l]) => pipelined(l, SECONDS, PIPELINE_DEPTH)));
-  single({ id: 'raw.tcp.oneway', what: 'raw frames on node:net: one-way frames/s (batches of 1,000 + 1 request)', unit: 'frames/s' }, () => withLinks(() => times(1, () => rawTcpLink(raw.port)), ([l]) => oneWay(l, SECONDS)));
-  single({ id: 'raw.tcp.bulk', what: 'raw frames on node:net: bulk 64 KiB frames', unit: 'MB/s' }, () => withLinks(() => times(1, () => rawTcpLink(raw.port)), ([l]) => bulk(l, SECONDS)));
+  for (const n of [8, 64])
+    single({ id: `raw.tcp.rpc${n}`, what: `raw frames on node:net: sequential req/s, ${n} connections`, unit: 'req/s' }, () =>
+      withLinks(
+        () => times(n, () => rawTcpLink(raw.port)),
+        (ls) => manySequential(ls, SECONDS),
+      ),
+    );
+  single({ id: 'raw.tcp.pipelined', what: `raw frames on node:net: ${PIPELINE_DEPTH} requests in flight, 1 connection`, unit: 'req/s' }, () =>
+    withLinks(
+      () => times(1, () => rawTcpLink(raw.port)),
+      ([l]) => pipelined(l, SECONDS, PIPELINE_DEPTH),
+    ),
+  );
+  single({ id: 'raw.tcp.oneway', what: 'raw frames on node:net: one-way frames/s (batches of 1,000 + 1 request)', unit: 'frames/s' }, () =>
+    withLinks(
+      () => times(1, () => rawTcpLink(raw.port)),
+      ([l]) => oneWay(l, SECONDS),
+    ),
+  );
+  single({ id: 'raw.tcp.bulk', what: 'raw frames on node:net: bulk 64 KiB frames', unit: 'MB/s' }, () =>
+    withLinks(
+      () => times(1, () => rawTcpLink(raw.port)),
+      ([l]) => bulk(l, SECONDS),
+    ),
+  );
 }
 
 function planRawWs(raw: ServerProc): void {
@@ -177,24 +215,80 @@ function planRawWs(raw: ServerProc): void {
       { id: 'raw.ws.seq', what: 'raw ws: sequential req/s, 1 connection', unit: 'req/s' },
       { id: 'raw.ws.seq.p50', what: 'raw ws: sequential p50 latency', unit: 'µs', better: 'lower' },
     ],
-    measure: () => withLinks(() => times(1, () => rawWsLink(raw.port)), async ([l]) => {
-      const r = await sequential(l, SECONDS);
-      return [r.rate, r.p50];
-    }),
+    measure: () =>
+      withLinks(
+        () => times(1, () => rawWsLink(raw.port)),
+        async ([l]) => {
+          const r = await sequential(l, SECONDS);
+          return [r.rate, r.p50];
+        },
+      ),
   });
-  single({ id: 'raw.ws.rpc8', what: 'raw ws: sequential req/s, 8 connections', unit: 'req/s' }, () => withLinks(() => times(8, () => rawWsLink(raw.port)), (ls) => manySequential(ls, SECONDS)));
-  single({ id: 'raw.ws.pipelined', what: `raw ws: ${PIPELINE_DEPTH} requests in flight, 1 connection`, unit: 'req/s' }, () => withLinks(() => times(1, () => rawWsLink(raw.port)), ([l]) => pipelined(l, SECONDS, PIPELINE_DEPTH)));
-  single({ id: 'raw.ws.oneway', what: 'raw ws: one-way messages/s (batches of 1,000 + 1 request)', unit: 'msgs/s' }, () => withLinks(() => times(1, () => rawWsLink(raw.port)), ([l]) => oneWay(l, SECONDS)));
-  single({ id: 'raw.ws.bulk', what: 'raw ws: bulk 64 KiB messages', unit: 'MB/s' }, () => withLinks(() => times(1, () => rawWsLink(raw.port)), ([l]) => bulk(l, SECONDS)));
+  single({ id: 'raw.ws.rpc8', what: 'raw ws: sequential req/s, 8 connections', unit: 'req/s' }, () =>
+    withLinks(
+      () => times(8, () => rawWsLink(raw.port)),
+      (ls) => manySequential(ls, SECONDS),
+    ),
+  );
+  single({ id: 'raw.ws.pipelined', what: `raw ws: ${PIPELINE_DEPTH} requests in flight, 1 connection`, unit: 'req/s' }, () =>
+    withLinks(
+      () => times(1, () => rawWsLink(raw.port)),
+      ([l]) => pipelined(l, SECONDS, PIPELINE_DEPTH),
+    ),
+  );
+  single({ id: 'raw.ws.oneway', what: 'raw ws: one-way messages/s (batches of 1,000 + 1 request)', unit: 'msgs/s' }, () =>
+    withLinks(
+      () => times(1, () => rawWsLink(raw.port)),
+      ([l]) => oneWay(l, SECONDS),
+    ),
+  );
+  single({ id: 'raw.ws.bulk', what: 'raw ws: bulk 64 KiB messages', unit: 'MB/s' }, () =>
+    withLinks(
+      () => times(1, () => rawWsLink(raw.port)),
+      ([l]) => bulk(l, SECONDS),
+    ),
+  );
 }
 
 function planGrpc(port: number): void {
-  single({ id: 'grpc.unary.seq', what: 'gRPC-js unary: sequential calls/s', unit: 'req/s', ratioTo: 'raw.tcp.seq' }, () => withLinks(() => times(1, () => grpcUnaryLink(port)), async ([l]) => (await sequential(l, SECONDS)).rate));
-  single({ id: 'grpc.unary.pipelined', what: `gRPC-js unary: ${PIPELINE_DEPTH} calls in flight, 1 channel`, unit: 'req/s', ratioTo: 'raw.tcp.pipelined' }, () => withLinks(() => times(1, () => grpcUnaryLink(port)), ([l]) => pipelined(l, SECONDS, PIPELINE_DEPTH)));
-  single({ id: 'grpc.stream.seq', what: 'gRPC-js bidi stream: sequential req/s', unit: 'req/s', ratioTo: 'raw.tcp.seq' }, () => withLinks(() => times(1, () => grpcStreamLink(port)), async ([l]) => (await sequential(l, SECONDS)).rate));
-  single({ id: 'grpc.stream.pipelined', what: `gRPC-js bidi stream: ${PIPELINE_DEPTH} requests in flight`, unit: 'req/s', ratioTo: 'raw.tcp.pipelined' }, () => withLinks(() => times(1, () => grpcStreamLink(port)), ([l]) => pipelined(l, SECONDS, PIPELINE_DEPTH)));
-  single({ id: 'grpc.stream.oneway', what: 'gRPC-js bidi stream: one-way messages/s (batches of 1,000 + 1 request)', unit: 'msgs/s', ratioTo: 'raw.tcp.oneway' }, () => withLinks(() => times(1, () => grpcStreamLink(port)), ([l]) => oneWay(l, SECONDS)));
-  single({ id: 'grpc.stream.bulk', what: 'gRPC-js bidi stream: bulk 64 KiB messages', unit: 'MB/s', ratioTo: 'raw.tcp.bulk' }, () => withLinks(() => times(1, () => grpcStreamLink(port)), ([l]) => bulk(l, SECONDS)));
+  single({ id: 'grpc.unary.seq', what: 'gRPC-js unary: sequential calls/s', unit: 'req/s', ratioTo: 'raw.tcp.seq' }, () =>
+    withLinks(
+      () => times(1, () => grpcUnaryLink(port)),
+      async ([l]) => (await sequential(l, SECONDS)).rate,
+    ),
+  );
+  single({ id: 'grpc.unary.pipelined', what: `gRPC-js unary: ${PIPELINE_DEPTH} calls in flight, 1 channel`, unit: 'req/s', ratioTo: 'raw.tcp.pipelined' }, () =>
+    withLinks(
+      () => times(1, () => grpcUnaryLink(port)),
+      ([l]) => pipelined(l, SECONDS, PIPELINE_DEPTH),
+    ),
+  );
+  single({ id: 'grpc.stream.seq', what: 'gRPC-js bidi stream: sequential req/s', unit: 'req/s', ratioTo: 'raw.tcp.seq' }, () =>
+    withLinks(
+      () => times(1, () => grpcStreamLink(port)),
+      async ([l]) => (await sequential(l, SECONDS)).rate,
+    ),
+  );
+  single({ id: 'grpc.stream.pipelined', what: `gRPC-js bidi stream: ${PIPELINE_DEPTH} requests in flight`, unit: 'req/s', ratioTo: 'raw.tcp.pipelined' }, () =>
+    withLinks(
+      () => times(1, () => grpcStreamLink(port)),
+      ([l]) => pipelined(l, SECONDS, PIPELINE_DEPTH),
+    ),
+  );
+  single(
+    { id: 'grpc.stream.oneway', what: 'gRPC-js bidi stream: one-way messages/s (batches of 1,000 + 1 request)', unit: 'msgs/s', ratioTo: 'raw.tcp.oneway' },
+    () =>
+      withLinks(
+        () => times(1, () => grpcStreamLink(port)),
+        ([l]) => oneWay(l, SECONDS),
+      ),
+  );
+  single({ id: 'grpc.stream.bulk', what: 'gRPC-js bidi stream: bulk 64 KiB messages', unit: 'MB/s', ratioTo: 'raw.tcp.bulk' }, () =>
+    withLinks(
+      () => times(1, () => grpcStreamLink(port)),
+      ([l]) => bulk(l, SECONDS),
+    ),
+  );
 }
 
 function planOurs(srv: ServerProc, proto: Proto, has: { raw: boolean; ws: boolean; erl: boolean; floor: boolean }): void {
@@ -205,66 +299,177 @@ function planOurs(srv: ServerProc, proto: Proto, has: { raw: boolean; ws: boolea
       { id: `${p}.seq`, what: `${p}: sequential rpc/s, 1 connection`, unit: 'rpc/s', ratioTo: r('raw.tcp.seq', has.raw) },
       { id: `${p}.seq.p50`, what: `${p}: sequential rpc p50 latency`, unit: 'µs', better: 'lower', ratioTo: r('raw.tcp.seq.p50', has.raw) },
     ],
-    measure: () => withLinks(() => ourLinks(srv, p, 1), async ([l]) => {
-      const x = await sequential(l, SECONDS);
-      return [x.rate, x.p50];
-    }),
+    measure: () =>
+      withLinks(
+        () => ourLinks(srv, p, 1),
+        async ([l]) => {
+          const x = await sequential(l, SECONDS);
+          return [x.rate, x.p50];
+        },
+      ),
   });
   cases.push({
     rows: [
       { id: `${p}.rpc8`, what: `${p}: rpc/s, 8 connections`, unit: 'rpc/s', ratioTo: r('raw.tcp.rpc8', has.raw) },
-      { id: `${p}.cpu.rpc`, what: `${p}: server CPU per rpc (8 connections)`, unit: 'µs', better: 'lower', ratioTo: p === 'secure' ? 'legacy.cpu.rpc' : r('erl.erlang.cpu.rpc', has.erl) },
-      { id: `${p}.ccpu.rpc`, what: `${p}: client CPU per rpc (8 connections)`, unit: 'µs', better: 'lower', ratioTo: p === 'secure' ? 'legacy.ccpu.rpc' : undefined },
+      {
+        id: `${p}.cpu.rpc`,
+        what: `${p}: server CPU per rpc (8 connections)`,
+        unit: 'µs',
+        better: 'lower',
+        ratioTo: p === 'secure' ? 'legacy.cpu.rpc' : r('erl.erlang.cpu.rpc', has.erl),
+      },
+      {
+        id: `${p}.ccpu.rpc`,
+        what: `${p}: client CPU per rpc (8 connections)`,
+        unit: 'µs',
+        better: 'lower',
+        ratioTo: p === 'secure' ? 'legacy.ccpu.rpc' : undefined,
+      },
     ],
-    measure: () => withLinks(() => ourLinks(srv, p, 8), (ls) => withCpu(srv.pid, () => counted(() => manySequential(ls, SECONDS)))),
+    measure: () =>
+      withLinks(
+        () => ourLinks(srv, p, 8),
+        (ls) => withCpu(srv.pid, () => counted(() => manySequential(ls, SECONDS))),
+      ),
   });
-  single({ id: `${p}.rpc64`, what: `${p}: rpc/s, 64 connections`, unit: 'rpc/s', ratioTo: r('raw.tcp.rpc64', has.raw) }, () => withLinks(() => ourLinks(srv, p, 64), (ls) => manySequential(ls, SECONDS)));
-  for (const n of [8, 64]) single({ id: `${p}.rpc${n}.threads`, what: `${p}: rpc/s, ${n} connections, ${THREADS} client threads`, unit: 'rpc/s', ratioTo: p === 'legacy' ? r(`erl.erlang.rpc${n}`, has.erl) : `legacy.rpc${n}.threads` }, () => threadLoad(srv, p, n, 'rpc'));
+  single({ id: `${p}.rpc64`, what: `${p}: rpc/s, 64 connections`, unit: 'rpc/s', ratioTo: r('raw.tcp.rpc64', has.raw) }, () =>
+    withLinks(
+      () => ourLinks(srv, p, 64),
+      (ls) => manySequential(ls, SECONDS),
+    ),
+  );
+  for (const n of [8, 64])
+    single(
+      {
+        id: `${p}.rpc${n}.threads`,
+        what: `${p}: rpc/s, ${n} connections, ${THREADS} client threads`,
+        unit: 'rpc/s',
+        ratioTo: p === 'legacy' ? r(`erl.erlang.rpc${n}`, has.erl) : `legacy.rpc${n}.threads`,
+      },
+      () => threadLoad(srv, p, n, 'rpc'),
+    );
   /** A rate row with the server's and the client's CPU per operation beside it. */
-  const cpuCase = (key: string, what: string, unit: string, per: string, ratioTo: string | undefined, f: (l: Link) => Promise<number>, divide = 1, via: 'tcp' | 'ws' = 'tcp'): void => {
+  const cpuCase = (
+    key: string,
+    what: string,
+    unit: string,
+    per: string,
+    ratioTo: string | undefined,
+    f: (l: Link) => Promise<number>,
+    divide = 1,
+    via: 'tcp' | 'ws' = 'tcp',
+  ): void => {
     const pre = via === 'ws' ? 'ws.' : '';
     const name = `${via === 'ws' ? 'ws ' : ''}${p}`;
     const vsLegacy = p === 'secure';
     cases.push({
       rows: [
         { id: `${pre}${p}.${key}`, what: `${name}: ${what}`, unit, ratioTo },
-        { id: `${pre}${p}.cpu.${key}`, what: `${name}: server CPU per ${per} (${key})`, unit: 'µs', better: 'lower', ratioTo: vsLegacy ? `${pre}legacy.cpu.${key}` : undefined },
-        { id: `${pre}${p}.ccpu.${key}`, what: `${name}: client CPU per ${per} (${key})`, unit: 'µs', better: 'lower', ratioTo: vsLegacy ? `${pre}legacy.ccpu.${key}` : undefined },
+        {
+          id: `${pre}${p}.cpu.${key}`,
+          what: `${name}: server CPU per ${per} (${key})`,
+          unit: 'µs',
+          better: 'lower',
+          ratioTo: vsLegacy ? `${pre}legacy.cpu.${key}` : undefined,
+        },
+        {
+          id: `${pre}${p}.ccpu.${key}`,
+          what: `${name}: client CPU per ${per} (${key})`,
+          unit: 'µs',
+          better: 'lower',
+          ratioTo: vsLegacy ? `${pre}legacy.ccpu.${key}` : undefined,
+        },
       ],
-      measure: () => withLinks(() => ourLinks(srv, p, 1, via), async ([l]) => {
-        const [rate, s, c] = await withCpu(srv.pid, () => counted(() => f(l)));
-        return [rate, s === undefined ? s : s * divide, c === undefined ? c : c * divide];
-      }),
+      measure: () =>
+        withLinks(
+          () => ourLinks(srv, p, 1, via),
+          async ([l]) => {
+            const [rate, s, c] = await withCpu(srv.pid, () => counted(() => f(l)));
+            return [rate, s === undefined ? s : s * divide, c === undefined ? c : c * divide];
+          },
+        ),
     });
   };
-  if (p === 'secure') cpuCase('pipelined', `rpc/s, ${PIPELINE_DEPTH} in flight on 1 channel`, 'rpc/s', 'rpc', r('raw.tcp.pipelined', has.raw), (l) => pipelined(l, SECONDS, PIPELINE_DEPTH));
+  if (p === 'secure')
+    cpuCase('pipelined', `rpc/s, ${PIPELINE_DEPTH} in flight on 1 channel`, 'rpc/s', 'rpc', r('raw.tcp.pipelined', has.raw), (l) =>
+      pipelined(l, SECONDS, PIPELINE_DEPTH),
+    );
   cpuCase('casts', 'casts/s (batches of 1,000 + 1 rpc)', 'casts/s', 'cast', r('raw.tcp.oneway', has.raw), (l) => oneWay(l, SECONDS));
   // counted() counts MB for bulk: CPU per MB, shown per 64 KiB message.
-  cpuCase('bulk', 'bulk 64 KiB binaries (casts + 1 rpc per 16)', 'MB/s', '64 KiB message', r('raw.tcp.bulk', has.raw), (l) => bulk(l, SECONDS), BULK_PAYLOAD.length / 1e6);
+  cpuCase(
+    'bulk',
+    'bulk 64 KiB binaries (casts + 1 rpc per 16)',
+    'MB/s',
+    '64 KiB message',
+    r('raw.tcp.bulk', has.raw),
+    (l) => bulk(l, SECONDS),
+    BULK_PAYLOAD.length / 1e6,
+  );
   const floor = p === 'legacy' ? 'floor.plain' : 'floor.secure';
-  single({ id: `${p}.login1`, what: `${p}: connect+login+close/s, sequential`, unit: 'logins/s', ratioTo: r(`${floor}.login1`, has.floor) }, () => loginLoad(srv, p, 1));
+  single({ id: `${p}.login1`, what: `${p}: connect+login+close/s, sequential`, unit: 'logins/s', ratioTo: r(`${floor}.login1`, has.floor) }, () =>
+    loginLoad(srv, p, 1),
+  );
   cases.push({
     rows: [
       { id: `${p}.login8`, what: `${p}: connect+login+close/s, 8 in parallel`, unit: 'logins/s', ratioTo: r(`${floor}.login8`, has.floor) },
-      { id: `${p}.cpu.login`, what: `${p}: server CPU per login (8 in parallel)`, unit: 'µs', better: 'lower', ratioTo: p === 'legacy' ? r('erl.erlang.cpu.login', has.erl) : 'legacy.cpu.login' },
-      { id: `${p}.ccpu.login`, what: `${p}: client CPU per login (8 in parallel)`, unit: 'µs', better: 'lower', ratioTo: p === 'secure' ? 'legacy.ccpu.login' : undefined },
+      {
+        id: `${p}.cpu.login`,
+        what: `${p}: server CPU per login (8 in parallel)`,
+        unit: 'µs',
+        better: 'lower',
+        ratioTo: p === 'legacy' ? r('erl.erlang.cpu.login', has.erl) : 'legacy.cpu.login',
+      },
+      {
+        id: `${p}.ccpu.login`,
+        what: `${p}: client CPU per login (8 in parallel)`,
+        unit: 'µs',
+        better: 'lower',
+        ratioTo: p === 'secure' ? 'legacy.ccpu.login' : undefined,
+      },
     ],
     measure: () => withCpu(srv.pid, () => counted(() => loginLoad(srv, p, 8))),
   });
-  single({ id: `${p}.login8.threads`, what: `${p}: connect+login+close/s, 8 in parallel, ${THREADS} client threads`, unit: 'logins/s', ratioTo: p === 'legacy' ? r('erl.erlang.login8', has.erl) : r('floor.secure.login8', has.floor) }, () => threadLoad(srv, p, 8, 'login'));
+  single(
+    {
+      id: `${p}.login8.threads`,
+      what: `${p}: connect+login+close/s, 8 in parallel, ${THREADS} client threads`,
+      unit: 'logins/s',
+      ratioTo: p === 'legacy' ? r('erl.erlang.login8', has.erl) : r('floor.secure.login8', has.floor),
+    },
+    () => threadLoad(srv, p, 8, 'login'),
+  );
   if (has.ws && srv.wsPort) {
     cases.push({
       rows: [
         { id: `ws.${p}.seq`, what: `ws ${p}: sequential rpc/s, 1 connection`, unit: 'rpc/s', ratioTo: r('raw.ws.seq', has.raw) },
         { id: `ws.${p}.seq.p50`, what: `ws ${p}: sequential rpc p50 latency`, unit: 'µs', better: 'lower', ratioTo: r('raw.ws.seq.p50', has.raw) },
       ],
-      measure: () => withLinks(() => ourLinks(srv, p, 1, 'ws'), async ([l]) => {
-        const x = await sequential(l, SECONDS);
-        return [x.rate, x.p50];
-      }),
+      measure: () =>
+        withLinks(
+          () => ourLinks(srv, p, 1, 'ws'),
+          async ([l]) => {
+            const x = await sequential(l, SECONDS);
+            return [x.rate, x.p50];
+          },
+        ),
     });
-    single({ id: `ws.${p}.rpc8`, what: `ws ${p}: rpc/s, 8 connections`, unit: 'rpc/s', ratioTo: r('raw.ws.rpc8', has.raw) }, () => withLinks(() => ourLinks(srv, p, 8, 'ws'), (ls) => manySequential(ls, SECONDS)));
-    if (p === 'secure') cpuCase('pipelined', `rpc/s, ${PIPELINE_DEPTH} in flight on 1 channel`, 'rpc/s', 'rpc', r('raw.ws.pipelined', has.raw), (l) => pipelined(l, SECONDS, PIPELINE_DEPTH), 1, 'ws');
+    single({ id: `ws.${p}.rpc8`, what: `ws ${p}: rpc/s, 8 connections`, unit: 'rpc/s', ratioTo: r('raw.ws.rpc8', has.raw) }, () =>
+      withLinks(
+        () => ourLinks(srv, p, 8, 'ws'),
+        (ls) => manySequential(ls, SECONDS),
+      ),
+    );
+    if (p === 'secure')
+      cpuCase(
+        'pipelined',
+        `rpc/s, ${PIPELINE_DEPTH} in flight on 1 channel`,
+        'rpc/s',
+        'rpc',
+        r('raw.ws.pipelined', has.raw),
+        (l) => pipelined(l, SECONDS, PIPELINE_DEPTH),
+        1,
+        'ws',
+      );
     cpuCase('casts', 'casts/s (batches of 1,000 + 1 rpc)', 'casts/s', 'cast', r('raw.ws.oneway', has.raw), (l) => oneWay(l, SECONDS), 1, 'ws');
     cpuCase('bulk', 'bulk 64 KiB binaries', 'MB/s', '64 KiB message', r('raw.ws.bulk', has.raw), (l) => bulk(l, SECONDS), BULK_PAYLOAD.length / 1e6, 'ws');
   }
@@ -281,9 +486,21 @@ const ERL_WORKLOADS: Array<{ key: string; what: string; unit: string; w: ErlWork
 
 function planErl(client: ErlBenchClient, ours: ServerProc, erl: { port: number; pid: number }): void {
   for (const { key, what, unit, w, cpu } of ERL_WORKLOADS) {
-    for (const [who, port, pid, label] of [['ours', ours.port, ours.pid, 'our server'], ['erlang', erl.port, erl.pid, 'Erlang lib_chan server']] as const) {
-      const rows: RowSpec[] = [{ id: `erl.${who}.${key}`, what: `Erlang client -> ${label}: ${what}`, unit, ratioTo: who === 'ours' ? `erl.erlang.${key}` : undefined }];
-      if (cpu) rows.push({ id: `erl.${who}.cpu.${cpu}`, what: `Erlang client -> ${label}: server CPU per ${cpu} (${key})`, unit: 'µs', better: 'lower', ratioTo: who === 'ours' ? `erl.erlang.cpu.${cpu}` : undefined });
+    for (const [who, port, pid, label] of [
+      ['ours', ours.port, ours.pid, 'our server'],
+      ['erlang', erl.port, erl.pid, 'Erlang lib_chan server'],
+    ] as const) {
+      const rows: RowSpec[] = [
+        { id: `erl.${who}.${key}`, what: `Erlang client -> ${label}: ${what}`, unit, ratioTo: who === 'ours' ? `erl.erlang.${key}` : undefined },
+      ];
+      if (cpu)
+        rows.push({
+          id: `erl.${who}.cpu.${cpu}`,
+          what: `Erlang client -> ${label}: server CPU per ${cpu} (${key})`,
+          unit: 'µs',
+          better: 'lower',
+          ratioTo: who === 'ours' ? `erl.erlang.cpu.${cpu}` : undefined,
+        });
       cases.push({
         rows,
         measure: async () => {
@@ -317,7 +534,10 @@ function planCores(client: ErlBenchClient, isolated: ServerProc, c1: ServerProc,
   erlRow('cores.isolated.rpc1', `${iso}: sequential rpc/s, 1 connection`, 'rpc/s', 'erl.ours.rpc1', isolated, { kind: 'rpc', conns: 1 });
   erlRow('cores.isolated.rpc8', `${iso}: rpc/s, 8 connections`, 'rpc/s', 'erl.ours.rpc8', isolated, { kind: 'rpc', conns: 8 }, true);
   erlRow('cores.isolated.casts', `${iso}: casts/s`, 'casts/s', 'erl.ours.casts', isolated, { kind: 'casts' });
-  for (const [n, srv] of [[1, c1], [2, c2]] as const) {
+  for (const [n, srv] of [
+    [1, c1],
+    [2, c2],
+  ] as const) {
     const what = `Erlang client -> our server as ${n} node:cluster process${n > 1 ? 'es' : ''}`;
     const to = n === 2 ? 'cores.cluster1' : undefined;
     erlRow(`cores.cluster${n}.rpc8`, `${what}: rpc/s, 8 connections`, 'rpc/s', to && `${to}.rpc8`, srv, { kind: 'rpc', conns: 8 });
@@ -424,7 +644,16 @@ async function main(): Promise<void> {
     erlPlan?.();
     if (ONLY.has('cores')) {
       for (const mode of ['clone', 'transfer', 'batch64', 'packed64'] as const) {
-        single({ id: `cores.thread.${mode}`, what: `crossing a worker thread and back, 256 in flight, ${mode} (test/bench/thread-cost.ts)`, unit: 'µs', better: 'lower', ratioTo: mode === 'clone' ? undefined : 'cores.thread.clone' }, async () => (await threadCost(mode, SECONDS)).wallUs);
+        single(
+          {
+            id: `cores.thread.${mode}`,
+            what: `crossing a worker thread and back, 256 in flight, ${mode} (test/bench/thread-cost.ts)`,
+            unit: 'µs',
+            better: 'lower',
+            ratioTo: mode === 'clone' ? undefined : 'cores.thread.clone',
+          },
+          async () => (await threadCost(mode, SECONDS)).wallUs,
+        );
       }
     }
     if (MATCH) cases.splice(0, cases.length, ...cases.filter((c) => c.rows.some((r) => MATCH.test(r.id))));
@@ -458,9 +687,14 @@ async function main(): Promise<void> {
       const base = s.ratioTo ? medians.get(s.ratioTo) : undefined;
       const ratio = value !== undefined && base !== undefined && base > 0 ? value / base : undefined;
       return {
-        id: s.id, what: s.what, value: value ?? null, unit: s.unit,
-        ratio_to: s.ratioTo && medians.has(s.ratioTo) ? s.ratioTo : null, ratio: ratio ?? null,
-        better: s.better ?? 'higher', runs: values.get(s.id) ?? [],
+        id: s.id,
+        what: s.what,
+        value: value ?? null,
+        unit: s.unit,
+        ratio_to: s.ratioTo && medians.has(s.ratioTo) ? s.ratioTo : null,
+        ratio: ratio ?? null,
+        better: s.better ?? 'higher',
+        runs: values.get(s.id) ?? [],
       };
     });
     const print = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -469,11 +703,16 @@ async function main(): Promise<void> {
     print('|---|---|---|---|---|---|---|');
     for (const r of out) {
       const ratio = r.ratio === null ? '-' : `${(100 * r.ratio).toFixed(0)}%${r.better === 'lower' ? ' (lower is better)' : ''}`;
-      print(`| ${r.id} | ${r.what} | ${fmt(r.value, r.unit)} | ${r.unit} | ${r.runs.map((x) => fmt(x, r.unit)).join(' / ')} | ${ratio} | ${r.ratio_to ?? '-'} |`);
+      print(
+        `| ${r.id} | ${r.what} | ${fmt(r.value, r.unit)} | ${r.unit} | ${r.runs.map((x) => fmt(x, r.unit)).join(' / ')} | ${ratio} | ${r.ratio_to ?? '-'} |`,
+      );
     }
     for (const s of skipped) print(`\n${s}`);
     if (JSON_FILE) {
-      writeFileSync(JSON_FILE, `${JSON.stringify({ node: process.version, date: new Date().toISOString(), runs: RUNS, seconds: SECONDS, skipped, rows: out }, null, 2)}\n`);
+      writeFileSync(
+        JSON_FILE,
+        `${JSON.stringify({ node: process.version, date: new Date().toISOString(), runs: RUNS, seconds: SECONDS, skipped, rows: out }, null, 2)}\n`,
+      );
       process.stderr.write(`wrote ${out.length} rows to ${JSON_FILE}\n`);
     }
   } finally {

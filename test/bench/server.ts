@@ -33,7 +33,11 @@ const clusterAt = process.argv.indexOf('--cluster');
 // the primary accepting each and passing it over IPC (round-robin), which cost more than a login.
 if (clusterAt > 0 && process.env.BENCH_CLUSTER_RR !== '1') cluster.schedulingPolicy = cluster.SCHED_NONE;
 const confAt = process.argv.indexOf('--conf');
-if (cluster.isPrimary) process.stdin.on('end', () => process.exit(0)).on('error', () => process.exit(0)).resume();
+if (cluster.isPrimary)
+  process.stdin
+    .on('end', () => process.exit(0))
+    .on('error', () => process.exit(0))
+    .resume();
 else process.on('disconnect', () => process.exit(0));
 
 const ready = (port: number, key = '-', wsPort = 0): void => {

@@ -21,7 +21,16 @@ import { atom, termEqual, tuple, type Term } from '../../src/wire/etf/term.ts';
 import { deadline } from '../helpers/latch.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const UI_MS = 10_000;
 
 const haveChromium = existsSync(CHROMIUM);
@@ -38,7 +47,10 @@ if (!haveChromium) {
  * in the `n`th server-to-client message (1 = handshake reply, 2 = login
  * result, 3 = the first record) and notes how the page closed.
  */
-async function startTamperProxy(target: string, n: number): Promise<{ url: string; pageClosed: Promise<{ code: number; reason: string }>; close(): Promise<void> }> {
+async function startTamperProxy(
+  target: string,
+  n: number,
+): Promise<{ url: string; pageClosed: Promise<{ code: number; reason: string }>; close(): Promise<void> }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise((r) => wss.once('listening', r));
   let onPageClose!: (c: { code: number; reason: string }) => void;
@@ -112,7 +124,7 @@ describe('the browser example in headless Chromium', { skip: haveChromium ? fals
     try {
       assert.equal(await page.textContent('#server-key'), ex.serverKey);
       await login(page);
-      assert.equal(await page.getAttribute('#status', 'data-state'), 'open', await page.textContent('#status') ?? '');
+      assert.equal(await page.getAttribute('#status', 'data-state'), 'open', (await page.textContent('#status')) ?? '');
       assert.match((await page.textContent('#status'))!, /^connected \(secure\)/);
       await page.fill('#key', 'page_joe');
       await page.fill('#value', 'writing a book');
@@ -129,7 +141,7 @@ describe('the browser example in headless Chromium', { skip: haveChromium ? fals
     }
   });
 
-  test('chat pushes from a Node client show on the page, and the page\'s reach the Node client', async () => {
+  test("chat pushes from a Node client show on the page, and the page's reach the Node client", async () => {
     const page = await openPage();
     const bob = await connect(ex.wsUrl, 'chat', null, 'bob', { serverKey: ex.serverKey });
     try {
@@ -143,7 +155,7 @@ describe('the browser example in headless Chromium', { skip: haveChromium ? fals
       await page.locator('#pushes li', { hasText: '{said,"bob","hello page"}' }).waitFor();
       await page.fill('#say-text', 'hello bob');
       await page.click('#say');
-      const said = await deadline(pushes.next(), UI_MS, 'the page\'s message');
+      const said = await deadline(pushes.next(), UI_MS, "the page's message");
       assert.ok(termEqual(said.value as Term, tuple(atom('said'), 'alice', 'hello bob')));
     } finally {
       bob.close();

@@ -6,8 +6,20 @@
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
-  PATHOLOGICAL_CONFS, checkComplexityCase, complexityCase, checkCompressedCase, checkConfText, checkFrameCase, checkHostileTermCase, checkTermLimitCase,
-  compressedCase, confCase, confText, frameCase, hostileTermCase, termLimitCase,
+  PATHOLOGICAL_CONFS,
+  checkComplexityCase,
+  complexityCase,
+  checkCompressedCase,
+  checkConfText,
+  checkFrameCase,
+  checkHostileTermCase,
+  checkTermLimitCase,
+  compressedCase,
+  confCase,
+  confText,
+  frameCase,
+  hostileTermCase,
+  termLimitCase,
 } from './targets.ts';
 
 test('fuzz frames - random streams, limits and splits agree with a reference decoder; only frameTooLarge', () => {
@@ -32,9 +44,12 @@ test('fuzz complexity - nested map keys, big integers, dribbled frames: cost and
 
 test('fuzz conf - generated confs through the whole loader: loaded or badConf, never a hang', async () => {
   const seen = { ok: 0, badConf: 0 };
-  await fc.assert(fc.asyncProperty(confCase, async (c) => {
-    seen[await checkConfText(confText(c))]++;
-  }), { numRuns: 250, seed: 105 });
+  await fc.assert(
+    fc.asyncProperty(confCase, async (c) => {
+      seen[await checkConfText(confText(c))]++;
+    }),
+    { numRuns: 250, seed: 105 },
+  );
   // The generator must reach both sides, or it tests nothing.
   if (seen.ok === 0 || seen.badConf === 0) throw new Error(`generator too narrow: ${JSON.stringify(seen)}`);
 });

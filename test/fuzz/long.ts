@@ -12,8 +12,22 @@
  */
 import fc from 'fast-check';
 import {
-  LiveFuzzer, PATHOLOGICAL_CONFS, checkComplexityCase, complexityCase, checkCompressedCase, checkConfText, checkFrameCase, checkHostileTermCase, checkTermLimitCase,
-  compressedCase, confCase, confText, frameCase, hostileTermCase, livePlan, termLimitCase,
+  LiveFuzzer,
+  PATHOLOGICAL_CONFS,
+  checkComplexityCase,
+  complexityCase,
+  checkCompressedCase,
+  checkConfText,
+  checkFrameCase,
+  checkHostileTermCase,
+  checkTermLimitCase,
+  compressedCase,
+  confCase,
+  confText,
+  frameCase,
+  hostileTermCase,
+  livePlan,
+  termLimitCase,
 } from './targets.ts';
 
 const seconds = Number(process.env.FUZZ_SECONDS ?? 300);
@@ -43,14 +57,20 @@ function syncBatch<T>(name: string, arb: fc.Arbitrary<T>, check: (c: T) => void,
   const s = seed++;
   const t0 = performance.now();
   let n = 0;
-  const r = fc.check(fc.property(arb, (c) => {
-    n++;
-    check(c);
-  }), { numRuns: runs, seed: s });
+  const r = fc.check(
+    fc.property(arb, (c) => {
+      n++;
+      check(c);
+    }),
+    { numRuns: runs, seed: s },
+  );
   t.ms += performance.now() - t0;
   t.inputs += n;
   total += n;
-  if (r.failed) t.findings.push(`seed ${s}: ${r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance)}\n  case: ${fc.stringify(r.counterexample)}`);
+  if (r.failed)
+    t.findings.push(
+      `seed ${s}: ${r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance)}\n  case: ${fc.stringify(r.counterexample)}`,
+    );
 }
 
 async function confBatch(runs: number): Promise<void> {
@@ -59,14 +79,20 @@ async function confBatch(runs: number): Promise<void> {
   const s = seed++;
   const t0 = performance.now();
   let n = 0;
-  const r = await fc.check(fc.asyncProperty(confCase, async (c) => {
-    n++;
-    await checkConfText(confText(c));
-  }), { numRuns: runs, seed: s });
+  const r = await fc.check(
+    fc.asyncProperty(confCase, async (c) => {
+      n++;
+      await checkConfText(confText(c));
+    }),
+    { numRuns: runs, seed: s },
+  );
   t.ms += performance.now() - t0;
   t.inputs += n;
   total += n;
-  if (r.failed) t.findings.push(`seed ${s}: ${r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance)}\n  case: ${fc.stringify(r.counterexample)}`);
+  if (r.failed)
+    t.findings.push(
+      `seed ${s}: ${r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance)}\n  case: ${fc.stringify(r.counterexample)}`,
+    );
 }
 
 async function liveBatch(fz: LiveFuzzer, runs: number): Promise<void> {
@@ -86,7 +112,9 @@ const started = Date.now();
 const deadline = started + seconds * 1000;
 const more = (): boolean => Date.now() < deadline && total < maxInputs;
 
-process.stdout.write(`lib_chan fuzz: up to ${seconds} s${Number.isFinite(maxInputs) ? ` or ${maxInputs} inputs` : ''}, first seed ${firstSeed}, targets ${[...wanted].join(',')}\n`);
+process.stdout.write(
+  `lib_chan fuzz: up to ${seconds} s${Number.isFinite(maxInputs) ? ` or ${maxInputs} inputs` : ''}, first seed ${firstSeed}, targets ${[...wanted].join(',')}\n`,
+);
 if (wanted.has('conf')) {
   const t = tally('conf');
   for (const text of PATHOLOGICAL_CONFS) {
@@ -113,7 +141,9 @@ while (more()) {
   rounds++;
   if (Date.now() - lastReport > 30_000) {
     lastReport = Date.now();
-    process.stdout.write(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${total.toLocaleString('en')} inputs, ${Object.values(tallies).reduce((n, t) => n + t.findings.length, 0)} findings\n`);
+    process.stdout.write(
+      `  ${((Date.now() - started) / 1000).toFixed(0)} s: ${total.toLocaleString('en')} inputs, ${Object.values(tallies).reduce((n, t) => n + t.findings.length, 0)} findings\n`,
+    );
   }
 }
 if (fz) {
@@ -132,7 +162,10 @@ const lines = [
   '',
   '| target | inputs | inputs/s | findings |',
   '|---|---:|---:|---:|',
-  ...Object.entries(tallies).map(([name, t]) => `| ${name} | ${t.inputs.toLocaleString('en')} | ${t.ms > 0 ? Math.round(t.inputs / (t.ms / 1000)).toLocaleString('en') : '-'} | ${t.findings.length} |`),
+  ...Object.entries(tallies).map(
+    ([name, t]) =>
+      `| ${name} | ${t.inputs.toLocaleString('en')} | ${t.ms > 0 ? Math.round(t.inputs / (t.ms / 1000)).toLocaleString('en') : '-'} | ${t.findings.length} |`,
+  ),
   `| **total** | **${total.toLocaleString('en')}** | | **${Object.values(tallies).reduce((n, t) => n + t.findings.length, 0) + unhandled.length}** |`,
   '',
 ];
@@ -141,9 +174,16 @@ if (fz) {
   for (const [k, v] of Object.entries(fz.stats.outcomes).sort((a, b) => b[1] - a[1])) lines.push(`  ${k.padEnd(34)} ${v.toLocaleString('en')}`);
   lines.push('');
 }
-const findings = Object.entries(tallies).flatMap(([name, t]) => t.findings.map((f) => `[${name}] ${f}`)).concat(unhandled);
-lines.push(findings.length === 0 ? 'Findings: none.' : `Findings (${findings.length}):\n${findings.slice(0, 50).map((f) => `- ${f}`).join('\n')}`);
+const findings = Object.entries(tallies)
+  .flatMap(([name, t]) => t.findings.map((f) => `[${name}] ${f}`))
+  .concat(unhandled);
+lines.push(
+  findings.length === 0
+    ? 'Findings: none.'
+    : `Findings (${findings.length}):\n${findings
+        .slice(0, 50)
+        .map((f) => `- ${f}`)
+        .join('\n')}`,
+);
 process.stdout.write(`${lines.join('\n')}\n`);
 process.exit(findings.length === 0 ? 0 : 1);
-
-

@@ -65,7 +65,9 @@ export interface FrameCase {
 export const frameCase: fc.Arbitrary<FrameCase> = fc.record({
   limit: fc.integer({ min: 64, max: 300 }),
   // Mostly small frames, sometimes one past any limit (up to 2^32-1 announced).
-  frames: fc.array(fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 200 }) }, { weight: 1, arbitrary: fc.integer({ min: 301, max: 0xffffffff }) }), { maxLength: 12 }),
+  frames: fc.array(fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 200 }) }, { weight: 1, arbitrary: fc.integer({ min: 301, max: 0xffffffff }) }), {
+    maxLength: 12,
+  }),
   cuts: fc.array(fc.nat(), { maxLength: 12 }),
   seed: fc.nat(),
 });
@@ -122,7 +124,8 @@ export function checkFrameCase(c: FrameCase): void {
   if (thrown.details.key !== 'maxFrameBytes' || thrown.details.actual !== oversize || thrown.details.limit !== c.limit) {
     throw new Error(`frameTooLarge details ${JSON.stringify(thrown.details)}`);
   }
-  if (got.length > expected.length || got.some((f, i) => Buffer.compare(f, expected[i]) !== 0)) throw new Error('frames before the refusal differ from the reference');
+  if (got.length > expected.length || got.some((f, i) => Buffer.compare(f, expected[i]) !== 0))
+    throw new Error('frames before the refusal differ from the reference');
 }
 
 // ------------------------------------------------------------------ terms
@@ -155,7 +158,8 @@ const { shaped } = fc.letrec<{ shaped: Term }>((tie) => ({
     fc.uint8Array({ maxLength: 4 }),
     fc.array(tie('shaped'), { maxLength: 4 }).map((xs): Term => new Tuple(xs)),
     fc.array(tie('shaped'), { minLength: 1, maxLength: 4 }),
-    fc.uniqueArray(fc.tuple(fc.stringMatching(/^k[a-z]{0,4}$/), tie('shaped')), { maxLength: 3, selector: ([k]) => k })
+    fc
+      .uniqueArray(fc.tuple(fc.stringMatching(/^k[a-z]{0,4}$/), tie('shaped')), { maxLength: 3, selector: ([k]) => k })
       .map((kvs): Term => new Map(kvs.map(([k, v]) => [atom(k), v] as [Term, Term]))),
   ),
 }));
@@ -375,7 +379,8 @@ export function checkComplexityCase(c: ComplexityCase): void {
       }
       const tNested = bestMs(() => decodeTerm(nested));
       const tFlat = bestMs(() => decodeTerm(flat));
-      if (tNested > 40 * tFlat + 25) throw new Error(`nested keys (${nested.length} bytes, depth ${c.depth}) took ${tNested.toFixed(1)} ms of CPU, a flat term ${tFlat.toFixed(1)} ms`);
+      if (tNested > 40 * tFlat + 25)
+        throw new Error(`nested keys (${nested.length} bytes, depth ${c.depth}) took ${tNested.toFixed(1)} ms of CPU, a flat term ${tFlat.toFixed(1)} ms`);
       return;
     }
     case 'bigInt': {
@@ -430,7 +435,11 @@ export const compressedCase: fc.Arbitrary<CompressedCase> = fc.record({
   term: shaped,
   // A zip bomb: many zeros inside a binary compress to almost nothing.
   zeros: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 * 1024 * 1024 })),
-  delta: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -64, max: 64 }) }, { weight: 1, arbitrary: fc.integer({ min: -0xffff, max: 0xffffff }) }),
+  delta: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.integer({ min: -64, max: 64 }) },
+    { weight: 1, arbitrary: fc.integer({ min: -0xffff, max: 0xffffff }) },
+  ),
   max: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1 << 20 }), fc.constant(8 * 1024 * 1024)),
   level: fc.integer({ min: 0, max: 9 }),
 });
@@ -459,7 +468,8 @@ export function checkCompressedCase(c: CompressedCase): void {
     if (!termEqual(t!, term)) throw new Error('the compressed term came back different');
     return;
   }
-  if (!isChanError(err, 'badTerm')) throw new Error(`declared ${declared}, actual ${inner.length}, max ${c.max}: expected badTerm, got ${err === undefined ? 'a term' : String(err)}`);
+  if (!isChanError(err, 'badTerm'))
+    throw new Error(`declared ${declared}, actual ${inner.length}, max ${c.max}: expected badTerm, got ${err === undefined ? 'a term' : String(err)}`);
   if ((declared > c.max || c.max === 0) && err.details.key !== 'maxDecompressedBytes') {
     throw new Error(`over maxDecompressedBytes but the error names ${String(err.details.key)}`);
   }
@@ -470,39 +480,92 @@ export function checkCompressedCase(c: CompressedCase): void {
 const confValue = (valid: string[], invalid: string[]): fc.Arbitrary<string> =>
   fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...valid) }, { weight: 1, arbitrary: fc.constantFrom(...invalid) });
 
-const limitNames = ['maxFrameBytes', 'handshakeTimeoutMs', 'idleTimeoutMs', 'maxConnections', 'maxTermDepth', 'maxQueuedBytes', 'closeGraceMs', 'maxLoginFailures'];
-const limitEntry = fc.tuple(
-  confValue(limitNames, ['nosuchLimit', '"maxFrameBytes"', '42', '{maxTermDepth}']),
-  confValue(['100', '1000', '65536', '5000', '0', '1'], ['-1', '99999999999999999999', '1.5', 'infinity', '"10"', '[]', '1e400']),
-).map(([k, v]) => `{${k}, ${v}}`);
+const limitNames = [
+  'maxFrameBytes',
+  'handshakeTimeoutMs',
+  'idleTimeoutMs',
+  'maxConnections',
+  'maxTermDepth',
+  'maxQueuedBytes',
+  'closeGraceMs',
+  'maxLoginFailures',
+];
+const limitEntry = fc
+  .tuple(
+    confValue(limitNames, ['nosuchLimit', '"maxFrameBytes"', '42', '{maxTermDepth}']),
+    confValue(['100', '1000', '65536', '5000', '0', '1'], ['-1', '99999999999999999999', '1.5', 'infinity', '"10"', '[]', '1e400']),
+  )
+  .map(([k, v]) => `{${k}, ${v}}`);
 const limitsList = fc.array(limitEntry, { maxLength: 4 }).map((xs) => `[${xs.join(', ')}]`);
 
 const serviceOption = fc.oneof(
-  confValue(['{auth, [password]}', '{auth, [password, key, legacy]}', '{auth, [key]}', '{legacy, allow}', '{legacy, deny}', '{isolation, inline}', '{on_invalid, drop}'],
-    ['{auth, []}', '{auth, [magic]}', '{legacy, sometimes}', '{isolation, fork}', '{client_keys, ["lcck1:nope"]}', '{schema, "/nonexistent.json"}', '{unknown_option, 1}', '{auth}']),
+  confValue(
+    [
+      '{auth, [password]}',
+      '{auth, [password, key, legacy]}',
+      '{auth, [key]}',
+      '{legacy, allow}',
+      '{legacy, deny}',
+      '{isolation, inline}',
+      '{on_invalid, drop}',
+    ],
+    [
+      '{auth, []}',
+      '{auth, [magic]}',
+      '{legacy, sometimes}',
+      '{isolation, fork}',
+      '{client_keys, ["lcck1:nope"]}',
+      '{schema, "/nonexistent.json"}',
+      '{unknown_option, 1}',
+      '{auth}',
+    ],
+  ),
   limitsList.map((l) => `{limits, ${l}}`),
 );
 
-const serviceTerm = fc.record({
-  name: confValue(['echo1', 'echo2', 'svc', 'nameServer'], ['"quoted"', '42', '{x}', "'with space'"]),
-  pw: confValue(['"pw"', 'none', '{scrypt, "scrypt$bad"}', '""'], ['42', '{scrypt}', '[1,2]', `"${'x'.repeat(300)}"`, 'password']),
-  mod: confValue(['echo', 'ops'], ['no_such_module', '"echo"', '42']),
-  fn: confValue(['start', 'ignore', 'counter', 'callback'], ['no_such_fn', '"start"']),
-  argsS: confValue(['notUsed', '"x"', '{a, [1, 2]}', '#{k => v}', '<<1,2,3>>'], ['[1|2|3]', '{']),
-  options: fc.option(fc.array(serviceOption, { maxLength: 3 }), { freq: 2 }),
-  word: confValue(['password'], ['passwd', 'pw']),
-  mfa: confValue(['mfa'], ['mf', 'fun']),
-}).map((s) => `{service, ${s.name}, ${s.word}, ${s.pw}, ${s.mfa}, ${s.mod}, ${s.fn}, ${s.argsS}${s.options ? `, [${s.options.join(', ')}]` : ''}}`);
+const serviceTerm = fc
+  .record({
+    name: confValue(['echo1', 'echo2', 'svc', 'nameServer'], ['"quoted"', '42', '{x}', "'with space'"]),
+    pw: confValue(['"pw"', 'none', '{scrypt, "scrypt$bad"}', '""'], ['42', '{scrypt}', '[1,2]', `"${'x'.repeat(300)}"`, 'password']),
+    mod: confValue(['echo', 'ops'], ['no_such_module', '"echo"', '42']),
+    fn: confValue(['start', 'ignore', 'counter', 'callback'], ['no_such_fn', '"start"']),
+    argsS: confValue(['notUsed', '"x"', '{a, [1, 2]}', '#{k => v}', '<<1,2,3>>'], ['[1|2|3]', '{']),
+    options: fc.option(fc.array(serviceOption, { maxLength: 3 }), { freq: 2 }),
+    word: confValue(['password'], ['passwd', 'pw']),
+    mfa: confValue(['mfa'], ['mf', 'fun']),
+  })
+  .map((s) => `{service, ${s.name}, ${s.word}, ${s.pw}, ${s.mfa}, ${s.mod}, ${s.fn}, ${s.argsS}${s.options ? `, [${s.options.join(', ')}]` : ''}}`);
 
 const topTerm = fc.oneof(
   { weight: 2, arbitrary: confValue(['{port, 0}', '{port, 1234}'], ['{port, 70000}', '{port, -1}', '{port, "1234"}', '{port}', '{port, 1, 2}']) },
-  { weight: 1, arbitrary: confValue(['{bind, "127.0.0.1"}', '{bind, "0.0.0.0"}', '{bind, "::1"}'], ['{bind, localhost}', '{bind, ""}', '{bind, "999.1.1.1"}']) },
+  {
+    weight: 1,
+    arbitrary: confValue(['{bind, "127.0.0.1"}', '{bind, "0.0.0.0"}', '{bind, "::1"}'], ['{bind, localhost}', '{bind, ""}', '{bind, "999.1.1.1"}']),
+  },
   { weight: 1, arbitrary: confValue(['{legacy, loopback}', '{legacy, allow}'], ['{legacy, yes}']) },
   { weight: 1, arbitrary: confValue(['{log_level, info}', '{log_level, debug}'], ['{log_level, chatty}', '{log_level, "info"}']) },
   { weight: 1, arbitrary: limitsList.map((l) => `{limits, ${l}}`) },
-  { weight: 1, arbitrary: fc.constantFrom(`{module_path, ["${HANDLERS}"]}`, `{module_path, "${HANDLERS}"}`, '{module_path, [42]}', '{module_path, ["/nonexistent"]}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(`{module_path, ["${HANDLERS}"]}`, `{module_path, "${HANDLERS}"}`, '{module_path, [42]}', '{module_path, ["/nonexistent"]}'),
+  },
   { weight: 4, arbitrary: serviceTerm },
-  { weight: 1, arbitrary: fc.constantFrom('{what, is, this}', 'atom', '"string"', '[]', '{}', '#{}', '<<>>', '{service}', '{identity, 42}', '{websocket, [{port, 0}]}', '{metrics, [{port, -5}]}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '{what, is, this}',
+      'atom',
+      '"string"',
+      '[]',
+      '{}',
+      '#{}',
+      '<<>>',
+      '{service}',
+      '{identity, 42}',
+      '{websocket, [{port, 0}]}',
+      '{metrics, [{port, -5}]}',
+    ),
+  },
 );
 
 export interface ConfCase {
@@ -515,8 +578,17 @@ export interface ConfCase {
 
 export const confCase: fc.Arbitrary<ConfCase> = fc.record({
   terms: fc.array(topTerm, { maxLength: 8 }),
-  sep: fc.array(fc.oneof({ weight: 30, arbitrary: fc.constantFrom('.\n', '.\n\n', '. % comment\n', ' .\t\n', '.%\n') }, { weight: 1, arbitrary: fc.constantFrom('.', ',\n', '\n') }), { minLength: 8, maxLength: 8 }),
-  tail: fc.oneof({ weight: 10, arbitrary: fc.constantFrom('', '\n', '% trailing comment') }, { weight: 1, arbitrary: fc.constantFrom('{', '"', "'", '<<', '#{', '.', '\u0000', '\ud800') }),
+  sep: fc.array(
+    fc.oneof(
+      { weight: 30, arbitrary: fc.constantFrom('.\n', '.\n\n', '. % comment\n', ' .\t\n', '.%\n') },
+      { weight: 1, arbitrary: fc.constantFrom('.', ',\n', '\n') },
+    ),
+    { minLength: 8, maxLength: 8 },
+  ),
+  tail: fc.oneof(
+    { weight: 10, arbitrary: fc.constantFrom('', '\n', '% trailing comment') },
+    { weight: 1, arbitrary: fc.constantFrom('{', '"', "'", '<<', '#{', '.', '\u0000', '\ud800') },
+  ),
   port: fc.boolean(),
 });
 
@@ -558,7 +630,8 @@ export async function checkConfText(text: string, file = path.join(HANDLERS, 'fu
     await parseConfig(text, file);
     result = 'ok';
   } catch (e) {
-    if (!(e instanceof ChanError) || e.code !== 'badConf') throw new Error(`parseConfig threw ${e instanceof Error ? e.stack : String(e)} for:\n${text.slice(0, 400)}`);
+    if (!(e instanceof ChanError) || e.code !== 'badConf')
+      throw new Error(`parseConfig threw ${e instanceof Error ? e.stack : String(e)} for:\n${text.slice(0, 400)}`);
     result = 'badConf';
   }
   const ms = performance.now() - t0;
@@ -575,7 +648,8 @@ export const LIVE_SERVICES = `
 `;
 
 /** Short timers so every fuzz connection is closed by the server, quickly; no lock-outs (every input may log in). */
-export const LIVE_LIMITS = '{limits, [{handshakeTimeoutMs, 300}, {idleTimeoutMs, 150}, {maxLoginFailures, 1000000}, {maxServiceLoginFailures, 10000000}, {maxFrameBytes, 65536}, {maxConnectionsPerAddress, 1000}]}.';
+export const LIVE_LIMITS =
+  '{limits, [{handshakeTimeoutMs, 300}, {idleTimeoutMs, 150}, {maxLoginFailures, 1000000}, {maxServiceLoginFailures, 10000000}, {maxFrameBytes, 65536}, {maxConnectionsPerAddress, 1000}]}.';
 
 interface Recording {
   protocol: 'legacy' | 'secure';
@@ -632,7 +706,11 @@ const mutationOp: fc.Arbitrary<MutationOp> = fc.oneof(
 );
 
 export const livePlan: fc.Arbitrary<LivePlan> = fc.record({
-  mode: fc.oneof({ weight: 5, arbitrary: fc.constant('blind' as const) }, { weight: 4, arbitrary: fc.constant('login' as const) }, { weight: 1, arbitrary: fc.constant('random' as const) }),
+  mode: fc.oneof(
+    { weight: 5, arbitrary: fc.constant('blind' as const) },
+    { weight: 4, arbitrary: fc.constant('login' as const) },
+    { weight: 1, arbitrary: fc.constant('random' as const) },
+  ),
   session: fc.nat(),
   ops: fc.array(mutationOp, { maxLength: 4 }),
   cuts: fc.array(fc.nat(), { maxLength: 6 }),
@@ -723,11 +801,13 @@ class FuzzSocket {
       }
       this.waiter?.();
     });
-    this.closed = new Promise((r) => socket.once('close', () => {
-      this.isClosed = true;
-      this.waiter?.();
-      r();
-    }));
+    this.closed = new Promise((r) =>
+      socket.once('close', () => {
+        this.isClosed = true;
+        this.waiter?.();
+        r();
+      }),
+    );
   }
 
   static connect(port: number): Promise<FuzzSocket> {
@@ -773,7 +853,10 @@ export interface LiveStats {
  */
 export class LiveFuzzer {
   readonly stats: LiveStats = { inputs: 0, outcomes: {}, loggedIn: 0, problems: [] };
-  private constructor(readonly ts: TestServer, readonly recordings: Recording[]) {}
+  private constructor(
+    readonly ts: TestServer,
+    readonly recordings: Recording[],
+  ) {}
 
   static async start(): Promise<LiveFuzzer> {
     const ts = await startTestServer(LIVE_SERVICES, { extra: LIVE_LIMITS, websocket: false });
@@ -816,15 +899,30 @@ export class LiveFuzzer {
           loggedIn = await legacyLogin(sock, rec);
           frames = rec.frames.slice(rec.password === null ? 1 : 2);
         }
-        const bytes = mutateFrames(frames, plan.ops, this.recordings.map((r) => r.frames));
+        const bytes = mutateFrames(
+          frames,
+          plan.ops,
+          this.recordings.map((r) => r.frames),
+        );
         await sock.writeChunks(split(plan.prefix ? Buffer.concat([plan.prefix, bytes]) : bytes, plan.cuts), plan.stopAfter);
       } else {
         const sealer = await secureLogin(sock, rec, this.ts.server.publicKey!);
         loggedIn = sealer !== undefined;
         if (sealer) {
           // Mutate the record plaintexts, then seal them: the server's record and term parsers see the damage.
-          const plains = rec.after.map((m, i) => m.kind === 'close' ? encodeRecord(RECORD_KIND.close, 0, new Uint8Array(0)) : encodeRecord(RECORD_KIND[m.kind], i + 1, encodeTerm(m.term!)));
-          const mutated = plan.ops.length === 0 ? plains : splitFrames(mutateFrames(plains, plan.ops.filter((o) => o.t !== 'lie'), [plains]));
+          const plains = rec.after.map((m, i) =>
+            m.kind === 'close' ? encodeRecord(RECORD_KIND.close, 0, new Uint8Array(0)) : encodeRecord(RECORD_KIND[m.kind], i + 1, encodeTerm(m.term!)),
+          );
+          const mutated =
+            plan.ops.length === 0
+              ? plains
+              : splitFrames(
+                  mutateFrames(
+                    plains,
+                    plan.ops.filter((o) => o.t !== 'lie'),
+                    [plains],
+                  ),
+                );
           const sealed = mutated.map((p) => sealer.seal(p));
           const lies = plan.ops.filter((o) => o.t === 'lie');
           const bytes = mutateFrames(sealed, lies, [sealed]);
@@ -908,7 +1006,12 @@ async function secureLogin(sock: FuzzSocket, rec: Recording, serverKey: Uint8Arr
   const reply = await sock.frame(0);
   if (!reply) return undefined;
   const r = clientOnReply(hello.state, reply, { pinnedKey: serverKey });
-  const a = clientAuth(r.state, { service: rec.service, method: rec.password === null ? 'none' : 'password', password: rec.password ?? undefined, argsC: encodeTerm([]) });
+  const a = clientAuth(r.state, {
+    service: rec.service,
+    method: rec.password === null ? 'none' : 'password',
+    password: rec.password ?? undefined,
+    argsC: encodeTerm([]),
+  });
   sock.socket.write(encodeFrame(a.out));
   const result = await sock.frame(1);
   if (!result) return undefined;
@@ -943,7 +1046,14 @@ async function record(ts: TestServer): Promise<Recording[]> {
   const port = (proxy.address() as net.AddressInfo).port;
   const out: Recording[] = [];
   try {
-    for (const [protocol, service, password] of [['legacy', 'echo', 'pw'], ['secure', 'echo', 'pw'], ['legacy', 'open', null], ['secure', 'open', null], ['legacy', 'counter', null], ['secure', 'counter', null]] as const) {
+    for (const [protocol, service, password] of [
+      ['legacy', 'echo', 'pw'],
+      ['secure', 'echo', 'pw'],
+      ['legacy', 'open', null],
+      ['secure', 'open', null],
+      ['legacy', 'counter', null],
+      ['secure', 'counter', null],
+    ] as const) {
       const n = captured.length;
       const ch = await connect('127.0.0.1', port, service, password, [], { protocol, serverKey: ts.server.publicKey });
       for (const m of SESSION_MESSAGES) {

@@ -37,7 +37,11 @@ export class CliProcess {
   constructor(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string; nodeArgs?: string[] } = {}) {
     const env = { ...process.env, ...opts.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    this.proc = spawn(process.execPath, [...SOURCE_NODE_ARGS, ...(opts.nodeArgs ?? []), CLI_SOURCE, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [...SOURCE_NODE_ARGS, ...(opts.nodeArgs ?? []), CLI_SOURCE, ...args], {
+      cwd: opts.cwd ?? REPO,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.proc.stdout!.setEncoding('utf8');
     this.proc.stderr!.setEncoding('utf8');
     this.proc.stdout!.on('data', (chunk: string) => {
@@ -125,14 +129,20 @@ export class CliProcess {
 }
 
 /** Run a CLI command to completion. */
-export async function runCli(args: string[], opts: ConstructorParameters<typeof CliProcess>[1] & { timeoutMs?: number } = {}): Promise<CliProcess & { exit: Exit }> {
+export async function runCli(
+  args: string[],
+  opts: ConstructorParameters<typeof CliProcess>[1] & { timeoutMs?: number } = {},
+): Promise<CliProcess & { exit: Exit }> {
   const p = new CliProcess(args, opts);
   await p.waitExit(opts.timeoutMs ?? 30_000);
   return p as CliProcess & { exit: Exit };
 }
 
 /** `lib_chan start --conf FILE --json ...`; resolves once it listens, with its port. */
-export async function startCliServer(conf: string, opts: { args?: string[]; env?: Record<string, string | undefined>; nodeArgs?: string[] } = {}): Promise<{ cli: CliProcess; port: number }> {
+export async function startCliServer(
+  conf: string,
+  opts: { args?: string[]; env?: Record<string, string | undefined>; nodeArgs?: string[] } = {},
+): Promise<{ cli: CliProcess; port: number }> {
   const cli = new CliProcess(['start', '--conf', conf, ...(opts.args ?? ['--json'])], { env: opts.env, nodeArgs: opts.nodeArgs });
   try {
     const l = await cli.waitForLog((x) => x.event === 'configLoaded', 'the configLoaded log line', 20_000);
@@ -165,9 +175,12 @@ export async function runCliInProcess(args: string[], opts: { env?: Record<strin
   const io = {
     stdout: { write: (s: string) => (stdout += s), isTTY: false },
     stderr: { write: (s: string) => (stderr += s) },
-    stdin: Object.assign((async function* () {
-      if (stdinText !== '') yield stdinText;
-    })(), { isTTY: false }),
+    stdin: Object.assign(
+      (async function* () {
+        if (stdinText !== '') yield stdinText;
+      })(),
+      { isTTY: false },
+    ),
     env: { ...opts.env },
   };
   const code = await main(args, io);

@@ -25,7 +25,10 @@ const RESULT_TIMEOUT_MS = 30_000;
 let compiled: string | undefined;
 
 function peerCodeDir(): string {
-  compiled ??= compileErl(erlTools(), readdirSync(ERL_DIR).filter((f) => f.endsWith('.erl')));
+  compiled ??= compileErl(
+    erlTools(),
+    readdirSync(ERL_DIR).filter((f) => f.endsWith('.erl')),
+  );
   return compiled;
 }
 

@@ -189,7 +189,13 @@ export class ErlProcess {
       }
       return undefined;
     };
-    return waitUntil(this.waiters, find, { what: `line matching ${re}`, ms: timeoutMs, exited: () => this.exit !== undefined, describe: () => this.describe(), name: this.label });
+    return waitUntil(this.waiters, find, {
+      what: `line matching ${re}`,
+      ms: timeoutMs,
+      exited: () => this.exit !== undefined,
+      describe: () => this.describe(),
+      name: this.label,
+    });
   }
 
   writeLine(line: string): void {

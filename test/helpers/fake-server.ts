@@ -15,7 +15,10 @@ export class FakeConnection {
   /** Resolves when the client's connection has closed (everything it sent has been read). */
   readonly closed: Promise<void>;
 
-  constructor(readonly socket: net.Socket, script: (frame: Uint8Array, index: number, conn: FakeConnection) => void) {
+  constructor(
+    readonly socket: net.Socket,
+    script: (frame: Uint8Array, index: number, conn: FakeConnection) => void,
+  ) {
     this.closed = new Promise((r) => socket.once('close', () => r()));
     socket.on('error', () => {});
     let buf: Buffer = Buffer.alloc(0);

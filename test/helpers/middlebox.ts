@@ -57,7 +57,12 @@ export class Pipe {
   // Read at connect time: a closed socket no longer knows its address.
   private upstreamAddress: string | undefined;
 
-  constructor(readonly id: number, private readonly client: net.Socket, private readonly upstream: net.Socket, private readonly faults: readonly Fault[]) {
+  constructor(
+    readonly id: number,
+    private readonly client: net.Socket,
+    private readonly upstream: net.Socket,
+    private readonly faults: readonly Fault[],
+  ) {
     const closedOf = (s: net.Socket) => new Promise<void>((r) => s.once('close', () => r()));
     this.clientClosed = closedOf(client);
     this.closed = Promise.all([this.clientClosed, closedOf(upstream)]).then(() => undefined);

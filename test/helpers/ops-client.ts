@@ -75,10 +75,14 @@ export class Raw {
   async frame(n: number, ms = 5000): Promise<Uint8Array> {
     this.read();
     while (this.frames.length <= n) {
-      await deadline(new Promise<void>((r) => {
-        this.waiters.push(r);
-        void this.closed.then(r);
-      }), ms, `frame ${n} from the server`);
+      await deadline(
+        new Promise<void>((r) => {
+          this.waiters.push(r);
+          void this.closed.then(r);
+        }),
+        ms,
+        `frame ${n} from the server`,
+      );
       if (this.frames.length <= n && this.socket.destroyed) throw new Error(`the server closed the connection before frame ${n}`);
     }
     return this.frames[n];
@@ -115,7 +119,14 @@ export async function rawLegacyLogin(port: number, service: string, argsC: Term 
 }
 
 /** The lib_chan client, over a TCP connection from `localAddress` to 127.0.0.1:port. */
-export async function connectFrom(localAddress: string, port: number, service: string, password: string | null, argsC: Term = [], options: ConnectOptions = {}): Promise<Channel> {
+export async function connectFrom(
+  localAddress: string,
+  port: number,
+  service: string,
+  password: string | null,
+  argsC: Term = [],
+  options: ConnectOptions = {},
+): Promise<Channel> {
   const limits = resolveLimits(options.limits ?? {});
   const socket = await new Promise<net.Socket>((resolve, reject) => {
     const s = net.connect({ port, host: '127.0.0.1', localAddress, noDelay: true }, () => {

@@ -99,23 +99,26 @@ export async function startSshd(): Promise<Sshd> {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const conf = path.join(dir, 'sshd_config');
-      writeFileSync(conf, [
-        `ListenAddress 127.0.0.1:${port}`,
-        `HostKey ${path.join(dir, 'host_ed25519')}`,
-        `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-        `PidFile ${path.join(dir, 'sshd.pid')}`,
-        'UsePAM no',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PermitRootLogin prohibit-password',
-        'StrictModes no',
-        'MaxStartups 100',
-        'MaxSessions 100',
-        'PerSourceMaxStartups none',
-        'LogLevel VERBOSE',
-        'Subsystem sftp internal-sftp',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        conf,
+        [
+          `ListenAddress 127.0.0.1:${port}`,
+          `HostKey ${path.join(dir, 'host_ed25519')}`,
+          `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+          `PidFile ${path.join(dir, 'sshd.pid')}`,
+          'UsePAM no',
+          'PasswordAuthentication no',
+          'KbdInteractiveAuthentication no',
+          'PermitRootLogin prohibit-password',
+          'StrictModes no',
+          'MaxStartups 100',
+          'MaxSessions 100',
+          'PerSourceMaxStartups none',
+          'LogLevel VERBOSE',
+          'Subsystem sftp internal-sftp',
+          '',
+        ].join('\n'),
+      );
       const proc = spawn(find('sshd')!, ['-f', conf, '-D', '-e'], { stdio: ['ignore', 'ignore', 'pipe'] });
       let log = '';
       let exited = false;
@@ -131,7 +134,11 @@ export async function startSshd(): Promise<Sshd> {
       });
       try {
         await waitUntil(waiters, () => (/Server listening on 127\.0\.0\.1 port/.test(log) ? true : undefined), {
-          what: 'sshd listening', ms: 10_000, exited: () => exited, describe: () => log, name: 'sshd',
+          what: 'sshd listening',
+          ms: 10_000,
+          exited: () => exited,
+          describe: () => log,
+          name: 'sshd',
         });
       } catch (e) {
         await kill(proc);
@@ -142,7 +149,11 @@ export async function startSshd(): Promise<Sshd> {
       const knownHosts = path.join(dir, 'known_hosts');
       writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostKey}\n`);
       return {
-        port, dir, hostKey, user, knownHosts,
+        port,
+        dir,
+        hostKey,
+        user,
+        knownHosts,
         clientKey: path.join(dir, 'client_ed25519'),
         otherKey: path.join(dir, 'other_ed25519'),
         log: () => log,

@@ -49,18 +49,21 @@ export async function startTestServer(body: string, opts: { identity?: boolean; 
   writeFileSync(file, conf);
   const logs: LogLine[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve(l: LogLine): void }[] = [];
-  const logger = pino({ level: 'debug' }, {
-    write(s: string) {
-      const line = JSON.parse(s) as LogLine;
-      logs.push(line);
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i].pred(line)) {
-          waiters[i].resolve(line);
-          waiters.splice(i, 1);
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write(s: string) {
+        const line = JSON.parse(s) as LogLine;
+        logs.push(line);
+        for (let i = waiters.length - 1; i >= 0; i--) {
+          if (waiters[i].pred(line)) {
+            waiters[i].resolve(line);
+            waiters.splice(i, 1);
+          }
         }
-      }
+      },
     },
-  });
+  );
   const server = await startServer({ conf: file, logger });
   return {
     server,

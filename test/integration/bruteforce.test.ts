@@ -21,7 +21,10 @@ const SERVICES = `
 {service, other, password, "right-pw-2", mfa, echo, start, notUsed}.
 `;
 
-const isCode = (...codes: string[]) => (e: unknown) => e instanceof ChanError && codes.includes(e.code);
+const isCode =
+  (...codes: string[]) =>
+  (e: unknown) =>
+    e instanceof ChanError && codes.includes(e.code);
 
 for (const protocol of ['legacy', 'secure'] as const) {
   describe(`brute force (${protocol})`, () => {
@@ -118,8 +121,9 @@ describe('brute force: concurrent guesses', () => {
   for (const service of ['vault', 'hashed']) {
     test(`secure (${service}): parallel logins are refused once the lock-out starts`, async () => {
       const addr = service === 'vault' ? '127.0.0.7' : '127.0.0.8';
-      const tries = await Promise.allSettled(Array.from({ length: 10 }, (_, i) =>
-        connectFrom(addr, ts.port, service, `wrong-${i}`, [], { serverKey: ts.server.publicKey })));
+      const tries = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => connectFrom(addr, ts.port, service, `wrong-${i}`, [], { serverKey: ts.server.publicKey })),
+      );
       const codes = tries.map((t) => (t.status === 'rejected' && t.reason instanceof ChanError ? t.reason.code : 'ok'));
       assert.equal(codes.filter((c) => c === 'authFail').length, 3, codes.join(', '));
       assert.equal(codes.filter((c) => c === 'limitExceeded').length, 7, codes.join(', '));
@@ -140,17 +144,21 @@ describe('brute force: the lock-out window', () => {
       // Retry with the right password until the window ends (refusals while locked are not failures).
       const locked = Number(lock.time);
       let ch;
-      await deadline((async () => {
-        for (;;) {
-          try {
-            ch = await connectFrom('127.0.0.1', ts.port, 'vault', 'right-pw-1', [], { protocol: 'legacy' });
-            return;
-          } catch (e) {
-            assert.ok(isCode('authFail')(e));
-            await new Promise((r) => setTimeout(r, 20));
+      await deadline(
+        (async () => {
+          for (;;) {
+            try {
+              ch = await connectFrom('127.0.0.1', ts.port, 'vault', 'right-pw-1', [], { protocol: 'legacy' });
+              return;
+            } catch (e) {
+              assert.ok(isCode('authFail')(e));
+              await new Promise((r) => setTimeout(r, 20));
+            }
           }
-        }
-      })(), 5000, 'the lock-out to end');
+        })(),
+        5000,
+        'the lock-out to end',
+      );
       assert.ok(Date.now() - locked >= 200, 'not before loginLockoutMs');
       ch!.close();
       assert.equal(ts.server.guard.counts.failures, 2, 'refusals while locked were not counted as failures');

@@ -41,7 +41,7 @@ for (const transport of TRANSPORTS) {
       const open = (service: string, password: string | null, argsC: Term = [], extra = {}) =>
         transport.connect(ts, service, password, argsC, { protocol, ...extra });
 
-      test('the book\'s name-server session', async () => {
+      test("the book's name-server session", async () => {
         const ch = await open('nameServer', 'ABXy45');
         try {
           ch.cast(tuple(atom('store'), atom('joe'), 'writing a book'));
@@ -77,7 +77,12 @@ for (const transport of TRANSPORTS) {
         try {
           const p = bad.rpc(atom('boom'), { timeoutMs: 5000 });
           // Secure: the waiting call gets an error reply naming handlerCrashed; legacy cannot carry one.
-          await assert.rejects(p, (e: unknown) => e instanceof ChanError && (protocol === 'secure' ? e.code === 'remoteError' && e.details.remoteCode === 'handlerCrashed' : e.code === 'connectionLost'));
+          await assert.rejects(
+            p,
+            (e: unknown) =>
+              e instanceof ChanError &&
+              (protocol === 'secure' ? e.code === 'remoteError' && e.details.remoteCode === 'handlerCrashed' : e.code === 'connectionLost'),
+          );
           await ts.waitForLog((l) => l.event === 'handlerCrashed' && l.service === 'thrower', 'handlerCrashed log');
           assert.equal(await good.rpc(tuple(atom('lookup'), atom('nobody'))), undefined);
         } finally {

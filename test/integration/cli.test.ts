@@ -84,7 +84,10 @@ describe('help and usage', () => {
 describe('check', () => {
   test('a good conf: exit 0, the services it would serve, never a password', async () => {
     const conf = path.join(dir, 'good.conf');
-    writeFileSync(conf, `{port, 2345}.\n{module_path, ["${NAME_SERVER}"]}.\n{service, nameServer, password, "Check-Secret-1", mfa, mod_name_server, start_me_up, notUsed}.\n`);
+    writeFileSync(
+      conf,
+      `{port, 2345}.\n{module_path, ["${NAME_SERVER}"]}.\n{service, nameServer, password, "Check-Secret-1", mfa, mod_name_server, start_me_up, notUsed}.\n`,
+    );
     const r = await cli(['check', '--conf', conf]);
     assert.equal(r.exit.code, EXIT.ok, r.describe());
     assert.match(r.stdout, /OK/);
@@ -94,13 +97,19 @@ describe('check', () => {
     assert.equal(j.exit.code, EXIT.ok);
     const parsed = JSON.parse(j.stdout) as { port: number; services: { name: string; passwordKind: string }[] };
     assert.equal(parsed.port, 2345);
-    assert.deepEqual(parsed.services.map((s) => [s.name, s.passwordKind]), [['nameServer', 'plain']]);
+    assert.deepEqual(
+      parsed.services.map((s) => [s.name, s.passwordKind]),
+      [['nameServer', 'plain']],
+    );
     assert.ok(!r.stdout.includes('Check-Secret-1') && !j.stdout.includes('Check-Secret-1'));
   });
 
   test('a bad conf: exit 3, the error points to file:line, the password is not echoed', async () => {
     const conf = path.join(dir, 'bad.conf');
-    writeFileSync(conf, `{port, 2345}.\n{module_path, ["${NAME_SERVER}"]}.\n\n{service, nameServer, password, "Check-Secret-2" mfa, mod_name_server, start_me_up, notUsed}.\n`);
+    writeFileSync(
+      conf,
+      `{port, 2345}.\n{module_path, ["${NAME_SERVER}"]}.\n\n{service, nameServer, password, "Check-Secret-2" mfa, mod_name_server, start_me_up, notUsed}.\n`,
+    );
     const r = await cli(['check', '--conf', conf]);
     assert.equal(r.exit.code, EXIT.badConf, r.describe());
     assert.match(r.stderr, new RegExp(`${conf.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:\\d+: `));
@@ -135,7 +144,10 @@ describe('keygen and passwd', () => {
     const again = await cli(['keygen', '--out', out]);
     assert.notEqual(again.exit.code, EXIT.ok);
     assert.match(again.stderr, /already exists/);
-    assert.ok(loadKeyFile(out, 'server', nodeProvider).publicKey.every((b, i) => b === pair.publicKey[i]), 'the key is unchanged');
+    assert.ok(
+      loadKeyFile(out, 'server', nodeProvider).publicKey.every((b, i) => b === pair.publicKey[i]),
+      'the key is unchanged',
+    );
   });
 
   test('keygen --client: an Ed25519 login key (lcck1:...)', async () => {
@@ -156,7 +168,10 @@ describe('keygen and passwd', () => {
     assert.equal(await verifyPasswordHash('Passwd-Secret-9', m[1]), true);
     assert.equal(await verifyPasswordHash('Passwd-Secret-8', m[1]), false);
     const conf = path.join(dir, 'hashed.conf');
-    writeFileSync(conf, `{port, 0}.\n{module_path, ["${NAME_SERVER}"]}.\n{service, nameServer, password, ${r.stdout.trim()}, mfa, mod_name_server, start_me_up, notUsed}.\n`);
+    writeFileSync(
+      conf,
+      `{port, 0}.\n{module_path, ["${NAME_SERVER}"]}.\n{service, nameServer, password, ${r.stdout.trim()}, mfa, mod_name_server, start_me_up, notUsed}.\n`,
+    );
     const config = await loadConfig(conf);
     assert.equal(config.services.get('nameServer')!.password.kind, 'scrypt');
     // --password-file does the same.
@@ -185,12 +200,15 @@ describe('call and status against a live server', () => {
   before(async () => {
     clientKey = path.join(dir, 'call-client.key');
     const k = await cli(['keygen', '--client', '--out', clientKey]);
-    ts = await startTestServer(`
+    ts = await startTestServer(
+      `
 {service, nameServer, password, "Call-Pw-1", mfa, mod_name_server, start_me_up, notUsed}.
 {service, counter, password, "Call-Pw-2", mfa, ops, counter, notUsed}.
 {service, echo, password, "Call-Pw-3", mfa, echo, start, notUsed}.
 {service, keyed, password, none, mfa, echo, start, notUsed, [{auth, [key]}, {client_keys, ["${k.stdout.trim()}"]}]}.
-`, { websocket: false });
+`,
+      { websocket: false },
+    );
     target = `127.0.0.1:${ts.port}`;
     pwFile = path.join(dir, 'call-pw');
     writeFileSync(pwFile, 'Call-Pw-1\n');

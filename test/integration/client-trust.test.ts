@@ -78,7 +78,15 @@ describe('client: passwords only to an authenticated server', () => {
     const file = path.join(dir, 'kh-strict');
     await assert.rejects(connect('127.0.0.1', ts.port, 'echo', 'pw', [], { knownHosts: file, trustOnFirstUse: false }), code('unknownServerKey'));
     assert.equal(existsSync(file), false);
-    await assert.rejects(connect('127.0.0.1', ts.port, 'echo', 'pw', [], { knownHosts: file, onFirstUse: () => { throw new ChanError('unknownServerKey', 'no'); } }), code('unknownServerKey'));
+    await assert.rejects(
+      connect('127.0.0.1', ts.port, 'echo', 'pw', [], {
+        knownHosts: file,
+        onFirstUse: () => {
+          throw new ChanError('unknownServerKey', 'no');
+        },
+      }),
+      code('unknownServerKey'),
+    );
     assert.equal(existsSync(file), false);
     assert.equal(ts.logs.filter((l) => l.event === 'handshake' && l.result === 'authFail').length, 0, 'no password was checked');
   });

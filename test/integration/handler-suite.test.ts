@@ -20,7 +20,10 @@ const tcp = TRANSPORTS[0];
 type Placement = 'inline' | 'worker';
 
 const isRemote = (remoteCode: string) => (e: unknown) => e instanceof ChanError && e.code === 'remoteError' && e.details.remoteCode === remoteCode;
-const byEvent = (event: string, extra: (l: LogLine) => boolean = () => true) => (l: LogLine) => l.event === event && extra(l);
+const byEvent =
+  (event: string, extra: (l: LogLine) => boolean = () => true) =>
+  (l: LogLine) =>
+    l.event === event && extra(l);
 
 /** The service options line for a placement, with `extra` options. */
 function options(placement: Placement, extra: string[] = []): string {
@@ -30,7 +33,13 @@ function options(placement: Placement, extra: string[] = []): string {
 
 /** The next push on `ch`, within a deadline. */
 function nextPush(ch: Channel, what: string): Promise<Term> {
-  return deadline(ch[Symbol.asyncIterator]().next().then((r) => r.value as Term), 5000, what);
+  return deadline(
+    ch[Symbol.asyncIterator]()
+      .next()
+      .then((r) => r.value as Term),
+    5000,
+    what,
+  );
 }
 
 let tags = 0;
@@ -44,11 +53,14 @@ function handlerSuite(placement: Placement): void {
       tcp.connect(ts, opts.service ?? 'suite', null, tuple(atom(behaviour), ...args), { protocol: opts.protocol ?? 'secure' });
 
     before(async () => {
-      ts = await startTestServer(`
+      ts = await startTestServer(
+        `
 {service, suite, password, none, mfa, suite, start, {server, args}${options(placement)}}.
 {service, rec, password, none, mfa, suite, start, notUsed${options(placement, ['{limits, [{maxInflightRpcs, 2}, {maxMailboxMessages, 5}]}'])}}.
 {service, small, password, none, mfa, suite, start, notUsed${options(placement, ['{limits, [{maxMailboxBytes, 65536}]}'])}}.
-`, { websocket: false });
+`,
+        { websocket: false },
+      );
     });
     after(async () => {
       await ts.close();
@@ -65,7 +77,11 @@ function handlerSuite(placement: Placement): void {
             const pushes: Term[] = [];
             ch.onPush((m) => void pushes.push(m));
             assert.ok(termEqual(await ch.rpc(tuple(atom('push'), 3)), tuple(atom('echo'), tuple(atom('push'), 3))));
-            assert.deepEqual(pushes.map((p) => (isTuple(p, 2, 'pushed') ? p.at(1) : p)), [1, 2, 3], 'pushes come before the reply, in order');
+            assert.deepEqual(
+              pushes.map((p) => (isTuple(p, 2, 'pushed') ? p.at(1) : p)),
+              [1, 2, 3],
+              'pushes come before the reply, in order',
+            );
           }
         } finally {
           ch.close();
@@ -122,7 +138,13 @@ function handlerSuite(placement: Placement): void {
           await assert.rejects(bad.rpc(atom('bad'), { timeoutMs: 10_000 }), isRemote('handlerCrashed'));
           const info = await deadline(bad.closed, 5000, 'the bad channel to close');
           assert.equal(info.reason, 'peerClosed', 'the server closed it with a close record');
-          await ts.waitForLog(since(mark, byEvent('handlerCrashed', (l) => l.service === 'suite')), 'handlerCrashed log');
+          await ts.waitForLog(
+            since(
+              mark,
+              byEvent('handlerCrashed', (l) => l.service === 'suite'),
+            ),
+            'handlerCrashed log',
+          );
           assert.ok(termEqual(await witness.rpc(2), tuple(atom('echo'), 2)), 'the other channel of the service still answers');
           assert.equal(ts.logs.filter(byEvent('workerCrashed')).length, 0, 'no worker died');
           assert.equal(witness.isOpen, true);
@@ -142,9 +164,21 @@ function handlerSuite(placement: Placement): void {
         for (const p of [...held, boom]) await assert.rejects(p, isRemote('handlerCrashed'), 'not connectionLost: the error reply names handlerCrashed');
         const info = await deadline(ch.closed, 5000, 'the channel to close');
         assert.equal(info.reason, 'peerClosed', 'closed with a close record after the error replies');
-        const log = await ts.waitForLog(since(mark, byEvent('channelClosed', (l) => l.service === 'suite' && l.reason === 'handlerCrashed')), 'channelClosed handlerCrashed');
+        const log = await ts.waitForLog(
+          since(
+            mark,
+            byEvent('channelClosed', (l) => l.service === 'suite' && l.reason === 'handlerCrashed'),
+          ),
+          'channelClosed handlerCrashed',
+        );
         assert.equal(typeof log.peer, 'string');
-        const crash = await ts.waitForLog(since(mark, byEvent('handlerCrashed', (l) => l.service === 'suite' && /refuses boom/.test(String((l.err as { stack?: string } | undefined)?.stack)))), 'handlerCrashed log with the stack');
+        const crash = await ts.waitForLog(
+          since(
+            mark,
+            byEvent('handlerCrashed', (l) => l.service === 'suite' && /refuses boom/.test(String((l.err as { stack?: string } | undefined)?.stack))),
+          ),
+          'handlerCrashed log with the stack',
+        );
         assert.equal(typeof crash.peer, 'string');
         assert.equal(ts.logs.filter(byEvent('workerCrashed')).length, 0, 'no worker died');
       });
@@ -154,12 +188,27 @@ function handlerSuite(placement: Placement): void {
       const mark = ts.logs.length;
       const ch = await open('crashOnStart');
       await deadline(ch.closed, 5000, 'the channel to close');
-      await ts.waitForLog(since(mark, byEvent('handlerCrashed', (l) => /crashes on start/.test(String((l.err as { stack?: string } | undefined)?.stack)))), 'handlerCrashed log');
-      const log = await ts.waitForLog(since(mark, byEvent('channelClosed', (l) => l.service === 'suite')), 'channelClosed');
+      await ts.waitForLog(
+        since(
+          mark,
+          byEvent('handlerCrashed', (l) => /crashes on start/.test(String((l.err as { stack?: string } | undefined)?.stack))),
+        ),
+        'handlerCrashed log',
+      );
+      const log = await ts.waitForLog(
+        since(
+          mark,
+          byEvent('channelClosed', (l) => l.service === 'suite'),
+        ),
+        'channelClosed',
+      );
       assert.equal(log.reason, 'handlerCrashed');
     });
 
-    for (const [ask, reason] of [['bye', 'handlerClosed'], ['return', 'handlerReturned']] as const) {
+    for (const [ask, reason] of [
+      ['bye', 'handlerClosed'],
+      ['return', 'handlerReturned'],
+    ] as const) {
       test(`mm.close() and a handler that returns close the channel gracefully (${reason})`, async () => {
         const mark = ts.logs.length;
         const ch = await open('closer');
@@ -167,7 +216,13 @@ function handlerSuite(placement: Placement): void {
         ch.cast(atom(ask));
         const info = await deadline(ch.closed, 5000, 'the channel to close');
         assert.equal(info.reason, 'peerClosed', 'with a close record');
-        const log = await ts.waitForLog(since(mark, byEvent('channelClosed', (l) => l.service === 'suite')), 'channelClosed');
+        const log = await ts.waitForLog(
+          since(
+            mark,
+            byEvent('channelClosed', (l) => l.service === 'suite'),
+          ),
+          'channelClosed',
+        );
         assert.equal(log.reason, reason);
       });
     }
@@ -182,7 +237,13 @@ function handlerSuite(placement: Placement): void {
       assert.equal(ch.isOpen, true, 'up to the limit is fine');
       for (let i = 0; i < 15; i++) ch.cast(i);
       await deadline(ch.closed, 5000, 'the channel to close');
-      const log = await ts.waitForLog(since(mark, byEvent('channelClosed', (l) => l.service === 'rec' && l.reason === 'limitExceeded')), 'channelClosed');
+      const log = await ts.waitForLog(
+        since(
+          mark,
+          byEvent('channelClosed', (l) => l.service === 'rec' && l.reason === 'limitExceeded'),
+        ),
+        'channelClosed',
+      );
       assert.equal((log.details as { key?: string }).key, 'maxMailboxMessages');
     });
 
@@ -197,7 +258,13 @@ function handlerSuite(placement: Placement): void {
       assert.equal(ch.isOpen, true, 'under the limit is fine');
       for (let i = 0; i < 3; i++) ch.cast(chunk);
       await deadline(ch.closed, 5000, 'the channel to close');
-      const log = await ts.waitForLog(since(mark, byEvent('channelClosed', (l) => l.service === 'small' && l.reason === 'limitExceeded')), 'channelClosed');
+      const log = await ts.waitForLog(
+        since(
+          mark,
+          byEvent('channelClosed', (l) => l.service === 'small' && l.reason === 'limitExceeded'),
+        ),
+        'channelClosed',
+      );
       assert.equal((log.details as { key?: string }).key, 'maxMailboxBytes');
     });
 
@@ -213,7 +280,10 @@ function handlerSuite(placement: Placement): void {
       q.close();
       const reader = await open('recorder', ['reader'], { service: 'rec' });
       try {
-        assert.ok(termEqual(await reader.rpc(tuple(atom('closeOf'), tag)), tuple(atom('limitExceeded'), atom('limitExceeded'))), 'the code of the error, not "closed"');
+        assert.ok(
+          termEqual(await reader.rpc(tuple(atom('closeOf'), tag)), tuple(atom('limitExceeded'), atom('limitExceeded'))),
+          'the code of the error, not "closed"',
+        );
         assert.ok(termEqual(await reader.rpc(tuple(atom('closeOf'), quiet)), tuple(atom('peerClosed'), atom('none'))));
       } finally {
         reader.close();
@@ -227,13 +297,22 @@ function handlerSuite(placement: Placement): void {
       raw.write(KIND.call, 77, atom('hold'));
       raw.write(KIND.call, 77, atom('hold'));
       await deadline(ch.closed, 5000, 'the server to close the channel');
-      const log = await ts.waitForLog(since(mark, byEvent('channelClosed', (l) => l.service === 'suite' && l.reason === 'protocolError')), 'channelClosed protocolError');
+      const log = await ts.waitForLog(
+        since(
+          mark,
+          byEvent('channelClosed', (l) => l.service === 'suite' && l.reason === 'protocolError'),
+        ),
+        'channelClosed protocolError',
+      );
       assert.equal((log.details as { phase?: string }).phase, 'data');
     });
   });
 
   describe(`handler API, ${placement}: graceful shutdown`, () => {
-    for (const [behaviour, reason] of [['later', 'shutdown'], ['laterIterate', 'handlerReturned']] as const) {
+    for (const [behaviour, reason] of [
+      ['later', 'shutdown'],
+      ['laterIterate', 'handlerReturned'],
+    ] as const) {
       test(`${behaviour}: close() waits for the answer in progress, then the channel closes (${reason})`, async () => {
         const ts = await startTestServer(`{service, suite, password, none, mfa, suite, start, notUsed${options(placement)}}.`, { websocket: false });
         try {
@@ -244,7 +323,10 @@ function handlerSuite(placement: Placement): void {
           const closing = ts.server.close(10_000);
           assert.ok(termEqual(await answer, tuple(atom('done'), 100)), 'the answer in progress was sent');
           await closing;
-          const line = await ts.waitForLog(byEvent('channelClosed', (l) => l.service === 'suite'), 'channelClosed');
+          const line = await ts.waitForLog(
+            byEvent('channelClosed', (l) => l.service === 'suite'),
+            'channelClosed',
+          );
           assert.equal(line.reason, reason);
           assert.equal(ts.logs.filter(byEvent('workerCrashed')).length, 0);
         } finally {

@@ -29,10 +29,13 @@ let ts: TestServer;
 
 before(async () => {
   const hash = await hashPassword(PASSWORD);
-  ts = await startTestServer(`
+  ts = await startTestServer(
+    `
 {service, open, password, none, mfa, echo, start, notUsed}.
 {service, hashed, password, {scrypt, "${hash}"}, mfa, echo, start, notUsed, [{auth, [password]}]}.
-`, { websocket: false, extra: `{limits, [{frameTimeoutMs, ${FRAME_TIMEOUT_MS}}]}.` });
+`,
+    { websocket: false, extra: `{limits, [{frameTimeoutMs, ${FRAME_TIMEOUT_MS}}]}.` },
+  );
 });
 
 after(() => ts.close());
@@ -64,7 +67,10 @@ describe('finding 1: nested map keys', () => {
     const port = raw.socket.localPort;
     raw.sendFrame(startServiceFrame('nosuch', nestedMapKeys(MIB).subarray(1)));
     await raw.waitClosed();
-    const l = await ts.waitForLog((x) => x.event === 'handshake' && x.result === 'frameTooLarge' && String(x.peer).endsWith(`:${port}`), 'frameTooLarge at the login');
+    const l = await ts.waitForLog(
+      (x) => x.event === 'handshake' && x.result === 'frameTooLarge' && String(x.peer).endsWith(`:${port}`),
+      'frameTooLarge at the login',
+    );
     assert.equal(keyOf(l), 'maxLoginFrameBytes');
     await stillServed();
   });
@@ -72,7 +78,11 @@ describe('finding 1: nested map keys', () => {
   test('the service is decided before ArgsC is decoded: badService costs no more for nested keys than for a flat ArgsC', async () => {
     const size = 60 * 1024; // under maxLoginFrameBytes
     const times: Record<string, number> = {};
-    for (const [name, argsC] of [['flat', flatStrings(size)], ['nested', nestedMapKeys(size)], ['flat', flatStrings(size)]] as const) {
+    for (const [name, argsC] of [
+      ['flat', flatStrings(size)],
+      ['nested', nestedMapKeys(size)],
+      ['flat', flatStrings(size)],
+    ] as const) {
       const raw = await Raw.connect(ts.port);
       const ms = await answerTime(raw, startServiceFrame('nosuch', argsC.subarray(1)), 0);
       assert.ok(isAtom(decodeTerm(raw.frames[0]), 'badService'));
@@ -135,7 +145,10 @@ describe('finding 3: frames sent behind a secure login', () => {
     for (let i = 0; i < 64; i++) burst.set(junk, 4 + auth.out.length + i * junk.length);
     raw.write(burst);
     await raw.waitClosed();
-    const l = await ts.waitForLog((x) => x.event === 'handshake' && x.result === 'limitExceeded' && String(x.peer).endsWith(`:${port}`), 'limitExceeded behind the login');
+    const l = await ts.waitForLog(
+      (x) => x.event === 'handshake' && x.result === 'limitExceeded' && String(x.peer).endsWith(`:${port}`),
+      'limitExceeded behind the login',
+    );
     assert.equal(keyOf(l), 'maxLoginFrameBytes');
     await stillServed();
   });
@@ -199,7 +212,9 @@ describe('finding 8: what the logs and replies show of attacker input', () => {
 
 describe('finding 7: mailboxes bounded by bytes', () => {
   test('casts to a handler that does not read close the channel at maxMailboxBytes (it counted only messages)', async () => {
-    const local = await startTestServer(`{service, sleeper, password, none, mfa, ops, sleeper, notUsed, [{limits, [{maxMailboxBytes, 65536}]}]}.`, { websocket: false });
+    const local = await startTestServer(`{service, sleeper, password, none, mfa, ops, sleeper, notUsed, [{limits, [{maxMailboxBytes, 65536}]}]}.`, {
+      websocket: false,
+    });
     try {
       const raw = await rawLegacyLogin(local.port, 'sleeper');
       for (let i = 0; i < 8; i++) raw.sendTerm(new Uint8Array(16 * 1024));
@@ -217,7 +232,9 @@ describe('WebSocket: the same bounds on the login and on dribbled messages', () 
   function rawUpgrade(port: number): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
       const s = net.connect({ port, host: '127.0.0.1' }, () => {
-        s.write(`GET /chan HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+        s.write(
+          `GET /chan HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        );
       });
       let head = '';
       const onData = (d: Buffer): void => {
@@ -232,10 +249,13 @@ describe('WebSocket: the same bounds on the login and on dribbled messages', () 
     });
   }
   /** A masked binary frame header announcing `len` bytes (mask all zero: the payload goes as is). */
-  const header = (len: number): Uint8Array => Uint8Array.of(0x82, 0x80 | 127, 0, 0, 0, 0, (len >>> 24) & 0xff, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff, 0, 0, 0, 0);
+  const header = (len: number): Uint8Array =>
+    Uint8Array.of(0x82, 0x80 | 127, 0, 0, 0, 0, (len >>> 24) & 0xff, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff, 0, 0, 0, 0);
 
   test('a message dribbled before the login is closed after frameTimeoutMs (the login has a minute here)', async () => {
-    const local = await startTestServer('{service, open, password, none, mfa, echo, start, notUsed}.', { extra: `{limits, [{frameTimeoutMs, ${FRAME_TIMEOUT_MS}}, {handshakeTimeoutMs, 60000}]}.` });
+    const local = await startTestServer('{service, open, password, none, mfa, echo, start, notUsed}.', {
+      extra: `{limits, [{frameTimeoutMs, ${FRAME_TIMEOUT_MS}}, {handshakeTimeoutMs, 60000}]}.`,
+    });
     try {
       const s = await rawUpgrade(local.server.wsPort);
       s.write(header(MIB));

@@ -31,7 +31,7 @@ describe('legacy login secrets', () => {
     });
   }
 
-  test('the same password on loopback only (the book\'s conf, by default) is accepted', async () => {
+  test("the same password on loopback only (the book's conf, by default) is accepted", async () => {
     const ts = await startTestServer('{service, vault, password, "shared-pw", mfa, echo, start, notUsed}.', { websocket: false });
     try {
       (await connectFrom('127.0.0.1', ts.port, 'vault', 'shared-pw', [], { protocol: 'legacy' })).close();
@@ -42,7 +42,9 @@ describe('legacy login secrets', () => {
   });
 
   test('{legacy_password, "..."}: each login checks its own secret, and neither opens the other', async () => {
-    const ts = await startTestServer('{service, vault, password, "secure-pw", mfa, echo, start, notUsed, [{legacy, allow}, {legacy_password, "md5-pw"}]}.', { websocket: false });
+    const ts = await startTestServer('{service, vault, password, "secure-pw", mfa, echo, start, notUsed, [{legacy, allow}, {legacy_password, "md5-pw"}]}.', {
+      websocket: false,
+    });
     try {
       const key = ts.server.publicKey;
       (await connectFrom('127.0.0.40', ts.port, 'vault', 'md5-pw', [], { protocol: 'legacy' })).close();
@@ -57,13 +59,21 @@ describe('legacy login secrets', () => {
   });
 
   test('a legacy_password equal to the password, or without legacy in auth, is refused', async () => {
-    await assert.rejects(startTestServer('{service, vault, password, "pw", mfa, echo, start, notUsed, [{legacy, allow}, {legacy_password, "pw"}]}.', { websocket: false }), isCode('badConf'));
-    await assert.rejects(startTestServer('{service, vault, password, "pw", mfa, echo, start, notUsed, [{auth, [password]}, {legacy_password, "other"}]}.', { websocket: false }), isCode('badConf'));
+    await assert.rejects(
+      startTestServer('{service, vault, password, "pw", mfa, echo, start, notUsed, [{legacy, allow}, {legacy_password, "pw"}]}.', { websocket: false }),
+      isCode('badConf'),
+    );
+    await assert.rejects(
+      startTestServer('{service, vault, password, "pw", mfa, echo, start, notUsed, [{auth, [password]}, {legacy_password, "other"}]}.', { websocket: false }),
+      isCode('badConf'),
+    );
   });
 
   test('a service with a {scrypt, Hash} may offer the legacy login with its own legacy_password', async () => {
     const hash = 'scrypt$1024$8$1$c2FsdHNhbHRzYWx0c2FsdA==$' + 'A'.repeat(43) + '=';
-    const ts = await startTestServer(`{service, vault, password, {scrypt, "${hash}"}, mfa, echo, start, notUsed, [{legacy_password, "md5-pw"}]}.`, { websocket: false });
+    const ts = await startTestServer(`{service, vault, password, {scrypt, "${hash}"}, mfa, echo, start, notUsed, [{legacy_password, "md5-pw"}]}.`, {
+      websocket: false,
+    });
     try {
       (await connectFrom('127.0.0.43', ts.port, 'vault', 'md5-pw', [], { protocol: 'legacy' })).close();
     } finally {

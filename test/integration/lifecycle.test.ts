@@ -22,20 +22,26 @@ import { deadline } from '../helpers/latch.ts';
 import { rawLegacyLogin, until } from '../helpers/ops-client.ts';
 import { gate, laterState, ledgerCount } from '../fixtures/handlers/ops.ts';
 
-const isCode = (...codes: string[]) => (e: unknown) => e instanceof ChanError && codes.includes(e.code);
+const isCode =
+  (...codes: string[]) =>
+  (e: unknown) =>
+    e instanceof ChanError && codes.includes(e.code);
 
 function writeConf(dir: string, extra = ''): string {
   const file = path.join(dir, 'lib_chan.conf');
-  writeFileSync(file, [
-    '{port, 0}.',
-    '{bind, "127.0.0.1"}.',
-    `{module_path, ["${HANDLERS}"]}.`,
-    '{identity, "server.key"}.',
-    `{service, counter, password, none, mfa, ops, counter, "${path.join(dir, 'ledger.txt')}"}.`,
-    '{service, slow, password, none, mfa, ops, slow, notUsed}.',
-    '{service, sleeper, password, none, mfa, ops, sleeper, notUsed}.',
-    extra,
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      '{port, 0}.',
+      '{bind, "127.0.0.1"}.',
+      `{module_path, ["${HANDLERS}"]}.`,
+      '{identity, "server.key"}.',
+      `{service, counter, password, none, mfa, ops, counter, "${path.join(dir, 'ledger.txt')}"}.`,
+      '{service, slow, password, none, mfa, ops, slow, notUsed}.',
+      '{service, sleeper, password, none, mfa, ops, sleeper, notUsed}.',
+      extra,
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -46,7 +52,10 @@ describe('lib_chan start: signals', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function start(sub: string, extra = ''): Promise<{ cli: CliProcess; port: number; key: string; dir: string; open: (service: string, protocol?: 'secure' | 'legacy') => Promise<Channel> }> {
+  async function start(
+    sub: string,
+    extra = '',
+  ): Promise<{ cli: CliProcess; port: number; key: string; dir: string; open: (service: string, protocol?: 'secure' | 'legacy') => Promise<Channel> }> {
     const d = path.join(dir, sub);
     mkdirSync(d, { recursive: true });
     const conf = writeConf(d, extra);
@@ -71,9 +80,13 @@ describe('lib_chan start: signals', () => {
         const pl = l.rpc(tuple(atom('sleep'), 300, 'l'), { timeoutMs: 10_000 });
         const probe = await s.open('slow');
         for (const k of ['b', 'l']) {
-          await deadline((async () => {
-            while ((await probe.rpc(tuple(atom('sleeping'), k))) !== true) await new Promise((r) => setTimeout(r, 5));
-          })(), 5000, `the handler to be working on ${k}`);
+          await deadline(
+            (async () => {
+              while ((await probe.rpc(tuple(atom('sleeping'), k))) !== true) await new Promise((r) => setTimeout(r, 5));
+            })(),
+            5000,
+            `the handler to be working on ${k}`,
+          );
         }
         probe.close();
 
@@ -94,7 +107,10 @@ describe('lib_chan start: signals', () => {
         assert.ok(s.cli.json.some((x) => x.event === 'stopped'));
         const closed = s.cli.json.filter((x) => x.event === 'channelClosed');
         assert.ok(closed.length >= 3);
-        assert.ok(closed.every((x) => x.reason === 'handlerReturned' || x.reason === 'peerClosed'), JSON.stringify(closed.map((x) => x.reason)));
+        assert.ok(
+          closed.every((x) => x.reason === 'handlerReturned' || x.reason === 'peerClosed'),
+          JSON.stringify(closed.map((x) => x.reason)),
+        );
       } finally {
         await s.cli.stop();
       }
@@ -191,7 +207,10 @@ describe('graceful close, in-process', () => {
     try {
       const ch = await connect('127.0.0.1', ts.port, 'gated', null, [], { serverKey: ts.server.publicKey });
       for (let i = 0; i < 50; i++) ch.cast(tuple(atom('inc'), 'mailbox'));
-      await until(() => gate.channels.size === 1 && [...ts.server.openChannels()].some((c) => c.service === 'gated' && c.counters.messagesIn === 50), 'the server to have read the 50 casts');
+      await until(
+        () => gate.channels.size === 1 && [...ts.server.openChannels()].some((c) => c.service === 'gated' && c.counters.messagesIn === 50),
+        'the server to have read the 50 casts',
+      );
       const closing = ts.server.close(5000);
       // Shutting down: a message that arrives now is refused, not queued.
       ch.cast(tuple(atom('inc'), 'mailbox'));
@@ -239,7 +258,10 @@ describe('graceful close, in-process', () => {
   });
 
   test('a callback reply that cannot be encoded closes only that channel', async () => {
-    const ts = await startTestServer(`{service, bad, password, none, mfa, ops, unencodable, notUsed}.\n{service, echo, password, none, mfa, echo, start, notUsed}.`, { websocket: false });
+    const ts = await startTestServer(
+      `{service, bad, password, none, mfa, ops, unencodable, notUsed}.\n{service, echo, password, none, mfa, echo, start, notUsed}.`,
+      { websocket: false },
+    );
     try {
       const bad = await connect('127.0.0.1', ts.port, 'bad', null, [], { serverKey: ts.server.publicKey });
       await assert.rejects(bad.rpc(1), isCode('connectionLost', 'remoteError'));

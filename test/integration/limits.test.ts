@@ -130,7 +130,10 @@ describe('limits: each closes only the offending connection, with a logged reaso
     raw.sendFrame(hello);
     await raw.frame(0); // the server's reply
     await raw.waitClosed();
-    await ts.waitForLog((l) => refusedBy('handshakeTimeoutMs', 'handshakeTimeout')(l) && (l.details as { phase: string }).phase === 'secure', 'secure handshakeTimeout log');
+    await ts.waitForLog(
+      (l) => refusedBy('handshakeTimeoutMs', 'handshakeTimeout')(l) && (l.details as { phase: string }).phase === 'secure',
+      'secure handshakeTimeout log',
+    );
     await other.check();
   });
 
@@ -258,7 +261,10 @@ describe('limits: each closes only the offending connection, with a logged reaso
     const raw = await rawLegacyLogin(ts.port, 'strict', 'liar');
     raw.sendFrame(compressed(new Uint8Array(100_000), 1000));
     await raw.waitClosed();
-    await ts.waitForLog((l) => l.event === 'channelClosed' && l.reason === 'badTerm' && (l.details as { actual?: number }).actual !== undefined, 'channelClosed badTerm (inflated size)');
+    await ts.waitForLog(
+      (l) => l.event === 'channelClosed' && l.reason === 'badTerm' && (l.details as { actual?: number }).actual !== undefined,
+      'channelClosed badTerm (inflated size)',
+    );
     await other.check();
   });
 });
@@ -315,7 +321,10 @@ describe('limits: connections', () => {
       await c.waitClosed(2000);
       a.close();
       b.close();
-      assert.ok(held.every((r) => !r.isClosed), 'the two admitted from 127.0.0.1 stay');
+      assert.ok(
+        held.every((r) => !r.isClosed),
+        'the two admitted from 127.0.0.1 stay',
+      );
     } finally {
       for (const r of held) r.destroy();
       await ts.close();
@@ -324,16 +333,22 @@ describe('limits: connections', () => {
 });
 
 describe('limits: where they may be set', () => {
-  test('a per-service limit overrides the server\'s for that service only; a server-wide one is refused in service options', async () => {
+  test("a per-service limit overrides the server's for that service only; a server-wide one is refused in service options", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lib_chan-svc-limits-'));
     try {
       const head = `{port, 0}.\n{module_path, ["${HANDLERS}"]}.\n{limits, [{maxInflightRpcs, 50}]}.\n`;
-      const ok = await parseConfig(`${head}{service, a, password, none, mfa, echo, start, notUsed, [{limits, [{maxInflightRpcs, 3}]}]}.\n{service, b, password, none, mfa, echo, start, notUsed}.\n`, path.join(dir, 'ok.conf'));
+      const ok = await parseConfig(
+        `${head}{service, a, password, none, mfa, echo, start, notUsed, [{limits, [{maxInflightRpcs, 3}]}]}.\n{service, b, password, none, mfa, echo, start, notUsed}.\n`,
+        path.join(dir, 'ok.conf'),
+      );
       assert.equal(ok.services.get('a')!.limits.maxInflightRpcs, 3);
       assert.equal(ok.services.get('b')!.limits.maxInflightRpcs, 50);
       for (const key of Object.keys(LIMITS).filter((k) => !(SERVICE_LIMITS as readonly string[]).includes(k))) {
         await assert.rejects(
-          parseConfig(`${head}{service, a, password, none, mfa, echo, start, notUsed,\n  [{limits, [{${key}, ${LIMITS[key as keyof typeof LIMITS].max}}]}]}.\n`, path.join(dir, 'bad.conf')),
+          parseConfig(
+            `${head}{service, a, password, none, mfa, echo, start, notUsed,\n  [{limits, [{${key}, ${LIMITS[key as keyof typeof LIMITS].max}}]}]}.\n`,
+            path.join(dir, 'bad.conf'),
+          ),
           (e: unknown) => e instanceof ChanError && e.code === 'badConf' && e.details.line === 5 && e.message.includes(key),
           key,
         );
@@ -350,8 +365,10 @@ describe('limits: client side', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as net.AddressInfo).port;
     try {
-      await assert.rejects(connect('127.0.0.1', port, 'x', null, [], { knownHosts: false, limits: { connectTimeoutMs: 100 } }),
-        (e: unknown) => e instanceof ChanError && e.code === 'timeout');
+      await assert.rejects(
+        connect('127.0.0.1', port, 'x', null, [], { knownHosts: false, limits: { connectTimeoutMs: 100 } }),
+        (e: unknown) => e instanceof ChanError && e.code === 'timeout',
+      );
     } finally {
       silent.close();
     }

@@ -30,7 +30,10 @@ const SERVICES = `
 {service, vault, password, "right-pw-1", mfa, echo, start, notUsed}.
 {service, other, password, "right-pw-2", mfa, echo, start, notUsed}.
 `;
-const isCode = (...codes: string[]) => (e: unknown) => e instanceof ChanError && codes.includes(e.code);
+const isCode =
+  (...codes: string[]) =>
+  (e: unknown) =>
+    e instanceof ChanError && codes.includes(e.code);
 
 async function withServer(extra: string, fn: (ts: TestServer) => Promise<void>, opts: { websocket?: string | false } = { websocket: false }): Promise<void> {
   const ts = await startTestServer(SERVICES, { extra, ...opts });
@@ -69,13 +72,19 @@ for (const protocol of ['secure', 'legacy'] as const) {
     test('40 addresses guessing at once get no more checks than the budget allows', () =>
       withServer('{limits, [{loginGuessesPerSecond, 5}, {maxServiceLoginFailures, 5}, {handshakeTimeoutMs, 2000}]}.', async (ts) => {
         const t0 = Date.now();
-        const tries = await Promise.allSettled(Array.from({ length: 40 }, (_, i) =>
-          connectFrom(`127.0.1.${i + 1}`, ts.port, 'vault', `wrong-${i}`, [], { protocol, serverKey: ts.server.publicKey })));
+        const tries = await Promise.allSettled(
+          Array.from({ length: 40 }, (_, i) =>
+            connectFrom(`127.0.1.${i + 1}`, ts.port, 'vault', `wrong-${i}`, [], { protocol, serverKey: ts.server.publicKey }),
+          ),
+        );
         const elapsedS = (Date.now() - t0) / 1000;
         const checked = ts.server.guard.counts.failures;
         // An invariant of the token bucket, whatever the machine's speed: burst + rate x elapsed.
         assert.ok(checked <= 5 + 5 * elapsedS + 1, `${checked} passwords checked in ${elapsedS.toFixed(2)} s`);
-        assert.ok(tries.every((t) => t.status === 'rejected'), 'no wrong guess got in');
+        assert.ok(
+          tries.every((t) => t.status === 'rejected'),
+          'no wrong guess got in',
+        );
         const refused = ts.logs.filter((l) => l.event === 'handshake' && l.result === 'rateLimited').length;
         assert.equal(refused, 40 - checked, 'every guess not checked was refused as rateLimited');
         assert.ok(ts.logs.filter((l) => l.event === 'handshake' && l.result === 'rateLimited').every((l) => l.level === 40));
@@ -86,7 +95,10 @@ for (const protocol of ['secure', 'legacy'] as const) {
         const order: string[] = [];
         const wrong = Array.from({ length: 8 }, (_, i) =>
           connectFrom(`127.0.2.${i + 1}`, ts.port, 'vault', `wrong-${i}`, [], { protocol, serverKey: ts.server.publicKey }).then(
-            (ch) => ch.close(), (e: unknown) => void order.push(`wrong:${(e as ChanError).code}`)));
+            (ch) => ch.close(),
+            (e: unknown) => void order.push(`wrong:${(e as ChanError).code}`),
+          ),
+        );
         const g = ts.server.guard;
         // Every wrong guess has been checked or is waiting for its turn before the right one is sent.
         await until(() => g.counts.checks + g.waiting + g.counts.budgetRefused === 8, 'the wrong guesses to be queued');
@@ -122,7 +134,11 @@ describe('login defence: abandoned guesses', () => {
       const g = ts.server.guard;
       // The clients give up long before their turns come (the first at 500 ms).
       const tries = Array.from({ length: 10 }, (_, i) =>
-        connectFrom(`127.0.5.${i + 1}`, ts.port, 'vault', `wrong-${i}`, [], { serverKey: ts.server.publicKey, limits: { connectTimeoutMs: 300 } }).then((ch) => ch.close(), () => {}));
+        connectFrom(`127.0.5.${i + 1}`, ts.port, 'vault', `wrong-${i}`, [], { serverKey: ts.server.publicKey, limits: { connectTimeoutMs: 300 } }).then(
+          (ch) => ch.close(),
+          () => {},
+        ),
+      );
       await until(() => g.counts.checks + g.waiting + g.counts.budgetRefused === 10, 'every guess to be checked, queued or refused');
       const queued = g.waiting;
       assert.ok(queued > 0, 'some guesses waited');
@@ -133,7 +149,7 @@ describe('login defence: abandoned guesses', () => {
 });
 
 describe('login defence: a same-host proxy', () => {
-  test('{trusted_proxies, [...]}: the proxy\'s connections are not loopback for {legacy, loopback}', () =>
+  test("{trusted_proxies, [...]}: the proxy's connections are not loopback for {legacy, loopback}", () =>
     withServer('{trusted_proxies, ["127.0.0.1"]}.', async (ts) => {
       await assert.rejects(connectFrom('127.0.0.1', ts.port, 'vault', 'right-pw-1', [], { protocol: 'legacy' }), isCode('legacyRefused'));
       const l = await ts.waitForLog((x) => x.event === 'handshake' && x.result === 'legacyRefused', 'legacyRefused log');
@@ -144,21 +160,27 @@ describe('login defence: a same-host proxy', () => {
     }));
 
   test('over WebSocket, the X-Forwarded-For address of a trusted proxy is what lock-outs count; from anyone else it is ignored', () =>
-    withServer('{trusted_proxies, ["127.0.0.1"]}. {limits, [{maxLoginFailures, 2}]}.', async (ts) => {
-      const via = (forwardedFor: string) => class extends WebSocket {
-        constructor(url: string) {
-          super(url, { headers: { 'X-Forwarded-For': `198.51.100.1, ${forwardedFor}` } });
-        }
-      };
-      const url = `ws://127.0.0.1:${ts.server.wsPort}/chan`;
-      const key = ts.server.publicKey;
-      for (let i = 0; i < 2; i++) await assert.rejects(connect(url, 'vault', `bad-${i}`, [], { serverKey: key, webSocket: via('203.0.113.7') }), isCode('authFail'));
-      const lock = await ts.waitForLog((l) => l.event === 'loginLockout', 'loginLockout log');
-      assert.equal(lock.address, '203.0.113.7');
-      await assert.rejects(connect(url, 'vault', 'right-pw-1', [], { serverKey: key, webSocket: via('203.0.113.7') }), isCode('limitExceeded'));
-      // Another client behind the same proxy is not locked out.
-      (await connect(url, 'vault', 'right-pw-1', [], { serverKey: key, webSocket: via('203.0.113.8') })).close();
-      const seen = ts.logs.filter((l) => l.event === 'handshake' && l.result === 'ack').at(-1);
-      assert.match(String(seen?.peer), /^203\.0\.113\.8 via 127\.0\.0\.1:/);
-    }, { websocket: '[{port, 0}, {path, "/chan"}, {bind, "127.0.0.1"}]' }));
+    withServer(
+      '{trusted_proxies, ["127.0.0.1"]}. {limits, [{maxLoginFailures, 2}]}.',
+      async (ts) => {
+        const via = (forwardedFor: string) =>
+          class extends WebSocket {
+            constructor(url: string) {
+              super(url, { headers: { 'X-Forwarded-For': `198.51.100.1, ${forwardedFor}` } });
+            }
+          };
+        const url = `ws://127.0.0.1:${ts.server.wsPort}/chan`;
+        const key = ts.server.publicKey;
+        for (let i = 0; i < 2; i++)
+          await assert.rejects(connect(url, 'vault', `bad-${i}`, [], { serverKey: key, webSocket: via('203.0.113.7') }), isCode('authFail'));
+        const lock = await ts.waitForLog((l) => l.event === 'loginLockout', 'loginLockout log');
+        assert.equal(lock.address, '203.0.113.7');
+        await assert.rejects(connect(url, 'vault', 'right-pw-1', [], { serverKey: key, webSocket: via('203.0.113.7') }), isCode('limitExceeded'));
+        // Another client behind the same proxy is not locked out.
+        (await connect(url, 'vault', 'right-pw-1', [], { serverKey: key, webSocket: via('203.0.113.8') })).close();
+        const seen = ts.logs.filter((l) => l.event === 'handshake' && l.result === 'ack').at(-1);
+        assert.match(String(seen?.peer), /^203\.0\.113\.8 via 127\.0\.0\.1:/);
+      },
+      { websocket: '[{port, 0}, {path, "/chan"}, {bind, "127.0.0.1"}]' },
+    ));
 });

@@ -67,7 +67,16 @@ describe('log events', () => {
     assert.equal(l.port, ts.port);
     assert.equal(l.file, path.join(ts.dir, 'lib_chan.conf'));
     const config = l.config as { services: { name: string; passwordKind: string }[]; limits: Record<string, number> };
-    assert.deepEqual(config.services.map((s) => [s.name, s.passwordKind]), [['legacy', 'plain'], ['secure', 'plain'], ['hashed', 'scrypt'], ['keyed', 'none'], ['thrower', 'none']]);
+    assert.deepEqual(
+      config.services.map((s) => [s.name, s.passwordKind]),
+      [
+        ['legacy', 'plain'],
+        ['secure', 'plain'],
+        ['hashed', 'scrypt'],
+        ['keyed', 'none'],
+        ['thrower', 'none'],
+      ],
+    );
     assert.equal(config.limits.maxFrameBytes, 8 * 1024 * 1024);
     assert.match(String(l.publicKey), /^lcsk1:/);
   });
@@ -137,7 +146,10 @@ describe('log events', () => {
   });
 
   test('limitHit: the limit, its key, the peer and the listener', async () => {
-    const small = await startTestServer(`{service, x, password, none, mfa, echo, start, notUsed}.`, { extra: '{limits, [{maxConnections, 1}]}.', websocket: false });
+    const small = await startTestServer(`{service, x, password, none, mfa, echo, start, notUsed}.`, {
+      extra: '{limits, [{maxConnections, 1}]}.',
+      websocket: false,
+    });
     try {
       const first = await Raw.connect(small.port);
       await until(() => small.server.connectionCount === 1, 'the first connection');
@@ -181,7 +193,11 @@ describe('log events', () => {
 
   test('no log line holds a password or a secret key', async () => {
     // Right and wrong passwords, legacy and secure, plain and hashed, plus key logins.
-    for (const [service, right, protocols] of [['legacy', PW_LEGACY, ['legacy', 'secure']], ['secure', PW_SECURE, ['secure']], ['hashed', PW_HASHED, ['secure']]] as const) {
+    for (const [service, right, protocols] of [
+      ['legacy', PW_LEGACY, ['legacy', 'secure']],
+      ['secure', PW_SECURE, ['secure']],
+      ['hashed', PW_HASHED, ['secure']],
+    ] as const) {
       for (const protocol of protocols) {
         const ch = await open(service, right, protocol);
         await ch.rpc(tuple(atom('hello'), 'there'));
@@ -238,11 +254,16 @@ describe('log options', () => {
     /** Start with a conf level and CLI args/env; true when debug lines are written. */
     async function debugShown(confLevel: string | undefined, args: string[], env: Record<string, string | undefined>): Promise<boolean> {
       const conf = path.join(dir, `c${Math.random().toString(36).slice(2)}.conf`);
-      writeFileSync(conf, [
-        '{port, 0}.', '{bind, "127.0.0.1"}.', `{module_path, ["${NAME_SERVER}"]}.`,
-        confLevel ? `{log_level, ${confLevel}}.` : '',
-        '{service, nameServer, password, none, mfa, mod_name_server, start_me_up, notUsed}.',
-      ].join('\n'));
+      writeFileSync(
+        conf,
+        [
+          '{port, 0}.',
+          '{bind, "127.0.0.1"}.',
+          `{module_path, ["${NAME_SERVER}"]}.`,
+          confLevel ? `{log_level, ${confLevel}}.` : '',
+          '{service, nameServer, password, none, mfa, mod_name_server, start_me_up, notUsed}.',
+        ].join('\n'),
+      );
       const { cli, port } = await startCliServer(conf, { args: ['--json', ...args], env: { LIB_CHAN_LOG_LEVEL: undefined, ...env } });
       try {
         const raw = await Raw.connect(port);
@@ -273,7 +294,10 @@ describe('log options', () => {
   test('--pretty prints lines for people (pino-pretty), not JSON', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lib_chan-pretty-'));
     const conf = path.join(dir, 'lib_chan.conf');
-    writeFileSync(conf, `{port, 0}.\n{bind, "127.0.0.1"}.\n{module_path, ["${NAME_SERVER}"]}.\n{service, nameServer, password, none, mfa, mod_name_server, start_me_up, notUsed}.\n`);
+    writeFileSync(
+      conf,
+      `{port, 0}.\n{bind, "127.0.0.1"}.\n{module_path, ["${NAME_SERVER}"]}.\n{service, nameServer, password, none, mfa, mod_name_server, start_me_up, notUsed}.\n`,
+    );
     const cli = new CliProcess(['start', '--conf', conf, '--pretty']);
     try {
       const line = await cli.waitFor(() => cli.lines.find((l) => /lib_chan listening on/.test(l)), 'the pretty listening line', 20_000);

@@ -31,7 +31,13 @@ const FLOOD = { n: 12, bytes: MIB }; // 12 MiB queued per reader (under maxQueue
 const PARTIALS = 16;
 const PARTIAL_BYTES = 6 * MIB; // of an announced 8 MiB frame
 
-interface Stats { rss: number; maxRss: number; held: number; shed: number; port: number }
+interface Stats {
+  rss: number;
+  maxRss: number;
+  held: number;
+  shed: number;
+  port: number;
+}
 
 class BudgetServer {
   readonly lines: Record<string, unknown>[] = [];
@@ -40,7 +46,10 @@ class BudgetServer {
   private partial = '';
   readonly proc;
   constructor(conf: string) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/fixtures/budget/server.ts'), conf], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/fixtures/budget/server.ts'), conf], {
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     this.proc.stdout.setEncoding('utf8');
     this.proc.stdout.on('data', (chunk: string) => {
       const parts = (this.partial + chunk).split('\n');
@@ -82,12 +91,18 @@ class BudgetServer {
 test('maxBufferedBytes: slow readers and partial frames are shed, peak RSS stays under budget + baseline, a client is served', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lib_chan-budget-'));
   const conf = path.join(dir, 'lib_chan.conf');
-  writeFileSync(conf, [
-    '{port, 0}.', '{bind, "127.0.0.1"}.', `{module_path, ["${HANDLERS}"]}.`, '{log_level, warn}.',
-    `{limits, [{maxBufferedBytes, ${BUDGET}}]}.`,
-    '{service, flood, password, none, mfa, ops, flood, notUsed}.',
-    '{service, open, password, none, mfa, echo, start, notUsed}.',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      '{port, 0}.',
+      '{bind, "127.0.0.1"}.',
+      `{module_path, ["${HANDLERS}"]}.`,
+      '{log_level, warn}.',
+      `{limits, [{maxBufferedBytes, ${BUDGET}}]}.`,
+      '{service, flood, password, none, mfa, ops, flood, notUsed}.',
+      '{service, open, password, none, mfa, echo, start, notUsed}.',
+    ].join('\n'),
+  );
   const server = new BudgetServer(conf);
   const raws: Raw[] = [];
   try {
@@ -117,8 +132,13 @@ test('maxBufferedBytes: slow readers and partial frames are shed, peak RSS stays
     const after = await server.stats();
     assert.ok(after.held <= BUDGET + 2 * MIB, `held ${after.held} bytes, budget ${BUDGET}`);
     const grew = after.maxRss - base.rss;
-    assert.ok(grew < BUDGET + ALLOWANCE, `peak RSS ${(after.maxRss / MIB).toFixed(0)} MiB, baseline ${(base.rss / MIB).toFixed(0)} MiB: +${(grew / MIB).toFixed(0)} MiB for ${(wanted / MIB).toFixed(0)} MiB asked, budget ${BUDGET / MIB} MiB`);
-    console.log(`# budget: asked ${(wanted / MIB).toFixed(0)} MiB, held ${(after.held / MIB).toFixed(1)} MiB, peak RSS +${(grew / MIB).toFixed(0)} MiB over a ${(base.rss / MIB).toFixed(0)} MiB baseline, ${server.sheds()} shed`);
+    assert.ok(
+      grew < BUDGET + ALLOWANCE,
+      `peak RSS ${(after.maxRss / MIB).toFixed(0)} MiB, baseline ${(base.rss / MIB).toFixed(0)} MiB: +${(grew / MIB).toFixed(0)} MiB for ${(wanted / MIB).toFixed(0)} MiB asked, budget ${BUDGET / MIB} MiB`,
+    );
+    console.log(
+      `# budget: asked ${(wanted / MIB).toFixed(0)} MiB, held ${(after.held / MIB).toFixed(1)} MiB, peak RSS +${(grew / MIB).toFixed(0)} MiB over a ${(base.rss / MIB).toFixed(0)} MiB baseline, ${server.sheds()} shed`,
+    );
     legit.close();
   } finally {
     for (const r of raws) r.destroy();

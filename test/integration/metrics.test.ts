@@ -23,14 +23,22 @@ function parse(text: string): Scrape {
     if (line === '' || line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     assert.ok(m, `exposition line: ${line}`);
-    const labels = m[2] ? [...m[2].matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map((x) => `${x[1]}="${x[2]}"`).sort().join(',') : '';
+    const labels = m[2]
+      ? [...m[2].matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)]
+          .map((x) => `${x[1]}="${x[2]}"`)
+          .sort()
+          .join(',')
+      : '';
     out.set(labels ? `${m[1]}{${labels}}` : m[1], Number(m[3]));
   }
   return out;
 }
 
 function value(s: Scrape, name: string, labels: Record<string, string> = {}): number {
-  const l = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
+  const l = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort()
+    .join(',');
   return s.get(l ? `${name}{${l}}` : name) ?? 0;
 }
 
@@ -154,19 +162,24 @@ describe('metrics endpoint', () => {
     a.close();
     b.close();
     await ts.waitForLog((l) => l.event === 'channelClosed' && l.service === 'echo' && l.reason === 'peerClosed', 'echo closed');
-    await deadline((async () => {
-      while (ts.server.channelCount > 0) await new Promise((r) => setImmediate(r));
-    })(), 5000, 'every channel to close');
+    await deadline(
+      (async () => {
+        while (ts.server.channelCount > 0) await new Promise((r) => setImmediate(r));
+      })(),
+      5000,
+      'every channel to close',
+    );
     const after = await scrape(ts);
     assert.equal(value(after, 'lib_chan_channels', { service: 'echo' }), 0);
-    assert.equal(d(after, 'lib_chan_messages_in_total', { service: 'echo' }), 7 + 1, 'plus the secure client\'s close record');
+    assert.equal(d(after, 'lib_chan_messages_in_total', { service: 'echo' }), 7 + 1, "plus the secure client's close record");
     assert.ok(value(after, 'lib_chan_bytes_in_total', { service: 'echo' }) > bytesOpen);
     assert.equal(d(after, 'lib_chan_messages_out_total', { service: 'echo' }), 5);
   });
 
   test('a connection refused at accept is counted by reason and as a limit hit', async () => {
     const small = await startTestServer('{service, echo, password, none, mfa, echo, start, notUsed}.', {
-      websocket: false, extra: '{metrics, [{port, 0}, {bind, "127.0.0.1"}]}.\n{limits, [{maxConnectionsPerAddress, 1}]}.',
+      websocket: false,
+      extra: '{metrics, [{port, 0}, {bind, "127.0.0.1"}]}.\n{limits, [{maxConnectionsPerAddress, 1}]}.',
     });
     try {
       const first = await tcp.connect(small, 'echo', null);

@@ -95,7 +95,11 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
   }
 
   /** Run a start that must fail with `code`; returns the error, its details and the options. */
-  async function failing(t: TestContext, code: string, o: Partial<RemoteStartOptions>): Promise<{ err: ChanError; d: RemoteFailureDetails; o: RemoteStartOptions }> {
+  async function failing(
+    t: TestContext,
+    code: string,
+    o: Partial<RemoteStartOptions>,
+  ): Promise<{ err: ChanError; d: RemoteFailureDetails; o: RemoteStartOptions }> {
     const so = opts(o);
     let err: unknown;
     try {
@@ -122,18 +126,58 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
   test('success: start (upload, real gateway), the gateway answers, status, stop; then nothing runs', async () => {
     const up = path.join(tmp, 'up-ok');
     mkdirSync(up);
-    writeFileSync(path.join(up, 'lib_chan.conf'), [
-      '{port, 0}.', '{bind, "127.0.0.1"}.', '{identity, "server.key"}.', `{module_path, ["${HANDLERS}"]}.`,
-      '{service, echo, password, none, mfa, echo, start, x}.', '',
-    ].join('\n'));
+    writeFileSync(
+      path.join(up, 'lib_chan.conf'),
+      [
+        '{port, 0}.',
+        '{bind, "127.0.0.1"}.',
+        '{identity, "server.key"}.',
+        `{module_path, ["${HANDLERS}"]}.`,
+        '{service, echo, password, none, mfa, echo, start, x}.',
+        '',
+      ].join('\n'),
+    );
     const state = path.join(tmp, 'state-ok');
     const remoteDir = path.join(tmp, 'gw-ok');
     const common = ['--identity', sshd.clientKey, '--known-hosts', sshd.knownHosts, '--state-dir', state, '--json'];
-    const started = await runCli(['remote', 'start', `${sshd.user}@127.0.0.1:${sshd.port}`, ...common, '--remote-command', GATEWAY, '--remote-dir', remoteDir,
-      '--upload', up, '--init-timeout', '60s', '--startup-timeout', '60s', '--', 'start', '--conf', 'lib_chan.conf'], { timeoutMs: 90_000 });
+    const started = await runCli(
+      [
+        'remote',
+        'start',
+        `${sshd.user}@127.0.0.1:${sshd.port}`,
+        ...common,
+        '--remote-command',
+        GATEWAY,
+        '--remote-dir',
+        remoteDir,
+        '--upload',
+        up,
+        '--init-timeout',
+        '60s',
+        '--startup-timeout',
+        '60s',
+        '--',
+        'start',
+        '--conf',
+        'lib_chan.conf',
+      ],
+      { timeoutMs: 90_000 },
+    );
     assert.equal(started.exit.code, 0, started.describe());
-    const res = JSON.parse(started.lines.find((l) => l.startsWith('{"ok"'))!) as { pid: number; port: number; publicKey: string; endpoints: string[]; stagesMs: Record<string, number>; totalMs: number; identityCreated: boolean };
-    timings.push(`success: ${Object.entries(res.stagesMs).map(([k, v]) => `${k} ${v} ms`).join(', ')}; total ${res.totalMs} ms`);
+    const res = JSON.parse(started.lines.find((l) => l.startsWith('{"ok"'))!) as {
+      pid: number;
+      port: number;
+      publicKey: string;
+      endpoints: string[];
+      stagesMs: Record<string, number>;
+      totalMs: number;
+      identityCreated: boolean;
+    };
+    timings.push(
+      `success: ${Object.entries(res.stagesMs)
+        .map(([k, v]) => `${k} ${v} ms`)
+        .join(', ')}; total ${res.totalMs} ms`,
+    );
     assert.deepEqual(Object.keys(res.stagesMs), ['connect', 'upload', 'boot', 'init', 'startup']);
     assert.deepEqual(res.endpoints, [`tcp://127.0.0.1:${res.port}`]);
     assert.match(res.publicKey, /^lcsk1:/);
@@ -145,13 +189,22 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
       assert.deepEqual(await ch.rpc(atom('hi')), tuple(atom('echo'), atom('hi')));
       ch.close();
       // Its log (left in its remote folder) has the init stage's event before the listeners'.
-      const events = readFileSync(path.join(remoteDir, 'out.log'), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).event as string);
+      const events = readFileSync(path.join(remoteDir, 'out.log'), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l).event as string);
       assert.ok(events.indexOf('initialized') !== -1 && events.indexOf('initialized') < events.indexOf('configLoaded'), events.join(' '));
 
       // status (in-process, to spare a CLI start) and stop (the CLI) find it through the record.
       const [record] = findRecords(state, { host: '127.0.0.1' });
       assert.equal(record.pid, res.pid);
-      const session = { target: { user: record.user, host: record.host, port: record.port }, auth: { keyFiles: [sshd.clientKey] }, knownHostsFile: record.knownHosts, acceptNew: false, connectTimeoutMs: 20_000 };
+      const session = {
+        target: { user: record.user, host: record.host, port: record.port },
+        auth: { keyFiles: [sshd.clientKey] },
+        knownHostsFile: record.knownHosts,
+        acceptNew: false,
+        connectTimeoutMs: 20_000,
+      };
       const st = await remoteStatus(record, session, 5);
       assert.equal(st.running, true);
       assert.equal(st.why, 'leader');
@@ -174,7 +227,7 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
     nothingLeft(d, o);
   });
 
-  test('badConf: the gateway\'s own file:line comes back, and the upload is removed', async (t) => {
+  test("badConf: the gateway's own file:line comes back, and the upload is removed", async (t) => {
     const up = path.join(tmp, 'up-bad');
     mkdirSync(up);
     writeFileSync(path.join(up, 'lib_chan.conf'), '{port, 0}.\n{service, x, password none}.\n');
@@ -183,7 +236,10 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
     assert.equal(d.exitStatus, 3);
     assert.match(String(err.details.file), /files\/lib_chan\.conf$/);
     assert.equal(err.details.line, 2);
-    assert.ok(d.stderr.some((l) => l.includes('[badConf]')), d.stderr.join('\n'));
+    assert.ok(
+      d.stderr.some((l) => l.includes('[badConf]')),
+      d.stderr.join('\n'),
+    );
     nothingLeft(d, o);
   });
 
@@ -199,7 +255,10 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
     const { d, o } = await failing(t, 'startupTimeout', { remoteCommand: `sh ${FAKE} init-only`, timeouts: { ...opts().timeouts, startup: 1_000 } });
     assert.equal(d.stage, 'startup');
     assert.equal(d.stagesMs.init !== undefined, true);
-    assert.ok(d.stdout.some((l) => l.includes('fake: initialized')), d.stdout.join('\n'));
+    assert.ok(
+      d.stdout.some((l) => l.includes('fake: initialized')),
+      d.stdout.join('\n'),
+    );
     nothingLeft(d, o);
   });
 
@@ -228,7 +287,10 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
       };
     };
     const so = opts({ connector: cutting, remoteCommand: `sh ${FAKE} silent` });
-    const err = await remoteStart(so).then(() => undefined, (e: unknown) => e);
+    const err = await remoteStart(so).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof ChanError && err.code === 'connectionLost', String(err));
     const d = err.details as unknown as RemoteFailureDetails;
     assert.equal(d.stage, 'init');
@@ -256,7 +318,12 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
     const { d } = await failing(t, 'unknownHostKey', { knownHostsFile: kh });
     assert.equal(d.stage, 'connect');
     const said: string[] = [];
-    const common = { target: { user: sshd.user, host: '127.0.0.1', port: sshd.port }, auth: { keyFiles: [sshd.clientKey] }, knownHostsFile: kh, connectTimeoutMs: 20_000 };
+    const common = {
+      target: { user: sshd.user, host: '127.0.0.1', port: sshd.port },
+      auth: { keyFiles: [sshd.clientKey] },
+      knownHostsFile: kh,
+      connectTimeoutMs: 20_000,
+    };
     (await openSession({ ...common, acceptNew: true, announce: (l) => said.push(l) })).close();
     assert.equal(said.length, 1);
     assert.match(said[0], /pinned the host key of \[127\.0\.0\.1\]:\d+ \(ssh-ed25519 SHA256:/);
@@ -275,7 +342,10 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     try {
       const port = (silent.address() as net.AddressInfo).port;
-      const { d } = await failing(t, 'connectTimeout', { target: { user: sshd.user, host: '127.0.0.1', port }, timeouts: { ...opts().timeouts, connect: 500 } });
+      const { d } = await failing(t, 'connectTimeout', {
+        target: { user: sshd.user, host: '127.0.0.1', port },
+        timeouts: { ...opts().timeouts, connect: 500 },
+      });
       assert.equal(d.stage, 'connect');
     } finally {
       silent.close();
@@ -291,8 +361,24 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
 
   test('commandNotFound, through the CLI: its exit status, the remote PATH, and nothing created', async () => {
     const remoteDir = path.join(tmp, 'gw-cli');
-    const cli = await runCli(['remote', 'start', `${sshd.user}@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKey, '--known-hosts', sshd.knownHosts,
-      '--state-dir', path.join(tmp, 'state-cli'), '--remote-dir', remoteDir, '--remote-command', 'no-such-lib-chan-xyz', '--json', '--', 'start']);
+    const cli = await runCli([
+      'remote',
+      'start',
+      `${sshd.user}@127.0.0.1:${sshd.port}`,
+      '--identity',
+      sshd.clientKey,
+      '--known-hosts',
+      sshd.knownHosts,
+      '--state-dir',
+      path.join(tmp, 'state-cli'),
+      '--remote-dir',
+      remoteDir,
+      '--remote-command',
+      'no-such-lib-chan-xyz',
+      '--json',
+      '--',
+      'start',
+    ]);
     assert.equal(cli.exit.code, exitStatusFor('commandNotFound'), cli.describe());
     const j = JSON.parse(cli.lines[0]) as RemoteFailureDetails & { code: string };
     assert.equal(j.code, 'commandNotFound');

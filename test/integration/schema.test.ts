@@ -17,7 +17,10 @@ import { deadline } from '../helpers/latch.ts';
 
 const tcp = TRANSPORTS[0];
 const SCHEMA = path.join(HANDLERS, 'counter.schema.json');
-const byEvent = (event: string, extra: (l: LogLine) => boolean = () => true) => (l: LogLine) => l.event === event && extra(l);
+const byEvent =
+  (event: string, extra: (l: LogLine) => boolean = () => true) =>
+  (l: LogLine) =>
+    l.event === event && extra(l);
 
 /** How many messages reached the handler (the `count` query itself is not counted). */
 async function count(ch: Channel): Promise<number> {
@@ -46,10 +49,19 @@ describe('message schemas', () => {
       const ch = await tcp.connect(ts, service, null);
       try {
         assert.ok(termEqual(await ch.rpc(tuple(atom('add'), 5)), atom('ok')));
-        const map = new Map<Term, Term>([[atom('op'), atom('ping')], [atom('note'), 'hi']]);
+        const map = new Map<Term, Term>([
+          [atom('op'), atom('ping')],
+          [atom('note'), 'hi'],
+        ]);
         assert.ok(termEqual(await ch.rpc(map), atom('ok')), 'a map is a JSON object in the view');
         assert.equal(await count(ch), 2);
-        for (const bad of [tuple(atom('add'), -1), tuple(atom('add'), 'five'), atom('hello'), tuple(atom('add'), 1, 2), new Map<Term, Term>([[atom('op'), atom('pong')]])]) {
+        for (const bad of [
+          tuple(atom('add'), -1),
+          tuple(atom('add'), 'five'),
+          atom('hello'),
+          tuple(atom('add'), 1, 2),
+          new Map<Term, Term>([[atom('op'), atom('pong')]]),
+        ]) {
           await assert.rejects(ch.rpc(bad), (e: unknown) => {
             assert.ok(e instanceof ChanError);
             assert.equal(e.code, 'remoteError');
@@ -59,7 +71,10 @@ describe('message schemas', () => {
           });
         }
         assert.equal(await count(ch), 2, 'no invalid message reached the handler');
-        const log = await ts.waitForLog(byEvent('messageRejected', (l) => l.service === service), 'messageRejected log');
+        const log = await ts.waitForLog(
+          byEvent('messageRejected', (l) => l.service === service),
+          'messageRejected log',
+        );
         assert.equal(typeof log.problem, 'string');
         assert.equal(typeof log.peer, 'string');
       } finally {
@@ -87,7 +102,10 @@ describe('message schemas', () => {
     assert.equal(await count(ch), 1);
     ch.cast(atom('nonsense'));
     await deadline(ch.closed, 5000, 'the channel to close');
-    const log = await ts.waitForLog(byEvent('channelClosed', (l) => l.service === 'strict'), 'channelClosed log');
+    const log = await ts.waitForLog(
+      byEvent('channelClosed', (l) => l.service === 'strict'),
+      'channelClosed log',
+    );
     assert.equal(log.reason, 'protocolError');
     assert.equal((log.details as { phase?: string }).phase, 'schema');
     assert.ok(ts.logs.some(byEvent('messageRejected', (l) => l.service === 'strict')));

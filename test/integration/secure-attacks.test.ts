@@ -165,7 +165,7 @@ function assertOnlyHello(frames: Uint8Array[]): void {
 // ---- happy paths ----
 
 describe('logins that must work', () => {
-  test('password: the book\'s name-server session; the login is confidential on the wire', async () => {
+  test("password: the book's name-server session; the login is confidential on the wire", async () => {
     const mb = await middlebox(ts);
     const ch = await through(mb, ts, 'nameServer', 'ABXy45');
     try {
@@ -225,7 +225,10 @@ describe('logins that must work', () => {
       } finally {
         ch.close();
       }
-      const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+      const lines = fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() && !l.startsWith('#'));
       assert.deepEqual(lines, [`${hostport} ${encodePublicKey('server', ts.server.publicKey!)}`], `known_hosts after connect ${i + 1}`);
     }
   });
@@ -245,7 +248,10 @@ describe('logins that must work', () => {
 describe('refused logins', () => {
   test('wrong password -> authFail', async () => {
     const mb = await middlebox(ts);
-    await assert.rejects(through(mb, ts, 'nameServer', 'abxy45'), code('authFail', (e) => assert.equal(e.details.result, 'authFail')));
+    await assert.rejects(
+      through(mb, ts, 'nameServer', 'abxy45'),
+      code('authFail', (e) => assert.equal(e.details.result, 'authFail')),
+    );
     const l = await logOf(ts, 'handshake', (await mb.pipe()).upstreamPeer);
     assert.equal(l.result, 'authFail');
     assert.equal(l.service, 'nameServer');
@@ -254,7 +260,10 @@ describe('refused logins', () => {
 
   test('a client key the service does not list -> authFail', async () => {
     const mb = await middlebox(ts);
-    await assert.rejects(through(mb, ts, 'keyed', null, { clientKeyFile: OTHER_KEY_FILE }), code('authFail', (e) => assert.equal(e.details.result, 'authFail')));
+    await assert.rejects(
+      through(mb, ts, 'keyed', null, { clientKeyFile: OTHER_KEY_FILE }),
+      code('authFail', (e) => assert.equal(e.details.result, 'authFail')),
+    );
     const l = await logOf(ts, 'handshake', (await mb.pipe()).upstreamPeer);
     assert.equal(l.result, 'authFail');
     assert.equal(l.method, 'key');
@@ -269,7 +278,10 @@ describe('refused logins', () => {
     ];
     for (const [service, password, opts] of cases) {
       const mb = await middlebox(ts);
-      await assert.rejects(through(mb, ts, service, password, opts), code('authFail', (e) => assert.equal(e.details.result, 'methodRefused', `${service}: ${e.message}`)));
+      await assert.rejects(
+        through(mb, ts, service, password, opts),
+        code('authFail', (e) => assert.equal(e.details.result, 'methodRefused', `${service}: ${e.message}`)),
+      );
       const l = await logOf(ts, 'handshake', (await mb.pipe()).upstreamPeer);
       assert.equal(l.result, 'methodRefused', service);
       assertNoAck(ts, (await mb.pipe()).upstreamPeer);
@@ -291,9 +303,12 @@ describe('refused logins', () => {
 describe('a server with the wrong key (man in the middle): serverKeyMismatch, and no credential leaves the client', () => {
   let impostor: TestServer;
   before(async () => {
-    impostor = await startTestServer(`
+    impostor = await startTestServer(
+      `
 {service, nameServer, password, "ABXy45", mfa, mod_name_server, start_me_up, notUsed}.
-{service, echo, password, "pw", mfa, echo, start, notUsed}.`, { websocket: false });
+{service, echo, password, "pw", mfa, echo, start, notUsed}.`,
+      { websocket: false },
+    );
   });
   after(async () => {
     await impostor.close();
@@ -302,10 +317,13 @@ describe('a server with the wrong key (man in the middle): serverKeyMismatch, an
   test('an impostor with its own identity key behind the real address', async () => {
     assert.notDeepEqual(impostor.server.publicKey, ts.server.publicKey);
     const mb = await middlebox(impostor);
-    await assert.rejects(through(mb, ts, 'nameServer', 'ABXy45'), code('serverKeyMismatch', (e) => {
-      assert.equal(e.details.side, 'client');
-      assert.notEqual(e.details.expectedFingerprint, e.details.actualFingerprint);
-    }));
+    await assert.rejects(
+      through(mb, ts, 'nameServer', 'ABXy45'),
+      code('serverKeyMismatch', (e) => {
+        assert.equal(e.details.side, 'client');
+        assert.notEqual(e.details.expectedFingerprint, e.details.actualFingerprint);
+      }),
+    );
     const pipe = await mb.pipe();
     await deadline(pipe.clientClosed, 5000, 'the client to hang up');
     assertOnlyHello(pipe.frames.c2s);
@@ -334,12 +352,15 @@ describe('a server with the wrong key (man in the middle): serverKeyMismatch, an
     const pinned = fs.readFileSync(file);
     assert.ok(pinned.toString().includes(`${hostport} ${encodePublicKey('server', ts.server.publicKey!)}`));
     mb.target = { host: HOST, port: impostor.port }; // the attacker takes over the address
-    await assert.rejects(connect(HOST, mb.port, 'echo', 'pw', [], { knownHosts: file }), code('serverKeyMismatch', (e) => {
-      assert.ok(e.message.includes(hostport), `host missing from: ${e.message}`);
-      assert.ok(e.message.includes(file), `file missing from: ${e.message}`);
-      assert.equal(e.details.file, file);
-      assert.equal(e.details.peer, hostport);
-    }));
+    await assert.rejects(
+      connect(HOST, mb.port, 'echo', 'pw', [], { knownHosts: file }),
+      code('serverKeyMismatch', (e) => {
+        assert.ok(e.message.includes(hostport), `host missing from: ${e.message}`);
+        assert.ok(e.message.includes(file), `file missing from: ${e.message}`);
+        assert.equal(e.details.file, file);
+        assert.equal(e.details.peer, hostport);
+      }),
+    );
     assert.deepEqual(fs.readFileSync(file), pinned, 'the known-hosts file changed');
     const pipe = await mb.pipe(1);
     await deadline(pipe.clientClosed, 5000, 'the client to hang up');
@@ -419,13 +440,16 @@ describe('tampering with records after the login closes the connection with the 
       const ch = await through(mb, ts, 'echo', 'pw');
       const pushes: Term[] = [];
       ch.onPush((m) => pushes.push(m));
-      await assert.rejects(ch.rpc(tuple(atom('push'), 1)), code(expected, (e) => {
-        if (counter === undefined) assert.equal(e.details.phase, 'frame', 'the stream ended mid-frame');
-        else {
-          assert.equal(e.details.counter, counter);
-          assert.equal(e.details.side, 'client');
-        }
-      }));
+      await assert.rejects(
+        ch.rpc(tuple(atom('push'), 1)),
+        code(expected, (e) => {
+          if (counter === undefined) assert.equal(e.details.phase, 'frame', 'the stream ended mid-frame');
+          else {
+            assert.equal(e.details.counter, counter);
+            assert.equal(e.details.side, 'client');
+          }
+        }),
+      );
       const info = await ch.closed;
       assert.equal(info.reason, expected);
       // Only an intact, in-order record is ever delivered: the replay case saw the push once.
@@ -456,7 +480,10 @@ describe('tampering with records after the login closes the connection with the 
 describe('tampering with the handshake fails the login on the side that receives the bad frame', () => {
   test('client->server hello, a flipped bit in e_c: the reply does not decrypt at the client (badRecord)', async () => {
     const mb = await middlebox(ts, [{ dir: 'c2s', frame: 0, action: 'flip', bit: 20 * 8 + 3 }]);
-    await assert.rejects(through(mb, ts, 'echo', 'pw'), code('badRecord', (e) => assert.equal(e.details.phase, 'reply')));
+    await assert.rejects(
+      through(mb, ts, 'echo', 'pw'),
+      code('badRecord', (e) => assert.equal(e.details.phase, 'reply')),
+    );
     const pipe = await mb.pipe();
     assert.equal(pipe.frames.c2s.length, 1, 'the client sent its auth after a bad reply');
     const l = await logOf(ts, 'handshake', pipe.upstreamPeer);
@@ -531,10 +558,13 @@ describe('tampering with the handshake fails the login on the side that receives
   for (const [what, fault, service, phase] of REPLY_AND_RESULT) {
     test(`server->client ${what}: the client fails with badRecord`, async () => {
       const mb = await middlebox(ts, [fault]);
-      await assert.rejects(through(mb, ts, service, 'pw'), code('badRecord', (e) => {
-        assert.equal(e.details.phase, phase);
-        assert.equal(e.details.side, 'client');
-      }));
+      await assert.rejects(
+        through(mb, ts, service, 'pw'),
+        code('badRecord', (e) => {
+          assert.equal(e.details.phase, phase);
+          assert.equal(e.details.side, 'client');
+        }),
+      );
       const pipe = await mb.pipe();
       await deadline(pipe.clientClosed, 5000, 'the client to hang up');
       // After a bad reply the client sends nothing more; after a bad result, no record.
@@ -559,7 +589,10 @@ describe('tampering with the handshake fails the login on the side that receives
 
   test('server->client reply, truncated: the client sees the stream end mid-frame (connectionLost)', async () => {
     const mb = await middlebox(ts, [{ dir: 's2c', frame: 0, action: 'truncate' }]);
-    await assert.rejects(through(mb, ts, 'echo', 'pw'), code('connectionLost', (e) => assert.equal(e.details.phase, 'frame')));
+    await assert.rejects(
+      through(mb, ts, 'echo', 'pw'),
+      code('connectionLost', (e) => assert.equal(e.details.phase, 'frame')),
+    );
     const pipe = await mb.pipe();
     assert.equal(pipe.frames.c2s.length, 1);
     const l = await logOf(ts, 'handshake', pipe.upstreamPeer);
@@ -569,7 +602,10 @@ describe('tampering with the handshake fails the login on the side that receives
 
   test('server->client reply, dropped: the client gives up after connectTimeoutMs', async () => {
     const mb = await middlebox(ts, [{ dir: 's2c', frame: 0, action: 'drop' }]);
-    await assert.rejects(through(mb, ts, 'echo', 'pw', { limits: { connectTimeoutMs: 300 } }), code('timeout', (e) => assert.equal(e.details.limit, 300)));
+    await assert.rejects(
+      through(mb, ts, 'echo', 'pw', { limits: { connectTimeoutMs: 300 } }),
+      code('timeout', (e) => assert.equal(e.details.limit, 300)),
+    );
     const pipe = await mb.pipe();
     assert.equal(pipe.frames.c2s.length, 1);
     const l = await logOf(ts, 'handshake', pipe.upstreamPeer);
@@ -584,14 +620,20 @@ describe('legacy policy', () => {
   const legacy = (server: TestServer, service: string): Promise<Channel> => connect(HOST, server.port, service, 'pw', [], { protocol: 'legacy' });
 
   test('a service with {auth, [password]} refuses a legacy client, saying how to enable it', async () => {
-    await assert.rejects(legacy(ts, 'secureOnly'), code('legacyRefused', (e) => assert.match(e.message, /add legacy to that list/)));
+    await assert.rejects(
+      legacy(ts, 'secureOnly'),
+      code('legacyRefused', (e) => assert.match(e.message, /add legacy to that list/)),
+    );
     const l = await ts.waitForLog((x) => x.event === 'handshake' && x.result === 'legacyRefused' && x.service === 'secureOnly', 'legacyRefused log');
     assert.match(String(l.reason), /\{auth, \[\.\.\.\]\} option does not list legacy/);
     await stillServed();
   });
 
   test('a service with {legacy, deny} refuses it even on loopback', async () => {
-    await assert.rejects(legacy(ts, 'noLegacy'), code('legacyRefused', (e) => assert.match(e.message, /\{legacy, allow\}/)));
+    await assert.rejects(
+      legacy(ts, 'noLegacy'),
+      code('legacyRefused', (e) => assert.match(e.message, /\{legacy, allow\}/)),
+    );
     const l = await ts.waitForLog((x) => x.event === 'handshake' && x.result === 'legacyRefused' && x.service === 'noLegacy', 'legacyRefused log');
     assert.match(String(l.reason), /\{legacy, allow\}/);
   });
@@ -610,7 +652,10 @@ describe('legacy policy', () => {
   test('the listener policy {legacy, deny}. refuses a loopback legacy login; the secure login still works', async () => {
     const denying = await startTestServer(`{service, echo, password, "pw", mfa, echo, start, notUsed}.`, { websocket: false, extra: '{legacy, deny}.' });
     try {
-      await assert.rejects(legacy(denying, 'echo'), code('legacyRefused', (e) => assert.match(e.message, /\{legacy, allow\}/)));
+      await assert.rejects(
+        legacy(denying, 'echo'),
+        code('legacyRefused', (e) => assert.match(e.message, /\{legacy, allow\}/)),
+      );
       const l = await denying.waitForLog((x) => x.event === 'handshake' && x.result === 'legacyRefused', 'legacyRefused log');
       assert.equal(l.method, 'legacy');
       await stillServed(denying);
@@ -648,10 +693,13 @@ describe('the secure client against a server that only speaks legacy: refusal, n
       if (i === 0) conn.send(encodeTerm(tuple(atom('challenge'), 'abcdefghijklmnopqrstuvwxy')));
     });
     boxes.push(fake);
-    await assert.rejects(connect(HOST, fake.port, 'echo', 'pw', [], { knownHosts: false, dangerouslySkipServerAuth: true }), code('protocolError', (e) => {
-      assert.match(e.message, /legacy/);
-      assert.equal(e.details.phase, 'reply');
-    }));
+    await assert.rejects(
+      connect(HOST, fake.port, 'echo', 'pw', [], { knownHosts: false, dangerouslySkipServerAuth: true }),
+      code('protocolError', (e) => {
+        assert.match(e.message, /legacy/);
+        assert.equal(e.details.phase, 'reply');
+      }),
+    );
     const conn = await fake.connection();
     await deadline(conn.closed, 5000, 'the client to hang up');
     assertOnlyHello(conn.frames);
@@ -660,7 +708,10 @@ describe('the secure client against a server that only speaks legacy: refusal, n
   test('a client key file that cannot be read fails the connect before any connection is opened', async () => {
     const fake = await FakeServer.start(() => {});
     boxes.push(fake);
-    await assert.rejects(connect(HOST, fake.port, 'keyed', null, [], { clientKeyFile: path.join(dir, 'no-such.key'), knownHosts: false }), code('badConf', (e) => assert.match(e.message, /no-such\.key/)));
+    await assert.rejects(
+      connect(HOST, fake.port, 'keyed', null, [], { clientKeyFile: path.join(dir, 'no-such.key'), knownHosts: false }),
+      code('badConf', (e) => assert.match(e.message, /no-such\.key/)),
+    );
     // Had the connect opened a socket first, it would be the fake server's first connection (the accept queue is FIFO).
     const probe = await RawClient.connect(fake.port);
     const first = await fake.connection(0);
@@ -733,7 +784,7 @@ describe('stalled and unknown handshakes', () => {
     await stillServed(strict);
   });
 
-  test('an unknown version gets the plaintext refusal naming the server\'s versions', async () => {
+  test("an unknown version gets the plaintext refusal naming the server's versions", async () => {
     const raw = await RawClient.connect(ts.port);
     const peer = `${HOST}:${raw.socket.localPort}`;
     const hello = clientStart({ provider: nodeProvider }).out;
@@ -747,13 +798,16 @@ describe('stalled and unknown handshakes', () => {
     await stillServed();
   });
 
-  test('our client, its hello\'s version changed on the way: protocolError naming the server\'s versions', async () => {
+  test("our client, its hello's version changed on the way: protocolError naming the server's versions", async () => {
     const mb = await middlebox(ts, [{ dir: 'c2s', frame: 0, action: 'flip', bit: 4 * 8 + 1 }]); // version 1 -> 3
-    await assert.rejects(through(mb, ts, 'echo', 'pw'), code('protocolError', (e) => {
-      assert.equal(e.details.result, 'versionUnsupported');
-      assert.deepEqual(e.details.versions, [1]);
-      assert.match(e.message, /server speaks 1\b/);
-    }));
+    await assert.rejects(
+      through(mb, ts, 'echo', 'pw'),
+      code('protocolError', (e) => {
+        assert.equal(e.details.result, 'versionUnsupported');
+        assert.deepEqual(e.details.versions, [1]);
+        assert.match(e.message, /server speaks 1\b/);
+      }),
+    );
     const pipe = await mb.pipe();
     const l = await logOf(ts, 'handshake', pipe.upstreamPeer);
     assert.equal(l.result, 'versionUnsupported');

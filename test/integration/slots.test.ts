@@ -28,7 +28,10 @@ function rawFrom(port: number, localAddress: string): Promise<net.Socket> {
 
 test('WebSocket: sockets that never upgrade are bounded per address; another address still connects', async () => {
   // A long handshake timeout: only the per-address bound can close the extra socket in time.
-  const ts = await startTestServer(SERVICES, { extra: '{limits, [{maxConnectionsPerAddress, 3}, {handshakeTimeoutMs, 60000}]}.', websocket: '[{port, 0}, {path, "/chan"}, {bind, "127.0.0.1"}]' });
+  const ts = await startTestServer(SERVICES, {
+    extra: '{limits, [{maxConnectionsPerAddress, 3}, {handshakeTimeoutMs, 60000}]}.',
+    websocket: '[{port, 0}, {path, "/chan"}, {bind, "127.0.0.1"}]',
+  });
   const socks: net.Socket[] = [];
   try {
     for (let i = 0; i < 3; i++) socks.push(await rawFrom(ts.server.wsPort, '127.0.0.70'));
@@ -37,7 +40,11 @@ test('WebSocket: sockets that never upgrade are bounded per address; another add
     await deadline(new Promise((r) => extra.once('close', r)), 5000, 'the fourth idle socket from one address to be closed');
     const hit = await ts.waitForLog((l) => l.event === 'limitHit' && l.key === 'maxConnectionsPerAddress' && l.listener === 'ws', 'limitHit log');
     assert.equal(hit.phase, 'upgrade');
-    assert.equal(socks.slice(0, 3).every((s) => !s.destroyed), true, 'the first three still wait');
+    assert.equal(
+      socks.slice(0, 3).every((s) => !s.destroyed),
+      true,
+      'the first three still wait',
+    );
     (await connect(`ws://127.0.0.1:${ts.server.wsPort}/chan`, 'vault', 'pw', [], { serverKey: ts.server.publicKey })).close();
   } finally {
     for (const s of socks) s.destroy();

@@ -68,11 +68,19 @@ describe('a start that fails leaves nothing listening or running', { skip: proce
 
   function conf(name: string, p: { tcp: number; metrics: number; ws: number }, module = 'echo', isolation = 'worker'): string {
     const file = path.join(dir, `${name}.conf`);
-    writeFileSync(file, [
-      `{port, ${p.tcp}}.`, `{bind, "${HOST}"}.`, '{identity, "server.key"}.', `{module_path, ["${HANDLERS}"]}.`,
-      `{metrics, [{port, ${p.metrics}}]}.`, `{websocket, [{port, ${p.ws}}, {bind, "${HOST}"}]}.`,
-      `{service, w, password, none, mfa, ${module}, start, notUsed, [{isolation, ${isolation}}]}.`,
-    ].join('\n'), { mode: 0o600 });
+    writeFileSync(
+      file,
+      [
+        `{port, ${p.tcp}}.`,
+        `{bind, "${HOST}"}.`,
+        '{identity, "server.key"}.',
+        `{module_path, ["${HANDLERS}"]}.`,
+        `{metrics, [{port, ${p.metrics}}]}.`,
+        `{websocket, [{port, ${p.ws}}, {bind, "${HOST}"}]}.`,
+        `{service, w, password, none, mfa, ${module}, start, notUsed, [{isolation, ${isolation}}]}.`,
+      ].join('\n'),
+      { mode: 0o600 },
+    );
     return file;
   }
 
@@ -87,7 +95,10 @@ describe('a start that fails leaves nothing listening or running', { skip: proce
       const fixed = { tcp: await freePort(), metrics: await freePort(), ws: await freePort() };
       const p = ports(portOf(blocker));
       const use = { tcp: p.tcp || fixed.tcp, metrics: p.metrics || fixed.metrics, ws: p.ws || fixed.ws };
-      await assert.rejects(startServer({ conf: conf(what.replace(/\W+/g, '-'), use, module), logger: pino({ level: 'silent' }) }), (e: unknown) => e instanceof ChanError && e.code === 'badConf');
+      await assert.rejects(
+        startServer({ conf: conf(what.replace(/\W+/g, '-'), use, module), logger: pino({ level: 'silent' }) }),
+        (e: unknown) => e instanceof ChanError && e.code === 'badConf',
+      );
       for (const [name, port] of Object.entries(use)) {
         if (port !== portOf(blocker)) assert.ok(await isFree(port), `the ${name} port ${port} is not left listening`);
       }
@@ -95,7 +106,7 @@ describe('a start that fails leaves nothing listening or running', { skip: proce
     });
   }
 
-  test('the caller\'s config is not changed by the port and bind overrides', async () => {
+  test("the caller's config is not changed by the port and bind overrides", async () => {
     const config = await loadConfig(conf('copy', { tcp: await freePort(), metrics: 0, ws: 0 }, 'echo', 'inline'));
     const before = { port: config.port, bind: config.bind };
     const server = await startServer({ config, port: 0, bind: HOST, logger: pino({ level: 'silent' }) });

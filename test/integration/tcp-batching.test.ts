@@ -19,19 +19,32 @@ async function pair(): Promise<{ transport: TcpTransport; sock: net.Socket; peer
   const peer = await accepted;
   const transport = new TcpTransport(sock, { maxFrameBytes: 1 << 20 });
   transport.start({ frame: () => {}, close: () => {} });
-  return { transport, sock, peer, close: () => { sock.destroy(); peer.destroy(); server.close(); } };
+  return {
+    transport,
+    sock,
+    peer,
+    close: () => {
+      sock.destroy();
+      peer.destroy();
+      server.close();
+    },
+  };
 }
 
 /** Collect `n` frames from `peer`. */
 function frames(peer: net.Socket, n: number): Promise<Uint8Array[]> {
   const dec = new FrameDecoder(1 << 20);
   const got: Uint8Array[] = [];
-  return deadline(new Promise((resolve) => {
-    peer.on('data', (b) => {
-      for (const f of dec.push(b)) got.push(Uint8Array.from(f));
-      if (got.length >= n) resolve(got);
-    });
-  }), 10_000, `${n} frames`);
+  return deadline(
+    new Promise((resolve) => {
+      peer.on('data', (b) => {
+        for (const f of dec.push(b)) got.push(Uint8Array.from(f));
+        if (got.length >= n) resolve(got);
+      });
+    }),
+    10_000,
+    `${n} frames`,
+  );
 }
 
 test('frames sent in one tick are handed to the socket in one writev, in order', async () => {
@@ -42,13 +55,22 @@ test('frames sent in one tick are handed to the socket in one writev, in order',
     const s = sock as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
     const w = s._write.bind(sock);
     const wv = s._writev.bind(sock);
-    s._write = (...a) => { writes++; w(...a); };
-    s._writev = (...a) => { writevs++; wv(...a); };
+    s._write = (...a) => {
+      writes++;
+      w(...a);
+    };
+    s._writev = (...a) => {
+      writevs++;
+      wv(...a);
+    };
     const got = frames(peer, 101);
     for (let i = 0; i < 100; i++) transport.send(new Uint8Array([131, 97, i]));
     transport.send(new Uint8Array(64 * 1024).fill(7)); // large frames take the header + payload path
     const all = await got;
-    assert.deepEqual(all.slice(0, 100).map((f) => f[2]), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      all.slice(0, 100).map((f) => f[2]),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     assert.equal(all[100].length, 64 * 1024, 'the large frame comes after the small ones, whole');
     assert.ok(all[100].every((b) => b === 7));
     assert.equal(writes + writevs, 1, `one system write for the whole tick (write: ${writes}, writev: ${writevs})`);
@@ -64,7 +86,10 @@ test('small frames beyond one batch buffer, then end(): all arrive in order', as
     for (let i = 0; i < 3000; i++) transport.send(new Uint8Array([131, 98, i >> 8, i & 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
     transport.end();
     const all = await got;
-    assert.deepEqual(all.map((f) => (f[2] << 8) | f[3]), Array.from({ length: 3000 }, (_, i) => i));
+    assert.deepEqual(
+      all.map((f) => (f[2] << 8) | f[3]),
+      Array.from({ length: 3000 }, (_, i) => i),
+    );
   } finally {
     close();
   }

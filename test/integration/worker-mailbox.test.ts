@@ -18,9 +18,12 @@ import { heapEstimate } from '../../src/server/worker-pool.ts';
 import { encodeTerm } from '../../src/wire/etf/encode.ts';
 
 test('a flood of small-in-ETF, large-in-heap casts closes the flooding channel, not the worker', async () => {
-  const ts = await startTestServer(`
+  const ts = await startTestServer(
+    `
 {service, hold, password, none, mfa, ops, sleeper, notUsed, [{isolation, worker}, {limits, [{workerMaxHeapMb, 16}]}]}.
-`, { websocket: false });
+`,
+    { websocket: false },
+  );
   try {
     const key = ts.server.publicKey;
     const bystander = await connectFrom('127.0.0.60', ts.port, 'hold', null, [], { serverKey: key });
@@ -32,7 +35,11 @@ test('a flood of small-in-ETF, large-in-heap casts closes the flooding channel, 
       flooder.cast(tuple(atom('blob'), i, payload));
       if (i % 20 === 19) await new Promise((r) => setImmediate(r));
     }
-    const closed = await ts.waitForLog((l) => l.event === 'channelClosed' && String(l.peer).startsWith('127.0.0.61:'), 'the flooder\'s channel to close', 20_000);
+    const closed = await ts.waitForLog(
+      (l) => l.event === 'channelClosed' && String(l.peer).startsWith('127.0.0.61:'),
+      "the flooder's channel to close",
+      20_000,
+    );
     assert.equal((closed.details as { key?: string } | undefined)?.key, 'workerMailboxBytes', JSON.stringify(closed));
     assert.equal(ts.logs.filter((l) => l.event === 'workerCrashed').length, 0, 'the worker did not die');
     assert.equal(ts.server.services.get('hold')!.supervisor!.currentThreadId, threadId, 'same worker thread');

@@ -29,12 +29,21 @@ async function threadOf(ch: Channel): Promise<number> {
 
 /** Tracks whether a promise has settled, without awaiting it. */
 function watch<T>(p: Promise<T>): { settled: boolean; result: Promise<unknown> } {
-  const w = { settled: false, result: p.then((v) => v, (e: unknown) => e) };
+  const w = {
+    settled: false,
+    result: p.then(
+      (v) => v,
+      (e: unknown) => e,
+    ),
+  };
   void w.result.then(() => (w.settled = true));
   return w;
 }
 
-const byEvent = (event: string, extra: (l: LogLine) => boolean = () => true) => (l: LogLine) => l.event === event && extra(l);
+const byEvent =
+  (event: string, extra: (l: LogLine) => boolean = () => true) =>
+  (l: LogLine) =>
+    l.event === event && extra(l);
 
 describe('worker isolation: handlers behave as inline', () => {
   let ts: TestServer;
@@ -71,7 +80,10 @@ describe('worker isolation: handlers behave as inline', () => {
     const before = await threadOf(witness);
     const bad = await tcp.connect(ts, 'wthrow', null);
     await assert.rejects(bad.rpc(atom('boom'), { timeoutMs: 5000 }), isRemote('handlerCrashed'));
-    const log = await ts.waitForLog(byEvent('handlerCrashed', (l) => l.service === 'wthrow'), 'handlerCrashed log');
+    const log = await ts.waitForLog(
+      byEvent('handlerCrashed', (l) => l.service === 'wthrow'),
+      'handlerCrashed log',
+    );
     assert.equal(typeof log.peer, 'string');
     assert.match(String((log.err as { stack?: string }).stack), /handler refuses/);
     const again = await tcp.connect(ts, 'wthrow', null);
@@ -80,7 +92,6 @@ describe('worker isolation: handlers behave as inline', () => {
     witness.close();
     assert.equal(ts.logs.filter(byEvent('workerCrashed')).length, 0, 'no worker died');
   });
-
 });
 
 describe('worker isolation: watchdog', () => {
@@ -104,7 +115,10 @@ describe('worker isolation: watchdog', () => {
       const spin = watch(a.rpc(atom('spin'), { timeoutMs: 20_000 }));
       assert.ok(termEqual(await inline.rpc(atom('hi')), tuple(atom('echo'), atom('hi'))), 'inline service answers during the spin');
       assert.equal(spin.settled, false);
-      await ts.waitForLog(byEvent('workerUnresponsive', (l) => l.service === 'spinner'), 'workerUnresponsive log');
+      await ts.waitForLog(
+        byEvent('workerUnresponsive', (l) => l.service === 'spinner'),
+        'workerUnresponsive log',
+      );
       const b = await tcp.connect(ts, 'spinner', null);
       try {
         const fresh = await threadOf(b);
@@ -115,12 +129,21 @@ describe('worker isolation: watchdog', () => {
         const err = await deadline(spin.result, 10_000, 'the spinning call to end');
         assert.ok(isRemote('handlerCrashed')(err), `spinning call rejected with remoteError handlerCrashed, got ${String(err)}`);
         await deadline(a.closed, 5000, 'the spinning channel to close');
-        const crash = await ts.waitForLog(byEvent('workerCrashed', (l) => l.service === 'spinner'), 'workerCrashed log');
+        const crash = await ts.waitForLog(
+          byEvent('workerCrashed', (l) => l.service === 'spinner'),
+          'workerCrashed log',
+        );
         assert.equal(crash.reason, 'watchdog');
         assert.equal(crash.key, 'watchdogMs');
-        const closed = await ts.waitForLog(byEvent('handlerCrashed', (l) => l.service === 'spinner' && l.reason === 'watchdog'), 'handlerCrashed log');
+        const closed = await ts.waitForLog(
+          byEvent('handlerCrashed', (l) => l.service === 'spinner' && l.reason === 'watchdog'),
+          'handlerCrashed log',
+        );
         assert.equal(typeof closed.peer, 'string');
-        const chClosed = await ts.waitForLog(byEvent('channelClosed', (l) => l.service === 'spinner' && l.reason === 'handlerCrashed'), 'channelClosed log');
+        const chClosed = await ts.waitForLog(
+          byEvent('channelClosed', (l) => l.service === 'spinner' && l.reason === 'handlerCrashed'),
+          'channelClosed log',
+        );
         assert.equal((chClosed.details as { key?: string }).key, 'watchdogMs');
         assert.equal(await threadOf(b), fresh, 'the fresh worker is untouched');
       } finally {
@@ -136,9 +159,16 @@ describe('worker isolation: watchdog', () => {
     const a = await tcp.connect(ts, 'hog', null);
     const first = await threadOf(a);
     await assert.rejects(a.rpc(atom('oom'), { timeoutMs: 20_000 }), isRemote('handlerCrashed'));
-    const crash = await ts.waitForLog(byEvent('workerCrashed', (l) => l.service === 'hog'), 'workerCrashed log', 10_000);
+    const crash = await ts.waitForLog(
+      byEvent('workerCrashed', (l) => l.service === 'hog'),
+      'workerCrashed log',
+      10_000,
+    );
     assert.equal(crash.reason, 'outOfMemory');
-    await ts.waitForLog(byEvent('workerRestarted', (l) => l.service === 'hog'), 'workerRestarted log');
+    await ts.waitForLog(
+      byEvent('workerRestarted', (l) => l.service === 'hog'),
+      'workerRestarted log',
+    );
     const b = await tcp.connect(ts, 'hog', null);
     try {
       assert.notEqual(await threadOf(b), first);
@@ -167,11 +197,20 @@ describe('worker isolation: restart strategy', () => {
 
   test('restarted after a crash; more than intensity crashes in period_ms take the service down until reload', async () => {
     await crashOnce();
-    const first = await ts.waitForLog(byEvent('workerCrashed', (l) => l.service === 'fragile'), 'first crash');
+    const first = await ts.waitForLog(
+      byEvent('workerCrashed', (l) => l.service === 'fragile'),
+      'first crash',
+    );
     assert.equal(first.reason, 'uncaught');
-    await ts.waitForLog(byEvent('workerRestarted', (l) => l.service === 'fragile'), 'restart');
+    await ts.waitForLog(
+      byEvent('workerRestarted', (l) => l.service === 'fragile'),
+      'restart',
+    );
     await crashOnce();
-    const down = await ts.waitForLog(byEvent('serviceDown', (l) => l.service === 'fragile'), 'serviceDown log');
+    const down = await ts.waitForLog(
+      byEvent('serviceDown', (l) => l.service === 'fragile'),
+      'serviceDown log',
+    );
     assert.equal(down.crashes, 2);
     assert.equal(down.intensity, 1);
     await assert.rejects(tcp.connect(ts, 'fragile', 'pw'), isCode('badService'));
@@ -193,12 +232,15 @@ describe('worker isolation: restart strategy', () => {
 });
 
 describe('worker isolation: shutdown', () => {
-  test('server.close() ends the worker handler\'s iteration; it finishes and the channel closes cleanly', async () => {
+  test("server.close() ends the worker handler's iteration; it finishes and the channel closes cleanly", async () => {
     const ts = await startTestServer('{service, wecho, password, none, mfa, echo, start, notUsed, [{isolation, worker}]}.');
     const ch = await tcp.connect(ts, 'wecho', null);
     assert.ok(termEqual(await ch.rpc(1), tuple(atom('echo'), 1)));
     await ts.close();
-    const log = await ts.waitForLog(byEvent('channelClosed', (l) => l.service === 'wecho'), 'channelClosed');
+    const log = await ts.waitForLog(
+      byEvent('channelClosed', (l) => l.service === 'wecho'),
+      'channelClosed',
+    );
     assert.equal(log.reason, 'handlerReturned');
     assert.equal(ts.logs.filter(byEvent('workerCrashed')).length, 0);
   });

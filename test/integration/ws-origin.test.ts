@@ -12,18 +12,24 @@ import { ChanError } from '../../src/errors.ts';
 import { connect } from '../../src/client/node.ts';
 import { startTestServer } from '../helpers/start-server.ts';
 
-const pageAt = (origin: string) => class extends WebSocket {
-  constructor(url: string) {
-    super(url, { origin });
-  }
-};
+const pageAt = (origin: string) =>
+  class extends WebSocket {
+    constructor(url: string) {
+      super(url, { origin });
+    }
+  };
 
-test('no origins list: another site\'s page is refused (403, originRefused); the same origin and no Origin get in', async () => {
-  const ts = await startTestServer('{service, open, password, none, mfa, echo, start, notUsed}.', { websocket: '[{port, 0}, {path, "/chan"}, {bind, "127.0.0.1"}]' });
+test("no origins list: another site's page is refused (403, originRefused); the same origin and no Origin get in", async () => {
+  const ts = await startTestServer('{service, open, password, none, mfa, echo, start, notUsed}.', {
+    websocket: '[{port, 0}, {path, "/chan"}, {bind, "127.0.0.1"}]',
+  });
   try {
     const url = `ws://127.0.0.1:${ts.server.wsPort}/chan`;
     const opts = { serverKey: ts.server.publicKey };
-    await assert.rejects(connect(url, 'open', null, [], { ...opts, webSocket: pageAt('http://evil.example') }), (e: unknown) => e instanceof ChanError && e.code === 'connectionRefused');
+    await assert.rejects(
+      connect(url, 'open', null, [], { ...opts, webSocket: pageAt('http://evil.example') }),
+      (e: unknown) => e instanceof ChanError && e.code === 'connectionRefused',
+    );
     const log = await ts.waitForLog((l) => l.event === 'originRefused', 'originRefused log');
     assert.equal(log.status, 403);
     (await connect(url, 'open', null, [], { ...opts, webSocket: pageAt(`http://127.0.0.1:${ts.server.wsPort}`) })).close();

@@ -41,7 +41,11 @@ class RawWs {
   private buf = Buffer.alloc(0);
   private waiters: (() => void)[] = [];
 
-  private constructor(readonly socket: net.Socket, readonly status: number, rest: Buffer) {
+  private constructor(
+    readonly socket: net.Socket,
+    readonly status: number,
+    rest: Buffer,
+  ) {
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', () => {});
     this.closed = new Promise((r) => socket.once('close', () => r()));
@@ -53,10 +57,18 @@ class RawWs {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ port, host: '127.0.0.1' }, () => {
         const headers = {
-          Host: `127.0.0.1:${port}`, Upgrade: 'websocket', Connection: 'Upgrade',
-          'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13', ...opts.headers,
+          Host: `127.0.0.1:${port}`,
+          Upgrade: 'websocket',
+          Connection: 'Upgrade',
+          'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          'Sec-WebSocket-Version': '13',
+          ...opts.headers,
         };
-        socket.write(`GET ${opts.path ?? '/chan'} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+        socket.write(
+          `GET ${opts.path ?? '/chan'} HTTP/1.1\r\n${Object.entries(headers)
+            .map(([k, v]) => `${k}: ${v}\r\n`)
+            .join('')}\r\n`,
+        );
       });
       let head = Buffer.alloc(0);
       const onData = (d: Buffer): void => {
@@ -76,7 +88,7 @@ class RawWs {
   /** One masked client frame; `declared` lies about the payload length. */
   sendFrame(opcode: number, payload: Uint8Array, opts: { fin?: boolean; declared?: number } = {}): void {
     const len = opts.declared ?? payload.length;
-    const head: number[] = [(opts.fin ?? true ? 0x80 : 0) | opcode];
+    const head: number[] = [((opts.fin ?? true) ? 0x80 : 0) | opcode];
     if (len < 126) head.push(0x80 | len);
     else if (len < 65536) head.push(0x80 | 126, len >> 8, len & 0xff);
     else {
@@ -91,15 +103,26 @@ class RawWs {
 
   /** The server's close frame: its code and reason. */
   async closeFrame(ms = 5000): Promise<{ code: number; reason: string }> {
-    await deadline(this.until(() => this.frames.some((f) => f.opcode === 8) || this.socket.destroyed), ms, 'a close frame');
+    await deadline(
+      this.until(() => this.frames.some((f) => f.opcode === 8) || this.socket.destroyed),
+      ms,
+      'a close frame',
+    );
     const f = this.frames.find((x) => x.opcode === 8);
     if (!f) throw new Error('the server closed without a close frame');
     return { code: f.payload.readUInt16BE(0), reason: f.payload.subarray(2).toString() };
   }
 
   async nextBinary(ms = 5000): Promise<Buffer> {
-    await deadline(this.until(() => this.frames.some((f) => f.opcode === 2)), ms, 'a binary message');
-    return this.frames.splice(this.frames.findIndex((f) => f.opcode === 2), 1)[0].payload;
+    await deadline(
+      this.until(() => this.frames.some((f) => f.opcode === 2)),
+      ms,
+      'a binary message',
+    );
+    return this.frames.splice(
+      this.frames.findIndex((f) => f.opcode === 2),
+      1,
+    )[0].payload;
   }
 
   private until(pred: () => boolean): Promise<void> {
@@ -137,10 +160,12 @@ class RawWs {
 /** A plain HTTP request to the WebSocket port: the status code. */
 function httpGet(port: number, p: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: p }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).once('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: p }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .once('error', reject);
   });
 }
 
@@ -246,7 +271,10 @@ describe('WebSocket listener: refusals at the upgrade', () => {
     raw.sendFrame(2, encodeTerm(tuple(atom('startService'), atom('nameServer'), [])));
     assert.ok(isTuple(decodeTerm(await raw.nextBinary()), 2, 'challenge'));
     assert.equal((await raw.closeFrame()).code, 1008);
-    await ts.waitForLog((l) => l.event === 'handshake' && l.result === 'handshakeTimeout' && (l.details as { phase?: string } | undefined)?.phase === 'awaitResponse', 'session timeout log');
+    await ts.waitForLog(
+      (l) => l.event === 'handshake' && l.result === 'handshakeTimeout' && (l.details as { phase?: string } | undefined)?.phase === 'awaitResponse',
+      'session timeout log',
+    );
   });
 });
 
@@ -308,7 +336,7 @@ describe('WebSocket listener: a slow reader', () => {
       for (let i = 0; i < 1000 && !cut; i++) {
         bob.cast(tuple(atom('say'), text));
         // bob is answered all along, however full the slow reader's queue is.
-        if (i % 10 === 0) assert.ok((await deadline(bob.rpc(atom('who')), 5000, 'who, while the slow reader stalls') as string[]).includes('bob'));
+        if (i % 10 === 0) assert.ok(((await deadline(bob.rpc(atom('who')), 5000, 'who, while the slow reader stalls')) as string[]).includes('bob'));
       }
       assert.ok(cut, 'the slow reader was never closed');
       const log = ts.logs.find((l) => l.event === 'channelClosed' && l.reason === 'limitExceeded')!;
@@ -326,7 +354,7 @@ describe('WebSocket listener: a slow reader', () => {
 });
 
 describe('WebSocket listener: TLS and permessage-deflate', () => {
-  test('wss:// with the conf\'s cert and key; a client that does not trust the cert is refused', async () => {
+  test("wss:// with the conf's cert and key; a client that does not trust the cert is refused", async () => {
     const ts = await startTestServer(SERVICES, { websocket: `[{port, 0}, {path, "/chan"}, {tls, [{cert, "${TLS_CERT}"}, {key, "${TLS_KEY}"}]}]` });
     try {
       const ca = readFileSync(TLS_CERT);
@@ -406,7 +434,10 @@ describe('Node client over ws:// URLs: the same errors as TCP', () => {
     const srv = net.createServer((s) => held.push(s));
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     try {
-      await assert.rejects(connect(`ws://127.0.0.1:${(srv.address() as net.AddressInfo).port}/`, 'nameServer', 'ABXy45', [], { limits: { connectTimeoutMs: 200 } }), isCode('timeout'));
+      await assert.rejects(
+        connect(`ws://127.0.0.1:${(srv.address() as net.AddressInfo).port}/`, 'nameServer', 'ABXy45', [], { limits: { connectTimeoutMs: 200 } }),
+        isCode('timeout'),
+      );
     } finally {
       for (const s of held) s.destroy();
       srv.close();

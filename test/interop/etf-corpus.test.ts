@@ -54,52 +54,111 @@ const repeat = (s: string, n: number): string => s.repeat(n);
 function edgeCases(): Term[] {
   return [
     // integers at each encoding boundary
-    0, 255, 256, -1,
-    2147483647, 2147483648, -2147483648, -2147483649,
-    Number.MAX_SAFE_INTEGER, 2n ** 53n, 2n ** 53n + 1n,
-    -Number.MAX_SAFE_INTEGER, -(2n ** 53n), -(2n ** 53n + 1n),
-    2n ** 64n - 1n, 2n ** 64n, -(2n ** 64n),
-    2n ** 255n, -(2n ** 255n),
-    2n ** 2040n - 1n, 2n ** 2040n,
+    0,
+    255,
+    256,
+    -1,
+    2147483647,
+    2147483648,
+    -2147483648,
+    -2147483649,
+    Number.MAX_SAFE_INTEGER,
+    2n ** 53n,
+    2n ** 53n + 1n,
+    -Number.MAX_SAFE_INTEGER,
+    -(2n ** 53n),
+    -(2n ** 53n + 1n),
+    2n ** 64n - 1n,
+    2n ** 64n,
+    -(2n ** 64n),
+    2n ** 255n,
+    -(2n ** 255n),
+    2n ** 2040n - 1n,
+    2n ** 2040n,
     -(3n ** 5000n),
     // floats
-    new ErlFloat(0), -0, 3.5, new ErlFloat(1), new ErlFloat(1e300), 5e-324, new ErlFloat(2 ** 53),
-    new ErlFloat(1.7976931348623157e308), -2.5, 0.1,
+    new ErlFloat(0),
+    -0,
+    3.5,
+    new ErlFloat(1),
+    new ErlFloat(1e300),
+    5e-324,
+    new ErlFloat(2 ** 53),
+    new ErlFloat(1.7976931348623157e308),
+    -2.5,
+    0.1,
     // atoms
-    a(''), a('ok'), a('sérvice'), a('サービス'),
+    a(''),
+    a('ok'),
+    a('sérvice'),
+    a('サービス'),
     a(repeat('\u00ff', 255)),
     a(repeat('\u30b5', 255)),
     a('\u{1F600}'),
-    a('with space'), a('Quoted'), true, false, undefined, null as unknown as Term,
+    a('with space'),
+    a('Quoted'),
+    true,
+    false,
+    undefined,
+    null as unknown as Term,
     // strings and lists
-    '', 'abc', 'writing a book', '\u00e9\u00ff',
-    repeat('a', 65535), repeat('a', 65536),
-    'サービス', '\u{1F600}a', '\u0000\u0001\u0002',
-    [], [[]], int(1000, 2000),
+    '',
+    'abc',
+    'writing a book',
+    '\u00e9\u00ff',
+    repeat('a', 65535),
+    repeat('a', 65536),
+    'サービス',
+    '\u{1F600}a',
+    '\u0000\u0001\u0002',
+    [],
+    [[]],
+    int(1000, 2000),
     Array.from({ length: 70000 }, (_, i) => i % 1000),
     [a('a'), a('b'), a('c')],
-    improperList([1], 2), improperList([a('a'), a('b')], a('c')), improperList([1], new Uint8Array()),
-    improperList([1], new Map()), improperList([a('x')], tuple(a('y'))),
+    improperList([1], 2),
+    improperList([a('a'), a('b')], a('c')),
+    improperList([1], new Uint8Array()),
+    improperList([1], new Map()),
+    improperList([a('x')], tuple(a('y'))),
     // tuples
-    tuple(), tuple(a('a')), new Tuple(Array.from({ length: 255 }, (_, i) => i + 1)),
+    tuple(),
+    tuple(a('a')),
+    new Tuple(Array.from({ length: 255 }, (_, i) => i + 1)),
     new Tuple(Array.from({ length: 256 }, (_, i) => i + 1)),
     tuple(tuple(tuple(tuple(a('deep'))))),
     // binaries and bitstrings
-    new Uint8Array(), new Uint8Array([1, 2, 3]), Uint8Array.from({ length: 70000 }, (_, i) => (i * 7) % 256),
-    new BitBinary(new Uint8Array([0x20]), 3), new BitBinary(new Uint8Array([255, 0xe0]), 3),
-    new BitBinary(new Uint8Array([0x80]), 1), new BitBinary(new Uint8Array([0]), 7),
+    new Uint8Array(),
+    new Uint8Array([1, 2, 3]),
+    Uint8Array.from({ length: 70000 }, (_, i) => (i * 7) % 256),
+    new BitBinary(new Uint8Array([0x20]), 3),
+    new BitBinary(new Uint8Array([255, 0xe0]), 3),
+    new BitBinary(new Uint8Array([0x80]), 1),
+    new BitBinary(new Uint8Array([0]), 7),
     // maps (a plain record is a map with atom keys)
-    new Map(), { a: 1 }, new Map<Term, Term>([['k', [a('v')]]]),
+    new Map(),
+    { a: 1 },
+    new Map<Term, Term>([['k', [a('v')]]]),
     new Map<Term, Term>([
-      [1, a('a')], [new ErlFloat(2), a('b')], ['x', a('c')], [new Uint8Array([121]), a('d')],
-      [tuple(a('z')), a('e')], [int(1, 2), a('f')], [{ a: 1 }, a('g')],
+      [1, a('a')],
+      [new ErlFloat(2), a('b')],
+      ['x', a('c')],
+      [new Uint8Array([121]), a('d')],
+      [tuple(a('z')), a('e')],
+      [int(1, 2), a('f')],
+      [{ a: 1 }, a('g')],
     ]),
     new Map<Term, Term>(Array.from({ length: 40 }, (_, i) => [i + 1, (i + 1) * (i + 1)])),
     { outer: { inner: { deep: int(1, 2, 3) } } },
-    new Map<Term, Term>([['__proto__', 1], [a('__proto__'), 2]]),
+    new Map<Term, Term>([
+      ['__proto__', 1],
+      [a('__proto__'), 2],
+    ]),
     new Map<Term, Term>([[new ErlFloat(-0), a('neg')]]),
     // lib_chan messages
-    tuple(a('ok'), 'writing a book'), tuple(a('startService'), a('nameServer'), []), tuple(a('lookup'), a('joe')),
+    tuple(a('ok'), 'writing a book'),
+    tuple(a('startService'), a('nameServer'), []),
+    tuple(a('lookup'), a('joe')),
   ];
 }
 
@@ -268,7 +327,7 @@ function readRecords(file: string): Uint8Array[] {
   const buf = new Uint8Array(readFileSync(file));
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const out: Uint8Array[] = [];
-  for (let o = 0; o < buf.length; ) {
+  for (let o = 0; o < buf.length;) {
     const len = view.getUint32(o);
     out.push(buf.slice(o + 4, o + 4 + len));
     o += 4 + len;
@@ -386,7 +445,11 @@ test('ETF corpus: our codec and Erlang/OTP agree both ways', async (t) => {
     const sentinel2 = `R2 ${records.length + 1} differs`;
     const bad2 = mismatches(erl, 'R2');
     assert.ok(bad2.includes(sentinel2), `erl must report the deliberately wrong record: ${erl.describe()}`);
-    assert.deepEqual(bad2.filter((l) => l !== sentinel2), [], 'erl reads back every re-encoded term');
+    assert.deepEqual(
+      bad2.filter((l) => l !== sentinel2),
+      [],
+      'erl reads back every re-encoded term',
+    );
     t.diagnostic(
       `${cases.length} cases (${edgeCases().length} edge, ${GENERATED} generated) + ${opaqueCases} opaque, ` +
         `${records.length} erl records (${compressedSeen} compressed), all agree both ways`,

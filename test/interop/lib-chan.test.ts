@@ -116,7 +116,10 @@ describe('interop (a): Erlang lib_chan client -> our server', { skip }, () => {
     await withOurServer(async (server, logs) => {
       const { result } = await erlSession(HOST, server.port, SERVICE, PASSWORD);
       assertTerm(result, GOOD_SESSION, 'Erlang client session');
-      assert.ok(logs.some((l) => l.event === 'handshake' && l.result === 'ack' && l.method === 'legacy'), 'our server logs the legacy login');
+      assert.ok(
+        logs.some((l) => l.event === 'handshake' && l.result === 'ack' && l.method === 'legacy'),
+        'our server logs the legacy login',
+      );
     });
   });
 
@@ -124,7 +127,10 @@ describe('interop (a): Erlang lib_chan client -> our server', { skip }, () => {
     await withOurServer(async (server, logs) => {
       const { result } = await erlSession(HOST, server.port, SERVICE, 'not-the-password');
       assertTerm(result, tuple(atom('error'), atom('authFail')), 'Erlang client, wrong password');
-      assert.ok(logs.some((l) => l.event === 'handshake' && l.result === 'authFail' && l.service === SERVICE), 'authFail is logged');
+      assert.ok(
+        logs.some((l) => l.event === 'handshake' && l.result === 'authFail' && l.service === SERVICE),
+        'authFail is logged',
+      );
       assert.ok(!JSON.stringify(logs).includes('not-the-password') && !JSON.stringify(logs).includes(PASSWORD), 'no password in the log');
     });
   });
@@ -133,7 +139,10 @@ describe('interop (a): Erlang lib_chan client -> our server', { skip }, () => {
     await withOurServer(async (server, logs) => {
       const { result } = await erlSession(HOST, server.port, 'noSuchService', PASSWORD);
       assertTerm(result, tuple(atom('error'), atom('badService')), 'Erlang client, unknown service');
-      assert.ok(logs.some((l) => l.event === 'handshake' && l.result === 'badService'), 'badService is logged');
+      assert.ok(
+        logs.some((l) => l.event === 'handshake' && l.result === 'badService'),
+        'badService is logged',
+      );
     });
   });
 });
@@ -203,8 +212,14 @@ describe('interop (c): our server keeps serving while other connections send gar
           const lines = handshakeLogs(logs, localPort);
           assert.ok(lines.length > 0, `${name}: no handshake log line for peer port ${localPort}`);
           const codes = lines.map((l) => l.result);
-          assert.ok(codes.some((c) => expectedCodes[name]!.includes(String(c))), `${name}: logged results ${JSON.stringify(codes)}, expected one of ${expectedCodes[name]!.join(', ')}`);
-          assert.ok(lines.every((l) => l.result === 'ack' || (typeof l.reason === 'string' && l.reason.length > 0)), `${name}: a reason is logged: ${JSON.stringify(lines)}`);
+          assert.ok(
+            codes.some((c) => expectedCodes[name]!.includes(String(c))),
+            `${name}: logged results ${JSON.stringify(codes)}, expected one of ${expectedCodes[name]!.join(', ')}`,
+          );
+          assert.ok(
+            lines.every((l) => l.result === 'ack' || (typeof l.reason === 'string' && l.reason.length > 0)),
+            `${name}: a reason is logged: ${JSON.stringify(lines)}`,
+          );
         }
         await garbage.exited;
       } catch (e) {

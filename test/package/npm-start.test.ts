@@ -26,7 +26,11 @@ describe('npm start', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     test(`${signal} to the npm process: exit 0, no orphan server`, async () => {
       const home = mkdtempSync(path.join(os.tmpdir(), 'lib-chan-npm-start-'));
-      const npm = spawn('npm', ['start', '--silent', '--', '--port', '0', '--json'], { cwd: REPO, env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const npm = spawn('npm', ['start', '--silent', '--', '--port', '0', '--json'], {
+        cwd: REPO,
+        env: { ...process.env, HOME: home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const waiters = new Set<() => void>();
       const lines: string[] = [];
       let stderr = '';
@@ -42,14 +46,21 @@ describe('npm start', () => {
       });
       try {
         const loaded = await waitUntil(waiters, () => lines.find((l) => l.includes('"configLoaded"')), {
-          what: 'configLoaded', ms: 30_000, exited: () => exit !== undefined, name: 'npm start', describe: () => `${lines.join('\n')}\n${stderr}`,
+          what: 'configLoaded',
+          ms: 30_000,
+          exited: () => exit !== undefined,
+          name: 'npm start',
+          describe: () => `${lines.join('\n')}\n${stderr}`,
         });
         const serverPid = (JSON.parse(loaded) as { pid: number }).pid;
         assert.ok(alive(serverPid));
         npm.kill(signal);
         const done = await waitUntil(waiters, () => exit, { what: 'exit', ms: 30_000, exited: () => false, name: 'npm start', describe: () => stderr });
         assert.deepEqual(done, { code: 0, signal: null }, stderr);
-        assert.ok(lines.some((l) => l.includes('"stopped"')), 'the server logged its stop');
+        assert.ok(
+          lines.some((l) => l.includes('"stopped"')),
+          'the server logged its stop',
+        );
         assert.equal(alive(serverPid), false, `server pid ${serverPid} is gone`);
       } finally {
         if (exit === undefined) npm.kill('SIGKILL');

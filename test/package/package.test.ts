@@ -37,7 +37,12 @@ const serverOut: string[] = [];
 /** A lock for the new project: our own entries for every package lib-chan needs at run time (and @types/node), plus the tarball. */
 function appLock(tarball: string): object {
   const ours = JSON.parse(readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, Record<string, unknown>> };
-  const root = ours.packages[''] as { dependencies: Record<string, string>; optionalDependencies: Record<string, string>; peerDependencies: Record<string, string>; peerDependenciesMeta: object };
+  const root = ours.packages[''] as {
+    dependencies: Record<string, string>;
+    optionalDependencies: Record<string, string>;
+    peerDependencies: Record<string, string>;
+    peerDependenciesMeta: object;
+  };
   const packages: Record<string, unknown> = {};
   // Every package the production tree needs (entries not marked dev: nested ones too), and @types/node with its one dependency.
   for (const [key, entry] of Object.entries(ours.packages)) {
@@ -50,12 +55,21 @@ function appLock(tarball: string): object {
   }
   const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
   packages['node_modules/lib-chan'] = {
-    version: pkg.version, resolved: `file:${path.basename(tarball)}`, integrity,
-    dependencies: root.dependencies, optionalDependencies: root.optionalDependencies,
-    peerDependencies: root.peerDependencies, peerDependenciesMeta: root.peerDependenciesMeta,
-    bin: { 'lib-chan': 'bin/lib-chan.js', lib_chan: 'bin/lib-chan.js' }, engines: { node: '>=20' },
+    version: pkg.version,
+    resolved: `file:${path.basename(tarball)}`,
+    integrity,
+    dependencies: root.dependencies,
+    optionalDependencies: root.optionalDependencies,
+    peerDependencies: root.peerDependencies,
+    peerDependenciesMeta: root.peerDependenciesMeta,
+    bin: { 'lib-chan': 'bin/lib-chan.js', lib_chan: 'bin/lib-chan.js' },
+    engines: { node: '>=20' },
   };
-  packages[''] = { name: 'app', version: '1.0.0', dependencies: { 'lib-chan': `file:${path.basename(tarball)}`, '@types/node': (ours.packages['node_modules/@types/node'] as { version: string }).version } };
+  packages[''] = {
+    name: 'app',
+    version: '1.0.0',
+    dependencies: { 'lib-chan': `file:${path.basename(tarball)}`, '@types/node': (ours.packages['node_modules/@types/node'] as { version: string }).version },
+  };
   return { name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages };
 }
 
@@ -110,8 +124,14 @@ console.log(formatTerm(await ch.rpc(tuple(atom('lookup'), atom('joe')))));
 function tsconfig(resolution: 'nodenext' | 'bundler', files: string[]): object {
   return {
     compilerOptions: {
-      target: 'ES2022', module: resolution === 'bundler' ? 'ESNext' : 'NodeNext', moduleResolution: resolution,
-      strict: true, noEmit: true, skipLibCheck: false, types: ['node'], lib: ['ES2022'],
+      target: 'ES2022',
+      module: resolution === 'bundler' ? 'ESNext' : 'NodeNext',
+      moduleResolution: resolution,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      types: ['node'],
+      lib: ['ES2022'],
     },
     files,
   };
@@ -151,21 +171,30 @@ describe('the npm package, installed into a new project', { timeout: 120_000 }, 
     writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', dependencies }, null, 2));
     // The lock's file: path is relative to the app.
     writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify(lock, null, 2).replaceAll(`"file:${packed.filename}"`, `"file:../${packed.filename}"`));
-    await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app, env: { ...process.env, npm_config_update_notifier: 'false' } });
+    await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], {
+      cwd: app,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
 
     mkdirSync(path.join(app, 'handlers'));
     writeFileSync(path.join(app, 'handlers/mod_name_server.mjs'), NAME_SERVER_MJS);
     mkdirSync(path.join(tmp, 'outside'));
     writeFileSync(path.join(tmp, 'outside/echo.js'), ECHO_CJS);
-    writeFileSync(path.join(app, 'lib_chan.conf'), [
-      '{port, 0}.',
-      '{module_path, ["handlers", "../outside"]}.',
-      '{identity, "server.key"}.',
-      '{service, nameServer, password, "ABXy45", mfa, mod_name_server, start_me_up, notUsed}.',
-      '{service, echo, password, none, mfa, echo, start, notUsed}.',
-      '',
-    ].join('\n'));
-    server = spawn(path.join(app, 'node_modules/.bin/lib-chan'), ['start', '--conf', 'lib_chan.conf', '--json'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      path.join(app, 'lib_chan.conf'),
+      [
+        '{port, 0}.',
+        '{module_path, ["handlers", "../outside"]}.',
+        '{identity, "server.key"}.',
+        '{service, nameServer, password, "ABXy45", mfa, mod_name_server, start_me_up, notUsed}.',
+        '{service, echo, password, none, mfa, echo, start, notUsed}.',
+        '',
+      ].join('\n'),
+    );
+    server = spawn(path.join(app, 'node_modules/.bin/lib-chan'), ['start', '--conf', 'lib_chan.conf', '--json'], {
+      cwd: app,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const waiters = new Set<() => void>();
     const wake = (): void => waiters.forEach((w) => w());
     let partial = '';
@@ -186,7 +215,11 @@ describe('the npm package, installed into a new project', { timeout: 120_000 }, 
       wake();
     });
     await waitUntil(waiters, () => serverOut.find((l) => l.includes('"configLoaded"')), {
-      what: 'the configLoaded line', ms: 30_000, exited: () => exited, name: 'the installed lib-chan start', describe: () => `${serverOut.join('\n')}\n${stderr}`,
+      what: 'the configLoaded line',
+      ms: 30_000,
+      exited: () => exited,
+      name: 'the installed lib-chan start',
+      describe: () => `${serverOut.join('\n')}\n${stderr}`,
     });
     port = (JSON.parse(serverOut.find((l) => l.includes('"configLoaded"'))!) as { port: number }).port;
   });
@@ -198,7 +231,20 @@ describe('the npm package, installed into a new project', { timeout: 120_000 }, 
 
   test('the tarball holds the build, bin, README, LICENSE and CHANGELOG, and no tests or sources', () => {
     const files = (globalThis as Record<string, unknown>).__packedFiles as string[];
-    for (const f of ['lib/index.js', 'lib/index.d.ts', 'lib/server-api.js', 'lib/terms.js', 'lib/browser.js', 'lib/server/worker-boot.mjs', 'dist/lib_chan.browser.js', 'bin/lib-chan.js', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json']) {
+    for (const f of [
+      'lib/index.js',
+      'lib/index.d.ts',
+      'lib/server-api.js',
+      'lib/terms.js',
+      'lib/browser.js',
+      'lib/server/worker-boot.mjs',
+      'dist/lib_chan.browser.js',
+      'bin/lib-chan.js',
+      'README.md',
+      'LICENSE',
+      'CHANGELOG.md',
+      'package.json',
+    ]) {
       assert.ok(files.includes(f), `${f} is in the tarball`);
     }
     const stray = files.filter((f) => /^(src|test|examples|scripts|conf|docs)\//.test(f) || /\.key$|\.pem$/.test(f));
@@ -220,11 +266,14 @@ describe('the npm package, installed into a new project', { timeout: 120_000 }, 
   });
 
   test('a CommonJS .js handler in a folder with no package.json serves a call', async () => {
-    writeFileSync(path.join(app, 'echo-client.mjs'), `import { connect, atom, formatTerm } from 'lib-chan';
+    writeFileSync(
+      path.join(app, 'echo-client.mjs'),
+      `import { connect, atom, formatTerm } from 'lib-chan';
 const ch = await connect('127.0.0.1', ${port}, 'echo', null);
 console.log(formatTerm(await ch.rpc(atom('hello'))));
 ch.close();
-`);
+`,
+    );
     const { stdout } = await run(process.execPath, ['echo-client.mjs'], { cwd: app, env: { ...process.env, HOME: tmp } });
     assert.equal(stdout.trim(), '["echo",hello]');
   });
@@ -232,7 +281,10 @@ ch.close();
   test('a TypeScript handler without tsx installed: the error says to install tsx or compile it', async () => {
     writeFileSync(path.join(app, 'handlers/typed.ts'), 'export function start(): void {}\n');
     writeFileSync(path.join(app, 'typed.conf'), '{port, 0}.\n{module_path, ["handlers"]}.\n{service, typed, password, none, mfa, typed, start, notUsed}.\n');
-    const r = await run(path.join(app, 'node_modules/.bin/lib-chan'), ['check', '--conf', 'typed.conf'], { cwd: app }).then(() => assert.fail('check passed'), (e: { code: number; stderr: string }) => e);
+    const r = await run(path.join(app, 'node_modules/.bin/lib-chan'), ['check', '--conf', 'typed.conf'], { cwd: app }).then(
+      () => assert.fail('check passed'),
+      (e: { code: number; stderr: string }) => e,
+    );
     assert.equal(r.code, 3);
     assert.match(r.stderr, /typed\.conf:3:1: .*typed\.ts is TypeScript, and tsx .* is not installed: install it .*npm install tsx.* or compile the handler/);
   });
@@ -240,7 +292,10 @@ ch.close();
   test('a handler with a syntax error reports its own file:line', async () => {
     writeFileSync(path.join(app, 'handlers/broken.mjs'), 'export function start() {\n  return 1 +;\n}\n');
     writeFileSync(path.join(app, 'broken.conf'), '{port, 0}.\n{module_path, ["handlers"]}.\n{service, broken, password, none, mfa, broken, start, notUsed}.\n');
-    const r = await run(path.join(app, 'node_modules/.bin/lib-chan'), ['check', '--conf', 'broken.conf'], { cwd: app }).then(() => assert.fail('check passed'), (e: { code: number; stderr: string }) => e);
+    const r = await run(path.join(app, 'node_modules/.bin/lib-chan'), ['check', '--conf', 'broken.conf'], { cwd: app }).then(
+      () => assert.fail('check passed'),
+      (e: { code: number; stderr: string }) => e,
+    );
     assert.equal(r.code, 3);
     assert.match(r.stderr, /broken\.mjs:2: SyntaxError: Unexpected token/);
   });
@@ -278,7 +333,10 @@ ch.close();
 
   test('a client-only program loads neither pino, ajv, prom-client nor sodium-native: it runs with them removed', async () => {
     for (const p of ['pino', 'ajv', 'prom-client', 'sodium-native']) rmSync(path.join(app, 'node_modules', p), { recursive: true, force: true });
-    assert.deepEqual(readdirSync(path.join(app, 'node_modules')).filter((d) => ['pino', 'ajv', 'prom-client', 'sodium-native'].includes(d)), []);
+    assert.deepEqual(
+      readdirSync(path.join(app, 'node_modules')).filter((d) => ['pino', 'ajv', 'prom-client', 'sodium-native'].includes(d)),
+      [],
+    );
     const { stdout } = await run(process.execPath, ['client.mjs', '127.0.0.1', String(port)], { cwd: app, env: { ...process.env, HOME: tmp } });
     assert.equal(stdout, '{ok,"writing a book"}\nundefined\n');
   });

@@ -29,7 +29,12 @@ test('crypto - HMAC-SHA-512: RFC 4231 cases 1 and 6, and node:crypto on random i
       '80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598',
     );
   }
-  for (const [kl, dl] of [[0, 0], [64, 32], [128, 1], [129, 300]]) {
+  for (const [kl, dl] of [
+    [0, 0],
+    [64, 32],
+    [128, 1],
+    [129, 300],
+  ]) {
     const k = seq(kl, 3);
     const d = seq(dl, 7);
     assert.equal(toHex(hmacSha512(tweetnaclProvider, k, d)), nodeCrypto.createHmac('sha512', k).update(d).digest('hex'));
@@ -98,7 +103,16 @@ test('crypto - every provider gives identical bytes on fixed inputs', () => {
     parts.push(toHex(ed.publicKey), toHex(ed.secretKey), toHex(sig), toHex(p.sha512(msg)), toHex(p.sha512(new Uint8Array(0))));
     // HMAC through the provider's own hmacSha512 where it has one (reused buffers in the
     // sodium one): around the block size, the buffer's bound and past it, twice in a row.
-    for (const [kl, dl] of [[0, 0], [1, 1], [32, 65], [64, 129], [127, 256], [128, 257], [129, 1000], [300, 3]]) {
+    for (const [kl, dl] of [
+      [0, 0],
+      [1, 1],
+      [32, 65],
+      [64, 129],
+      [127, 256],
+      [128, 257],
+      [129, 1000],
+      [300, 3],
+    ]) {
       const mac = hmacSha512(p, seq(kl, kl), seq(dl, dl));
       assert.equal(toHex(hmacSha512(p, seq(kl, kl), seq(dl, dl))), toHex(mac));
       parts.push(toHex(mac));
@@ -120,8 +134,15 @@ test('crypto - X25519 with a low-order point throws protocolError on every provi
   for (const p of PROVIDERS) {
     const sk = seq(32, 5);
     for (const pk of lowOrder) {
-      assert.throws(() => p.x25519(sk, pk), (e) => isChanError(e, 'protocolError'), `${p.name} ${toHex(pk)}`);
+      assert.throws(
+        () => p.x25519(sk, pk),
+        (e) => isChanError(e, 'protocolError'),
+        `${p.name} ${toHex(pk)}`,
+      );
     }
-    assert.throws(() => p.x25519(sk, new Uint8Array(31)), (e) => isChanError(e, 'badArgument'));
+    assert.throws(
+      () => p.x25519(sk, new Uint8Array(31)),
+      (e) => isChanError(e, 'badArgument'),
+    );
   }
 });

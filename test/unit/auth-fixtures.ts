@@ -86,8 +86,14 @@ export function runHandshake(opts: RunOptions = {}): Transcript {
   const s3 = serverResult(s2.state, code);
   const c4 = clientOnResult(c3.state, t(4, s3.out));
   return {
-    hello: c1.out, reply: s1.out, auth: c3.out, result: s3.out, request: s2.request,
-    client: c4.session, server: s3.session, clientError: c4.error,
+    hello: c1.out,
+    reply: s1.out,
+    auth: c3.out,
+    result: s3.out,
+    request: s2.request,
+    client: c4.session,
+    server: s3.session,
+    clientError: c4.error,
   };
 }
 

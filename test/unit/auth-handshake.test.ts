@@ -80,7 +80,11 @@ test('handshake - method key: signature over h verifies, the session names the c
 });
 
 test('handshake - method none, on native and on mixed providers', () => {
-  for (const [cp, sp] of [[nodeProvider, nodeProvider], [tweetnaclProvider, nodeProvider], [nodeProvider, tweetnaclProvider]]) {
+  for (const [cp, sp] of [
+    [nodeProvider, nodeProvider],
+    [tweetnaclProvider, nodeProvider],
+    [nodeProvider, tweetnaclProvider],
+  ]) {
     const t = runHandshake({ clientProvider: cp, serverProvider: sp, auth: { method: 'none', password: undefined } });
     assert.equal(t.request.method, 'none');
     assertSessionsPair(t);
@@ -99,14 +103,22 @@ test('handshake - wrong password: the server refuses with authFail, the client r
 });
 
 test('handshake - every refusal code maps to its ChanError code on the client', () => {
-  const want = { badService: 'badService', authFail: 'authFail', methodRefused: 'authFail', rateLimited: 'limitExceeded', serverBusy: 'limitExceeded', badRequest: 'protocolError', legacyRefused: 'legacyRefused' } as const;
+  const want = {
+    badService: 'badService',
+    authFail: 'authFail',
+    methodRefused: 'authFail',
+    rateLimited: 'limitExceeded',
+    serverBusy: 'limitExceeded',
+    badRequest: 'protocolError',
+    legacyRefused: 'legacyRefused',
+  } as const;
   for (const [code, err] of Object.entries(want)) {
     const t = runHandshake({ clientProvider: nodeProvider, serverProvider: nodeProvider, decide: () => code as keyof typeof want });
     assert.ok(isHsError(err, 'result', 'client')(t.clientError), code);
   }
 });
 
-test('handshake - a key proof signed over another handshake\'s h is rejected', () => {
+test("handshake - a key proof signed over another handshake's h is rejected", () => {
   const other = runHandshake({ clientProvider: nodeProvider, serverProvider: nodeProvider });
   // A client whose signer signs the other session's h (as a relay or replay would).
   const forging = {
@@ -143,7 +155,10 @@ test('handshake - MITM with another static key: serverKeyMismatch before any aut
   assert.equal(checked, false, 'checkKey is not consulted after a pin mismatch');
   // The client state is dead: no credential can be produced from it.
   assert.equal(c1.state.spent, true);
-  assert.throws(() => clientAuth(c1.state as never, { service: 's', method: 'password', password: 'pw', argsC: ARGS_C }), (e) => isChanError(e, 'protocolError'));
+  assert.throws(
+    () => clientAuth(c1.state as never, { service: 's', method: 'password', password: 'pw', argsC: ARGS_C }),
+    (e) => isChanError(e, 'protocolError'),
+  );
   // The same server key under its pin passes.
   const c2 = clientStart();
   const s2 = serverOnHello({ identity: SERVER_IDENTITY }, c2.out);
@@ -182,7 +197,10 @@ test('handshake - a guessed es for another key is not used: the reply decides (T
   const tofu = fixedRun(SERVER_IDENTITY, other);
   assert.deepEqual(tofu.client.sendKey, fixedRun(SERVER_IDENTITY, undefined).client.sendKey);
   // A server presenting another key than the pin still fails the pin check, guess or not.
-  assert.throws(() => fixedRun(tweetnaclProvider.x25519Keypair(seq(32, 0x99)), SERVER_IDENTITY.publicKey, SERVER_IDENTITY.publicKey), isHsError('serverKeyMismatch', 'reply', 'client'));
+  assert.throws(
+    () => fixedRun(tweetnaclProvider.x25519Keypair(seq(32, 0x99)), SERVER_IDENTITY.publicKey, SERVER_IDENTITY.publicKey),
+    isHsError('serverKeyMismatch', 'reply', 'client'),
+  );
   // An impostor holding the real S_pub but not its secret: the guess (DH with the real S) does not open its payload.
   const impostor = { publicKey: SERVER_IDENTITY.publicKey, secretKey: seq(32, 0x77) };
   assert.throws(() => fixedRun(impostor, SERVER_IDENTITY.publicKey, SERVER_IDENTITY.publicKey), isHsError('badRecord', 'reply', 'client'));
@@ -214,7 +232,16 @@ test('handshake - checkKey sees the proven server key and can stop the login', (
   const c1 = clientStart();
   const s1 = serverOnHello({ identity: SERVER_IDENTITY }, c1.out);
   const stop = new ChanError('serverKeyMismatch', 'not in known hosts');
-  assert.throws(() => clientOnReply(c1.state, s1.out, { checkKey: (k) => { assert.deepEqual(k, SERVER_IDENTITY.publicKey); throw stop; } }), (e) => e === stop);
+  assert.throws(
+    () =>
+      clientOnReply(c1.state, s1.out, {
+        checkKey: (k) => {
+          assert.deepEqual(k, SERVER_IDENTITY.publicKey);
+          throw stop;
+        },
+      }),
+    (e) => e === stop,
+  );
 });
 
 test('handshake - a server that replays S_pub without holding S fails at reply', () => {
@@ -251,7 +278,10 @@ test('handshake - unknown version: plaintext refusal naming the server versions,
   assert.deepEqual(decodeRefusal(s1.out), { code: 'versionUnsupported', byte: 7, versions: [1] });
   assert.equal(toHex(s1.out), `${toHex(MAGIC)}00070101`);
   assert.ok(s1.out.length < REPLY_MIN_BYTES);
-  assert.throws(() => clientOnReply(c1.state, s1.out), (e) => isHsError('protocolError', 'reply', 'client')(e) && (e as ChanError).details.result === 'versionUnsupported');
+  assert.throws(
+    () => clientOnReply(c1.state, s1.out),
+    (e) => isHsError('protocolError', 'reply', 'client')(e) && (e as ChanError).details.result === 'versionUnsupported',
+  );
   // A busy server may refuse before any DH work.
   const c2 = clientStart();
   assert.throws(() => clientOnReply(c2.state, encodeRefusal('serverBusy')), isHsError('limitExceeded', 'reply', 'client'));
@@ -276,15 +306,33 @@ test('handshake - states are single-use; argument errors leave the state usable'
   const s1 = serverOnHello({ identity: SERVER_IDENTITY }, c1.out);
   const c2 = clientOnReply(c1.state, s1.out);
   assert.throws(() => clientOnReply(c1.state, s1.out), isHsError('protocolError', 'reply', 'client'));
-  assert.throws(() => clientAuth(c2.state, { service: '', method: 'none', argsC: ARGS_C }), (e) => isChanError(e, 'badArgument'));
-  assert.throws(() => clientAuth(c2.state, { service: 'x', method: 'password', argsC: ARGS_C }), (e) => isChanError(e, 'badArgument'));
-  assert.throws(() => clientAuth(c2.state, { service: 'x', method: 'key', argsC: ARGS_C }), (e) => isChanError(e, 'badArgument'));
+  assert.throws(
+    () => clientAuth(c2.state, { service: '', method: 'none', argsC: ARGS_C }),
+    (e) => isChanError(e, 'badArgument'),
+  );
+  assert.throws(
+    () => clientAuth(c2.state, { service: 'x', method: 'password', argsC: ARGS_C }),
+    (e) => isChanError(e, 'badArgument'),
+  );
+  assert.throws(
+    () => clientAuth(c2.state, { service: 'x', method: 'key', argsC: ARGS_C }),
+    (e) => isChanError(e, 'badArgument'),
+  );
   const c3 = clientAuth(c2.state, { service: 'x', method: 'none', argsC: ARGS_C });
-  assert.throws(() => clientAuth(c2.state, { service: 'x', method: 'none', argsC: ARGS_C }), (e) => isChanError(e, 'protocolError'));
+  assert.throws(
+    () => clientAuth(c2.state, { service: 'x', method: 'none', argsC: ARGS_C }),
+    (e) => isChanError(e, 'protocolError'),
+  );
   const s2 = serverOnAuth(s1.state!, c3.out);
   assert.throws(() => serverOnAuth(s1.state!, c3.out), isHsError('protocolError', 'auth', 'server'));
-  assert.throws(() => serverResult(s2.state, 'versionUnsupported'), (e) => isChanError(e, 'badArgument'));
-  assert.throws(() => serverResult(s2.state, 'ack', 'x'.repeat(513)), (e) => isChanError(e, 'badArgument'));
+  assert.throws(
+    () => serverResult(s2.state, 'versionUnsupported'),
+    (e) => isChanError(e, 'badArgument'),
+  );
+  assert.throws(
+    () => serverResult(s2.state, 'ack', 'x'.repeat(513)),
+    (e) => isChanError(e, 'badArgument'),
+  );
   const s3 = serverResult(s2.state, 'ack');
   assert.throws(() => serverResult(s2.state, 'ack'), isHsError('protocolError', 'result', 'server'));
   assert.ok(clientOnResult(c3.state, s3.out).session);
@@ -303,14 +351,18 @@ test('handshake - the reason string travels with a refusal', () => {
 test('handshake - auth message size hides short password and service lengths (padding to 64)', () => {
   const sizes = new Set<number>();
   for (const pw of ['a', 'ABXy45', 'correct horse battery staple']) {
-    for (const service of ['ns', 'nameServer']) sizes.add(runHandshake({ clientProvider: nodeProvider, serverProvider: nodeProvider, auth: { password: pw, service } }).auth.length);
+    for (const service of ['ns', 'nameServer'])
+      sizes.add(runHandshake({ clientProvider: nodeProvider, serverProvider: nodeProvider, auth: { password: pw, service } }).auth.length);
   }
   assert.deepEqual([...sizes], [80]);
 });
 
 /** Which side may notice a flipped bit in message N, and in which phase. */
 const FLIP_EXPECT: Record<number, { phase: HandshakePhase; side: 'client' | 'server' }[]> = {
-  1: [{ phase: 'hello', side: 'server' }, { phase: 'reply', side: 'client' }],
+  1: [
+    { phase: 'hello', side: 'server' },
+    { phase: 'reply', side: 'client' },
+  ],
   2: [{ phase: 'reply', side: 'client' }],
   3: [{ phase: 'auth', side: 'server' }],
   4: [{ phase: 'result', side: 'client' }],
@@ -323,7 +375,7 @@ test('handshake - a flipped bit at every byte of every message fails, in the nam
   for (const msg of [1, 2, 3, 4] as const) {
     for (let pos = 0; pos < lengths[msg]; pos++) {
       // Bit 7 of the last byte of e_c and e_s is ignored by X25519 itself; it must be caught through h.
-      const bits = pos === 36 || pos === 31 ? [0x80, 1 << pos % 8] : [1 << pos % 8];
+      const bits = pos === 36 || pos === 31 ? [0x80, 1 << (pos % 8)] : [1 << (pos % 8)];
       for (const bit of bits) {
         let err: unknown;
         try {

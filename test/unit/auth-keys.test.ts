@@ -39,7 +39,11 @@ test('keys - public key text forms round-trip; bad text is badArgument', () => {
   assert.deepEqual(decodePublicKey('server', text), KEY_A);
   assert.match(encodePublicKey('client', KEY_A), /^lcck1:/);
   for (const bad of ['', 'lcsk1:', text.slice(0, -1), text.replace('lcsk1', 'lcck1'), `${text}AA`, 'lcsk1:!!!']) {
-    assert.throws(() => decodePublicKey('server', bad), (e) => isChanError(e, 'badArgument'), bad);
+    assert.throws(
+      () => decodePublicKey('server', bad),
+      (e) => isChanError(e, 'badArgument'),
+      bad,
+    );
   }
   assert.match(fingerprint(KEY_A), /^SHA512:[A-Za-z0-9+/]{43}$/);
   assert.notEqual(fingerprint(KEY_A), fingerprint(KEY_B));
@@ -54,13 +58,19 @@ test('keys - a generated key file is mode 0600, loads back, and is never overwri
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
   assert.deepEqual(loadKeyFile(file, 'server'), pair);
   assert.match(fs.readFileSync(file, 'utf8'), new RegExp(encodePublicKey('server', pair.publicKey)));
-  assert.throws(() => generateKeyFile(file, 'server'), (e) => isChanError(e, 'badConf'));
+  assert.throws(
+    () => generateKeyFile(file, 'server'),
+    (e) => isChanError(e, 'badConf'),
+  );
   assert.deepEqual(loadKeyFile(file, 'server'), pair);
   const clientFile = path.join(dir, 'client.key');
   const client = generateKeyFile(clientFile, 'client');
   assert.equal(client.secretKey.length, 64);
   assert.deepEqual(loadKeyFile(clientFile, 'client'), client);
-  assert.throws(() => loadKeyFile(clientFile, 'server'), (e) => isChanError(e, 'badConf'));
+  assert.throws(
+    () => loadKeyFile(clientFile, 'server'),
+    (e) => isChanError(e, 'badConf'),
+  );
 });
 
 test('keys - a key file readable by group or others is refused, naming chmod 600', { skip: process.platform === 'win32' }, () => {
@@ -72,15 +82,27 @@ test('keys - a key file readable by group or others is refused, naming chmod 600
     (e) => isChanError(e, 'badConf') && e.message.includes(`chmod 600 ${file}`) && e.details.file === file,
   );
   fs.chmodSync(file, 0o640);
-  assert.throws(() => loadKeyFile(file, 'server'), (e) => isChanError(e, 'badConf'));
+  assert.throws(
+    () => loadKeyFile(file, 'server'),
+    (e) => isChanError(e, 'badConf'),
+  );
   fs.chmodSync(file, 0o600);
   assert.deepEqual(loadKeyFile(file, 'server').secretKey, seq(32, 5));
-  assert.throws(() => loadKeyFile(path.join(path.dirname(file), 'missing.key'), 'server'), (e) => isChanError(e, 'badConf'));
+  assert.throws(
+    () => loadKeyFile(path.join(path.dirname(file), 'missing.key'), 'server'),
+    (e) => isChanError(e, 'badConf'),
+  );
 });
 
 test('keys - a damaged key file is badConf with file and line', () => {
-  assert.throws(() => parseSecretKeyFile('server', '# c\nlcsk1-secret:abc\n', 'k.key'), (e) => isChanError(e, 'badConf') && e.details.line === 2);
-  assert.throws(() => parseSecretKeyFile('server', '# only comments\n', 'k.key'), (e) => isChanError(e, 'badConf'));
+  assert.throws(
+    () => parseSecretKeyFile('server', '# c\nlcsk1-secret:abc\n', 'k.key'),
+    (e) => isChanError(e, 'badConf') && e.details.line === 2,
+  );
+  assert.throws(
+    () => parseSecretKeyFile('server', '# only comments\n', 'k.key'),
+    (e) => isChanError(e, 'badConf'),
+  );
 });
 
 test('known hosts - knownHostKey gives the key listed for a host (a hint to compute es ahead), else undefined', () => {
@@ -109,7 +131,10 @@ test('known hosts - the checker trusts the key it was given as listed only when 
   knownHostsChecker(file, 'example.org:1234', undefined, listed)(KEY_B);
   assert.deepEqual(knownHostKey(file, 'example.org:1234'), KEY_B);
   // And against a file that lists the host with another key: serverKeyMismatch.
-  assert.throws(() => knownHostsChecker(file, 'example.org:1234', undefined, KEY_A)(KEY_A.map((b) => b ^ 1)), (e) => isChanError(e, 'serverKeyMismatch'));
+  assert.throws(
+    () => knownHostsChecker(file, 'example.org:1234', undefined, KEY_A)(KEY_A.map((b) => b ^ 1)),
+    (e) => isChanError(e, 'serverKeyMismatch'),
+  );
 });
 
 test('known hosts - new host is pinned, the same key matches, another key is serverKeyMismatch and the file is unchanged', () => {
@@ -157,7 +182,10 @@ test('known hosts - as checkKey of a handshake: first use pins, a changed server
   connect();
   connect();
   const other = tweetnaclProvider.x25519Keypair(seq(32, 0x55));
-  assert.throws(() => connect(other), (e) => isChanError(e, 'serverKeyMismatch'));
+  assert.throws(
+    () => connect(other),
+    (e) => isChanError(e, 'serverKeyMismatch'),
+  );
   assert.equal(parseKnownHosts(fs.readFileSync(file, 'utf8')).entries.length, 1);
 });
 

@@ -38,8 +38,14 @@ test('legacy - response vectors from the Erlang trace (PROTOCOL-FACTS 1.3)', () 
 });
 
 test('legacy - a character above 255 is badArgument, not a silent re-encoding', () => {
-  assert.throws(() => legacyResponse('abc', 'p\u20acss'), (e) => isChanError(e, 'badArgument') && e.details.offset === 1);
-  assert.throws(() => latin1Bytes('\u0100'), (e) => isChanError(e, 'badArgument'));
+  assert.throws(
+    () => legacyResponse('abc', 'p\u20acss'),
+    (e) => isChanError(e, 'badArgument') && e.details.offset === 1,
+  );
+  assert.throws(
+    () => latin1Bytes('\u0100'),
+    (e) => isChanError(e, 'badArgument'),
+  );
 });
 
 test('legacy - checkLegacyResponse accepts only the lowercase 32-char digest', () => {

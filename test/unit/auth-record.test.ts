@@ -44,7 +44,11 @@ test('record - nonce is the counter little-endian in bytes 0..7, zeros after; bo
 });
 
 test('record - in-order records open, on both providers and across them; headroom leaves room for a frame header', () => {
-  for (const [sp, op] of [[tweetnaclProvider, nodeProvider], [nodeProvider, tweetnaclProvider], [nodeProvider, nodeProvider]]) {
+  for (const [sp, op] of [
+    [tweetnaclProvider, nodeProvider],
+    [nodeProvider, tweetnaclProvider],
+    [nodeProvider, nodeProvider],
+  ]) {
     const sealer = new RecordSealer(KEY, { provider: sp, side: 'client' });
     const opener = new RecordOpener(KEY, { provider: op, side: 'server' });
     for (let i = 0; i < 20; i++) {
@@ -67,25 +71,29 @@ test('record - flipped bit, dropped, reordered, replayed and truncated records a
   for (let pos = 0; pos < boxes[0].length; pos++) {
     const { opener } = pair();
     const bad = boxes[0].slice();
-    bad[pos] ^= 1 << pos % 8;
+    bad[pos] ^= 1 << (pos % 8);
     assert.throws(() => opener.open(bad), isBadRecord(0), `byte ${pos}`);
   }
-  { // dropped
+  {
+    // dropped
     const { opener } = pair();
     opener.open(boxes[0]);
     assert.throws(() => opener.open(boxes[2]), isBadRecord(1));
   }
-  { // reordered
+  {
+    // reordered
     const { opener } = pair();
     assert.throws(() => opener.open(boxes[1]), isBadRecord(0));
   }
-  { // replayed
+  {
+    // replayed
     const { opener } = pair();
     opener.open(boxes[0]);
     opener.open(boxes[1]);
     assert.throws(() => opener.open(boxes[1]), isBadRecord(2));
   }
-  { // truncated, and shorter than a MAC
+  {
+    // truncated, and shorter than a MAC
     const { opener } = pair();
     assert.throws(() => opener.open(boxes[0].subarray(0, boxes[0].length - 1)), isBadRecord(0));
     const o2 = pair().opener;
@@ -93,12 +101,14 @@ test('record - flipped bit, dropped, reordered, replayed and truncated records a
     const o3 = pair().opener;
     assert.throws(() => o3.open(new Uint8Array(0)), isBadRecord(0));
   }
-  { // a failed opener stays failed, even for the record it expected
+  {
+    // a failed opener stays failed, even for the record it expected
     const { opener } = pair();
     assert.throws(() => opener.open(boxes[1]), isBadRecord(0));
     assert.throws(() => opener.open(boxes[0]), isBadRecord(0));
   }
-  { // the other direction's key does not open
+  {
+    // the other direction's key does not open
     const opener = new RecordOpener(seq(32, 0x22), { side: 'server' });
     assert.throws(() => opener.open(boxes[0]), isBadRecord(0));
   }
@@ -113,11 +123,20 @@ test('record - the counter crosses 2^32 and stops before 2^64 - 1', () => {
   const end = new RecordSealer(KEY, { side: 'client', startCounter: 2n ** 64n - 2n });
   const endOpen = new RecordOpener(KEY, { side: 'server', startCounter: 2n ** 64n - 2n });
   endOpen.open(end.seal(seq(1)));
-  assert.throws(() => end.seal(seq(1)), (e) => isChanError(e, 'limitExceeded') && e.details.phase === 'record');
-  assert.throws(() => endOpen.open(new Uint8Array(17)), (e) => isChanError(e, 'limitExceeded'));
+  assert.throws(
+    () => end.seal(seq(1)),
+    (e) => isChanError(e, 'limitExceeded') && e.details.phase === 'record',
+  );
+  assert.throws(
+    () => endOpen.open(new Uint8Array(17)),
+    (e) => isChanError(e, 'limitExceeded'),
+  );
   const destroyed = new RecordSealer(KEY, { side: 'client' });
   destroyed.destroy();
-  assert.throws(() => destroyed.seal(seq(1)), (e) => isChanError(e, 'limitExceeded'));
+  assert.throws(
+    () => destroyed.seal(seq(1)),
+    (e) => isChanError(e, 'limitExceeded'),
+  );
 });
 
 test('record plaintext - headers, ids big-endian, term as a view (no copy)', () => {
@@ -141,10 +160,26 @@ test('record plaintext - headers, ids big-endian, term as a view (no copy)', () 
 
 test('record plaintext - unknown kind, short id, wrong direction are protocolErrors', () => {
   for (const bad of [new Uint8Array(0), Uint8Array.of(0), Uint8Array.of(7, 131), Uint8Array.of(2, 0, 0, 1)]) {
-    assert.throws(() => parseRecord(bad), (e) => isChanError(e, 'protocolError') && e.details.phase === 'record', toHex(bad));
+    assert.throws(
+      () => parseRecord(bad),
+      (e) => isChanError(e, 'protocolError') && e.details.phase === 'record',
+      toHex(bad),
+    );
   }
-  assert.throws(() => parseRecord(encodeRecord(RECORD_KIND.reply, 1, seq(3)), 'client'), (e) => isChanError(e, 'protocolError'));
-  assert.throws(() => parseRecord(encodeRecord(RECORD_KIND.cast, 0, seq(3)), 'server'), (e) => isChanError(e, 'protocolError'));
-  assert.throws(() => encodeRecordHeader(RECORD_KIND.call, -1), (e) => isChanError(e, 'badArgument'));
-  assert.throws(() => encodeRecordHeader(9 as never), (e) => isChanError(e, 'badArgument'));
+  assert.throws(
+    () => parseRecord(encodeRecord(RECORD_KIND.reply, 1, seq(3)), 'client'),
+    (e) => isChanError(e, 'protocolError'),
+  );
+  assert.throws(
+    () => parseRecord(encodeRecord(RECORD_KIND.cast, 0, seq(3)), 'server'),
+    (e) => isChanError(e, 'protocolError'),
+  );
+  assert.throws(
+    () => encodeRecordHeader(RECORD_KIND.call, -1),
+    (e) => isChanError(e, 'badArgument'),
+  );
+  assert.throws(
+    () => encodeRecordHeader(9 as never),
+    (e) => isChanError(e, 'badArgument'),
+  );
 });

@@ -26,15 +26,25 @@ test('memory budget - sheds the biggest holders until the total is under the lim
   const holders: (BudgetHolder & { bytes: number; shedWith?: ChanError })[] = [];
   const mk = (peer: string, bytes: number) => {
     const h = {
-      peer, bytes, shedWith: undefined as ChanError | undefined,
-      get bufferedBytes() { return this.shedWith ? 0 : this.bytes; },
-      shed(e: ChanError) { this.shedWith = e; },
+      peer,
+      bytes,
+      shedWith: undefined as ChanError | undefined,
+      get bufferedBytes() {
+        return this.shedWith ? 0 : this.bytes;
+      },
+      shed(e: ChanError) {
+        this.shedWith = e;
+      },
     };
     holders.push(h);
     return h;
   };
   const logged: string[] = [];
-  const b = new MemoryBudget(100, () => holders, (h) => logged.push(h.peer));
+  const b = new MemoryBudget(
+    100,
+    () => holders,
+    (h) => logged.push(h.peer),
+  );
   const small = mk('small', 10);
   const big = mk('big', 60);
   const mid = mk('mid', 50);

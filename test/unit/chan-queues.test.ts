@@ -52,7 +52,15 @@ test('call table times a call out with the error its factory makes', async () =>
   const t = new CallTable();
   const err = new ChanError('timeout', 'late');
   let fired = false;
-  await assert.rejects(t.add(t.allocateId(), 1, () => err, () => (fired = true)), (e: unknown) => e === err);
+  await assert.rejects(
+    t.add(
+      t.allocateId(),
+      1,
+      () => err,
+      () => (fired = true),
+    ),
+    (e: unknown) => e === err,
+  );
   assert.equal(fired, true);
   assert.equal(t.size, 0);
 });
@@ -74,7 +82,10 @@ test('call table: one timer for any number of waiting calls, each still timing o
   assert.equal(timers, 1, `256 calls with one timeout armed ${timers} timers`);
   // A shorter call added later times out first; the long ones still wait.
   const err = new ChanError('timeout', 'short');
-  await assert.rejects(t.add(t.allocateId(), 1, () => err), (e: unknown) => e === err);
+  await assert.rejects(
+    t.add(t.allocateId(), 1, () => err),
+    (e: unknown) => e === err,
+  );
   assert.equal(t.size, 256);
   t.rejectAll(new ChanError('closed', 'done'));
   for (const p of long) await assert.rejects(p, (e: unknown) => e instanceof ChanError && e.code === 'closed');
@@ -83,7 +94,8 @@ test('call table: one timer for any number of waiting calls, each still timing o
 test('call table: calls with different timeouts expire in deadline order, and the table is empty after', async () => {
   const t = new CallTable();
   const order: string[] = [];
-  const add = (name: string, ms: number): Promise<unknown> => t.add(t.allocateId(), ms, () => new ChanError('timeout', name)).catch((e: ChanError) => void order.push(e.message));
+  const add = (name: string, ms: number): Promise<unknown> =>
+    t.add(t.allocateId(), ms, () => new ChanError('timeout', name)).catch((e: ChanError) => void order.push(e.message));
   await Promise.all([add('c', 30), add('a', 1), add('b', 15)]);
   assert.deepEqual(order, ['a', 'b', 'c']);
   assert.equal(t.size, 0);

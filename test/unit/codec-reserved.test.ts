@@ -33,7 +33,11 @@ function pair(): { client: SecureCodec; server: SecureCodec } {
 test('secure: encodeReserved seals the same record as encode, for every kind', () => {
   const a = pair();
   const b = pair();
-  for (const [kind, id] of [[KIND.call, 7], [KIND.cast, 0], [KIND.close, 0]] as const) {
+  for (const [kind, id] of [
+    [KIND.call, 7],
+    [KIND.cast, 0],
+    [KIND.close, 0],
+  ] as const) {
     const reserved = a.client.encodeReserved(kind, id, kind === KIND.close ? undefined : TERM);
     const plain = b.client.encode(kind, id, kind === KIND.close ? undefined : TERM);
     assert.deepEqual(reserved.subarray(FRAME_HEADER_BYTES), plain, `kind ${kind}`);

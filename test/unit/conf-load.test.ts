@@ -25,7 +25,10 @@ const PW = 'Sekr3t-pw';
 const svc = (name = 's', extra = '') => `{service, ${name}, password, "${PW}", mfa, echo, start, notUsed${extra}}.`;
 const conf = (...lines: string[]) => ['{port, 1234}.', '{module_path, "handlers"}.', ...lines].join('\n');
 
-async function badConf(run: () => Promise<unknown>, expected: { line?: number; column?: number; file?: string; service?: string; [key: string]: unknown }): Promise<ChanError> {
+async function badConf(
+  run: () => Promise<unknown>,
+  expected: { line?: number; column?: number; file?: string; service?: string; [key: string]: unknown },
+): Promise<ChanError> {
   try {
     await run();
   } catch (e) {
@@ -125,10 +128,10 @@ describe('conf load - extensions', () => {
   });
 
   it('resolves paths relative to the conf file and searches its directory last', async () => {
-    const c = await parseConfig(conf(
-      svc('s', ', [{schema, "handlers/echo.schema.json"}]'),
-      '{identity, "server.key"}.',
-    ), path.join(FIXTURES, 'sub', '..', 'x.conf'));
+    const c = await parseConfig(
+      conf(svc('s', ', [{schema, "handlers/echo.schema.json"}]'), '{identity, "server.key"}.'),
+      path.join(FIXTURES, 'sub', '..', 'x.conf'),
+    );
     assert.equal(c.identityFile, path.join(FIXTURES, 'server.key'));
     assert.deepEqual(c.modulePaths, [HANDLERS, FIXTURES]);
     assert.equal(c.services.get('s')!.schemaFile, path.join(HANDLERS, 'echo.schema.json'));
@@ -137,7 +140,10 @@ describe('conf load - extensions', () => {
   });
 
   it('finds a module in an earlier path first, and .ts before .js or .mjs', async () => {
-    const c = await parseConfig(`{port, 1}.\n{module_path, ["book", "handlers"]}.\n{service, s, password, none, mfa, mod_name_server, start_me_up, x}.\n{service, p, password, none, mfa, plain, start, x}.`, CONF);
+    const c = await parseConfig(
+      `{port, 1}.\n{module_path, ["book", "handlers"]}.\n{service, s, password, none, mfa, mod_name_server, start_me_up, x}.\n{service, p, password, none, mfa, plain, start, x}.`,
+      CONF,
+    );
     assert.equal(c.services.get('s')!.modulePath, path.join(BOOK, 'mod_name_server.ts'));
     assert.equal(c.services.get('p')!.modulePath, path.join(HANDLERS, 'plain.mjs'));
   });
@@ -152,10 +158,13 @@ describe('conf load - extensions', () => {
 
   it('accepts base64 client keys and websocket tls files', async () => {
     const b64 = Buffer.alloc(32, 7).toString('base64');
-    const c = await parseConfig(conf(
-      svc('s', `, [{auth, [key]}, {client_keys, ["${b64}", "${b64.replace(/=$/, '')}"]}]`),
-      '{websocket, [{port, 0}, {tls, [{cert, "handlers/echo.ts"}, {key, "handlers/plain.mjs"}]}]}.',
-    ), CONF);
+    const c = await parseConfig(
+      conf(
+        svc('s', `, [{auth, [key]}, {client_keys, ["${b64}", "${b64.replace(/=$/, '')}"]}]`),
+        '{websocket, [{port, 0}, {tls, [{cert, "handlers/echo.ts"}, {key, "handlers/plain.mjs"}]}]}.',
+      ),
+      CONF,
+    );
     assert.deepEqual(c.services.get('s')!.clientKeys, [new Uint8Array(32).fill(7), new Uint8Array(32).fill(7)]);
     assert.deepEqual(c.websocket!.tls, { certFile: path.join(HANDLERS, 'echo.ts'), keyFile: path.join(HANDLERS, 'plain.mjs') });
     assert.equal(c.websocket!.path, '/');
@@ -192,7 +201,12 @@ describe('conf load - errors', () => {
     { name: 'bad auth method', text: conf(svc('s', ', [{auth, [pasword]}]')), line: 3 },
     { name: 'empty auth list', text: conf(svc('s', ', [{auth, []}]')), line: 3 },
     { name: 'auth key without client keys', text: conf(svc('s', ', [{auth, [key]}]')), line: 3, service: 's' },
-    { name: 'auth legacy with a scrypt hash', text: conf('{service, s, password, {scrypt, "scrypt$16384$8$1$c2FsdA==$aGFzaA=="}, mfa, echo, start, x, [{auth, [legacy]}]}.'), line: 3, service: 's' },
+    {
+      name: 'auth legacy with a scrypt hash',
+      text: conf('{service, s, password, {scrypt, "scrypt$16384$8$1$c2FsdA==$aGFzaA=="}, mfa, echo, start, x, [{auth, [legacy]}]}.'),
+      line: 3,
+      service: 's',
+    },
     { name: 'auth legacy with legacy deny', text: conf(svc('s', ', [{auth, [password, legacy]}, {legacy, deny}]')), line: 3, service: 's' },
     { name: 'bad client key', text: conf(svc('s', ', [{client_keys, ["abc"]}]')), line: 3 },
     { name: 'bad legacy policy', text: conf('{legacy, yes}.'), line: 3 },
@@ -260,7 +274,10 @@ describe('conf load - files and HOME', () => {
     } finally {
       process.env.HOME = saved;
     }
-    assert.throws(() => defaultConfPath({ HOME: '' }), (e) => e instanceof ChanError && e.code === 'badConf');
+    assert.throws(
+      () => defaultConfPath({ HOME: '' }),
+      (e) => e instanceof ChanError && e.code === 'badConf',
+    );
   });
 
   it('names a missing conf file', async () => {
@@ -304,10 +321,13 @@ describe('conf load - secrets stay out of logs', () => {
     const text = JSON.stringify(r);
     assert.ok(!text.includes(PW));
     assert.ok(!text.includes('notUsed'), 'ArgsS may hold server secrets');
-    assert.deepEqual(r.services.map((s) => [s.name, s.passwordKind, s.auth]), [
-      ['plain', 'plain', ['password', 'key', 'legacy']],
-      ['hashed', 'scrypt', ['password', 'key', 'legacy']],
-    ]);
+    assert.deepEqual(
+      r.services.map((s) => [s.name, s.passwordKind, s.auth]),
+      [
+        ['plain', 'plain', ['password', 'key', 'legacy']],
+        ['hashed', 'scrypt', ['password', 'key', 'legacy']],
+      ],
+    );
     assert.equal(r.port, 1234);
     assert.deepEqual(r.services[0].limits, {});
   });
@@ -318,20 +338,23 @@ describe('conf load - properties', () => {
     const full = readFileSync(path.join(FIXTURES, 'full.conf'), 'utf8');
     const alphabet = fc.constantFrom(...'{}[]<>|,.#$%\'"\\- \n0123456789aez_'.split(''), 'none', 'password', 'legacy', 'auth', 'limits', '[]', '"x"');
     const edit = fc.tuple(fc.nat(), fc.nat(4), fc.string({ unit: alphabet, maxLength: 2 }));
-    await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 4 }), async (edits) => {
-      let text = full;
-      for (const [at, del, ins] of edits) {
-        const i = at % (text.length + 1);
-        text = text.slice(0, i) + ins + text.slice(i + del);
-      }
-      try {
-        await parseConfig(text, path.join(FIXTURES, 'full.conf'));
-      } catch (e) {
-        if (!(e instanceof ChanError) || e.code !== 'badConf') throw e;
-        // While the password literal is intact, no message may show it (an edit
-        // inside it makes any word a possible password: no lexer can know).
-        if (text.includes('"ABXy45"')) assert.ok(!e.message.includes('ABXy45'), e.message);
-      }
-    }), { numRuns: 400, seed: 3 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 4 }), async (edits) => {
+        let text = full;
+        for (const [at, del, ins] of edits) {
+          const i = at % (text.length + 1);
+          text = text.slice(0, i) + ins + text.slice(i + del);
+        }
+        try {
+          await parseConfig(text, path.join(FIXTURES, 'full.conf'));
+        } catch (e) {
+          if (!(e instanceof ChanError) || e.code !== 'badConf') throw e;
+          // While the password literal is intact, no message may show it (an edit
+          // inside it makes any word a possible password: no lexer can know).
+          if (text.includes('"ABXy45"')) assert.ok(!e.message.includes('ABXy45'), e.message);
+        }
+      }),
+      { numRuns: 400, seed: 3 },
+    );
   });
 });

@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ChanError } from '../../src/errors.ts';
 import { LIMITS } from '../../src/limits.ts';
-import {
-  Atom, ErlFloat, ImproperList, Tuple, atom, float, improperList, termEqual, tuple, type Term,
-} from '../../src/wire/etf/term.ts';
+import { Atom, ErlFloat, ImproperList, Tuple, atom, float, improperList, termEqual, tuple, type Term } from '../../src/wire/etf/term.ts';
 import { MAX_TERM_TEXT_CHARS, parseTerm, parseTerms } from '../../src/conf/term-parser.ts';
 import { erl } from '../../src/conf/erl-template.ts';
 import type { Position } from '../../src/conf/term-lexer.ts';
@@ -43,11 +41,17 @@ describe('conf parser - the book', () => {
     const terms = parseTerms(BOOK_CONF, 'lib_chan.conf');
     assert.equal(terms.length, 2);
     assertTerm(terms[0].term, tuple(atom('port'), 1234));
-    assertTerm(terms[1].term, tuple(
-      atom('service'), atom('nameServer'), atom('password'), 'ABXy45',
-      atom('mfa'), atom('mod_name_server'), atom('start_me_up'), atom('notUsed'),
-    ));
-    assert.deepEqual(terms.map(({ line, column }) => [line, column]), [[1, 1], [2, 1]]);
+    assertTerm(
+      terms[1].term,
+      tuple(atom('service'), atom('nameServer'), atom('password'), 'ABXy45', atom('mfa'), atom('mod_name_server'), atom('start_me_up'), atom('notUsed')),
+    );
+    assert.deepEqual(
+      terms.map(({ line, column }) => [line, column]),
+      [
+        [1, 1],
+        [2, 1],
+      ],
+    );
   });
 
   it('skips comments and reads terms that span lines', () => {
@@ -94,9 +98,23 @@ describe('conf parser - atoms', () => {
 describe('conf parser - numbers', () => {
   it('reads integers in every notation', () => {
     const cases: [string, Term][] = [
-      ['0', 0], ['1234', 1234], ['-7', -7], ['- 7', -7], ['16#FF', 255], ['16#ff', 255], ['-16#ff', -255],
-      ['2#1010', 10], ['36#zz', 1295], ['1_000', 1000], ['16#FF_FF', 0xffff], ['$a', 97], ['$\\n', 10],
-      ['$ ', 32], ['$\\x{1F600}', 0x1f600], ['$\\\\', 92], ['-$a', -97],
+      ['0', 0],
+      ['1234', 1234],
+      ['-7', -7],
+      ['- 7', -7],
+      ['16#FF', 255],
+      ['16#ff', 255],
+      ['-16#ff', -255],
+      ['2#1010', 10],
+      ['36#zz', 1295],
+      ['1_000', 1000],
+      ['16#FF_FF', 0xffff],
+      ['$a', 97],
+      ['$\\n', 10],
+      ['$ ', 32],
+      ['$\\x{1F600}', 0x1f600],
+      ['$\\\\', 92],
+      ['-$a', -97],
     ];
     for (const [text, value] of cases) assert.equal(one(`${text}.`), value, text);
   });
@@ -122,7 +140,10 @@ describe('conf parser - numbers', () => {
 
   it('tells the end-of-term dot from a decimal point', () => {
     const terms = parseTerms('1.\n2.5.\n{3}.');
-    assert.deepEqual(terms.map((t) => t.term instanceof Tuple ? 'tuple' : t.term), [1, 2.5, 'tuple']);
+    assert.deepEqual(
+      terms.map((t) => (t.term instanceof Tuple ? 'tuple' : t.term)),
+      [1, 2.5, 'tuple'],
+    );
   });
 
   it('refuses bad numbers with their position', () => {
@@ -196,10 +217,24 @@ describe('conf parser - tuples, lists, binaries, maps', () => {
     const m = one('#{a => 1, "k" => [1], {x} => #{}}.');
     assert.ok(m instanceof Map);
     assert.equal(m.size, 3);
-    assertTerm(m, new Map<Term, Term>([[atom('a'), 1], ['k', [1]], [tuple(atom('x')), new Map()]]));
+    assertTerm(
+      m,
+      new Map<Term, Term>([
+        [atom('a'), 1],
+        ['k', [1]],
+        [tuple(atom('x')), new Map()],
+      ]),
+    );
     const d = one('#{a => 1, b => 2, a => 3, "ab" => x, [97, 98] => y}.') as Map<Term, Term>;
     assert.equal(d.size, 3);
-    assertTerm(d, new Map<Term, Term>([[atom('a'), 3], [atom('b'), 2], [[97, 98], atom('y')]]));
+    assertTerm(
+      d,
+      new Map<Term, Term>([
+        [atom('a'), 3],
+        [atom('b'), 2],
+        [[97, 98], atom('y')],
+      ]),
+    );
   });
 
   it('refuses records, := and missing separators with their position', () => {
@@ -241,7 +276,10 @@ describe('conf parser - term boundaries and errors', () => {
     assertBadConf(() => parseTerms(`${'{'.repeat(4)}${'}'.repeat(4)}.`, undefined, { maxDepth: 3 }), 1, 4);
     // A deep text with a huge maxDepth fails cleanly, never with a RangeError.
     const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}.`;
-    assert.throws(() => parseTerms(deep, undefined, { maxDepth: 1e9 }), (e) => e instanceof ChanError && e.code === 'badConf');
+    assert.throws(
+      () => parseTerms(deep, undefined, { maxDepth: 1e9 }),
+      (e) => e instanceof ChanError && e.code === 'badConf',
+    );
   });
 
   it('refuses input over 1 MiB', () => {
@@ -299,10 +337,22 @@ describe('conf parser - erl template', () => {
   });
 
   it('refuses a value inside quotes, and bad syntax, with a position', () => {
-    assert.throws(() => erl`{a, '${1}'}`, (e) => e instanceof ChanError && e.code === 'badConf' && e.details.line === 1);
-    assert.throws(() => erl`{a,\n b c}`, (e) => e instanceof ChanError && e.details.line === 2 && e.details.column === 4);
-    assert.throws(() => erl`{a, ${1} ${2}}`, (e) => e instanceof ChanError && e.code === 'badConf');
-    assert.throws(() => erl`-${'x'}`, (e) => e instanceof ChanError && e.code === 'badConf');
+    assert.throws(
+      () => erl`{a, '${1}'}`,
+      (e) => e instanceof ChanError && e.code === 'badConf' && e.details.line === 1,
+    );
+    assert.throws(
+      () => erl`{a,\n b c}`,
+      (e) => e instanceof ChanError && e.details.line === 2 && e.details.column === 4,
+    );
+    assert.throws(
+      () => erl`{a, ${1} ${2}}`,
+      (e) => e instanceof ChanError && e.code === 'badConf',
+    );
+    assert.throws(
+      () => erl`-${'x'}`,
+      (e) => e instanceof ChanError && e.code === 'badConf',
+    );
   });
 });
 
@@ -323,7 +373,7 @@ function onlyBadConf(run: () => unknown): void {
 const VALID_CONFS = [
   BOOK_CONF,
   '{port, 1}.\n{service, s, password, none, mfa, m, f, [#{a => <<"x"/utf8>>}, $a, 16#FF, -1.5e3, [a | b]]}.\n',
-  "{limits, [{maxFrameBytes, 1_048_576}]}.\n{'quoted atom', \"s\\x{41}\" \"t\", <<1,2>>}.\n% c\n",
+  '{limits, [{maxFrameBytes, 1_048_576}]}.\n{\'quoted atom\', "s\\x{41}" "t", <<1,2>>}.\n% c\n',
 ];
 
 /** Erlang text for a term of the generated subset (the inverse of the parser). */
@@ -354,48 +404,61 @@ const { term: arbTerm } = fc.letrec<{ term: Term }>((tie) => ({
     { depthSize: 'small', withCrossShrink: true },
     fc.integer().map((n): Term => n),
     fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }).map((n): Term => (n >= -(2n ** 53n) + 1n && n <= 2n ** 53n - 1n ? Number(n) : n)),
-    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d)).map((d): Term => d),
+    fc
+      .double({ noNaN: true, noDefaultInfinity: true })
+      .filter((d) => !Number.isInteger(d))
+      .map((d): Term => d),
     fc.integer({ min: -1e6, max: 1e6 }).map((n): Term => float(n)),
-    fc.string({ unit: 'grapheme', maxLength: 12 }).filter((s) => s !== '').map((s): Term => s),
+    fc
+      .string({ unit: 'grapheme', maxLength: 12 })
+      .filter((s) => s !== '')
+      .map((s): Term => s),
     atomName.map((s): Term => atom(s)),
     fc.boolean().map((b): Term => b),
     fc.uint8Array({ maxLength: 6 }).map((b): Term => b),
     fc.array(tie('term'), { maxLength: 4 }).map((xs): Term => new Tuple(xs)),
     fc.array(tie('term'), { minLength: 1, maxLength: 4 }).map((xs): Term => xs),
     fc.tuple(fc.array(tie('term'), { minLength: 1, maxLength: 3 }), atomName).map(([xs, a]): Term => improperList(xs, atom(a))),
-    fc.array(fc.tuple(atomName, tie('term')), { maxLength: 3 }).map((kvs): Term => new Map<Term, Term>(
-      [...new Map(kvs)].map(([k, v]) => [atom(k), v]),
-    )),
+    fc.array(fc.tuple(atomName, tie('term')), { maxLength: 3 }).map((kvs): Term => new Map<Term, Term>([...new Map(kvs)].map(([k, v]) => [atom(k), v]))),
   ),
 }));
 
 describe('conf parser - properties', () => {
   it('throws nothing but badConf on random text', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => {
-      onlyBadConf(() => parseTerms(s));
-      onlyBadConf(() => parseTerm(s));
-    }), { numRuns: 2000, seed: 42 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => {
+        onlyBadConf(() => parseTerms(s));
+        onlyBadConf(() => parseTerm(s));
+      }),
+      { numRuns: 2000, seed: 42 },
+    );
   });
 
   it('throws nothing but badConf on mutated valid confs', () => {
     const alphabet = fc.constantFrom(...'{}[]()<>|,.#$%\'"\\-+=:/ \n\t0123456789abcAZ_#e'.split(''));
     const edit = fc.tuple(fc.nat(), fc.nat(3), fc.string({ unit: alphabet, maxLength: 3 }));
-    fc.assert(fc.property(fc.constantFrom(...VALID_CONFS), fc.array(edit, { minLength: 1, maxLength: 6 }), (conf, edits) => {
-      let text = conf;
-      for (const [at, del, ins] of edits) {
-        const i = at % (text.length + 1);
-        text = text.slice(0, i) + ins + text.slice(i + del);
-      }
-      onlyBadConf(() => parseTerms(text, 'mutated.conf'));
-    }), { numRuns: 3000, seed: 7 });
+    fc.assert(
+      fc.property(fc.constantFrom(...VALID_CONFS), fc.array(edit, { minLength: 1, maxLength: 6 }), (conf, edits) => {
+        let text = conf;
+        for (const [at, del, ins] of edits) {
+          const i = at % (text.length + 1);
+          text = text.slice(0, i) + ins + text.slice(i + del);
+        }
+        onlyBadConf(() => parseTerms(text, 'mutated.conf'));
+      }),
+      { numRuns: 3000, seed: 7 },
+    );
   });
 
   it('reads back what it prints (the generated subset)', () => {
-    fc.assert(fc.property(arbTerm, (t) => {
-      const text = print(t);
-      const back = parseTerm(text);
-      assert.ok(termEqual(back, t), `${text}`);
-      assert.ok(termEqual(parseTerms(`${text}.\n`)[0].term, t));
-    }), { numRuns: 500, seed: 1 });
+    fc.assert(
+      fc.property(arbTerm, (t) => {
+        const text = print(t);
+        const back = parseTerm(text);
+        assert.ok(termEqual(back, t), `${text}`);
+        assert.ok(termEqual(parseTerms(`${text}.\n`)[0].term, t));
+      }),
+      { numRuns: 500, seed: 1 },
+    );
   });
 });

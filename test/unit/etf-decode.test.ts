@@ -8,20 +8,7 @@ import { concatBytes, fromHex, toHex } from '../../src/wire/bytes.ts';
 import { decodeTerm, type DecodeOptions } from '../../src/wire/etf/decode.ts';
 import { encodeTerm } from '../../src/wire/etf/encode.ts';
 import { formatTerm } from '../../src/wire/etf/format.ts';
-import {
-  Atom,
-  BitBinary,
-  ErlFloat,
-  ImproperList,
-  Opaque,
-  Tuple,
-  atom,
-  improperList,
-  isAtom,
-  termEqual,
-  tuple,
-  type Term,
-} from '../../src/wire/etf/term.ts';
+import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, atom, improperList, isAtom, termEqual, tuple, type Term } from '../../src/wire/etf/term.ts';
 
 const h = (s: string): Uint8Array => fromHex(s.replace(/\s+/g, ''));
 const latin1 = (s: string): string => toHex(Uint8Array.from(s, (c) => c.charCodeAt(0)));
@@ -88,7 +75,10 @@ const TRACE: [string, string][] = [
   ['83680364000773e97276696365770ce382b5e383bce38393e382b96400026f6b', "{sérvice,'サービス',ok}"],
   ['83680364000573746f72656400036a6f656b000e77726974696e67206120626f6f6b', '{store,joe,"writing a book"}'],
   ['8368026400096368616c6c656e67656b001969746d7773616772776b72626e7265676d656d6871637a7777', '{challenge,"itmwsagrwkrbnregmemhqczww"}'],
-  ['836802640008726573706f6e73656d000000203038373037626430376463653765323136666539643536303332393339383562', '{response,<<"08707bd07dce7e216fe9d5603293985b">>}'],
+  [
+    '836802640008726573706f6e73656d000000203038373037626430376463653765323136666539643536303332393339383562',
+    '{response,<<"08707bd07dce7e216fe9d5603293985b">>}',
+  ],
   ['83680364000c73746172745365727669636564000570726f62656802640006636c69656e7464000461726773', '{startService,probe,{client,args}}'],
 ];
 
@@ -126,7 +116,11 @@ test('etf decode - atoms: all four tags, true/false/undefined, Latin-1 and UTF-8
   }
   // é as Latin-1 (100, 115) and as UTF-8 (118, 119): the same atom
   for (const hex of ['83640001e9', '837301e9', '83760002c3a9', '837702c3a9']) assert.ok(isAtom(decodeTerm(h(hex)), 'é'), hex);
-  for (const [name, value] of [['true', true], ['false', false], ['undefined', undefined]] as const) {
+  for (const [name, value] of [
+    ['true', true],
+    ['false', false],
+    ['undefined', undefined],
+  ] as const) {
     for (const tag of ['64', '73', '76', '77']) {
       const len = tag === '64' || tag === '76' ? `00${name.length.toString(16).padStart(2, '0')}` : name.length.toString(16).padStart(2, '0');
       assert.equal(decodeTerm(h(`83${tag}${len}${latin1(name)}`)), value, `${tag} ${name}`);
@@ -259,7 +253,13 @@ test('etf decode - maps are Maps with any keys; duplicate keys are badTerm', () 
 
 test('etf decode - a key "__proto__" cannot reach Object.prototype', () => {
   const before = Object.getOwnPropertyNames(Object.prototype).sort();
-  const bytes = encodeTerm(new Map<Term, Term>([['__proto__', { polluted: true }], [atom('__proto__'), { polluted: true }], [atom('constructor'), 1]]));
+  const bytes = encodeTerm(
+    new Map<Term, Term>([
+      ['__proto__', { polluted: true }],
+      [atom('__proto__'), { polluted: true }],
+      [atom('constructor'), 1],
+    ]),
+  );
   const m = decodeTerm(bytes) as Map<Term, Term>;
   assert.ok(m instanceof Map);
   assert.equal(m.size, 3);
@@ -283,7 +283,13 @@ const EVAL_FUN =
 
 test('etf decode - pids, ports, references, funs and exports are Opaque with their exact bytes', () => {
   const cases: [string, number][] = [
-    [PID, 88], [REF, 90], [PORT, 89], [EXPORT, 113], [EXPORT_UTF8, 113], [LOCAL_FUN, 112], [EVAL_FUN, 112],
+    [PID, 88],
+    [REF, 90],
+    [PORT, 89],
+    [EXPORT, 113],
+    [EXPORT_UTF8, 113],
+    [LOCAL_FUN, 112],
+    [EVAL_FUN, 112],
     ['67640003614062000000010000000001', 103], // PID_EXT
     ['6664000361406200000001 01'.replace(' ', ''), 102], // PORT_EXT
     ['78640003614062 0000000000000001 00000001'.replace(/ /g, ''), 120], // V4_PORT_EXT
@@ -317,7 +323,12 @@ test('etf decode - pids, ports, references, funs and exports are Opaque with the
 });
 
 test('etf decode - compressed terms: bounded, exact, checked', () => {
-  const inner = encodeTerm(tuple(atom('hello'), Array.from({ length: 200 }, () => atom('world'))));
+  const inner = encodeTerm(
+    tuple(
+      atom('hello'),
+      Array.from({ length: 200 }, () => atom('world')),
+    ),
+  );
   const body = inner.subarray(1);
   const z = zlibSync(body);
   const compressed = (size: number, data: Uint8Array = z): Uint8Array => {
@@ -371,7 +382,10 @@ test('etf decode - truncation at every byte position of valid encodings is badTe
     tuple(atom('ok'), 'writing a book'),
     [1000, 2000, -1, 2n ** 70n, 3.5, new ErlFloat(2)],
     improperList([atom('sérvice'), atom('サービス')], new Uint8Array([1, 2])),
-    new Map<Term, Term>([[1, new BitBinary(new Uint8Array([0xe0]), 3)], ['k', tuple()]]),
+    new Map<Term, Term>([
+      [1, new BitBinary(new Uint8Array([0xe0]), 3)],
+      ['k', tuple()],
+    ]),
     decodeTerm(h(`83${EVAL_FUN}`)),
     decodeTerm(h(`836805${PID}${REF}${PORT}${EXPORT}${LOCAL_FUN}`)),
   ];
@@ -383,7 +397,9 @@ test('etf decode - truncation at every byte position of valid encodings is badTe
 });
 
 test('etf decode - bad tags, version bytes, distribution headers, trailing bytes', () => {
-  const known = new Set([97, 98, 99, 70, 100, 115, 118, 119, 104, 105, 106, 107, 108, 109, 77, 110, 111, 116, 103, 88, 102, 89, 120, 101, 114, 90, 117, 112, 113, 80]);
+  const known = new Set([
+    97, 98, 99, 70, 100, 115, 118, 119, 104, 105, 106, 107, 108, 109, 77, 110, 111, 116, 103, 88, 102, 89, 120, 101, 114, 90, 117, 112, 113, 80,
+  ]);
   for (let tag = 0; tag < 256; tag++) {
     if (known.has(tag)) continue;
     const d = assertBadTerm(new Uint8Array([131, tag, 0, 0, 0, 0, 0, 0, 0, 0]), undefined, 1);
@@ -452,9 +468,16 @@ test('etf decode - maxAtoms bounds the atoms of one term', () => {
 
 test('etf decode - options and arguments are checked', () => {
   for (const bad of [{ maxDepth: 0 }, { maxDepth: 1.5 }, { maxDepth: 10_001 }, { maxAtoms: 0 }, { maxDecompressedBytes: -1 }, { maxDepth: Number.NaN }]) {
-    assert.throws(() => decodeTerm(h('836a'), bad), (e: unknown) => isChanError(e, 'badArgument'), JSON.stringify(bad));
+    assert.throws(
+      () => decodeTerm(h('836a'), bad),
+      (e: unknown) => isChanError(e, 'badArgument'),
+      JSON.stringify(bad),
+    );
   }
-  assert.throws(() => decodeTerm('836a' as unknown as Uint8Array), (e: unknown) => isChanError(e, 'badArgument'));
+  assert.throws(
+    () => decodeTerm('836a' as unknown as Uint8Array),
+    (e: unknown) => isChanError(e, 'badArgument'),
+  );
 });
 
 // ---------------------------------------------------------------- properties
@@ -464,27 +487,25 @@ const atomName = fc
   .oneof(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 12 }), fc.array(NOT_SURROGATE, { maxLength: 6 }))
   .map((cps) => String.fromCodePoint(...cps))
   .filter((n) => n !== 'true' && n !== 'false' && n !== 'undefined');
-const floatTerm = fc
-  .double({ noNaN: true, noDefaultInfinity: true })
-  .map((v): Term => (Number.isInteger(v) && !Object.is(v, -0) ? new ErlFloat(v) : v));
+const floatTerm = fc.double({ noNaN: true, noDefaultInfinity: true }).map((v): Term => (Number.isInteger(v) && !Object.is(v, -0) ? new ErlFloat(v) : v));
 const OPAQUES = [PID, REF, PORT, EXPORT, LOCAL_FUN, EVAL_FUN].map((x) => decodeTerm(h(`83${x}`)));
 
 /** Leaves in the form decodeTerm returns them. */
 const leaf: fc.Arbitrary<Term> = fc.oneof(
   fc.integer(),
   fc.maxSafeInteger(),
-  fc.bigInt({ min: -(2n ** 600n), max: 2n ** 600n }).map((b): Term => (b >= -BigInt(Number.MAX_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b)),
+  fc
+    .bigInt({ min: -(2n ** 600n), max: 2n ** 600n })
+    .map((b): Term => (b >= -BigInt(Number.MAX_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b)),
   floatTerm,
   atomName.map((n) => new Atom(n)),
   fc.constantFrom<Term>(true, false, undefined),
   fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 30 }).map((cs) => String.fromCharCode(...cs)),
   fc.uint8Array({ maxLength: 24 }),
-  fc
-    .tuple(fc.uint8Array({ minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 7 }))
-    .map(([b, bits]) => {
-      b[b.length - 1] &= (0xff << (8 - bits)) & 0xff;
-      return new BitBinary(b, bits);
-    }),
+  fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 7 })).map(([b, bits]) => {
+    b[b.length - 1] &= (0xff << (8 - bits)) & 0xff;
+    return new BitBinary(b, bits);
+  }),
   fc.constantFrom(...OPAQUES),
 );
 /** A tail that is not a list. */
@@ -499,11 +520,14 @@ const { term: modelTerm } = fc.letrec<{ term: Term; key: Term }>((tie) => ({
     fc.array(tie('term'), { maxLength: 5 }),
     fc.array(tie('term'), { maxLength: 5 }).map((xs) => new Tuple(xs)),
     fc.tuple(fc.array(tie('term'), { minLength: 1, maxLength: 4 }), tailLeaf).map(([xs, t]) => new ImproperList(xs, t)),
-    fc
-      .uniqueArray(fc.tuple(tie('key'), tie('term')), { maxLength: 5, selector: ([k]) => formatTerm(k) })
-      .map((entries) => new Map(entries)),
+    fc.uniqueArray(fc.tuple(tie('key'), tie('term')), { maxLength: 5, selector: ([k]) => formatTerm(k) }).map((entries) => new Map(entries)),
   ),
-  key: fc.oneof({ depthSize: 'small' }, keyLeaf, fc.array(keyLeaf, { maxLength: 3 }).map((xs) => new Tuple(xs)), fc.array(keyLeaf, { maxLength: 3 })),
+  key: fc.oneof(
+    { depthSize: 'small' },
+    keyLeaf,
+    fc.array(keyLeaf, { maxLength: 3 }).map((xs) => new Tuple(xs)),
+    fc.array(keyLeaf, { maxLength: 3 }),
+  ),
 }));
 
 test('etf property - decodeTerm(encodeTerm(t)) is t for every term of the model', () => {

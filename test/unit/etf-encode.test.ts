@@ -4,19 +4,7 @@ import { isChanError, type ChanError } from '../../src/errors.ts';
 import { fromHex, toHex } from '../../src/wire/bytes.ts';
 import { decodeTerm } from '../../src/wire/etf/decode.ts';
 import { encodeTerm } from '../../src/wire/etf/encode.ts';
-import {
-  BitBinary,
-  ErlFloat,
-  ImproperList,
-  Opaque,
-  Tuple,
-  atom,
-  improperList,
-  mapEntries,
-  termEqual,
-  tuple,
-  type Term,
-} from '../../src/wire/etf/term.ts';
+import { BitBinary, ErlFloat, ImproperList, Opaque, Tuple, atom, improperList, mapEntries, termEqual, tuple, type Term } from '../../src/wire/etf/term.ts';
 
 const hex = (t: Term): string => toHex(encodeTerm(t));
 
@@ -37,12 +25,18 @@ const TRACE: [Term, string][] = [
   [tuple(atom('ok'), 'writing a book'), '8368026400026f6b6b000e77726974696e67206120626f6f6b'],
   [tuple(atom('store'), atom('joe'), 'writing a book'), '83680364000573746f72656400036a6f656b000e77726974696e67206120626f6f6b'],
   [tuple(atom('challenge'), 'itmwsagrwkrbnregmemhqczww'), '8368026400096368616c6c656e67656b001969746d7773616772776b72626e7265676d656d6871637a7777'],
-  [tuple(atom('response'), 'ebc5d1f0c0fe1314c48019e2749fae53'), '836802640008726573706f6e73656b00206562633564316630633066653133313463343830313965323734396661653533'],
+  [
+    tuple(atom('response'), 'ebc5d1f0c0fe1314c48019e2749fae53'),
+    '836802640008726573706f6e73656b00206562633564316630633066653133313463343830313965323734396661653533',
+  ],
   [atom('ack'), '8364000361636b'],
   [undefined, '83640009756e646566696e6564'],
   [atom('authFail'), '83640008617574684661696c'],
   [atom('badService'), '8364000a62616453657276696365'],
-  [tuple(atom('startService'), atom('probe'), tuple(atom('client'), atom('args'))), '83680364000c73746172745365727669636564000570726f62656802640006636c69656e7464000461726773'],
+  [
+    tuple(atom('startService'), atom('probe'), tuple(atom('client'), atom('args'))),
+    '83680364000c73746172745365727669636564000570726f62656802640006636c69656e7464000461726773',
+  ],
   // S29 zoo
   [tuple(atom('sérvice'), atom('サービス'), atom('ok')), '83680364000773e97276696365770ce382b5e383bce38393e382b96400026f6b'],
   [0, '836100'],
@@ -62,7 +56,13 @@ const TRACE: [Term, string][] = [
   [[], '836a'],
   ['', '836a'],
   [tuple(), '836800'],
-  [new Map<Term, Term>([[atom('a'), 1], ['k', [atom('v')]]]), '8374000000026400016161016b00016b6c00000001640001766a'],
+  [
+    new Map<Term, Term>([
+      [atom('a'), 1],
+      ['k', [atom('v')]],
+    ]),
+    '8374000000026400016161016b00016b6c00000001640001766a',
+  ],
   [{ a: 1, k: [atom('v')] }, '8374000000026400016161016400016b6c00000001640001766a'],
   [tuple(atom('echo'), atom('fun')), '8368026400046563686f64000366756e'],
 ];
@@ -173,7 +173,12 @@ test('etf encode - binaries, bitstrings, maps, records and opaque terms', () => 
   // unused low bits of the last byte are written as zero
   assert.equal(hex(new BitBinary(new Uint8Array([0xff, 0xff]), 3)), '834d0000000203ffe0');
   assert.equal(hex(new BitBinary(new Uint8Array([1, 2]), 8)), '836d000000020102');
-  for (const bad of [new BitBinary(new Uint8Array([1]), 0), new BitBinary(new Uint8Array([1]), 9), new BitBinary(new Uint8Array(), 3), new BitBinary(new Uint8Array([1]), 2.5)]) {
+  for (const bad of [
+    new BitBinary(new Uint8Array([1]), 0),
+    new BitBinary(new Uint8Array([1]), 9),
+    new BitBinary(new Uint8Array(), 3),
+    new BitBinary(new Uint8Array([1]), 2.5),
+  ]) {
     assertBadArgument(() => encodeTerm(bad), `BitBinary bits ${bad.bits}`);
   }
   assert.equal(hex(new Map()), '837400000000');
@@ -189,7 +194,18 @@ test('etf encode - values outside the model are badArgument', () => {
   class Point {
     x = 1;
   }
-  const outside: unknown[] = [() => 1, Symbol('s'), new Date(0), new Point(), new Int16Array(2), new ArrayBuffer(2), new DataView(new ArrayBuffer(1)), /re/, new Set([1]), Promise.resolve()];
+  const outside: unknown[] = [
+    () => 1,
+    Symbol('s'),
+    new Date(0),
+    new Point(),
+    new Int16Array(2),
+    new ArrayBuffer(2),
+    new DataView(new ArrayBuffer(1)),
+    /re/,
+    new Set([1]),
+    Promise.resolve(),
+  ];
   for (const v of outside) {
     assertBadArgument(() => encodeTerm(v as Term), String(v));
     assertBadArgument(() => encodeTerm(tuple(atom('wrapped'), [v as Term])), `nested ${String(v)}`);

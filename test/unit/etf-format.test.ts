@@ -32,7 +32,13 @@ test('format - Erlang syntax as ~p prints it', () => {
   const cases: [Term, string][] = [
     [tuple(atom('ok'), 'writing a book'), '{ok,"writing a book"}'],
     [tuple(atom('startService'), atom('nameServer'), []), '{startService,nameServer,[]}'],
-    [new Map<Term, Term>([[atom('a'), 1], ['k', [atom('v')]]]), '#{a => 1,"k" => [v]}'],
+    [
+      new Map<Term, Term>([
+        [atom('a'), 1],
+        ['k', [atom('v')]],
+      ]),
+      '#{a => 1,"k" => [v]}',
+    ],
     [{ a: 1 }, '#{a => 1}'],
     [new Map(), '#{}'],
     [improperList([1], 2), '[1|2]'],
@@ -64,7 +70,7 @@ test('format - Erlang syntax as ~p prints it', () => {
     [1.5e300, '1.5e+300'],
     [tuple(atom('sérvice'), atom('サービス'), atom('ok')), "{sérvice,'サービス',ok}"],
     [opaque(EXPORT), 'fun lists:map/2'],
-    [opaque(PID), "#Pid<nonode@nohost.9.0>"],
+    [opaque(PID), '#Pid<nonode@nohost.9.0>'],
     [opaque(PORT), '#Port<nonode@nohost.0>'],
     [opaque(REF), '#Ref<nonode@nohost.1137798935.3211788289.151903>'],
     [opaque(FUN), '#Fun<probe.0.49421837>'],
@@ -122,16 +128,37 @@ test('toJson - the documented mapping', () => {
     [new ErlFloat(3), 3],
     ['text', 'text'],
     ['', ''],
-    [[1, 2], [1, 2]],
+    [
+      [1, 2],
+      [1, 2],
+    ],
     [tuple(atom('port'), 1234), ['port', 1234]],
     [improperList([1], 2), { $improper: [1], $tail: 2 }],
     [new Uint8Array([104, 105]), 'hi'],
     [new Uint8Array([0xff]), { $binary: '/w==' }],
     [new BitBinary(new Uint8Array([0x20]), 3), { $bitstring: 'IA==', $bits: 3 }],
-    [new Map<Term, Term>([[atom('a'), 1], ['b', [atom('c')]], [new Uint8Array([100]), 2]]), { a: 1, b: ['c'], d: 2 }],
+    [
+      new Map<Term, Term>([
+        [atom('a'), 1],
+        ['b', [atom('c')]],
+        [new Uint8Array([100]), 2],
+      ]),
+      { a: 1, b: ['c'], d: 2 },
+    ],
     [{ x: { y: 1 } }, { x: { y: 1 } }],
     [new Map<Term, Term>([[1, atom('one')]]), { $map: [[1, 'one']] }],
-    [new Map<Term, Term>([[atom('a'), 1], ['a', 2]]), { $map: [['a', 1], ['a', 2]] }],
+    [
+      new Map<Term, Term>([
+        [atom('a'), 1],
+        ['a', 2],
+      ]),
+      {
+        $map: [
+          ['a', 1],
+          ['a', 2],
+        ],
+      },
+    ],
     [opaque(PID), { $opaque: 'pid', $bytes: base64(fromHex(PID)) }],
     [opaque(EXPORT), { $opaque: 'export', $bytes: base64(fromHex(EXPORT)) }],
   ];
@@ -140,12 +167,29 @@ test('toJson - the documented mapping', () => {
     assert.equal(JSON.stringify(toJson(t)), JSON.stringify(json), formatTerm(t));
   }
   // key order is the map's order
-  assert.equal(JSON.stringify(toJson(new Map<Term, Term>([[atom('z'), 1], [atom('a'), 2]]))), '{"z":1,"a":2}');
+  assert.equal(
+    JSON.stringify(
+      toJson(
+        new Map<Term, Term>([
+          [atom('z'), 1],
+          [atom('a'), 2],
+        ]),
+      ),
+    ),
+    '{"z":1,"a":2}',
+  );
 });
 
 test('toJson - a "__proto__" key is an own property of a null-prototype object', () => {
   const before = Object.getOwnPropertyNames(Object.prototype).sort();
-  const m = decodeTerm(encodeTerm(new Map<Term, Term>([['__proto__', { polluted: true }], [atom('constructor'), 1]])));
+  const m = decodeTerm(
+    encodeTerm(
+      new Map<Term, Term>([
+        ['__proto__', { polluted: true }],
+        [atom('constructor'), 1],
+      ]),
+    ),
+  );
   const json = toJson(m) as Record<string, unknown>;
   assert.equal(Object.getPrototypeOf(json), null);
   assert.ok(Object.hasOwn(json, '__proto__'));
@@ -181,7 +225,9 @@ function canon(t: Term): Term {
 }
 
 const NOT_SURROGATE = fc.integer({ min: 0, max: 0x10ffff }).filter((c) => c < 0xd800 || c > 0xdfff);
-const text = fc.oneof(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 12 }), fc.array(NOT_SURROGATE, { maxLength: 6 })).map((cps) => String.fromCodePoint(...cps));
+const text = fc
+  .oneof(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 12 }), fc.array(NOT_SURROGATE, { maxLength: 6 }))
+  .map((cps) => String.fromCodePoint(...cps));
 const leaf: fc.Arbitrary<Term> = fc.oneof(
   fc.integer(),
   fc.bigInt({ min: -(2n ** 200n), max: 2n ** 200n }),
@@ -198,7 +244,15 @@ const { term: printable } = fc.letrec<{ term: Term }>((tie) => ({
     leaf,
     fc.array(tie('term'), { maxLength: 4 }),
     fc.array(tie('term'), { maxLength: 4 }).map((xs) => new Tuple(xs)),
-    fc.tuple(fc.array(tie('term'), { minLength: 1, maxLength: 3 }), fc.oneof(fc.integer(), text.map((s) => new Atom(s)))).map(([xs, tail]) => new ImproperList(xs, tail)),
+    fc
+      .tuple(
+        fc.array(tie('term'), { minLength: 1, maxLength: 3 }),
+        fc.oneof(
+          fc.integer(),
+          text.map((s) => new Atom(s)),
+        ),
+      )
+      .map(([xs, tail]) => new ImproperList(xs, tail)),
     fc.uniqueArray(fc.tuple(leaf, tie('term')), { maxLength: 4, selector: ([k]) => formatTerm(canon(k)) }).map((e) => new Map(e)),
   ),
 }));

@@ -38,16 +38,25 @@ test('etf work - duplicate keys are still found inside nested keys, across repre
   const h = (s: string): Uint8Array => fromHex(s.replace(/\s+/g, ''));
   // #{#{"ab" => 1} => 1, #{[97,98] => 1} => 2}
   const dup = h('83 74 00000002 74 00000001 6b 0002 6162 6101 6101  74 00000001 6c 00000002 6161 6162 6a 6101 6102');
-  assert.throws(() => decodeTerm(dup), (e: unknown) => isChanError(e, 'badTerm'));
+  assert.throws(
+    () => decodeTerm(dup),
+    (e: unknown) => isChanError(e, 'badTerm'),
+  );
   // #{{[a|b]} => 1, {[b|a]} => 2}: the same parts in another order are another key
   const two = h('83 74 00000002 6801 6c00000001 640001 61 640001 62 6101  6801 6c00000001 640001 62 640001 61 6102');
   assert.equal((decodeTerm(two) as Map<unknown, unknown>).size, 2);
   // #{[1,2|"c"] => 1, [1,2,99] => 2}: a merged string tail is the same list
   const merged = h('83 74 00000002 6c00000002 6101 6102 6b0001 63 6101  6c00000003 6101 6102 6163 6a 6102');
-  assert.throws(() => decodeTerm(merged), (e: unknown) => isChanError(e, 'badTerm'));
+  assert.throws(
+    () => decodeTerm(merged),
+    (e: unknown) => isChanError(e, 'badTerm'),
+  );
   // maps as keys: same entries in another order, one level down
   const inner = h('83 74 00000002 6801 74 00000002 6101 6101 6102 6102 6101  6801 74 00000002 6102 6102 6101 6101 6102');
-  assert.throws(() => decodeTerm(inner), (e: unknown) => isChanError(e, 'badTerm'));
+  assert.throws(
+    () => decodeTerm(inner),
+    (e: unknown) => isChanError(e, 'badTerm'),
+  );
 });
 
 test('etf work - an integer over maxIntegerBytes is refused before it is made (decimal printing is superlinear)', async () => {
@@ -60,10 +69,16 @@ test('etf work - an integer over maxIntegerBytes is refused before it is made (d
   assert.ok(formatTerm(ok).length > 2000);
   assert.equal(typeof toJson(ok), 'string');
   for (const n of [max + 1, 4 * 1024 * 1024]) {
-    assert.throws(() => decodeTerm(bigInteger(n)), (e: unknown) => isChanError(e, 'badTerm') && e.details.key === 'maxIntegerBytes' && e.details.actual === n);
+    assert.throws(
+      () => decodeTerm(bigInteger(n)),
+      (e: unknown) => isChanError(e, 'badTerm') && e.details.key === 'maxIntegerBytes' && e.details.actual === n,
+    );
   }
   // SMALL_BIG_EXT too (up to 255 bytes), under a lower limit
   const small = fromHex(`836e2000${'ff'.repeat(32)}`);
-  assert.throws(() => decodeTerm(small, { maxIntegerBytes: 16 }), (e: unknown) => isChanError(e, 'badTerm') && e.details.key === 'maxIntegerBytes');
+  assert.throws(
+    () => decodeTerm(small, { maxIntegerBytes: 16 }),
+    (e: unknown) => isChanError(e, 'badTerm') && e.details.key === 'maxIntegerBytes',
+  );
   assert.equal(typeof decodeTerm(small, { maxIntegerBytes: 32 }), 'bigint');
 });

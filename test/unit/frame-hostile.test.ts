@@ -36,7 +36,12 @@ test('frame hostile - a frame dribbled one byte per read holds about its own byt
 });
 
 test('frame hostile - every split gives the same frames; the buffer never passes the frame length', () => {
-  const frames = [new Uint8Array(0), Uint8Array.from({ length: 70_000 }, (_, i) => i & 0xff), Uint8Array.of(7), Uint8Array.from({ length: 20_000 }, (_, i) => (i * 7) & 0xff)];
+  const frames = [
+    new Uint8Array(0),
+    Uint8Array.from({ length: 70_000 }, (_, i) => i & 0xff),
+    Uint8Array.of(7),
+    Uint8Array.from({ length: 20_000 }, (_, i) => (i * 7) & 0xff),
+  ];
   const wire = new Uint8Array(frames.reduce((n, f) => n + 4 + f.length, 0));
   let o = 0;
   for (const f of frames) {
@@ -59,11 +64,17 @@ test('frame hostile - every split gives the same frames; the buffer never passes
 test('frame hostile - login frames are refused from the length prefix over maxLoginFrameBytes', () => {
   const d = new FrameDecoder(8 * 1024 * 1024, { loginFrames: 2, maxLoginFrameBytes: 65_536 });
   assert.equal(d.push(encodeFrame(new Uint8Array(65_536))).length, 1);
-  assert.throws(() => d.push(Uint8Array.of(0, 1, 0, 1)), (e: unknown) => isChanError(e, 'frameTooLarge') && e.details.key === 'maxLoginFrameBytes' && e.details.actual === 65_537);
+  assert.throws(
+    () => d.push(Uint8Array.of(0, 1, 0, 1)),
+    (e: unknown) => isChanError(e, 'frameTooLarge') && e.details.key === 'maxLoginFrameBytes' && e.details.actual === 65_537,
+  );
   // after the login, maxFrameBytes applies
   const after = new FrameDecoder(8 * 1024 * 1024, { loginFrames: 2, maxLoginFrameBytes: 65_536 });
   after.push(encodeFrame(Uint8Array.of(1)));
   after.endLogin();
   assert.equal(after.push(encodeFrame(new Uint8Array(100_000))).length, 1);
-  assert.throws(() => after.push(Uint8Array.of(0, 0x80, 0, 1)), (e: unknown) => isChanError(e, 'frameTooLarge') && e.details.key === 'maxFrameBytes');
+  assert.throws(
+    () => after.push(Uint8Array.of(0, 0x80, 0, 1)),
+    (e: unknown) => isChanError(e, 'frameTooLarge') && e.details.key === 'maxFrameBytes',
+  );
 });

@@ -14,7 +14,10 @@ test('encodeFrame writes a 4-byte big-endian length', () => {
 
 test('decodes coalesced frames in one read', () => {
   const d = new FrameDecoder(1024);
-  assert.deepEqual(d.push(stream).map((f) => [...f]), frames.map((f) => [...f]));
+  assert.deepEqual(
+    d.push(stream).map((f) => [...f]),
+    frames.map((f) => [...f]),
+  );
   assert.equal(d.bufferedBytes, 0);
 });
 
@@ -22,7 +25,10 @@ test('decodes a stream fed byte by byte', () => {
   const d = new FrameDecoder(1024);
   const out: Uint8Array[] = [];
   for (let i = 0; i < stream.length; i++) out.push(...d.push(stream.subarray(i, i + 1)));
-  assert.deepEqual(out.map((f) => [...f]), frames.map((f) => [...f]));
+  assert.deepEqual(
+    out.map((f) => [...f]),
+    frames.map((f) => [...f]),
+  );
 });
 
 test('any split of the stream gives the same frames (property)', () => {
@@ -36,7 +42,10 @@ test('any split of the stream gives the same frames (property)', () => {
         out.push(...d.push(stream.slice(prev, p)).map((f) => f.slice()));
         prev = p;
       }
-      assert.deepEqual(out.map((f) => [...f]), frames.map((f) => [...f]));
+      assert.deepEqual(
+        out.map((f) => [...f]),
+        frames.map((f) => [...f]),
+      );
     }),
     { numRuns: 300 },
   );
@@ -45,14 +54,20 @@ test('any split of the stream gives the same frames (property)', () => {
 test('an oversized length prefix is refused from the header, before buffering the body', () => {
   const d = new FrameDecoder(100);
   const header = new Uint8Array([0x10, 0, 0, 0]); // 256 MiB announced
-  assert.throws(() => d.push(header), (e: unknown) => e instanceof ChanError && e.code === 'frameTooLarge' && e.details.limit === 100 && e.details.actual === 0x10000000);
+  assert.throws(
+    () => d.push(header),
+    (e: unknown) => e instanceof ChanError && e.code === 'frameTooLarge' && e.details.limit === 100 && e.details.actual === 0x10000000,
+  );
   assert.equal(d.bufferedBytes, 0);
 });
 
 test('an oversized prefix split across reads is refused once its 4 bytes are in', () => {
   const d = new FrameDecoder(100);
   assert.deepEqual(d.push(new Uint8Array([0, 0])), []);
-  assert.throws(() => d.push(new Uint8Array([1, 0, 9, 9])), (e: unknown) => e instanceof ChanError && e.code === 'frameTooLarge' && e.details.actual === 256);
+  assert.throws(
+    () => d.push(new Uint8Array([1, 0, 9, 9])),
+    (e: unknown) => e instanceof ChanError && e.code === 'frameTooLarge' && e.details.actual === 256,
+  );
 });
 
 test('a frame of exactly maxFrameBytes is accepted', () => {

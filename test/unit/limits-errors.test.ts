@@ -14,9 +14,18 @@ test('every default lies within its own range', () => {
 test('resolveLimits fills defaults and refuses unknown keys and out-of-range values', () => {
   assert.equal(resolveLimits({ maxFrameBytes: 1000 }).maxFrameBytes, 1000);
   assert.equal(resolveLimits({}).handshakeTimeoutMs, LIMITS.handshakeTimeoutMs.default);
-  assert.throws(() => resolveLimits({ maxFrameByte: 1 }), (e: unknown) => e instanceof ChanError && e.code === 'badConf' && e.details.key === 'maxFrameByte');
-  assert.throws(() => resolveLimits({ maxFrameBytes: 1 }), (e: unknown) => e instanceof ChanError && e.code === 'badConf' && e.details.key === 'maxFrameBytes');
-  assert.throws(() => resolveLimits({ maxFrameBytes: 1.5 }), (e: unknown) => e instanceof ChanError && e.code === 'badConf');
+  assert.throws(
+    () => resolveLimits({ maxFrameByte: 1 }),
+    (e: unknown) => e instanceof ChanError && e.code === 'badConf' && e.details.key === 'maxFrameByte',
+  );
+  assert.throws(
+    () => resolveLimits({ maxFrameBytes: 1 }),
+    (e: unknown) => e instanceof ChanError && e.code === 'badConf' && e.details.key === 'maxFrameBytes',
+  );
+  assert.throws(
+    () => resolveLimits({ maxFrameBytes: 1.5 }),
+    (e: unknown) => e instanceof ChanError && e.code === 'badConf',
+  );
 });
 
 test('error codes are unique and the README lists exactly the table', () => {

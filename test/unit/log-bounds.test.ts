@@ -26,11 +26,20 @@ test('log bounds - service names and terms from the peer are shown as bounded pr
   const broken = Uint8Array.from([...bytes.subarray(0, bytes.length - 2), 0xee]);
   const lazy = readStartService(broken, {});
   assert.equal(lazy?.service, 'svc');
-  assert.throws(() => lazy!.argsC(), (e: unknown) => isChanError(e, 'badTerm'));
+  assert.throws(
+    () => lazy!.argsC(),
+    (e: unknown) => isChanError(e, 'badTerm'),
+  );
 });
 
 test('log bounds - decodeTerm({excerpt: false}) quotes no input bytes', () => {
   const bad = Uint8Array.of(131, 0xee, 0x53, 0x45, 0x43, 0x52, 0x45, 0x54);
-  assert.throws(() => decodeTerm(bad), (e: unknown) => isChanError(e, 'badTerm') && /ee534543/.test(e.message));
-  assert.throws(() => decodeTerm(bad, { excerpt: false }), (e: unknown) => isChanError(e, 'badTerm') && !/534543/.test(e.message) && e.details.offset === 1);
+  assert.throws(
+    () => decodeTerm(bad),
+    (e: unknown) => isChanError(e, 'badTerm') && /ee534543/.test(e.message),
+  );
+  assert.throws(
+    () => decodeTerm(bad, { excerpt: false }),
+    (e: unknown) => isChanError(e, 'badTerm') && !/534543/.test(e.message) && e.details.offset === 1,
+  );
 });

@@ -62,7 +62,11 @@ test('guess budget: a burst at once, then one turn per 1/rate for any login, ref
   let now = 0;
   const g = new LoginGuard({ ...LIMITS, now: () => now });
   const budget = { loginGuessesPerSecond: 10, maxServiceLoginFailures: 3 };
-  assert.deepEqual([0, 1, 2].map(() => g.reserve('vault', budget, 1000)), [0, 0, 0], 'the burst');
+  assert.deepEqual(
+    [0, 1, 2].map(() => g.reserve('vault', budget, 1000)),
+    [0, 0, 0],
+    'the burst',
+  );
   assert.equal(g.reserve('vault', budget, 1000), 100, 'then one turn per 100 ms');
   assert.equal(g.reserve('vault', budget, 1000), 200);
   assert.equal(g.reserve('vault', budget, 150), undefined, 'a turn 300 ms away is refused to a login that can wait 150 ms');

@@ -8,7 +8,11 @@ const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 function counterPool(size?: number) {
   let made = 0;
   const disposed: number[] = [];
-  const pool = new ReadyPool(() => ++made, (n: number) => void disposed.push(n), size);
+  const pool = new ReadyPool(
+    () => ++made,
+    (n: number) => void disposed.push(n),
+    size,
+  );
   return { pool, disposed, made: () => made };
 }
 

@@ -16,7 +16,10 @@ class FakeProcess implements RemoteProcess {
   readonly stdin: string[] = [];
   private resolveClosed!: (e: RemoteExit) => void;
   readonly closed = new Promise<RemoteExit>((r) => (this.resolveClosed = r));
-  constructor(readonly command: string, private readonly onStdin: (p: FakeProcess, text: string) => void = () => {}) {}
+  constructor(
+    readonly command: string,
+    private readonly onStdin: (p: FakeProcess, text: string) => void = () => {},
+  ) {}
   onStdout(f: (c: Uint8Array) => void): void {
     this.out.push(f);
   }
@@ -38,7 +41,10 @@ class FakeProcess implements RemoteProcess {
   }
 }
 
-function fakeConnector(o: { upload?: () => Promise<never>; exec: (p: FakeProcess) => void; onStdin?: (p: FakeProcess, text: string) => void }): { connector: SshConnector; procs: FakeProcess[] } {
+function fakeConnector(o: { upload?: () => Promise<never>; exec: (p: FakeProcess) => void; onStdin?: (p: FakeProcess, text: string) => void }): {
+  connector: SshConnector;
+  procs: FakeProcess[];
+} {
   const procs: FakeProcess[] = [];
   const connector: SshConnector = async () => {
     const conn: SshConnection = {
@@ -59,15 +65,29 @@ function fakeConnector(o: { upload?: () => Promise<never>; exec: (p: FakeProcess
 
 function opts(connector: SshConnector, o: Partial<RemoteStartOptions> = {}): RemoteStartOptions {
   return {
-    target: { user: 'u', host: 'h.example', port: 22 }, auth: { keyFiles: [] }, knownHostsFile: '/nonexistent/known_hosts', acceptNew: false,
-    connectTimeoutMs: 1_000, timeouts: { connect: 1_000, upload: 1_000, boot: 1_000, init: 1_000, startup: 1_000 },
-    remoteCommand: 'lib-chan', remoteDir: '.lib-chan/remote/t', args: ['start', '--json'], infoLogs: true, stopGraceMs: 1_000,
-    outputLines: 20, maxLineBytes: 1024, connector, ...o,
+    target: { user: 'u', host: 'h.example', port: 22 },
+    auth: { keyFiles: [] },
+    knownHostsFile: '/nonexistent/known_hosts',
+    acceptNew: false,
+    connectTimeoutMs: 1_000,
+    timeouts: { connect: 1_000, upload: 1_000, boot: 1_000, init: 1_000, startup: 1_000 },
+    remoteCommand: 'lib-chan',
+    remoteDir: '.lib-chan/remote/t',
+    args: ['start', '--json'],
+    infoLogs: true,
+    stopGraceMs: 1_000,
+    outputLines: 20,
+    maxLineBytes: 1024,
+    connector,
+    ...o,
   };
 }
 
 async function failure(p: Promise<unknown>): Promise<ChanError & { details: RemoteFailureDetails }> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   assert.ok(e instanceof ChanError, String(e));
   return e as ChanError & { details: RemoteFailureDetails };
 }
@@ -92,7 +112,9 @@ test('bootTimeout: no PID in time; the watcher is told to stop and its answer is
 
 test('uploadFailed: an upload that never finishes times out, and the partial upload is removed', async () => {
   const { connector, procs } = fakeConnector({ upload: () => new Promise<never>(() => {}), exec: (p) => p.exit(0) });
-  const e = await failure(remoteStart(opts(connector, { uploadDir: '/tmp', timeouts: { connect: 1_000, upload: 50, boot: 1_000, init: 1_000, startup: 1_000 } })));
+  const e = await failure(
+    remoteStart(opts(connector, { uploadDir: '/tmp', timeouts: { connect: 1_000, upload: 50, boot: 1_000, init: 1_000, startup: 1_000 } })),
+  );
   assert.equal(e.code, 'uploadFailed');
   assert.equal(e.details.stage, 'upload');
   assert.equal(procs.length, 1, 'one clean-up command, no start');

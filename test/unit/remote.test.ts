@@ -9,7 +9,16 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { appendKnownHost, fingerprint, hostsFieldMatches, keyTypeOfBlob, knownKeyTypes, parseKnownHosts, readKnownHosts, verifyHostKey } from '../../src/cli/remote/known-hosts.ts';
+import {
+  appendKnownHost,
+  fingerprint,
+  hostsFieldMatches,
+  keyTypeOfBlob,
+  knownKeyTypes,
+  parseKnownHosts,
+  readKnownHosts,
+  verifyHostKey,
+} from '../../src/cli/remote/known-hosts.ts';
 import { LastLines, LineSplitter, printable } from '../../src/cli/remote/lines.ts';
 import { firstWord, shQuote, startScript, statusScript, stopScript } from '../../src/cli/remote/script.ts';
 import { parseDuration, parseTarget } from '../../src/cli/remote/command.ts';
@@ -106,7 +115,12 @@ test('remote lines: split across chunks and UTF-8 boundaries, long lines cut, on
   const bytes = Buffer.from('ab\r\ncé\n0123456789abc\nlast');
   for (const b of bytes) s.push(new Uint8Array([b]));
   s.end();
-  assert.deepEqual(got, [['ab', false], ['cé', false], ['01234567', true], ['last', false]]);
+  assert.deepEqual(got, [
+    ['ab', false],
+    ['cé', false],
+    ['01234567', true],
+    ['last', false],
+  ]);
   const last = new LastLines(2);
   for (const l of ['1', '2', '3']) last.add(l);
   assert.deepEqual(last.lines, ['2', '3']);
@@ -138,6 +152,16 @@ test('the stop and status scripts never take 0, 1 or a non-number for the group 
     assert.throws(() => statusScript({ nonce: 'n', pid, lstart: 'x', dir: 'd', lines: 1 }), RangeError, String(pid));
   }
   // The watcher of the start script reads the group from the log; a bad one is refused there too.
-  const r = spawnSync('sh', ['-c', startScript({ nonce: 'n', dir: 'd', command: 'true', args: [], infoLogs: false, graceTenths: 1, removeOnFailure: [] }).split('\n').find((l) => l.includes('BADPID'))!.replace('  case', 'N=n; pg=1; case')], { encoding: 'utf8' });
+  const r = spawnSync(
+    'sh',
+    [
+      '-c',
+      startScript({ nonce: 'n', dir: 'd', command: 'true', args: [], infoLogs: false, graceTenths: 1, removeOnFailure: [] })
+        .split('\n')
+        .find((l) => l.includes('BADPID'))!
+        .replace('  case', 'N=n; pg=1; case'),
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.stdout.trim(), 'n BADPID 1');
 });

@@ -8,12 +8,18 @@ import type { TransportEvents } from '../../src/transport/transport.ts';
 function fakeSocket(): WebSocketLike & { closedWith: number[] } {
   const closedWith: number[] = [];
   return {
-    binaryType: 'arraybuffer', readyState: 1, bufferedAmount: 0, closedWith,
+    binaryType: 'arraybuffer',
+    readyState: 1,
+    bufferedAmount: 0,
+    closedWith,
     send() {},
     close(code?: number) {
       closedWith.push(code ?? 1000);
     },
-    onopen: null, onmessage: null, onclose: null, onerror: null,
+    onopen: null,
+    onmessage: null,
+    onclose: null,
+    onerror: null,
   };
 }
 

@@ -75,16 +75,18 @@ export const RESULT_CODES = {
   authFail: { byte: 2, error: 'authFail', summary: 'Wrong password, or key not accepted by the service.' },
   legacyRefused: { byte: 3, error: 'legacyRefused', summary: 'Reserved (legacy login refused); never sent by the secure handshake.' },
   methodRefused: { byte: 4, error: 'authFail', summary: 'The service does not accept this login method.' },
-  rateLimited: { byte: 5, error: 'limitExceeded', summary: 'Too many login attempts from this client (lock-out), or the service\'s guess budget is spent; try later.' },
+  rateLimited: {
+    byte: 5,
+    error: 'limitExceeded',
+    summary: "Too many login attempts from this client (lock-out), or the service's guess budget is spent; try later.",
+  },
   serverBusy: { byte: 6, error: 'limitExceeded', summary: 'The server is at a connection or channel limit (`maxAnonymousChannels`).' },
-  versionUnsupported: { byte: 7, error: 'protocolError', summary: 'The server does not speak the hello\'s version (refusal only).' },
+  versionUnsupported: { byte: 7, error: 'protocolError', summary: "The server does not speak the hello's version (refusal only)." },
   badRequest: { byte: 8, error: 'protocolError', summary: 'The login request cannot be served as sent (e.g. ArgsC is not a valid term).' },
 } as const satisfies Record<string, { byte: number; error: ErrorCode | null; summary: string }>;
 export type ResultName = keyof typeof RESULT_CODES;
 
-const RESULT_BY_BYTE = new Map<number, ResultName>(
-  (Object.keys(RESULT_CODES) as ResultName[]).map((name) => [RESULT_CODES[name].byte, name]),
-);
+const RESULT_BY_BYTE = new Map<number, ResultName>((Object.keys(RESULT_CODES) as ResultName[]).map((name) => [RESULT_CODES[name].byte, name]));
 
 // ---- public types ----
 
@@ -204,13 +206,7 @@ function hsError(code: ErrorCode, side: Side, phase: HandshakePhase, message: st
  * throw a ChanError naming side and phase (a ChanError from inside keeps its
  * code and gains side and phase).
  */
-function step<S extends HandshakeState, R>(
-  state: S,
-  expected: S['phase'],
-  side: Side,
-  phase: HandshakePhase,
-  body: (s: S) => R,
-): R {
+function step<S extends HandshakeState, R>(state: S, expected: S['phase'], side: Side, phase: HandshakePhase, body: (s: S) => R): R {
   if (state === null || typeof state !== 'object' || state.phase !== expected || state.spent) {
     throw hsError('protocolError', side, phase, `handshake step called with a ${state?.spent ? 'used' : 'wrong'} state (want ${expected})`);
   }
@@ -372,8 +368,7 @@ function decodeAuthPayload(p: Uint8Array): { method: AuthMethod; service: string
   o += argsLen;
   if (p.length - o >= AUTH_PAD_BYTES) throw bad('too much padding');
   for (let i = o; i < p.length; i++) if (p[i] !== 0) throw bad('non-zero padding');
-  const proofOk =
-    method === 'none' ? proofLen === 0 : method === 'key' ? proofLen === KEY_PROOF_BYTES : proofLen > 0 && proofLen <= MAX_PASSWORD_BYTES;
+  const proofOk = method === 'none' ? proofLen === 0 : method === 'key' ? proofLen === KEY_PROOF_BYTES : proofLen > 0 && proofLen <= MAX_PASSWORD_BYTES;
   if (!proofOk) throw bad(`proof of ${proofLen} bytes for method ${method}`);
   return { method, service, proof, argsC };
 }
@@ -512,11 +507,17 @@ export function clientOnReply(
       if (refusal.code === 'unknown' || refusal.code === 'ack') {
         throw hsError('protocolError', side, phase, `refusal with invalid result byte ${refusal.byte}`);
       }
-      const reason = refusal.code === 'versionUnsupported' ? `this client speaks version ${SECURE_VERSION}, the server speaks ${refusal.versions.join(', ') || 'none'}` : undefined;
+      const reason =
+        refusal.code === 'versionUnsupported'
+          ? `this client speaks version ${SECURE_VERSION}, the server speaks ${refusal.versions.join(', ') || 'none'}`
+          : undefined;
       throw resultError(reason === undefined ? { code: refusal.code } : { code: refusal.code, reason }, side, phase, { versions: refusal.versions });
     }
     if (frame.length < REPLY_MIN_BYTES) {
-      throw hsError('protocolError', side, phase, `reply of ${frame.length} bytes, need at least ${REPLY_MIN_BYTES}`, { actual: frame.length, limit: REPLY_MIN_BYTES });
+      throw hsError('protocolError', side, phase, `reply of ${frame.length} bytes, need at least ${REPLY_MIN_BYTES}`, {
+        actual: frame.length,
+        limit: REPLY_MIN_BYTES,
+      });
     }
     const { provider, ss, e } = s;
     const eS = frame.subarray(0, X25519_KEY_BYTES);
@@ -729,7 +730,14 @@ export function serverOnAuth(state: ServerAwaitAuth, frame: Uint8Array): { state
       request.signatureOk = signatureOk;
     }
     const next: ServerAwaitDecision = {
-      phase: 'serverAwaitDecision', provider: s.provider, ss: s.ss, serverKey: s.serverKey, method: msg.method, clientKey, signatureOk, spent: false,
+      phase: 'serverAwaitDecision',
+      provider: s.provider,
+      ss: s.ss,
+      serverKey: s.serverKey,
+      method: msg.method,
+      clientKey,
+      signatureOk,
+      spent: false,
     };
     return { state: next, request };
   });

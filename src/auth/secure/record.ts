@@ -197,7 +197,9 @@ export function parseRecord(plain: Uint8Array, from?: Side): ParsedRecord {
     throw new ChanError('protocolError', `unknown record kind ${plain.length > 0 ? kind : '(empty record)'}`, { details: { phase: 'record', actual: kind } });
   }
   if (from !== undefined && sender !== 'either' && sender !== from) {
-    throw new ChanError('protocolError', `a ${from} may not send a record of kind ${kind}`, { details: { phase: 'record', side: from === 'client' ? 'server' : 'client', actual: kind } });
+    throw new ChanError('protocolError', `a ${from} may not send a record of kind ${kind}`, {
+      details: { phase: 'record', side: from === 'client' ? 'server' : 'client', actual: kind },
+    });
   }
   if (!KIND_HAS_ID[kind]) return { kind, id: 0, term: plain.subarray(1) };
   if (plain.length < 5) {

@@ -65,7 +65,11 @@ export class SymmetricState {
    * saved by snapshot() (the same hash and chaining key; no key yet), which
    * is how a handshake skips hashing its constant prologue every time.
    */
-  constructor(private readonly provider: CryptoProvider, protocolName: string = PROTOCOL_NAME, from?: { h: Uint8Array; ck: Uint8Array }) {
+  constructor(
+    private readonly provider: CryptoProvider,
+    protocolName: string = PROTOCOL_NAME,
+    from?: { h: Uint8Array; ck: Uint8Array },
+  ) {
     if (from) {
       this.h = from.h.slice();
       this.ck = from.ck.slice();

@@ -70,12 +70,13 @@ function exists(f: string): boolean {
 function startArgs(pos: string[]): { args: string[]; infoLogs: boolean } {
   const args = pos.length === 0 ? ['start'] : [...pos];
   if (args[0] !== 'start') throw new UsageError(`the remote command line must begin with "start" (after --), got "${args[0]}"`);
-  if (args.includes('--pretty')) throw new UsageError('--pretty cannot be used: remote start reads the gateway\'s JSON log lines');
+  if (args.includes('--pretty')) throw new UsageError("--pretty cannot be used: remote start reads the gateway's JSON log lines");
   const i = args.indexOf('--log-level');
   let infoLogs = true;
   if (i !== -1) {
     const level = args[i + 1];
-    if (!['info', 'debug', 'trace'].includes(level ?? '')) throw new UsageError(`--log-level ${level ?? ''}: remote start needs info-level log events (info, debug or trace)`);
+    if (!['info', 'debug', 'trace'].includes(level ?? ''))
+      throw new UsageError(`--log-level ${level ?? ''}: remote start needs info-level log events (info, debug or trace)`);
     infoLogs = false;
   }
   if (!args.includes('--json')) args.push('--json');
@@ -89,11 +90,19 @@ function say(json: boolean, line: string): void {
 function failureReport(e: ChanError, what: string): string {
   const d = e.details as Partial<RemoteFailureDetails>;
   const out = [`lib-chan remote ${what}: ${d.stage ?? 'connect'} stage failed after ${d.elapsedMs ?? '?'} ms [${e.code}]: ${printable(e.message)}`];
-  if (d.stagesMs && Object.keys(d.stagesMs).length) out.push(`  stages done: ${Object.entries(d.stagesMs).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+  if (d.stagesMs && Object.keys(d.stagesMs).length)
+    out.push(
+      `  stages done: ${Object.entries(d.stagesMs)
+        .map(([k, v]) => `${k} ${v} ms`)
+        .join(', ')}`,
+    );
   out.push(`  exit status: ${d.exitStatus ?? 'none'}`);
   if (d.remotePath !== undefined && e.code === 'commandNotFound') out.push(`  remote PATH: ${printable(d.remotePath)}`);
   if (d.cleanup !== undefined) out.push(`  left behind: ${d.leftBehind ? 'POSSIBLY: ' : 'nothing; '}${d.cleanup}`);
-  for (const [name, lines] of [['stdout', d.stdout], ['stderr', d.stderr]] as const) {
+  for (const [name, lines] of [
+    ['stdout', d.stdout],
+    ['stderr', d.stderr],
+  ] as const) {
     if (!lines || lines.length === 0) {
       if (d.stage !== undefined && d.stage !== 'connect' && d.stage !== 'upload') out.push(`  last remote ${name}: (none)`);
       continue;
@@ -124,7 +133,10 @@ function session(v: Values, t: SshTarget, r: RemoteRecord | undefined, json: boo
 function pickRecord(dir: string, target: ReturnType<typeof parseTarget>, name: string | undefined): RemoteRecord {
   const found = findRecords(dir, { host: target.host, user: target.user, port: target.port, name });
   if (found.length === 0) throw new ChanError('badArgument', `no gateway started on ${target.host}${name ? ` named ${name}` : ''} is recorded in ${dir}`);
-  if (found.length > 1) throw new UsageError(`several gateways are recorded for ${target.host}: ${found.map((r) => `${r.user}@${r.host}:${r.port} --name ${r.name}`).join('; ')}; say which`);
+  if (found.length > 1)
+    throw new UsageError(
+      `several gateways are recorded for ${target.host}: ${found.map((r) => `${r.user}@${r.host}:${r.port} --name ${r.name}`).join('; ')}; say which`,
+    );
   return found[0];
 }
 
@@ -139,7 +151,9 @@ async function start(v: Values, pos: string[]): Promise<number> {
   const stateDir = path.resolve(str(v, 'state-dir') ?? defaultStateDir());
   const existing = findRecords(stateDir, { host: target.host, user: target.user, port: target.port, name });
   if (existing.length) {
-    throw new UsageError(`a gateway named ${name} on ${target.user}@${target.host}:${target.port} is already recorded (pid ${existing[0].pid}, started ${existing[0].startedAt}); run lib-chan remote status or stop first`);
+    throw new UsageError(
+      `a gateway named ${name} on ${target.user}@${target.host}:${target.port} is already recorded (pid ${existing[0].pid}, started ${existing[0].startedAt}); run lib-chan remote status or stop first`,
+    );
   }
   const upload = str(v, 'upload');
   if (upload !== undefined) {
@@ -164,15 +178,31 @@ async function start(v: Values, pos: string[]): Promise<number> {
         startup: parseDuration('--startup-timeout', str(v, 'startup-timeout'), 'remoteStartupTimeoutMs'),
       },
       uploadDir: upload !== undefined ? path.resolve(upload) : undefined,
-      remoteCommand, remoteDir, args, infoLogs,
+      remoteCommand,
+      remoteDir,
+      args,
+      infoLogs,
       stopGraceMs: parseDuration('--stop-timeout', str(v, 'stop-timeout'), 'remoteStopGraceMs'),
       outputLines: LIMITS.remoteOutputLines.default,
       maxLineBytes: LIMITS.remoteMaxLineBytes.default,
     });
     const record: RemoteRecord = {
-      version: 1, name, user: target.user, host: target.host, port: target.port, pid: res.pid, lstart: res.lstart, remoteDir, remoteCommand, args,
-      startedAt: new Date().toISOString(), endpoints: res.endpoints, publicKey: res.publicKey, knownHosts: s.knownHostsFile,
-      identity: identity !== undefined ? path.resolve(identity) : undefined, stagesMs: res.stagesMs,
+      version: 1,
+      name,
+      user: target.user,
+      host: target.host,
+      port: target.port,
+      pid: res.pid,
+      lstart: res.lstart,
+      remoteDir,
+      remoteCommand,
+      args,
+      startedAt: new Date().toISOString(),
+      endpoints: res.endpoints,
+      publicKey: res.publicKey,
+      knownHosts: s.knownHostsFile,
+      identity: identity !== undefined ? path.resolve(identity) : undefined,
+      stagesMs: res.stagesMs,
     };
     const file = writeRecord(stateDir, record);
     if (json) {
@@ -182,7 +212,9 @@ async function start(v: Values, pos: string[]): Promise<number> {
         `started ${name} on ${target.user}@${target.host}:${target.port}: pid ${res.pid} (its own process group)`,
         ...res.endpoints.map((e) => `  endpoint   ${e}`),
         `  public key ${res.publicKey ?? '(none: the conf has no identity)'}${res.identityCreated ? ' (a new identity, created now)' : ''}`,
-        `  stages     ${STAGES.filter((st) => res.stagesMs[st] !== undefined).map((st) => `${st} ${res.stagesMs[st]} ms`).join(', ')}; total ${res.totalMs} ms`,
+        `  stages     ${STAGES.filter((st) => res.stagesMs[st] !== undefined)
+          .map((st) => `${st} ${res.stagesMs[st]} ms`)
+          .join(', ')}; total ${res.totalMs} ms`,
         `  logs       ${remoteDir}/out.log, ${remoteDir}/err.log on the remote host`,
         `  record     ${file} (for lib-chan remote status|stop ${target.host})`,
       ];
@@ -230,7 +262,9 @@ async function status(v: Values, pos: string[]): Promise<number> {
   try {
     const res = await remoteStatus(r, session(v, { user: r.user, host: r.host, port: r.port }, r, json), 5);
     if (json) {
-      process.stdout.write(`${JSON.stringify({ ok: true, ...res, pid: r.pid, name: r.name, host: r.host, endpoints: r.endpoints, publicKey: r.publicKey, startedAt: r.startedAt, record: recordFile(stateDir, r) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ok: true, ...res, pid: r.pid, name: r.name, host: r.host, endpoints: r.endpoints, publicKey: r.publicKey, startedAt: r.startedAt, record: recordFile(stateDir, r) })}\n`,
+      );
     } else {
       const lines = [
         `${r.name} on ${r.user}@${r.host}:${r.port}: ${res.running ? 'running' : 'NOT running'} (pid ${r.pid}${res.running ? '' : `: ${res.why}`}), started ${r.startedAt}`,
@@ -253,10 +287,21 @@ export const remoteCommand: Command = {
   summary: 'start a gateway on another machine over SSH (staged timeouts, checked host keys), then status or stop it',
   usage: USAGE,
   options: {
-    identity: { type: 'string', short: 'i' }, 'known-hosts': { type: 'string' }, 'accept-new': { type: 'boolean' },
-    'connect-timeout': { type: 'string' }, 'upload-timeout': { type: 'string' }, 'boot-timeout': { type: 'string' }, 'init-timeout': { type: 'string' },
-    'startup-timeout': { type: 'string' }, 'stop-timeout': { type: 'string' }, upload: { type: 'string' }, 'remote-command': { type: 'string' },
-    'remote-dir': { type: 'string' }, name: { type: 'string' }, 'state-dir': { type: 'string' }, json: { type: 'boolean' },
+    identity: { type: 'string', short: 'i' },
+    'known-hosts': { type: 'string' },
+    'accept-new': { type: 'boolean' },
+    'connect-timeout': { type: 'string' },
+    'upload-timeout': { type: 'string' },
+    'boot-timeout': { type: 'string' },
+    'init-timeout': { type: 'string' },
+    'startup-timeout': { type: 'string' },
+    'stop-timeout': { type: 'string' },
+    upload: { type: 'string' },
+    'remote-command': { type: 'string' },
+    'remote-dir': { type: 'string' },
+    name: { type: 'string' },
+    'state-dir': { type: 'string' },
+    json: { type: 'boolean' },
   },
   help: [
     'start: connects with SSH, optionally uploads DIR by SFTP (to REMOTE_DIR/files, where the command then runs), starts',
@@ -276,7 +321,9 @@ export const remoteCommand: Command = {
     'lines and what the clean-up did; after the boot stage it always stops the remote process group.',
     '  also: --upload-timeout 60s, --stop-timeout 10s (SIGTERM to SIGKILL), --remote-dir DIR, --state-dir DIR.',
     'Exit status per code (README "Remote start" has what each leaves behind: nothing):',
-    ...Object.entries(REMOTE_FAILURES).map(([code, f]) => `  ${String(f.exit).padStart(2)}  ${code.padEnd(18)} ${f.stages === 'any' ? 'any stage' : f.stages.join(', ')}: ${f.meaning}`),
+    ...Object.entries(REMOTE_FAILURES).map(
+      ([code, f]) => `  ${String(f.exit).padStart(2)}  ${code.padEnd(18)} ${f.stages === 'any' ? 'any stage' : f.stages.join(', ')}: ${f.meaning}`,
+    ),
     'status: exit 0 when the recorded process group runs, 1 when not.  stop: SIGTERM the group, SIGKILL after --stop-timeout.',
   ].join('\n'),
   async run(v, pos) {

@@ -36,7 +36,10 @@ async function run(conn: SshConnection, nonce: string, script: string, timeoutMs
   await Promise.race([
     proc.closed.finally(() => clearTimeout(timer)),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ChanError('timeout', `the remote command did not finish within ${timeoutMs} ms`, { details: { limit: timeoutMs } })), timeoutMs);
+      timer = setTimeout(
+        () => reject(new ChanError('timeout', `the remote command did not finish within ${timeoutMs} ms`, { details: { limit: timeoutMs } })),
+        timeoutMs,
+      );
     }),
   ]);
   so.end();

@@ -59,7 +59,13 @@ export function hostLookupName(host: string, port: number): string {
 }
 
 function wildcard(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(name);
 }
 
@@ -106,7 +112,9 @@ export function verifyHostKey(entries: KnownHostEntry[], host: string, port: num
   if (hit) return { result: 'match', line: hit.line };
   if (known.length === 0) return { result: 'unknown' };
   return {
-    result: 'mismatch', knownTypes: [...new Set(known.map((e) => e.keyType))], lines: known.map((e) => e.line),
+    result: 'mismatch',
+    knownTypes: [...new Set(known.map((e) => e.keyType))],
+    lines: known.map((e) => e.line),
     pinned: known.map((e) => fingerprint(Buffer.from(e.key, 'base64'))),
   };
 }

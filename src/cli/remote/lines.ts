@@ -9,7 +9,10 @@ export class LineSplitter {
   private partial = '';
   private cutting = false;
 
-  constructor(private readonly maxLineBytes: number, private readonly onLine: (line: string, cut: boolean) => void) {}
+  constructor(
+    private readonly maxLineBytes: number,
+    private readonly onLine: (line: string, cut: boolean) => void,
+  ) {}
 
   push(chunk: Uint8Array): void {
     this.feed(this.decoder.decode(chunk, { stream: true }));

@@ -73,5 +73,11 @@ export function readRecords(dir: string): RemoteRecord[] {
 
 /** The records matching what was given (host always; user, port and name when given). */
 export function findRecords(dir: string, q: { host: string; user?: string; port?: number; name?: string }): RemoteRecord[] {
-  return readRecords(dir).filter((r) => r.host === q.host && (q.user === undefined || r.user === q.user) && (q.port === undefined || r.port === q.port) && (q.name === undefined || r.name === q.name));
+  return readRecords(dir).filter(
+    (r) =>
+      r.host === q.host &&
+      (q.user === undefined || r.user === q.user) &&
+      (q.port === undefined || r.port === q.port) &&
+      (q.name === undefined || r.name === q.name),
+  );
 }

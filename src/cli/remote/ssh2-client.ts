@@ -38,11 +38,16 @@ export async function connectSsh2(opts: SshConnectOptions): Promise<SshConnectio
     }
     const parsed = ssh2.utils.parseKey(key);
     if (parsed instanceof Error) {
-      throw new ChanError('badArgument', `SSH key ${file}: ${/passphrase/i.test(parsed.message) ? 'the key is encrypted; load it into ssh-agent (ssh-add) instead' : parsed.message}`, { details: { phase: 'connect' } });
+      throw new ChanError(
+        'badArgument',
+        `SSH key ${file}: ${/passphrase/i.test(parsed.message) ? 'the key is encrypted; load it into ssh-agent (ssh-add) instead' : parsed.message}`,
+        { details: { phase: 'connect' } },
+      );
     }
     methods.push({ type: 'publickey', username: target.user, key });
   }
-  if (methods.length === 0) throw new ChanError('badArgument', 'no SSH identity: give --identity KEY, or run ssh-agent (SSH_AUTH_SOCK)', { details: { phase: 'connect' } });
+  if (methods.length === 0)
+    throw new ChanError('badArgument', 'no SSH identity: give --identity KEY, or run ssh-agent (SSH_AUTH_SOCK)', { details: { phase: 'connect' } });
 
   const client = new ssh2.Client();
   let verdict: HostKeyVerdict | 'accepted' | undefined;
@@ -76,7 +81,14 @@ export async function connectSsh2(opts: SshConnectOptions): Promise<SshConnectio
 
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(fail('connectTimeout', `${where}: no SSH session within ${opts.timeoutMs} ms (${presented ? 'the host key was checked; authentication did not finish' : 'no SSH handshake'})`, undefined, { limit: opts.timeoutMs }));
+      reject(
+        fail(
+          'connectTimeout',
+          `${where}: no SSH session within ${opts.timeoutMs} ms (${presented ? 'the host key was checked; authentication did not finish' : 'no SSH handshake'})`,
+          undefined,
+          { limit: opts.timeoutMs },
+        ),
+      );
       client.destroy();
     }, opts.timeoutMs);
     client.once('ready', () => {
@@ -94,18 +106,48 @@ export async function connectSsh2(opts: SshConnectOptions): Promise<SshConnectio
         const fp = fingerprint(presented);
         const type = keyTypeOfBlob(presented);
         if (verdict.result === 'unknown') {
-          reject(fail('unknownHostKey', `${where}: the host key is not in known_hosts (${type} ${fp}); check it out of band and add it, or pass --accept-new to pin it on first use`, err, { fingerprint: fp, keyType: type }));
+          reject(
+            fail(
+              'unknownHostKey',
+              `${where}: the host key is not in known_hosts (${type} ${fp}); check it out of band and add it, or pass --accept-new to pin it on first use`,
+              err,
+              { fingerprint: fp, keyType: type },
+            ),
+          );
         } else if (verdict.result === 'revoked') {
-          reject(fail('hostKeyMismatch', `${where}: the host key ${type} ${fp} is marked @revoked in known_hosts (line ${verdict.line})`, err, { fingerprint: fp, keyType: type, line: verdict.line }));
+          reject(
+            fail('hostKeyMismatch', `${where}: the host key ${type} ${fp} is marked @revoked in known_hosts (line ${verdict.line})`, err, {
+              fingerprint: fp,
+              keyType: type,
+              line: verdict.line,
+            }),
+          );
         } else {
-          reject(fail('hostKeyMismatch', `${where}: the host key does not match known_hosts (presented ${type} ${fp}; pinned ${verdict.pinned.join(', ')} on line ${verdict.lines.join(', ')} of known_hosts). Someone may be intercepting the connection, or the host was reinstalled`, err, { fingerprint: fp, keyType: type, lines: verdict.lines, pinned: verdict.pinned }));
+          reject(
+            fail(
+              'hostKeyMismatch',
+              `${where}: the host key does not match known_hosts (presented ${type} ${fp}; pinned ${verdict.pinned.join(', ')} on line ${verdict.lines.join(', ')} of known_hosts). Someone may be intercepting the connection, or the host was reinstalled`,
+              err,
+              { fingerprint: fp, keyType: type, lines: verdict.lines, pinned: verdict.pinned },
+            ),
+          );
         }
         return;
       }
       if (err.level === 'client-authentication') {
-        reject(fail('authFail', `${where}: SSH authentication failed (${methods.map((m) => (m.type === 'agent' ? 'ssh-agent' : 'key')).join(', ')} refused for user ${target.user})`, err));
+        reject(
+          fail(
+            'authFail',
+            `${where}: SSH authentication failed (${methods.map((m) => (m.type === 'agent' ? 'ssh-agent' : 'key')).join(', ')} refused for user ${target.user})`,
+            err,
+          ),
+        );
       } else if (err.code !== undefined && REFUSED.has(err.code)) {
-        reject(fail('connectionRefused', `${where}: ${err.code === 'ECONNREFUSED' ? 'connection refused (nothing listens on that port)' : err.message}`, err, { errno: err.code }));
+        reject(
+          fail('connectionRefused', `${where}: ${err.code === 'ECONNREFUSED' ? 'connection refused (nothing listens on that port)' : err.message}`, err, {
+            errno: err.code,
+          }),
+        );
       } else if (err.level === 'client-timeout') {
         reject(fail('connectTimeout', `${where}: ${err.message}`, err, { limit: opts.timeoutMs }));
       } else {
@@ -163,16 +205,18 @@ async function upload(client: ssh2.Client, localDir: string, remoteDir: string, 
   const sftpError = (e: unknown, what: string): ChanError => {
     const code = (e as { code?: number }).code;
     return new ChanError(code === SFTP_PERMISSION_DENIED ? 'permissionDenied' : 'uploadFailed', `${where}: SFTP ${what}: ${(e as Error).message}`, {
-      cause: e, details: { phase: 'upload', sftpStatus: code },
+      cause: e,
+      details: { phase: 'upload', sftpStatus: code },
     });
   };
-  const mkdir = (dir: string): Promise<void> => new Promise((resolve, reject) => {
-    sftp.mkdir(dir, { mode: 0o700 }, (err) => {
-      if (!err) return resolve();
-      // An existing folder fails as a generic failure; look before calling it an error.
-      sftp.stat(dir, (e2, st) => (!e2 && st.isDirectory() ? resolve() : reject(sftpError(err, `mkdir ${dir}`))));
+  const mkdir = (dir: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      sftp.mkdir(dir, { mode: 0o700 }, (err) => {
+        if (!err) return resolve();
+        // An existing folder fails as a generic failure; look before calling it an error.
+        sftp.stat(dir, (e2, st) => (!e2 && st.isDirectory() ? resolve() : reject(sftpError(err, `mkdir ${dir}`))));
+      });
     });
-  });
   const mkdirp = async (dir: string): Promise<void> => {
     const parts = dir.split('/');
     for (let i = 1; i <= parts.length; i++) {
@@ -181,9 +225,10 @@ async function upload(client: ssh2.Client, localDir: string, remoteDir: string, 
       await mkdir(p);
     }
   };
-  const put = (local: string, remote: string, mode: number): Promise<void> => new Promise((resolve, reject) => {
-    sftp.fastPut(local, remote, { mode: mode & 0o777 }, (err) => (err ? reject(sftpError(err, `put ${remote}`)) : resolve()));
-  });
+  const put = (local: string, remote: string, mode: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      sftp.fastPut(local, remote, { mode: mode & 0o777 }, (err) => (err ? reject(sftpError(err, `put ${remote}`)) : resolve()));
+    });
   const walk = async (local: string, remote: string): Promise<void> => {
     await mkdir(remote);
     for (const name of (await readdir(local)).sort()) {

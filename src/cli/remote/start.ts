@@ -112,7 +112,10 @@ export async function openSession(o: SessionOptions): Promise<SshConnection> {
   try {
     entries = readKnownHosts(o.knownHostsFile);
   } catch (e) {
-    throw new ChanError('badArgument', `known_hosts ${o.knownHostsFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, details: { phase: 'connect' } });
+    throw new ChanError('badArgument', `known_hosts ${o.knownHostsFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      cause: e,
+      details: { phase: 'connect' },
+    });
   }
   return connector({
     target: o.target,
@@ -141,7 +144,11 @@ class Watch {
   closed: RemoteExit | undefined;
   private readonly waiters = new Set<() => void>();
 
-  constructor(private readonly proc: RemoteProcess, private readonly nonce: string, o: RemoteStartOptions) {
+  constructor(
+    private readonly proc: RemoteProcess,
+    private readonly nonce: string,
+    o: RemoteStartOptions,
+  ) {
     this.stdout = new LastLines(o.outputLines);
     this.stderr = new LastLines(o.outputLines);
     const out = new LineSplitter(o.maxLineBytes, (l, cut) => this.onOut(l, cut));
@@ -173,7 +180,8 @@ class Watch {
       if (!cut && line.startsWith('{')) {
         try {
           const j = JSON.parse(line) as Record<string, unknown>;
-          if (typeof j.event === 'string' && (JSON_EVENTS.has(j.event) || j.event === REGISTRY_READY_EVENT) && !this.events.has(j.event)) this.events.set(j.event, j);
+          if (typeof j.event === 'string' && (JSON_EVENTS.has(j.event) || j.event === REGISTRY_READY_EVENT) && !this.events.has(j.event))
+            this.events.set(j.event, j);
         } catch {
           // not JSON after all
         }
@@ -241,7 +249,13 @@ export async function remoteStart(o: RemoteStartOptions): Promise<RemoteStartRes
     stageStart = now;
   };
   const base = (): Omit<RemoteFailureDetails, 'cleanup' | 'leftBehind'> => ({
-    stage, elapsedMs: Math.round(performance.now() - t0), stageMs: Math.round(performance.now() - stageStart), stagesMs: { ...stagesMs }, exitStatus: null, stdout: [], stderr: [],
+    stage,
+    elapsedMs: Math.round(performance.now() - t0),
+    stageMs: Math.round(performance.now() - stageStart),
+    stagesMs: { ...stagesMs },
+    exitStatus: null,
+    stdout: [],
+    stderr: [],
   });
 
   let conn: SshConnection;
@@ -257,17 +271,33 @@ export async function remoteStart(o: RemoteStartOptions): Promise<RemoteStartRes
   try {
     if (o.uploadDir !== undefined) {
       stage = 'upload';
-      upload = await withDeadline(conn.upload(o.uploadDir, filesDir), o.timeouts.upload, () =>
-        new ChanError('uploadFailed', `the upload of ${o.uploadDir} did not finish within ${o.timeouts.upload} ms`, { details: { limit: o.timeouts.upload } }));
+      upload = await withDeadline(
+        conn.upload(o.uploadDir, filesDir),
+        o.timeouts.upload,
+        () =>
+          new ChanError('uploadFailed', `the upload of ${o.uploadDir} did not finish within ${o.timeouts.upload} ms`, {
+            details: { limit: o.timeouts.upload },
+          }),
+      );
       done();
     }
 
     stage = 'boot';
     const nonce = randomBytes(8).toString('hex');
-    const proc = await conn.exec(viaSh(startScript({
-      nonce, dir: o.remoteDir, cwd: o.uploadDir !== undefined ? filesDir : undefined, command: o.remoteCommand, args: o.args,
-      infoLogs: o.infoLogs, graceTenths: Math.ceil(o.stopGraceMs / 100), removeOnFailure: o.uploadDir !== undefined ? ['files'] : [],
-    })));
+    const proc = await conn.exec(
+      viaSh(
+        startScript({
+          nonce,
+          dir: o.remoteDir,
+          cwd: o.uploadDir !== undefined ? filesDir : undefined,
+          command: o.remoteCommand,
+          args: o.args,
+          infoLogs: o.infoLogs,
+          graceTenths: Math.ceil(o.stopGraceMs / 100),
+          removeOnFailure: o.uploadDir !== undefined ? ['files'] : [],
+        }),
+      ),
+    );
     watch = new Watch(proc, nonce, o);
     const w = watch;
 
@@ -275,14 +305,18 @@ export async function remoteStart(o: RemoteStartOptions): Promise<RemoteStartRes
       const p = w.markers.get('PID');
       return p !== undefined && /^[0-9]{1,10}$/.test(p) && Number(p) > 1 ? p : undefined;
     }, o.timeouts.boot);
-    if (boot === 'timeout') throw new ChanError('bootTimeout', `the remote command did not report its PID within ${o.timeouts.boot} ms`, { details: { limit: o.timeouts.boot } });
+    if (boot === 'timeout')
+      throw new ChanError('bootTimeout', `the remote command did not report its PID within ${o.timeouts.boot} ms`, { details: { limit: o.timeouts.boot } });
     if (boot === 'over') throw exitError(w, o);
     const pid = Number(boot);
     done();
 
     stage = 'init';
     const init = await w.until(() => w.events.get('initialized') ?? w.events.get('configLoaded'), o.timeouts.init);
-    if (init === 'timeout') throw new ChanError('initTimeout', `the gateway (pid ${pid}) did not load its conf, handlers and identity within ${o.timeouts.init} ms`, { details: { limit: o.timeouts.init, pid } });
+    if (init === 'timeout')
+      throw new ChanError('initTimeout', `the gateway (pid ${pid}) did not load its conf, handlers and identity within ${o.timeouts.init} ms`, {
+        details: { limit: o.timeouts.init, pid },
+      });
     if (init === 'over') throw exitError(w, o);
     done();
 
@@ -294,9 +328,13 @@ export async function remoteStart(o: RemoteStartOptions): Promise<RemoteStartRes
     }, o.timeouts.startup);
     if (ready === 'timeout') {
       const listening = w.events.has('configLoaded');
-      throw new ChanError('startupTimeout', listening
-        ? `the gateway (pid ${pid}) listens but did not log its registration (${REGISTRY_READY_EVENT}) within ${o.timeouts.startup} ms`
-        : `the gateway (pid ${pid}) did not bind its listeners within ${o.timeouts.startup} ms`, { details: { limit: o.timeouts.startup, pid } });
+      throw new ChanError(
+        'startupTimeout',
+        listening
+          ? `the gateway (pid ${pid}) listens but did not log its registration (${REGISTRY_READY_EVENT}) within ${o.timeouts.startup} ms`
+          : `the gateway (pid ${pid}) did not bind its listeners within ${o.timeouts.startup} ms`,
+        { details: { limit: o.timeouts.startup, pid } },
+      );
     }
     if (ready === 'over') throw exitError(w, o);
     done();
@@ -304,7 +342,8 @@ export async function remoteStart(o: RemoteStartOptions): Promise<RemoteStartRes
     // Ready: leave it running, detached from this session.
     w.send('detach\n');
     const detached = await w.until(() => w.markers.get('DETACHED'), 10_000);
-    if (typeof detached !== 'string') throw detached === 'over' ? exitError(w, o) : new ChanError('connectionLost', 'the remote side did not confirm the detach', { details: { pid } });
+    if (typeof detached !== 'string')
+      throw detached === 'over' ? exitError(w, o) : new ChanError('connectionLost', 'the remote side did not confirm the detach', { details: { pid } });
     conn.close();
     const port = Number(ready.port);
     const config = (ready.config ?? {}) as Record<string, unknown>;
@@ -316,11 +355,18 @@ export async function remoteStart(o: RemoteStartOptions): Promise<RemoteStartRes
     const metrics = w.events.get('metricsListening')?.url;
     if (typeof metrics === 'string') endpoints.push(`metrics ${metrics}`);
     return {
-      pid, lstart: detached.trim(), port, endpoints,
+      pid,
+      lstart: detached.trim(),
+      port,
+      endpoints,
       publicKey: typeof ready.publicKey === 'string' ? ready.publicKey : undefined,
       identityCreated: w.events.has('identityCreated'),
-      stagesMs, totalMs: Math.round(performance.now() - t0), remotePath: w.markers.get('PATH'), upload,
-      stdout: w.stdout.lines, stderr: w.stderr.lines,
+      stagesMs,
+      totalMs: Math.round(performance.now() - t0),
+      remotePath: w.markers.get('PATH'),
+      upload,
+      stdout: w.stdout.lines,
+      stderr: w.stderr.lines,
     };
   } catch (e) {
     const details = base();
@@ -350,29 +396,54 @@ function exitError(w: Watch, o: RemoteStartOptions): ChanError {
   const noExec = w.markers.get('NOEXEC');
   const noDir = w.markers.get('NODIR');
   if (noExec !== undefined || noDir !== undefined || w.markers.has('NOCWD') || status === 126) {
-    const msg = noExec !== undefined ? `${noExec} is not executable` : noDir !== undefined ? `cannot write the remote folder ${noDir}` : w.markers.has('NOCWD') ? 'the uploaded folder is missing' : 'the remote command could not be run (status 126)';
+    const msg =
+      noExec !== undefined
+        ? `${noExec} is not executable`
+        : noDir !== undefined
+          ? `cannot write the remote folder ${noDir}`
+          : w.markers.has('NOCWD')
+            ? 'the uploaded folder is missing'
+            : 'the remote command could not be run (status 126)';
     return new ChanError('permissionDenied', msg, { details: { command: noExec } });
   }
   if (w.badConfLine !== undefined || (status === 3 && w.markers.has('PID'))) {
     const line = w.badConfLine ?? '';
     const m = /^lib_chan start: (.+?):(\d+)(?::(\d+))?: (.*?)\s*\[badConf\]\s*$/.exec(line);
-    return new ChanError('badConf', m ? `the gateway refused its conf: ${m[1]}:${m[2]}${m[3] ? `:${m[3]}` : ''}: ${m[4]}` : `the gateway refused its conf: ${line.replace(/^lib_chan start: /, '') || `exit status ${status}`}`, {
-      details: m ? { file: m[1], line: Number(m[2]), ...(m[3] ? { column: Number(m[3]) } : {}) } : {},
-    });
+    return new ChanError(
+      'badConf',
+      m
+        ? `the gateway refused its conf: ${m[1]}:${m[2]}${m[3] ? `:${m[3]}` : ''}: ${m[4]}`
+        : `the gateway refused its conf: ${line.replace(/^lib_chan start: /, '') || `exit status ${status}`}`,
+      {
+        details: m ? { file: m[1], line: Number(m[2]), ...(m[3] ? { column: Number(m[3]) } : {}) } : {},
+      },
+    );
   }
   if (w.exitOut === undefined && w.exitErr === undefined && w.closed !== undefined && w.closed.code === null) {
     return new ChanError('connectionLost', 'the SSH session ended before the gateway was ready', {});
   }
-  return new ChanError('exitedEarly', `the gateway exited with status ${status ?? 'unknown'}${status !== null && status > 128 ? ` (signal ${status - 128})` : ''} before it was ready`, { details: { exitStatus: status } });
+  return new ChanError(
+    'exitedEarly',
+    `the gateway exited with status ${status ?? 'unknown'}${status !== null && status > 128 ? ` (signal ${status - 128})` : ''} before it was ready`,
+    { details: { exitStatus: status } },
+  );
 }
 
 /** Stop what was started; say what is left. */
-async function cleanUp(conn: SshConnection, watch: Watch | undefined, o: RemoteStartOptions, filesDir: string, uploaded: boolean): Promise<{ cleanup: string; leftBehind: boolean }> {
+async function cleanUp(
+  conn: SshConnection,
+  watch: Watch | undefined,
+  o: RemoteStartOptions,
+  filesDir: string,
+  uploaded: boolean,
+): Promise<{ cleanup: string; leftBehind: boolean }> {
   if (watch === undefined || (watch.closed !== undefined && !watch.markers.has('PID'))) {
     // The start script never started the gateway (or never ran).
     if (!uploaded) return { cleanup: 'nothing started', leftBehind: false };
     const rm = await removeUpload(conn, o.remoteDir, filesDir);
-    return rm ? { cleanup: 'nothing started; the uploaded files were removed', leftBehind: false } : { cleanup: `nothing started; the uploaded files may be left in ${filesDir}`, leftBehind: true };
+    return rm
+      ? { cleanup: 'nothing started; the uploaded files were removed', leftBehind: false }
+      : { cleanup: `nothing started; the uploaded files may be left in ${filesDir}`, leftBehind: true };
   }
   // The watcher on the remote side stops the group and removes the files.
   try {
@@ -380,14 +451,24 @@ async function cleanUp(conn: SshConnection, watch: Watch | undefined, o: RemoteS
   } catch {
     // the channel is gone: the watcher sees the end of its stdin and does the same
   }
-  const r = await watch.until(() => watch.markers.get('GONE') ?? (watch.markers.has('LEFT') ? 'LEFT' : undefined), o.stopGraceMs + 5_000, () => watch.closed !== undefined);
+  const r = await watch.until(
+    () => watch.markers.get('GONE') ?? (watch.markers.has('LEFT') ? 'LEFT' : undefined),
+    o.stopGraceMs + 5_000,
+    () => watch.closed !== undefined,
+  );
   if (r === 'LEFT') return { cleanup: `the remote process group ${watch.markers.get('LEFT')} did not die even after SIGKILL`, leftBehind: true };
   if (typeof r === 'string' && r !== 'timeout' && r !== 'over') {
     const [pg, how] = r.split(' ');
-    return { cleanup: `remote process group ${pg} stopped (${how === 'KILL' ? 'SIGKILL after the grace' : 'SIGTERM'}); logs${uploaded ? ' and uploaded files' : ''} removed`, leftBehind: false };
+    return {
+      cleanup: `remote process group ${pg} stopped (${how === 'KILL' ? 'SIGKILL after the grace' : 'SIGTERM'}); logs${uploaded ? ' and uploaded files' : ''} removed`,
+      leftBehind: false,
+    };
   }
   const pid = watch.markers.get('PID');
-  return { cleanup: `no confirmation that the remote process group ${pid ?? '(pid unknown)'} stopped (the remote watcher stops it when the session ends)`, leftBehind: true };
+  return {
+    cleanup: `no confirmation that the remote process group ${pid ?? '(pid unknown)'} stopped (the remote watcher stops it when the session ends)`,
+    leftBehind: true,
+  };
 }
 
 async function removeUpload(conn: SshConnection, dir: string, filesDir: string): Promise<boolean> {

@@ -521,7 +521,11 @@ class Decoder {
 
   big(n: number, sign: number, at: number, what: string): number | bigint {
     if (n > this.limits.maxIntegerBytes) {
-      this.fail(at, `${what} of ${n} bytes is over maxIntegerBytes ${this.limits.maxIntegerBytes}`, { limit: this.limits.maxIntegerBytes, actual: n, key: 'maxIntegerBytes' });
+      this.fail(at, `${what} of ${n} bytes is over maxIntegerBytes ${this.limits.maxIntegerBytes}`, {
+        limit: this.limits.maxIntegerBytes,
+        actual: n,
+        key: 'maxIntegerBytes',
+      });
     }
     this.need(n, at, what);
     const bytes = this.bytes;
@@ -628,7 +632,7 @@ class Decoder {
 
   expectPid(at: number): void {
     const p = this.pos;
-    if (p >= this.end) this.fail(at, 'input ends before the fun\'s pid');
+    if (p >= this.end) this.fail(at, "input ends before the fun's pid");
     const tag = this.bytes[p];
     if (tag !== PID_EXT && tag !== NEW_PID_EXT) this.fail(p, `expected a pid, found ${tagName(tag)}`);
     this.pos = p + 1;
@@ -773,7 +777,7 @@ function adler32(data: Uint8Array): number {
   let a = 1;
   let b = 0;
   const n = data.length;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const end = Math.min(n, i + 5552);
     for (; i < end; i++) {
       a += data[i];
@@ -842,7 +846,11 @@ function decodeCompressed(bytes: Uint8Array, limits: Resolved): Term {
   const max = limits.maxDecompressedBytes;
   if (max === 0) throw badTerm(bytes, 1, 'compressed terms are refused (maxDecompressedBytes is 0)', { limit: 0, actual: size, key: 'maxDecompressedBytes' });
   if (size > max) {
-    throw badTerm(bytes, 2, `declared uncompressed size ${size} is over maxDecompressedBytes ${max}`, { limit: max, actual: size, key: 'maxDecompressedBytes' });
+    throw badTerm(bytes, 2, `declared uncompressed size ${size} is over maxDecompressedBytes ${max}`, {
+      limit: max,
+      actual: size,
+      key: 'maxDecompressedBytes',
+    });
   }
   if (size === 0) throw badTerm(bytes, 2, 'declared uncompressed size is 0');
   const inner = inflateExact(bytes, 6, size);

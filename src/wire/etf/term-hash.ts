@@ -88,7 +88,7 @@ function bytesHash(kind: number, extra: number, bytes: Uint8Array): void {
   const n = bytes.length;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const w = (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)) | 0;
+    const w = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24) | 0;
     a = fa(a, w);
     b = fb(b, w);
   }

@@ -46,7 +46,10 @@ export class Tuple implements Iterable<Term> {
 
 export class ImproperList {
   /** `elements` is non-empty; `tail` is anything but a proper list. */
-  constructor(readonly elements: Term[], readonly tail: Term) {}
+  constructor(
+    readonly elements: Term[],
+    readonly tail: Term,
+  ) {}
 }
 
 /** A float whose value is integral (e.g. `3.0`), so it is not taken for an integer. */
@@ -56,12 +59,18 @@ export class ErlFloat {
 
 /** A bitstring whose last byte holds only `bits` significant (high) bits, 1..8. */
 export class BitBinary {
-  constructor(readonly bytes: Uint8Array, readonly bits: number) {}
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly bits: number,
+  ) {}
 }
 
 /** A pid, port, reference, fun or export: kept as its exact External Term Format bytes (tag included). */
 export class Opaque {
-  constructor(readonly tag: number, readonly bytes: Uint8Array) {}
+  constructor(
+    readonly tag: number,
+    readonly bytes: Uint8Array,
+  ) {}
 }
 
 export type Term =
@@ -83,11 +92,9 @@ export type Term =
 
 export const atom = (name: string): Atom => new Atom(name);
 export const tuple = (...elements: Term[]): Tuple => new Tuple(elements);
-export const float = (value: number): ErlFloat | number =>
-  Number.isInteger(value) && !Object.is(value, -0) ? new ErlFloat(value) : value;
+export const float = (value: number): ErlFloat | number => (Number.isInteger(value) && !Object.is(value, -0) ? new ErlFloat(value) : value);
 export const improperList = (elements: Term[], tail: Term): ImproperList => new ImproperList(elements, tail);
-export const binary = (bytes: Uint8Array | string): Uint8Array =>
-  typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
+export const binary = (bytes: Uint8Array | string): Uint8Array => (typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
 
 export function isAtom(t: unknown, name?: string): t is Atom {
   return t instanceof Atom && (name === undefined || t.name === name);
