@@ -103,6 +103,8 @@ export class MiddleMan implements AsyncIterable<Term>, RequestTarget {
   readonly secure: boolean;
   /** Resolves once the channel is closed, whichever side closed it. */
   readonly closed: Promise<CloseInfo>;
+  /** A singleton service's fencing token (the election's revision), set by the server before the handler starts. */
+  fencingToken: string | undefined;
   /** Set by the server when metrics are on: the time from a secure call to its answer, in seconds. */
   rpcObserver: ((seconds: number) => void) | undefined;
 

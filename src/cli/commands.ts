@@ -13,6 +13,7 @@ import { createLogger } from '../server/log.ts';
 import { LOG_LEVELS } from '../conf/schema.ts';
 import { EXIT, UsageError, type Command } from './command.ts';
 import { keygenCommand, passwdCommand, statusCommand } from './key-commands.ts';
+import { namesCommand } from './names-command.ts';
 
 const confOption = { conf: { type: 'string', short: 'c' } } as const;
 
@@ -87,20 +88,23 @@ const check: Command = {
 
 const call: Command = {
   summary: "connect to a service, send a cast or an rpc, print the reply (the operator's curl)",
-  usage: 'lib_chan call HOST:PORT SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS]',
+  usage: 'lib_chan call HOST:PORT SERVICE TERM | --registry URL SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS]',
   options: {
     cast: { type: 'boolean' }, json: { type: 'boolean' }, 'password-file': { type: 'string' }, legacy: { type: 'boolean' },
     'server-key': { type: 'string' }, 'known-hosts': { type: 'string' }, 'client-key': { type: 'string' }, args: { type: 'string' }, timeout: { type: 'string' },
+    registry: { type: 'string' },
   },
   help: [
     'TERM is Erlang syntax, e.g. \'{lookup, joe}\', or JSON with --json (objects become maps with atom keys, strings stay strings).',
     'The password comes from --password-file or the LIB_CHAN_PASSWORD environment variable (never a command-line argument, which other users can see).',
     'The reply is printed in Erlang syntax (or as JSON with --json).',
+    '--registry URL: find SERVICE by name (local:, etcd://..., dns+srv://...) and fail over between its gateways; the key must match --server-key or a known-hosts entry of that gateway (a registry cannot introduce a key).',
   ].join('\n'),
   async run(v, pos) {
-    if (pos.length !== 3) throw new UsageError('expected HOST:PORT SERVICE TERM');
-    const [hostport, service, text] = pos;
-    const m = /^(.*):(\d+)$/.exec(hostport);
+    const byName = v.registry !== undefined;
+    if (pos.length !== (byName ? 2 : 3)) throw new UsageError(byName ? 'expected --registry URL SERVICE TERM' : 'expected HOST:PORT SERVICE TERM');
+    const [hostport, service, text] = byName ? ['', ...pos] : pos;
+    const m = byName ? ['', '', '1'] : /^(.*):(\d+)$/.exec(hostport);
     if (!m) throw new UsageError(`"${hostport}" is not HOST:PORT`);
     const host = m[1].replace(/^\[(.*)\]$/, '$1');
     const port = Number(m[2]);
@@ -111,12 +115,13 @@ const call: Command = {
     if (v['password-file'] !== undefined) password = (await readArgFile('--password-file', v['password-file'] as string)).replace(/\r?\n$/, '');
     const timeoutMs = v.timeout !== undefined ? Number(v.timeout) : undefined;
     if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new UsageError(`--timeout must be a positive number of milliseconds, got ${String(v.timeout)}`);
-    const ch = await connect(host, port, service, password, argsC, {
-      protocol: v.legacy ? 'legacy' : 'secure',
+    const opts = {
+      protocol: v.legacy ? 'legacy' as const : 'secure' as const,
       serverKey: v['server-key'] as string | undefined,
       knownHosts: v['known-hosts'] as string | undefined,
       clientKeyFile: v['client-key'] as string | undefined,
-    });
+    };
+    const ch = byName ? await connect({ service, registry: v.registry as string }, password, argsC, opts) : await connect(host, port, service, password, argsC, opts);
     try {
       if (v.cast) {
         ch.cast(term);
@@ -172,4 +177,4 @@ function jsonToTerm(j: unknown): Term {
   throw new ChanError('badArgument', `cannot send JSON value ${String(j)}`);
 }
 
-export const COMMANDS: Record<string, Command> = { start, check, keygen: keygenCommand, passwd: passwdCommand, call, status: statusCommand };
+export const COMMANDS: Record<string, Command> = { start, check, keygen: keygenCommand, passwd: passwdCommand, call, status: statusCommand, names: namesCommand };

@@ -52,6 +52,7 @@ export class ServerMetrics implements SessionMetrics {
   private readonly handlerCrashes: Counter<'service'>;
   private readonly workerCrashes: Counter<'service' | 'reason'>;
   private readonly limitHits: Counter<'limit'>;
+  private readonly registryEvents: Counter<'action'>;
   private server: http.Server | undefined;
 
   constructor(source: MetricsSource) {
@@ -106,6 +107,7 @@ export class ServerMetrics implements SessionMetrics {
     });
     this.handlerCrashes = new Counter({ name: 'lib_chan_handler_crashes_total', help: 'Channels closed because their handler threw or its worker died, by service.', labelNames: ['service'], registers });
     this.workerCrashes = new Counter({ name: 'lib_chan_worker_crashes_total', help: 'Service worker threads that died (watchdog, outOfMemory, uncaught, exited, startFailed, startTimeout).', labelNames: ['service', 'reason'], registers });
+    this.registryEvents = new Counter({ name: 'lib_chan_registry_events_total', help: 'Registry events (registered, reregistered, leaseLost, registryUnreachable, elected, demoted, revoked, ...), by action.', labelNames: ['action'], registers });
     this.limitHits = new Counter({ name: 'lib_chan_limit_hits_total', help: 'Times a limit from the limits table was crossed, by limit.', labelNames: ['limit'], registers });
     const guardCounter = (name: string, help: string, field: keyof LoginGuard['counts']): void => {
       new Counter({
@@ -137,6 +139,11 @@ export class ServerMetrics implements SessionMetrics {
 
   limitHit(key: string): void {
     if (Object.hasOwn(LIMITS, key)) this.limitHits.inc({ limit: key });
+  }
+
+  /** A registry event of this gateway (server/registration.ts). */
+  registryEvent(action: string): void {
+    this.registryEvents.inc({ action });
   }
 
   workerCrashed(service: string, reason: string): void {

@@ -18,7 +18,7 @@ import { decodeTerm } from '../wire/etf/decode.ts';
 import { SecureCodec } from '../chan/secure-codec.ts';
 import { asChanError } from '../chan/middle-man.ts';
 import { decodeOptionsFor, logLockout, type Session, type SessionContext } from './session.ts';
-import type { Service } from './services.ts';
+import { serviceUnavailable, type Service } from './services.ts';
 import { ReadyPool } from '../auth/ready-pool-node.ts';
 
 export interface SecureServerContext {
@@ -106,7 +106,7 @@ async function decide(session: Session, ctx: SessionContext, sctx: SecureServerC
   };
   const service = ctx.services.get(req.service);
   if (!service) return answer('badService');
-  const down = service.supervisor?.unavailable();
+  const down = serviceUnavailable(service);
   if (down !== undefined) {
     // Its worker crashed past the restart intensity: refused until a reload, with the reason.
     const why = `service ${service.config.name} is down: ${down}`;

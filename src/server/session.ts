@@ -17,7 +17,7 @@ import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
 import { makeChallenge, checkLegacyResponse } from '../auth/legacy.ts';
 import { sniff } from '../auth/sniff.ts';
 import type { ServerConfig } from '../conf/schema.ts';
-import type { Service, ServiceRegistry } from './services.ts';
+import { serviceUnavailable, type Service, type ServiceRegistry } from './services.ts';
 import type { Logger } from './log.ts';
 import type { LoginGuard } from './login-guard.ts';
 import type { SessionMetrics } from './metrics.ts';
@@ -124,7 +124,7 @@ export class Session {
       this.finishHandshake('badService', { service: name ?? String(svcTerm), method: 'legacy' });
       return;
     }
-    const down = service.supervisor?.unavailable();
+    const down = serviceUnavailable(service);
     if (down !== undefined) {
       // The original's client knows only badService for a service it cannot have.
       this.send(atom('badService'));
