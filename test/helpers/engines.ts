@@ -179,6 +179,8 @@ export async function startDnsmasq(bin: string, srv: string[]): Promise<{ port: 
   const e = new Engine('dnsmasq', bin, [
     '--keep-in-foreground', '--log-facility=-', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
     '--conf-file=/dev/null', '--user=' + (os.userInfo().username), ...srv.map((s) => `--srv-host=${s}`),
+    // Authoritative for the zones: a name it has no record for is NXDOMAIN, not REFUSED.
+    ...[...new Set(srv.map((s) => s.split(',')[0].replace(/^.*?\._tcp\./, '')))].map((z) => `--local=/${z}/`),
   ]);
   await e.waitFor(/started, version/, 'dnsmasq started', 10_000);
   return { port, stop: () => e.kill() };
