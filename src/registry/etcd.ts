@@ -59,7 +59,6 @@ export class EtcdRegistry implements Registry {
       grpcOptions: {
         'grpc.keepalive_time_ms': GRPC_KEEPALIVE_MS,
         'grpc.keepalive_timeout_ms': 2_000,
-        'grpc.keepalive_permit_without_calls': 1,
       },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_TIMEOUT_MS }),
     });
@@ -244,6 +243,7 @@ class EtcdMembership implements Membership {
       } else {
         await withTimeout(this.lease.keepaliveOnce({ deadline: Date.now() + CALL_TIMEOUT_MS }), CALL_TIMEOUT_MS);
         this.lastRenewal = Date.now();
+        this.events.event('leaseRenewed', {});
         if (this.dirty) await this.putAll();
       }
       await this.evaluateCampaigns();

@@ -78,7 +78,7 @@ export class GatewayRegistration {
   }
 
   private onEvent(action: string, fields: Record<string, unknown> = {}): void {
-    const quiet = action === 'peerLeft';
+    const quiet = action === 'peerLeft' || action === 'leaseRenewed';
     this.server.log[action === 'registryUnreachable' || action === 'leaseLost' || action === 'demoted' || action === 'holderLost' ? 'warn' : quiet ? 'debug' : 'info'](
       { event: 'registry', action, registry: this.registry.url, gateway: this.id, ...fields }, `registry: ${action}`,
     );

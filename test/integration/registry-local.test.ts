@@ -3,7 +3,8 @@
  * share a table held by the first; a client finds them by name; the holder
  * killed with -9 -> its names are gone at once, the other gateway holds the
  * table from then on (registering again by itself), and clients keep finding
- * it. A local: singleton is served by one of the host's gateways at a time.
+ * it. A local: singleton is served by one of the host's gateways at a time
+ * (in-process gateways: the -9 case is the first test's).
  */
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { resetFailoverMemory } from '../../src/client/by-name.ts';
 import { openRegistry } from '../../src/registry/registry.ts';
 import { atom, tuple } from '../../src/wire/etf/term.ts';
 import { runCli } from '../helpers/cli-process.ts';
+import { startTestServer, type TestServer } from '../helpers/start-server.ts';
 import { startGateway, type GatewayProcess } from '../helpers/gateways.ts';
 
 const whoami = tuple(atom('whoami'));
@@ -63,31 +65,38 @@ describe('local: registry', () => {
     await registry.close();
   });
 
-  test('a local: singleton runs on one gateway; its holder killed -> another takes it', async () => {
+  test('a local: singleton runs on one gateway of the host; stopped -> another takes it with a larger token', async () => {
     const reg = `local:t${process.pid}b`;
-    const services = (name: string): string => `{service, counter, password, none, mfa, gateway, start, "${name}", [{singleton, true}]}.`;
-    const a = await startGateway('s1', reg, { services: services('s1') });
-    started.push(a);
-    await a.registryEvent('elected');
-    const b = await startGateway('s2', reg, { services: services('s2') });
-    started.push(b);
-    await b.registryEvent('registered');
-    const registry = await openRegistry(reg);
-    const health = async (): Promise<string[]> => (await registry.resolve('counter')).map((i) => `${i.port}:${i.health}`).sort();
-    assert.deepEqual(await health(), [`${a.port}:serving`, `${b.port}:not_serving`].sort());
-    // The non-leader refuses logins to it.
-    await assert.rejects(connect('127.0.0.1', b.port, 'counter', null, [], { serverKey: b.publicKey }), (e: unknown) => (e as { code?: string }).code === 'badService');
-    const ch = await connect({ service: 'counter', registry: reg }, null, [], { serverKeys: [a.publicKey, b.publicKey] });
-    assert.equal(String(await ch.rpc(whoami)), 's1');
-    const token1 = String(await ch.rpc(tuple(atom('token'))));
-    ch.close();
-    a.cli.kill('SIGKILL');
-    await b.registryEvent('elected');
-    const ch2 = await connect({ service: 'counter', registry: reg }, null, [], { serverKeys: [a.publicKey, b.publicKey] });
-    assert.equal(String(await ch2.rpc(whoami)), 's2');
-    const token2 = String(await ch2.rpc(tuple(atom('token'))));
-    assert.ok(BigInt(token2) > BigInt(token1), `fencing tokens grow: ${token1} then ${token2}`);
-    ch2.close();
-    await registry.close();
+    const gw = (name: string): Promise<TestServer> => startTestServer(`{service, counter, password, none, mfa, gateway, start, "${name}", [{singleton, true}]}.`, {
+      extra: `{registry, "${reg}"}.`, websocket: false,
+    });
+    const elected = (ts: TestServer): Promise<unknown> => ts.waitForLog((l) => l.event === 'registry' && l.action === 'elected', 'elected', 10_000);
+    const a = await gw('s1');
+    await elected(a);
+    const b = await gw('s2');
+    try {
+      await b.waitForLog((l) => l.event === 'registry' && l.action === 'registered', 'registered');
+      const keys = [a.server.publicKey!, b.server.publicKey!];
+      const registry = await openRegistry(reg);
+      const health = async (): Promise<string[]> => (await registry.resolve('counter')).map((i) => `${i.port}:${i.health}`).sort();
+      assert.deepEqual(await health(), [`${a.port}:serving`, `${b.port}:not_serving`].sort());
+      // The gateway that does not lead refuses logins to it.
+      await assert.rejects(connect('127.0.0.1', b.port, 'counter', null, [], { serverKey: keys[1] }), (e: unknown) => (e as { code?: string }).code === 'badService');
+      const ch = await connect({ service: 'counter', registry: reg }, null, [], { serverKeys: keys });
+      assert.equal(String(await ch.rpc(whoami)), 's1');
+      const token1 = String(await ch.rpc(tuple(atom('token'))));
+      ch.close();
+      // a resigns (b is elected in a's table), then a's table closes: b holds the table and is elected in it.
+      await a.close();
+      await b.waitForLog((l) => l.event === 'registry' && l.action === 'reregistered' && l.how === 'heldTable', 'b holds the table', 10_000);
+      const ch2 = await connect({ service: 'counter', registry: reg }, null, [], { serverKeys: keys });
+      assert.equal(String(await ch2.rpc(whoami)), 's2');
+      const token2 = String(await ch2.rpc(tuple(atom('token'))));
+      assert.ok(BigInt(token2) > BigInt(token1), `fencing tokens grow: ${token1} then ${token2}`);
+      ch2.close();
+      await registry.close();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 });
