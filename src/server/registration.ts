@@ -140,6 +140,7 @@ export class GatewayRegistration {
     const text = JSON.stringify(rec);
     if (text === this.published) return;
     this.published = text;
+    this.server.log.debug({ event: 'registry', action: 'published', registry: this.registry.url, gateway: this.id, services: rec.services.map((s) => `${s.name}:${s.health}`), load: rec.load }, 'registry: published');
     await this.membership.publish(rec);
   }
 
