@@ -33,6 +33,8 @@ import {
 const CALL_TIMEOUT_MS = 3_000;
 /** gRPC keepalive ping interval (etcd answers GOAWAY "too many pings" below its 5 s minimum). */
 const GRPC_KEEPALIVE_MS = 6_000;
+/** Most gateway records read from the prefix. */
+const MAX_GATEWAYS = 10_000;
 
 export interface EtcdOpenOptions {
   /** Keep a watched cache of the gateways (long-lived clients); else every resolve reads etcd. */
@@ -71,7 +73,8 @@ export class EtcdRegistry implements Registry {
 
   /** Read every gateway record (serializable: a member without quorum still answers). */
   async readAll(): Promise<{ records: GatewayRecord[]; revision: string }> {
-    const res = await this.client.getAll().prefix(this.key('gateways', '')).serializable(true).exec();
+    // Bounded: the registry is shared, so its size is someone else's choice.
+    const res = await this.client.getAll().prefix(this.key('gateways', '')).serializable(true).limit(MAX_GATEWAYS).exec();
     const records: GatewayRecord[] = [];
     for (const kv of res.kvs) {
       const r = parseRecord(kv.value.toString('utf8'));

@@ -18,7 +18,13 @@
  * crash, and bind is the atomic election of the holder); elsewhere a socket
  * file in the temp directory, unlinked when a connect to it is refused; or
  * loopback TCP for `local://127.0.0.1:PORT`. The protocol is one JSON object
- * per line, each line bounded by MAX_LINE_BYTES before it is parsed.
+ * per line, each line bounded by MAX_LINE_BYTES before it is parsed, and at
+ * most MAX_RECORDS members.
+ *
+ * Trust: any local user can reach an abstract socket (and a socket file's
+ * directory is 0700 only for its owner), so a local user can publish a
+ * record or hold the table first. As with every backend, the registry is
+ * never trusted for identity: clients check each gateway's key.
  *
  * Singletons: the holder grants each campaign to the first live campaigner,
  * with a fencing token that grows across holder restarts (max of the last
@@ -128,11 +134,17 @@ function queryList(address: LocalRegistry['address']): Promise<GatewayRecord[]> 
       resolve([]);
     });
     socket.on('connect', () => send(socket, { op: 'list', seq: 1 }));
+    // One line per record (each bounded), then an end marker.
+    const records: GatewayRecord[] = [];
     onLines(socket, (msg) => {
       if (msg.seq !== 1) return;
+      if (msg.end !== true) {
+        const r = parseRecord(JSON.stringify(msg.record ?? null));
+        if (r && records.length < MAX_RECORDS) records.push(r);
+        return;
+      }
       clearTimeout(timer);
-      const raw = Array.isArray(msg.records) ? (msg.records as unknown[]).slice(0, MAX_RECORDS) : [];
-      resolve(raw.map((r) => parseRecord(JSON.stringify(r))).filter((r): r is GatewayRecord => r !== undefined));
+      resolve(records);
       socket.destroy();
     });
   });
@@ -202,6 +214,10 @@ class Table {
 
   private accept(socket: net.Socket): void {
     socket.on('error', () => {});
+    if (this.sockets.size >= MAX_RECORDS) {
+      socket.destroy();
+      return;
+    }
     this.sockets.add(socket);
     const peer: Peer = { campaigns: new Set(), notify: (msg) => send(socket, msg) };
     this.add(peer);
@@ -219,7 +235,8 @@ class Table {
           return;
         }
         case 'list':
-          return send(socket, { seq: msg.seq, records: this.records() });
+          for (const record of this.records()) send(socket, { seq: msg.seq, record });
+          return send(socket, { seq: msg.seq, end: true });
         case 'campaign':
           if (typeof msg.service === 'string' && msg.service.length <= 255) this.campaign(peer, msg.service);
           return;

@@ -81,3 +81,12 @@ test('conf: {registry, URL} and {singleton, true}', async () => {
   await assert.rejects(parseConfig(`${base}{registry, "http://x"}.`, file), (e: unknown) => isChanError(e, 'badConf') && /registry/.test((e as Error).message));
   await assert.rejects(parseConfig(`${base}{registry, "dns+srv:///zone"}.`, file), (e: unknown) => isChanError(e, 'badConf'));
 });
+
+test('etcd3 is loaded only behind the registry: no static import of it in src', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const src = path.join(HANDLERS, '../../../src');
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  const offenders = files.filter((f) => /^\s*import\s+(?!type\b)[^;]*from\s+'etcd3'/m.test(readFileSync(path.join(src, f), 'utf8')));
+  assert.deepEqual(offenders, []);
+  assert.ok(files.some((f) => /import\('etcd3'\)/.test(readFileSync(path.join(src, f), 'utf8'))), 'etcd.ts imports it dynamically');
+});
