@@ -1,5 +1,6 @@
 /**
- * A `{singleton, true}` service on three gateways (real processes) over one
+ * A `{singleton, true}` service on three gateways (the first elected a real
+ * process, killed -9; the others in this process) over one
  * real etcd member, each gateway reaching etcd through its own proxy:
  * exactly one gateway serves it at every sampled instant (every change of
  * the records, watched); the leader killed -9 -> another is elected with a
@@ -14,9 +15,39 @@ import { connect } from '../../src/client/node.ts';
 import { resetFailoverMemory } from '../../src/client/by-name.ts';
 import type { GatewayRecord } from '../../src/registry/registry.ts';
 import { atom, tuple } from '../../src/wire/etf/term.ts';
+import { encodePublicKey } from '../../src/auth/keys.ts';
 import { deadline } from '../helpers/latch.ts';
 import { BlackholeProxy, EtcdCluster, binary, binarySkip } from '../helpers/engines.ts';
-import { startGateway, type GatewayProcess } from '../helpers/gateways.ts';
+import { startGateway } from '../helpers/gateways.ts';
+import { startTestServer } from '../helpers/start-server.ts';
+
+/** A gateway as the test sees it: a process (the one killed -9) or in-process (the rest: faster to start). */
+interface Gw {
+  name: string;
+  port: number;
+  publicKey: string;
+  lines(): Record<string, unknown>[];
+  registryEvent(action: string, ms: number, after: number): Promise<Record<string, unknown>>;
+  kill(): void;
+  stop(): Promise<void>;
+}
+
+async function processGateway(name: string, url: string, services: string): Promise<Gw> {
+  const g = await startGateway(name, url, { ttlMs: TTL_MS, services });
+  return { name, port: g.port, publicKey: g.publicKey, lines: () => g.cli.json, registryEvent: g.registryEvent, kill: () => g.cli.kill('SIGKILL'), stop: () => g.stop() };
+}
+
+async function inProcessGateway(name: string, url: string, services: string): Promise<Gw> {
+  const ts = await startTestServer(services, { extra: `{registry, "${url}"}.\n{limits, [{registryTtlMs, ${TTL_MS}}]}.`, websocket: false });
+  return {
+    name, port: ts.port, publicKey: encodePublicKey('server', ts.server.publicKey!), lines: () => ts.logs,
+    registryEvent: (action, ms, after) => ts.waitForLog((l) => ts.logs.indexOf(l) >= after && l.event === 'registry' && l.action === action, `registry ${action} from ${name}`, ms),
+    kill: () => {
+      throw new Error('an in-process gateway cannot be killed -9');
+    },
+    stop: () => ts.close(),
+  };
+}
 
 const skip = binarySkip('etcd', 'etcd-server etcd-client', 'the singleton tests');
 const TTL_MS = 3000;
@@ -26,7 +57,7 @@ describe('singleton on three gateways', { skip }, () => {
   let watcher: Etcd3;
   let stopWatch: () => Promise<void> = async () => {};
   const proxies: BlackholeProxy[] = [];
-  let gws: GatewayProcess[] = [];
+  let gws: Gw[] = [];
   /** id -> health of the singleton, as etcd holds it now. */
   const health = new Map<string, string>();
   const violations: string[] = [];
@@ -65,21 +96,24 @@ describe('singleton on three gateways', { skip }, () => {
       sample();
     });
     for (let i = 0; i < 3; i++) proxies.push(await BlackholeProxy.start(etcd.members[0].clientPort));
-    gws = await Promise.all(proxies.map((p, i) => startGateway(`g${i + 1}`, `etcd://127.0.0.1:${p.port}/single`, {
-      ttlMs: TTL_MS,
-      services: `{service, counter, password, none, mfa, gateway, start, "g${i + 1}", [{singleton, true}]}.`,
-    })));
+    const svc = (name: string): string => `{service, counter, password, none, mfa, gateway, start, "${name}", [{singleton, true}]}.`;
+    const url = (i: number): string => `etcd://127.0.0.1:${proxies[i].port}/single`;
+    // The process starts first and is elected first: it is the one killed -9.
+    const first = await processGateway('g1', url(0), svc('g1'));
+    await first.registryEvent('elected', 4 * TTL_MS + 10_000, 0);
+    gws = [first, await inProcessGateway('g2', url(1), svc('g2')), await inProcessGateway('g3', url(2), svc('g3'))];
   });
   after(async () => {
-    await Promise.all(gws.map((g) => g.stop()));
+    // Proxies first: a gateway cut off then fails its last calls at once instead of waiting out their deadlines.
     await Promise.all(proxies.map((p) => p.close()));
+    await Promise.all(gws.map((g) => g.stop()));
     await stopWatch();
     watcher?.close();
     await etcd?.stop();
   });
 
   /** The gateway that logged `elected` (after line `marks[i]` of each), once one has. */
-  const nextLeader = (among: GatewayProcess[], marks: number[]): Promise<GatewayProcess> =>
+  const nextLeader = (among: Gw[], marks: number[]): Promise<Gw> =>
     deadline(Promise.any(among.map(async (g, i) => {
       await g.registryEvent('elected', 4 * TTL_MS + 10_000, marks[i]);
       return g;
@@ -108,8 +142,8 @@ describe('singleton on three gateways', { skip }, () => {
 
     // Killed: another is elected after the lease expires, with a larger fencing token.
     let rest = gws.filter((g) => g !== first);
-    let marks = rest.map((g) => g.cli.json.length);
-    first.cli.kill('SIGKILL');
+    let marks = rest.map((g) => g.lines().length);
+    first.kill();
     const second = await nextLeader(rest, marks);
     assert.equal(await rpcTo(keys, 'whoami'), second.name);
     assert.ok(BigInt(await rpcTo(keys, 'token')) > token1);
@@ -117,13 +151,13 @@ describe('singleton on three gateways', { skip }, () => {
     // Cut off: it steps down by itself (no renewal for TTL/2) before etcd expires its lease and elects the third.
     const third = rest.find((g) => g !== second)!;
     const held = await connect('127.0.0.1', second.port, 'counter', null, [], { serverKey: second.publicKey });
-    const mark2 = second.cli.json.length;
-    marks = [third.cli.json.length];
+    const mark2 = second.lines().length;
+    marks = [third.lines().length];
     proxies[gws.indexOf(second)].cut();
     const demoted = await second.registryEvent('demoted', 4 * TTL_MS + 10_000, mark2);
     await held.closed;
     const next = await nextLeader([third], marks);
-    const elected = next.cli.json.slice(marks[0]).find((l) => l.event === 'registry' && l.action === 'elected')!;
+    const elected = next.lines().slice(marks[0]).find((l) => l.event === 'registry' && l.action === 'elected')!;
     assert.ok(Number(demoted.time) < Number(elected.time), `the cut-off leader stepped down (${demoted.time}) before the next was elected (${elected.time})`);
     assert.equal(await rpcTo(keys, 'whoami'), third.name);
     rest = [];
