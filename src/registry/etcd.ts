@@ -39,6 +39,8 @@ const MAX_GATEWAYS = 10_000;
 export interface EtcdOpenOptions {
   /** Keep a watched cache of the gateways (long-lived clients); else every resolve reads etcd. */
   watch?: boolean;
+  /** The cache's events: `cacheSynced` (the prefix read and watched), `watchLost` (it will read again). */
+  onEvent?: (action: string) => void;
 }
 
 export class EtcdRegistry implements Registry {
@@ -46,7 +48,7 @@ export class EtcdRegistry implements Registry {
   private cache: GatewayCache | undefined;
   private closed = false;
 
-  private constructor(readonly url: string, readonly client: Etcd3, readonly prefix: string, private readonly watchWanted: boolean) {}
+  private constructor(readonly url: string, readonly client: Etcd3, readonly prefix: string, private readonly watchWanted: boolean, readonly onEvent: (action: string) => void = () => {}) {}
 
   static async open(url: string, p: ParsedRegistryUrl, opts: EtcdOpenOptions = {}): Promise<EtcdRegistry> {
     let mod: typeof import('etcd3');
@@ -64,7 +66,7 @@ export class EtcdRegistry implements Registry {
       },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_TIMEOUT_MS }),
     });
-    return new EtcdRegistry(url, client, p.path, opts.watch === true);
+    return new EtcdRegistry(url, client, p.path, opts.watch === true, opts.onEvent);
   }
 
   key(...parts: string[]): string {
@@ -150,6 +152,7 @@ class GatewayCache {
       this.watcher = w;
       this.fresh = true;
       this.attempt = 0;
+      this.reg.onEvent('cacheSynced');
       w.on('put', (kv: IKeyValue) => {
         const r = parseRecord(kv.value.toString('utf8'));
         if (r) this.records.set(r.id, r);
@@ -161,6 +164,7 @@ class GatewayCache {
         this.fresh = false;
         this.watcher = undefined;
         void w.cancel().catch(() => {});
+        this.reg.onEvent('watchLost');
         this.schedule();
       };
       w.on('error', resync);

@@ -144,7 +144,7 @@ export function parseRegistryUrl(url: string): ParsedRegistryUrl {
  * Open a registry from its URL; etcd's client is imported only now, and only
  * for etcd:// URLs. `watch`: keep a watched cache (long-lived clients).
  */
-export async function openRegistry(url: string, opts: { watch?: boolean } = {}): Promise<Registry> {
+export async function openRegistry(url: string, opts: { watch?: boolean; onEvent?: (action: string) => void } = {}): Promise<Registry> {
   const p = parseRegistryUrl(url);
   switch (p.kind) {
     case 'etcd': {

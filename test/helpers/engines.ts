@@ -234,6 +234,11 @@ export class BlackholeProxy {
     this.cutOff = false;
   }
 
+  /** Drop every open connection (new ones are forwarded unless cut). */
+  reset(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise((r) => this.server.close(r));

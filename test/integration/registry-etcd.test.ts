@@ -18,7 +18,7 @@ import { encodePublicKey } from '../../src/auth/keys.ts';
 import { startTestServer, type TestServer } from '../helpers/start-server.ts';
 import { runCli } from '../helpers/cli-process.ts';
 import { deadline } from '../helpers/latch.ts';
-import { EtcdCluster, binary, binarySkip } from '../helpers/engines.ts';
+import { BlackholeProxy, EtcdCluster, binary, binarySkip } from '../helpers/engines.ts';
 
 const skip = binarySkip('etcd', 'etcd-server etcd-client', 'the etcd registry tests');
 
@@ -172,6 +172,53 @@ describe('etcd registry, one member', { skip }, () => {
     } finally {
       await a.close();
       await own.stop();
+    }
+  });
+
+  test('a watched cache that lost its watch reads the prefix again (events missed, history compacted)', async () => {
+    const reg = url();
+    const prefix = reg.slice(reg.indexOf('/', 'etcd://'.length));
+    const a = await gateway(reg, 'gw1');
+    const proxy = await BlackholeProxy.start(etcd.members[0].clientPort);
+    const client = new Etcd3({ hosts: `http://${etcd.hosts}` });
+    const seen: string[] = [];
+    const waiters = new Set<() => void>();
+    const next = (action: string, after: number): Promise<void> => deadline(new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (seen.slice(after).includes(action)) {
+          waiters.delete(check);
+          resolve();
+        }
+      };
+      waiters.add(check);
+      check();
+    }), 15_000, action);
+    const watched = await openRegistry(`etcd://127.0.0.1:${proxy.port}${prefix}`, { watch: true, onEvent: (e) => {
+      seen.push(e);
+      for (const f of [...waiters]) f();
+    } });
+    try {
+      await registered(a);
+      assert.equal((await watched.list()).length, 1);
+      await next('cacheSynced', 0);
+      // The watch goes silent; meanwhile a record appears and the history is compacted past it.
+      proxy.cut();
+      const put = await client.put(`${prefix}/gateways/late`).value(JSON.stringify({
+        id: 'late', host: 'h', pid: 2, endpoints: { tcp: 'tcp://127.0.0.1:9' }, services: [{ name: 'nameServer', health: 'serving' }], load: 0, startedAt: 0,
+      })).exec();
+      await client.put(`${prefix}/filler`).value('x').exec();
+      await client.kv.compact({ revision: put.header.revision, physical: true });
+      const mark = seen.length;
+      proxy.reset();
+      proxy.heal();
+      await next('watchLost', mark);
+      await next('cacheSynced', mark);
+      assert.deepEqual((await watched.list()).map((r) => r.id).sort(), ['late', String((await a.waitForLog((l) => l.action === 'registered')).gateway)].sort());
+    } finally {
+      await watched.close();
+      client.close();
+      await proxy.close();
+      await a.close();
     }
   });
 });
