@@ -92,12 +92,13 @@ const call: Command = {
   options: {
     cast: { type: 'boolean' }, json: { type: 'boolean' }, 'password-file': { type: 'string' }, legacy: { type: 'boolean' },
     'server-key': { type: 'string' }, 'known-hosts': { type: 'string' }, 'client-key': { type: 'string' }, args: { type: 'string' }, timeout: { type: 'string' },
-    registry: { type: 'string' },
+    registry: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
   },
   help: [
     'TERM is Erlang syntax, e.g. \'{lookup, joe}\', or JSON with --json (objects become maps with atom keys, strings stay strings).',
     'The password comes from --password-file or the LIB_CHAN_PASSWORD environment variable (never a command-line argument, which other users can see).',
     'The reply is printed in Erlang syntax (or as JSON with --json).',
+    '--verbose (with --registry): print the discovery steps (resolved, failed attempts, the gateway used) on stderr as JSON lines.',
     '--registry URL: find SERVICE by name (local:, etcd://..., dns+srv://...) and fail over between its gateways; the key must match --server-key or a known-hosts entry of that gateway (a registry cannot introduce a key).',
   ].join('\n'),
   async run(v, pos) {
@@ -120,6 +121,8 @@ const call: Command = {
       serverKey: v['server-key'] as string | undefined,
       knownHosts: v['known-hosts'] as string | undefined,
       clientKeyFile: v['client-key'] as string | undefined,
+      // --verbose: the discovery steps (resolved, each failed attempt, the gateway used) on stderr.
+      onEvent: v.verbose ? (action: string, fields: Record<string, unknown>) => void process.stderr.write(`${JSON.stringify({ event: 'discovery', action, ...fields })}\n`) : undefined,
     };
     const ch = byName ? await connect({ service, registry: v.registry as string }, password, argsC, opts) : await connect(host, port, service, password, argsC, opts);
     try {

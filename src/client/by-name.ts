@@ -52,6 +52,11 @@ export interface ByNameOptions extends NodeConnectOptions {
   via?: 'tcp' | 'ws';
   /** @internal for tests and the bench: called before each attempt. */
   onAttempt?: (instance: Instance) => void;
+  /**
+   * Discovery events, to log or count: `resolved` (registry, service, instances, serving),
+   * `attemptFailed` (instance id, code), `connected` (instance id, attempts).
+   */
+  onEvent?: (action: 'resolved' | 'attemptFailed' | 'connected', fields: Record<string, unknown>) => void;
 }
 
 /** Gateways that failed, per process: id -> { until, failures }. */
@@ -75,6 +80,7 @@ export async function connectByName(dial: Dialer, target: ServiceTarget, passwor
   }
   const badUntil = new Map([...badInstances].map(([id, b]) => [id, b.until]));
   const order = orderInstances(instances, { localHost: os.hostname(), badUntil });
+  options.onEvent?.('resolved', { registry: registry.url, service: target.service, instances: instances.length, serving: order.length });
   if (order.length === 0) {
     throw new ChanError('serviceUnavailable', `no gateway in ${registry.url} serves ${target.service} (${instances.length} registered, none serving)`, {
       details: { service: target.service, registry: registry.url, registered: instances.length, attempts: [] },
@@ -88,11 +94,13 @@ export async function connectByName(dial: Dialer, target: ServiceTarget, passwor
     try {
       const ch = await connectInstance(dial, inst, target.service, password, argsC, options, pins, limits.failoverAttemptTimeoutMs);
       badInstances.delete(inst.id);
+      options.onEvent?.('connected', { id: inst.id, attempts: attempts.length + 1 });
       return ch;
     } catch (e) {
       const err = isChanError(e) ? e : new ChanError('connectionLost', (e as Error).message, { cause: e });
       markBad(inst.id, limits.failoverBackoffMs);
       attempts.push({ id: inst.id, code: err.code, message: err.message.slice(0, 300) });
+      options.onEvent?.('attemptFailed', { id: inst.id, code: err.code });
       if (err.code === 'serverKeyMismatch') keyError ??= err;
       if (!FAIL_OVER.has(err.code)) throw err;
     }

@@ -9,6 +9,7 @@ import { connect } from '../../src/client/node.ts';
 import { resetFailoverMemory } from '../../src/client/by-name.ts';
 import { openRegistry } from '../../src/registry/registry.ts';
 import { isChanError } from '../../src/errors.ts';
+import { encodePublicKey } from '../../src/auth/keys.ts';
 import { atom, tuple } from '../../src/wire/etf/term.ts';
 import { startTestServer, type TestServer } from '../helpers/start-server.ts';
 import { runCli } from '../helpers/cli-process.ts';
@@ -52,9 +53,18 @@ describe('dns+srv registry', { skip }, () => {
       ch.close();
     }
     await primary.close();
-    const ch = await connect({ service: 'nameServer', registry: url }, 'pw', [], { serverKeys: keys });
+    const events: string[] = [];
+    const ch = await connect({ service: 'nameServer', registry: url }, 'pw', [], { serverKeys: keys, onEvent: (action, f) => events.push(`${action} ${String(f.code ?? f.serving ?? '')}`) });
     assert.equal(String(await ch.rpc(tuple(atom('whoami')))), 'backup');
     ch.close();
+    assert.deepEqual(events, ['resolved 2', 'attemptFailed connectionRefused', 'connected ']);
+
+    // The CLI by name, with the discovery steps on stderr.
+    const call = await runCli(['call', '--registry', url, 'nameServer', '{whoami}', '--server-key', encodePublicKey('server', keys[1]), '--verbose'], { env: { LIB_CHAN_PASSWORD: 'pw' } });
+    assert.equal(call.exit.code, 0, call.describe());
+    assert.equal(call.stdout.trim(), '"backup"');
+    assert.match(call.stderr, /"action":"attemptFailed".*"code":"connectionRefused"/);
+    assert.match(call.stderr, /"action":"connected"/);
 
     const r = await runCli(['names', '--registry', url, 'nameServer']);
     assert.equal(r.exit.code, 0, r.describe());
