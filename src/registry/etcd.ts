@@ -303,9 +303,12 @@ class EtcdMembership implements Membership {
     const lease = this.lease;
     if (!lease) return;
     this.dirty = false;
+    // A put under a lease does not get the client's default deadline (etcd3 uses the lease's options), so give it one:
+    // without quorum it would otherwise wait for ever, and this loop with it.
+    const deadline = () => ({ deadline: Date.now() + CALL_TIMEOUT_MS });
     try {
-      await lease.put(this.reg.key('gateways', this.record.id)).value(JSON.stringify(this.record)).exec();
-      for (const service of this.campaigns.keys()) await lease.put(this.campaignKey(service)).value(this.record.id).exec();
+      await withTimeout(lease.put(this.reg.key('gateways', this.record.id)).value(JSON.stringify(this.record)).options(deadline()).exec(), CALL_TIMEOUT_MS);
+      for (const service of this.campaigns.keys()) await withTimeout(lease.put(this.campaignKey(service)).value(this.record.id).options(deadline()).exec(), CALL_TIMEOUT_MS);
     } catch (e) {
       this.dirty = true;
       throw e;
@@ -320,7 +323,7 @@ class EtcdMembership implements Membership {
   private async evaluateCampaigns(): Promise<void> {
     if (!this.lease) return;
     for (const [service, c] of this.campaigns) {
-      const res = await this.reg.client.getAll().prefix(this.reg.key('singletons', service, '')).sort('Create', 'Ascend').limit(1).exec();
+      const res = await withTimeout(this.reg.client.getAll().prefix(this.reg.key('singletons', service, '')).sort('Create', 'Ascend').limit(1).exec(), CALL_TIMEOUT_MS);
       const first = res.kvs[0];
       const mine = first !== undefined && first.key.toString('utf8') === this.campaignKey(service);
       if (mine && !c.leading && this.renewedRecently()) {
@@ -374,7 +377,7 @@ class EtcdMembership implements Membership {
     if (!c) return;
     this.campaigns.delete(service);
     this.demote(service, c, 'resigned');
-    if (this.lease) await this.reg.client.delete().key(this.campaignKey(service)).exec().catch(() => {});
+    if (this.lease) await withTimeout(this.reg.client.delete().key(this.campaignKey(service)).exec(), CALL_TIMEOUT_MS).catch(() => {});
   }
 
   async close(opts: { revoke?: boolean } = {}): Promise<void> {

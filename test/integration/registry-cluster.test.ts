@@ -66,12 +66,11 @@ describe('three etcd members', { skip }, () => {
     await Promise.all(victims.map((m) => m.engine.kill()));
     await gws[0].waitForLog((l) => gws[0].logs.indexOf(l) >= marks[0] && l.event === 'registry' && (l.action === 'registryUnreachable' || l.action === 'leaseLost'), 'the registry lost', 20_000);
     assert.equal(String(await open.rpc(whoami)), 'gw1', 'the open channel serves without a registry');
-    const back = gws.map((g, i) => g.waitForLog((l) => g.logs.indexOf(l) >= marks[i] && l.event === 'registry' && (l.action === 'reregistered' || l.action === 'registryReconnected'), 'back in the registry', 30_000));
     await Promise.all(victims.map((m) => etcd.restart(m)));
-    await Promise.all(back).catch((e) => {
-      console.error(gws[0].logs.slice(marks[0]).filter((l) => l.event === 'registry' && l.action !== 'leaseRenewed').map((l) => JSON.stringify(l).slice(0, 300)).join('\n'));
-      throw e;
-    });
+    // Quorum is back: a renewal that succeeds from now on means the record is stored (a lost lease is granted
+    // again, and the record written, before its first renewal). A gateway may not even have noticed the outage.
+    const mark2 = gws.map((g) => g.logs.length);
+    await Promise.all(gws.map((g, i) => g.waitForLog((l) => g.logs.indexOf(l) >= mark2[i] && l.event === 'registry' && l.action === 'leaseRenewed', 'a renewal with quorum back', 30_000)));
     assert.match(await callByName(), /^gw[12]$/);
     const registry = await openRegistry(etcd.url('cluster'));
     assert.equal((await registry.resolve('nameServer')).length, 2);
