@@ -116,8 +116,24 @@ export class LocalRegistry implements Registry {
   }
 }
 
-/** Ask the holder for the table; no holder means no gateway on this host. */
-function queryList(address: LocalRegistry['address']): Promise<GatewayRecord[]> {
+/**
+ * Ask the holder for the table; no holder means no gateway on this host. A
+ * connection reset is a holder that died under the query (the table changes
+ * hands): asked again, a few times, after a short jittered wait.
+ */
+async function queryList(address: LocalRegistry['address']): Promise<GatewayRecord[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await queryOnce(address);
+    } catch (e) {
+      const code = ((e as ChanError).cause as NodeJS.ErrnoException | undefined)?.code;
+      if (attempt >= 4 || (code !== 'ECONNRESET' && code !== 'EPIPE')) throw e;
+      await new Promise((r) => setTimeout(r, backoffMs(attempt, 20, 200)));
+    }
+  }
+}
+
+function queryOnce(address: LocalRegistry['address']): Promise<GatewayRecord[]> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(address as net.NetConnectOpts);
     const timer = setTimeout(() => {
@@ -131,7 +147,8 @@ function queryList(address: LocalRegistry['address']): Promise<GatewayRecord[]> 
     });
     socket.on('close', () => {
       clearTimeout(timer);
-      resolve([]);
+      // Closed before the end marker: the holder went away mid-answer (an error, so the caller asks again).
+      reject(new ChanError('connectionLost', 'the local registry holder closed the connection before answering', { cause: Object.assign(new Error('closed'), { code: 'ECONNRESET' }) }));
     });
     socket.on('connect', () => send(socket, { op: 'list', seq: 1 }));
     // One line per record (each bounded), then an end marker.
