@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   handlerCrashed: { summary: 'The service handler threw or rejected; its channel was closed.', closesConnection: true },
   badConf: { summary: 'The configuration is invalid; the message names the file, line and problem.', closesConnection: false },
   remoteError: { summary: 'The service answered the rpc with an error ({error, Code, Message}); details.remoteCode holds Code.', closesConnection: false },
+  serviceUnavailable: { summary: 'No gateway in the registry serves the service, or every one failed (details.attempts says how).', closesConnection: false },
   badArgument: { summary: 'An API function was called with an argument it cannot use.', closesConnection: false },
   connectTimeout: { summary: 'Remote start: no SSH session (TCP, handshake, authentication) within the connect timeout.', closesConnection: true },
   hostKeyMismatch: { summary: 'Remote start: the SSH host key differs from the one pinned in known_hosts (or is marked @revoked).', closesConnection: true },

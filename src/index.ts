@@ -12,7 +12,20 @@
 import type { Server, StartOptions } from './server/server.ts';
 import type { ServerConfig } from './conf/schema.ts';
 
-export { connect, cast, rpc, disconnect, type NodeConnectOptions, type ConnectOptions } from './client/node.ts';
+export {
+  connect,
+  cast,
+  rpc,
+  disconnect,
+  ReconnectingChannel,
+  type NodeConnectOptions,
+  type ConnectOptions,
+  type ServiceTarget,
+  type ByNameOptions,
+  type StatusEvent,
+} from './client/node.ts';
+export { openRegistry } from './registry/open.ts';
+export { parseRegistryUrl, HEALTH, type Registry, type GatewayRecord, type Instance, type Health, type ServiceEntry } from './registry/registry.ts';
 export type { Channel, RpcOptions } from './chan/channel.ts';
 export type { CloseInfo } from './chan/middle-man.ts';
 export { ChanError, isChanError, ERROR_CODES, type ErrorCode, type ErrorDetails } from './errors.ts';

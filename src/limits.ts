@@ -287,6 +287,34 @@ export const LIMITS = {
     max: 16 * 1024 * 1024,
     doc: 'Remote start: longest remote output line read (the rest of a longer line is dropped).',
   },
+  registryTtlMs: {
+    default: 10_000,
+    unit: 'ms',
+    min: 2_000,
+    max: 600_000,
+    doc: "Registry: lease TTL of a gateway's registration (etcd rounds to whole seconds); a killed gateway is dropped this long after its last renewal, and a singleton leader steps down after half of it without renewal.",
+  },
+  failoverAttemptTimeoutMs: {
+    default: 3_000,
+    unit: 'ms',
+    min: 10,
+    max: 600_000,
+    doc: 'Client by service name: time one gateway gets to connect and log in before the next is tried.',
+  },
+  failoverBackoffMs: {
+    default: 30_000,
+    unit: 'ms',
+    min: 0,
+    max: 3_600_000,
+    doc: 'Client by service name: longest a gateway that failed is tried last (from 1 s, doubling per failure).',
+  },
+  reconnectMaxDelayMs: {
+    default: 5_000,
+    unit: 'ms',
+    min: 10,
+    max: 600_000,
+    doc: 'Client with reconnect: longest jittered wait between reconnect attempts (from 100 ms, doubling).',
+  },
 } as const satisfies Record<string, LimitSpec>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -115,6 +115,8 @@ export class MiddleMan implements AsyncIterable<Term>, HandlerEnd {
   readonly service: string;
   readonly peer: string;
   readonly secure: boolean;
+  /** A singleton service's fencing token (the election's revision), set before the handler starts; undefined otherwise. */
+  fencingToken: string | undefined;
 
   private readonly link: MiddleManLink;
   // Unbounded here: the socket side closes the channel past maxMailboxMessages unread (took() keeps it informed).

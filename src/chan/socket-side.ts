@@ -45,6 +45,8 @@ export class SocketSide implements MiddleManLink {
   readonly closed: Promise<CloseInfo>;
   /** Set by the server when metrics are on: the time from a secure call to its answer, in seconds. */
   rpcObserver: ((seconds: number) => void) | undefined;
+  /** A singleton service's fencing token, set by the server at login; the handler's mm carries it. */
+  fencingToken: string | undefined;
 
   private readonly transport: Transport;
   private readonly codec: ChannelCodec;

@@ -18,6 +18,7 @@ import { LOG_LEVELS } from '../conf/schema.ts';
 import { EXIT, UsageError, type Command } from './command.ts';
 import { keygenCommand, passwdCommand, statusCommand } from './key-commands.ts';
 import { remoteCommand } from './remote/command.ts';
+import { namesCommand } from './names-command.ts';
 
 const confOption = { conf: { type: 'string', short: 'c' } } as const;
 
@@ -107,7 +108,7 @@ const check: Command = {
 const call: Command = {
   summary: "connect to a service, send a cast or an rpc, print the reply (the operator's curl)",
   usage:
-    'lib-chan call HOST:PORT SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS]',
+    'lib-chan call HOST:PORT SERVICE TERM | --registry URL SERVICE TERM [--cast] [--json] [--password-file F] [--legacy] [--server-key KEY] [--known-hosts FILE] [--client-key FILE] [--args TERM] [--timeout MS] [--verbose]',
   options: {
     cast: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -118,16 +119,21 @@ const call: Command = {
     'client-key': { type: 'string' },
     args: { type: 'string' },
     timeout: { type: 'string' },
+    registry: { type: 'string' },
+    verbose: { type: 'boolean', short: 'v' },
   },
   help: [
     "TERM is Erlang syntax, e.g. '{lookup, joe}', or JSON with --json (objects become maps with atom keys, strings stay strings).",
     'The password comes from --password-file or the LIB_CHAN_PASSWORD environment variable (never a command-line argument, which other users can see).',
     'The reply is printed in Erlang syntax (or as JSON with --json).',
+    '--registry URL: find SERVICE by name (local:, etcd://..., dns+srv://...) and fail over between its gateways; the key must match --server-key or a known-hosts entry of that gateway (a registry cannot introduce a key).',
+    '--verbose (with --registry): print the discovery steps (resolved, failed attempts, the gateway used) on stderr as JSON lines.',
   ].join('\n'),
   async run(v, pos, io) {
-    if (pos.length !== 3) throw new UsageError('expected HOST:PORT SERVICE TERM');
-    const [hostport, service, text] = pos;
-    const m = /^(.*):(\d+)$/.exec(hostport);
+    const byName = v.registry !== undefined;
+    if (pos.length !== (byName ? 2 : 3)) throw new UsageError(byName ? 'expected --registry URL SERVICE TERM' : 'expected HOST:PORT SERVICE TERM');
+    const [hostport, service, text] = byName ? ['', ...pos] : pos;
+    const m = byName ? ['', '', '1'] : /^(.*):(\d+)$/.exec(hostport);
     if (!m) throw new UsageError(`"${hostport}" is not HOST:PORT`);
     const host = m[1].replace(/^\[(.*)\]$/, '$1');
     const port = Number(m[2]);
@@ -139,12 +145,18 @@ const call: Command = {
     const timeoutMs = v.timeout !== undefined ? Number(v.timeout) : undefined;
     if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
       throw new UsageError(`--timeout must be a positive number of milliseconds, got ${String(v.timeout)}`);
-    const ch = await connect(host, port, service, password, argsC, {
-      protocol: v.legacy ? 'legacy' : 'secure',
+    const opts = {
+      protocol: v.legacy ? ('legacy' as const) : ('secure' as const),
       serverKey: v['server-key'] as string | undefined,
       knownHosts: (v['known-hosts'] as string | undefined) ?? (v.legacy ? undefined : defaultKnownHostsFile(io.env)),
       clientKeyFile: v['client-key'] as string | undefined,
-    }).catch((e: unknown) => {
+      // --verbose: the discovery steps (resolved, each failed attempt, the gateway used) on stderr.
+      onEvent: v.verbose
+        ? (action: string, fields: Record<string, unknown>) => void io.stderr.write(`${JSON.stringify({ event: 'discovery', action, ...fields })}\n`)
+        : undefined,
+    };
+    const pending = byName ? connect({ service, registry: v.registry as string }, password, argsC, opts) : connect(host, port, service, password, argsC, opts);
+    const ch = await pending.catch((e: unknown) => {
       if (password === null && v['client-key'] === undefined && isChanError(e, 'authFail')) {
         throw new ChanError(
           'authFail',
@@ -217,4 +229,5 @@ export const COMMANDS: Record<string, Command> = {
   call,
   status: statusCommand,
   remote: remoteCommand,
+  names: namesCommand,
 };

@@ -19,6 +19,14 @@ import { nodeClientDefaults } from './secure-node.ts';
 import { clientStart, destroyState } from '../auth/secure/handshake.ts';
 import { nodeProvider } from '../auth/crypto-node.ts';
 import { ReadyPool } from '../auth/ready-pool-node.ts';
+import type { NodeConnectOptions } from './node-options.ts';
+import { connectByName, type ByNameOptions, type ServiceTarget } from './by-name.ts';
+import { ReconnectingChannel } from './reconnect.ts';
+import { openRegistry } from '../registry/open.ts';
+
+export type { ByNameOptions, ServiceTarget };
+export type { StatusEvent } from './reconnect.ts';
+export { ReconnectingChannel };
 
 /** Hellos (ephemeral key pair and handshake state) made ahead, for connects with the native provider. */
 const hellos = new ReadyPool(
@@ -26,10 +34,7 @@ const hellos = new ReadyPool(
   (h: ReturnType<typeof clientStart>) => destroyState(h.state),
 );
 
-export interface NodeConnectOptions extends ConnectOptions {
-  /** ws:// and wss:// URLs: the WebSocket class to use (e.g. one extending ws's with TLS options). @default ws's, with maxPayload = maxFrameBytes */
-  webSocket?: WebSocketConstructor;
-}
+export type { NodeConnectOptions };
 export type { ConnectOptions };
 
 type UrlArgs = [service: string, password: string | null, argsC?: Term, options?: NodeConnectOptions];
@@ -44,7 +49,26 @@ type HostArgs = [port: number, ...UrlArgs];
  */
 export function connect(url: string, ...rest: UrlArgs): Promise<Channel>;
 export function connect(host: string, ...rest: HostArgs): Promise<Channel>;
-export async function connect(target: string, ...rest: UrlArgs | HostArgs): Promise<Channel> {
+/**
+ * By service name, through a registry (see by-name.ts for the choice and the
+ * failover); `reconnect: true` gives a channel that re-resolves and
+ * reconnects after a lost connection (reconnect.ts).
+ */
+export function connect(
+  target: ServiceTarget & { reconnect: true },
+  password: string | null,
+  argsC?: Term,
+  options?: ByNameOptions,
+): Promise<ReconnectingChannel>;
+export function connect(target: ServiceTarget & { reconnect?: false }, password: string | null, argsC?: Term, options?: ByNameOptions): Promise<Channel>;
+export async function connect(
+  target: string | (ServiceTarget & { reconnect?: boolean }),
+  ...rest: UrlArgs | HostArgs | [password: string | null, argsC?: Term, options?: ByNameOptions]
+): Promise<Channel | ReconnectingChannel> {
+  if (typeof target === 'object' && target !== null) {
+    const [password, argsC = [], options = {}] = rest as [string | null, Term?, ByNameOptions?];
+    return connectService(target, password, argsC, options);
+  }
   if (typeof rest[0] === 'number') {
     const [port, service, password, argsC = [], options = {}] = rest as HostArgs;
     return connectTcpHost(target, port, service, password, argsC, options);
@@ -67,6 +91,29 @@ export async function connect(target: string, ...rest: UrlArgs | HostArgs): Prom
     throw e;
   }
   return connectOver(transport, service, password, argsC, opts);
+}
+
+async function connectService(
+  target: ServiceTarget & { reconnect?: boolean },
+  password: string | null,
+  argsC: Term,
+  options: ByNameOptions,
+): Promise<Channel | ReconnectingChannel> {
+  if (!target.reconnect) return connectByName(connect, target, password, argsC, options);
+  // Long-lived: one registry kept open (with a watched cache where the backend has one) for every reconnect.
+  const owned = typeof target.registry === 'string';
+  const registry = typeof target.registry === 'string' ? await openRegistry(target.registry, { watch: true }) : target.registry;
+  const again = (): Promise<Channel> => connectByName(connect, { service: target.service, registry }, password, argsC, options);
+  let first: Channel;
+  try {
+    first = await again();
+  } catch (e) {
+    if (owned) await registry.close();
+    throw e;
+  }
+  return new ReconnectingChannel(first, again, resolveLimits(options.limits ?? {}), async () => {
+    if (owned) await registry.close();
+  });
 }
 
 /**

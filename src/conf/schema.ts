@@ -100,6 +100,8 @@ export interface ServiceConfig {
    * one rather than importing the module again. Worker services import it anew in their worker.
    */
   handler: (...args: never[]) => unknown;
+  /** `{singleton, true}`: served by one gateway of the registry at a time, chosen by election. @default false */
+  singleton: boolean;
   /** Line of the service term in the conf file. */
   line: number;
 }
@@ -142,6 +144,8 @@ export interface ServerConfig {
   services: Map<string, ServiceConfig>;
   websocket?: WebSocketConfig;
   metrics?: MetricsConfig;
+  /** `{registry, "URL"}`: where this gateway registers (local:, etcd://...). */
+  registry?: string;
 }
 
 /** A service before its module is resolved (load.ts adds `modulePath` and `handler`). */
@@ -302,6 +306,7 @@ const SERVICE_OPTIONS = proplist('service options', 'service option', {
   schema: filePath('schema'),
   limits: limitsSchema('service limits', SERVICE_LIMITS),
   on_invalid: atomEnum('on_invalid', ON_INVALID),
+  singleton: atomEnum('singleton', ['true', 'false']),
 });
 
 const SERVICE: SchemaNode = {
@@ -357,6 +362,10 @@ export const CONF_SCHEMAS = {
     ['port'],
   ),
   metrics: proplist('metrics', 'metrics option', { port: PORT, bind: HOST }, ['port']),
+  registry: erlString('registry', 'a registry URL in double quotes: "local:", "local:NAME", "etcd://host:port[,host:port...]/prefix"', {
+    pattern: '^(?:local:(?:[A-Za-z0-9_.-]{1,64})?|local://[^/\\s]+/?|etcd://[^/\\s]+(?:/[A-Za-z0-9_./-]*)?)$',
+    maxLength: 2048,
+  }),
   service: SERVICE,
 } as const satisfies Record<string, SchemaNode>;
 
@@ -570,7 +579,19 @@ function fmt(t: Term, redact: boolean, depth: number): string {
 // Checking the whole conf
 // ---------------------------------------------------------------------------
 
-const TOP_KINDS: readonly TopKind[] = ['port', 'bind', 'legacy', 'identity', 'trusted_proxies', 'module_path', 'limits', 'log_level', 'websocket', 'metrics'];
+const TOP_KINDS: readonly TopKind[] = [
+  'port',
+  'bind',
+  'legacy',
+  'identity',
+  'trusted_proxies',
+  'module_path',
+  'limits',
+  'log_level',
+  'websocket',
+  'metrics',
+  'registry',
+];
 const TOP_NESTED: Partial<Record<TopKind, Record<string, string>>> = { websocket: { tls: 'websocket tls' } };
 const TOP_FORMS =
   '{port, Port}, {service, Name, password, Pwd, mfa, Mod, Fun, ArgsS[, Options]}, ' +
@@ -720,6 +741,8 @@ export function checkConf(terms: ParsedTerm[], ctx: Ctx & { end: Position }): Co
     if (v.origins !== undefined) w.origins = (v.origins as View[]).map(str);
     config.websocket = w;
   }
+  const registry = get('registry');
+  if (registry) config.registry = str(registry.value);
   const metrics = get('metrics');
   if (metrics) {
     const v = metrics.value as Record<string, View>;
@@ -737,6 +760,15 @@ export function checkConf(terms: ParsedTerm[], ctx: Ctx & { end: Position }): Co
     }
     seen.set(sv.name, pos.line);
     config.services.push(buildService(sv, pos, lines, ctx, config));
+  }
+  const single = config.services.find((s) => s.singleton);
+  if (single && config.registry === undefined) {
+    throw confError(
+      ctx,
+      { line: single.line, column: single.column },
+      `service ${quoteAtom(single.name)}: {singleton, true} needs a registry to hold the election; add {registry, "local:"} or {registry, "etcd://host:port/prefix"}`,
+      { service: single.name },
+    );
   }
   return config;
 }
@@ -834,6 +866,7 @@ function buildService(sv: ServiceView, pos: Position, lines: Lines, ctx: Ctx, se
     isolation: (o.isolation as ServiceConfig['isolation'] | undefined) ?? 'inline',
     restart: restartFrom(o.restart as Record<string, View> | undefined),
     onInvalid: (o.on_invalid as ServiceConfig['onInvalid'] | undefined) ?? 'close',
+    singleton: o.singleton === 'true',
     limits: o.limits === undefined ? { ...server.limits } : limitsFrom(o.limits, server.limits, ctx, lines, '/options/limits'),
     line: pos.line,
     column: pos.column,

@@ -15,7 +15,7 @@
  */
 import type { ServerConfig } from '../conf/schema.ts';
 import type { Transport } from '../transport/transport.ts';
-import type { Service, ServiceRegistry } from './services.ts';
+import { serviceUnavailable, type Service, type ServiceRegistry } from './services.ts';
 import type { LoginGuard } from './login-guard.ts';
 import type { Logger } from './log.ts';
 import type { SessionMetrics } from './metrics.ts';
@@ -82,8 +82,8 @@ export function authorize(ctx: AuthorizeContext, transport: Transport, name: str
   const service = name === undefined ? undefined : ctx.services.get(name);
   if (!service) return { ok: false, result: 'badService' };
   const cfg = service.config;
-  const down = service.supervisor?.unavailable();
-  // Its worker crashed past the restart intensity: refused until a reload, with the reason.
+  const down = serviceUnavailable(service);
+  // Its worker crashed past the restart intensity (or it is a singleton this gateway does not lead): refused, with the reason.
   if (down !== undefined) return { ok: false, result: 'serviceDown', reason: `service ${cfg.name} is down: ${down}`, service };
   let needsCheck: boolean;
   if (method === 'legacy') {

@@ -53,6 +53,7 @@ export class ServerMetrics implements SessionMetrics {
   private readonly handlerCrashes: Counter<'service'>;
   private readonly workerCrashes: Counter<'service' | 'reason'>;
   private readonly limitHits: Counter<'limit'>;
+  private readonly registryEvents: Counter<'action'>;
   private server: http.Server | undefined;
 
   constructor(source: MetricsSource) {
@@ -152,6 +153,12 @@ export class ServerMetrics implements SessionMetrics {
       labelNames: ['limit'],
       registers,
     });
+    this.registryEvents = new Counter({
+      name: 'lib_chan_registry_events_total',
+      help: 'Registry events (registered, reregistered, leaseLost, registryUnreachable, elected, demoted, revoked, ...), by action.',
+      labelNames: ['action'],
+      registers,
+    });
     const guardCounter = (name: string, help: string, field: keyof LoginGuard['counts']): void => {
       new Counter({
         name,
@@ -190,6 +197,11 @@ export class ServerMetrics implements SessionMetrics {
 
   limitHit(key: string): void {
     if (Object.hasOwn(LIMITS, key)) this.limitHits.inc({ limit: key });
+  }
+
+  /** A registry event of this gateway (server/registration.ts). */
+  registryEvent(action: string): void {
+    this.registryEvents.inc({ action });
   }
 
   workerCrashed(service: string, reason: string): void {

@@ -21,6 +21,7 @@ import { MemoryBudget } from './budget.ts';
 import { loadSecureContext, type SecureServerContext } from './secure-session.ts';
 import { ServerMetrics, type MetricsSource } from './metrics.ts';
 import { retireWorkers, startWorkers, stopWorkers, type SupervisorHooks } from './worker-pool.ts';
+import { GatewayRegistration } from './registration.ts';
 
 export interface StartOptions {
   /** Path of lib_chan.conf. @default $HOME/.erlang_config/lib_chan.conf */
@@ -69,6 +70,8 @@ export class Server implements MetricsSource {
   readonly metrics: ServerMetrics | undefined;
   /** Services replaced by a reload whose workers may still serve old channels. */
   private readonly retiredServices: ServiceRegistry[] = [];
+  /** The registration in the conf's `{registry, URL}`, once listening. */
+  registration: GatewayRegistration | undefined;
   private readonly workerHooks: SupervisorHooks = { workerCrashed: (service, reason) => this.metrics?.workerCrashed(service, reason) };
 
   private constructor(config: ServerConfig, services: ServiceRegistry, log: Logger, secure: SecureServerContext | undefined) {
@@ -123,6 +126,12 @@ export class Server implements MetricsSource {
     for (const w of config.warnings ?? []) log.warn({ ...w, message: undefined }, w.message);
     if (secure?.generated)
       log.warn({ event: 'identityCreated', file: config.identityFile, publicKey: secure.publicKeyText }, 'created a new server identity key');
+    try {
+      server.registration = await GatewayRegistration.start(server);
+    } catch (e) {
+      await server.abortStart();
+      throw e;
+    }
     log.info(
       { event: 'configLoaded', file: config.file, config: redactConfig(config), port: server.port, publicKey: secure?.publicKeyText },
       `lib_chan listening on ${config.bind}:${server.port}${secure ? `; server key ${secure.publicKeyText}` : ''}`,
@@ -273,6 +282,7 @@ export class Server implements MetricsSource {
       established: (mm, anonymous) => {
         this.channels.add(mm);
         if (anonymous) this.anonymous.add(mm);
+        mm.fencingToken = this.registration?.fencingToken(mm.service);
         if (metrics) mm.rpcObserver = metrics.rpcObserver(mm.service);
       },
       // The session's own close handler calls this: no second handler per channel.
@@ -319,7 +329,9 @@ export class Server implements MetricsSource {
       this.budget.setLimit(config.limits.maxBufferedBytes);
       retireWorkers(this.services);
       if ([...this.services.values()].some((svc) => svc.supervisor)) this.retiredServices.push(this.services);
+      this.registration?.adopt(services);
       this.services = services;
+      void this.registration?.update();
       this.secure?.ephemerals.close();
       this.secure = secure;
       this.log.info({ event: 'configReloaded', file, config: redactConfig(config) }, 'configuration reloaded');
@@ -336,6 +348,8 @@ export class Server implements MetricsSource {
   close(graceMs = this.config.limits.closeGraceMs): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info({ event: 'shutdown', connections: this.sessions.size, graceMs }, 'shutting down');
+      // Clients stop choosing this gateway before it stops accepting.
+      await this.registration?.drain();
       const closedListener = Promise.all([new Promise<void>((r) => this.listener.close(() => r())), this.ws?.close()]);
       for (const mm of this.channels) mm.drain();
       for (const s of this.sessions) if (!s.mm) s.transport.destroy();
@@ -350,7 +364,7 @@ export class Server implements MetricsSource {
       for (const s of this.sockets) s.destroy();
       for (const services of [this.services, ...this.retiredServices]) stopWorkers(services);
       this.secure?.ephemerals.close();
-      await Promise.all([closedListener, this.metrics?.close()]);
+      await Promise.all([closedListener, this.metrics?.close(), this.registration?.stop({ revoke: true })]);
       this.log.info({ event: 'stopped' }, 'server stopped');
     })();
     return this.stopping;

@@ -22,6 +22,13 @@ export interface Service {
   readonly validate?: (term: Term) => string | undefined;
   /** `{isolation, worker}`: runs the handlers in a worker thread (set by the server when it starts them). */
   supervisor?: WorkerSupervisor;
+  /** Why new logins are refused besides a down supervisor (a singleton this gateway does not lead), or undefined. */
+  gate?: () => string | undefined;
+}
+
+/** Why `service` refuses new logins now (its worker service gave up, or the registry gates it), or undefined. */
+export function serviceUnavailable(service: Service): string | undefined {
+  return service.supervisor?.unavailable() ?? service.gate?.();
 }
 
 export type ServiceRegistry = ReadonlyMap<string, Service>;

@@ -383,6 +383,7 @@ export function spawnHandler(service: Service, socket: SocketSide, argsC: Term):
     return;
   }
   const mm = new MiddleMan(socket, socket);
+  mm.fencingToken = socket.fencingToken;
   socket.attach(mm);
   runHandler(service.handler, mm, argsC, service.config.argsS);
 }
