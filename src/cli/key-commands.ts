@@ -21,7 +21,7 @@ export const keygenCommand: Command = {
     'the public key in its copyable text form, and its fingerprint.',
     '  server key (default): name it in the conf with {identity, "FILE"}; clients pin the printed lcsk1:... key.',
     "  --client: an Ed25519 login key; list the printed lcck1:... key in the service's {client_keys, [...]}",
-    '            and connect with { clientKeyFile: FILE } (or lib_chan call --client-key FILE).',
+    '            and connect with { clientKeyFile: FILE } (or lib-chan call --client-key FILE).',
   ].join('\n'),
   async run(v, _pos, io) {
     if (typeof v.out !== 'string') throw new UsageError('--out FILE is required');

@@ -1,11 +1,11 @@
-/** `lib_chan names`: the gateways and services of a registry, like `epmd -names` and `consul members`. */
+/** `lib-chan names`: the gateways and services of a registry, like `epmd -names` and `consul members`. */
 import { type GatewayRecord, type Instance } from '../registry/registry.ts';
 import { openRegistry } from '../registry/open.ts';
 import { EXIT, UsageError, type Command } from './command.ts';
 
 export const namesCommand: Command = {
   summary: 'list the gateways and services of a registry (endpoints, health, key fingerprints)',
-  usage: 'lib_chan names [--registry URL] [SERVICE] [--json]',
+  usage: 'lib-chan names [--registry URL] [SERVICE] [--json]',
   options: { registry: { type: 'string', short: 'r' }, json: { type: 'boolean' } },
   help: [
     "URL: local: (the default: this host's gateways), local:NAME, etcd://host:port[,host:port...]/prefix, or dns+srv://[server:port]/zone",

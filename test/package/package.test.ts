@@ -51,6 +51,12 @@ function appLock(tarball: string): object {
     const copy = { ...entry };
     delete copy.dev;
     delete copy.devOptional;
+    // Our lock leaves `resolved` out; with it (and the integrity), npm takes each tarball from its cache by content
+    // and asks for no package metadata, which an offline cache may not hold in the form `npm ci` wants.
+    if (copy.resolved === undefined && typeof copy.version === 'string') {
+      const name = key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+      copy.resolved = `https://registry.npmjs.org/${name}/-/${name.split('/').pop()}-${copy.version}.tgz`;
+    }
     packages[key] = copy;
   }
   const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
