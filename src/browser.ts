@@ -47,29 +47,10 @@ export async function connect(url: string, service: string, password: string | n
   return connectOver(transport, service, password, argsC, options);
 }
 
-export type { Channel, RpcOptions, Term, WebSocketConstructor };
+export type { Channel, RpcOptions, WebSocketConstructor };
 export type { CloseInfo } from './chan/middle-man.ts';
 export { ChanError, isChanError, ERROR_CODES, type ErrorCode } from './errors.ts';
 export { LIMITS, type Limits } from './limits.ts';
-export {
-  Atom,
-  Tuple,
-  ImproperList,
-  ErlFloat,
-  BitBinary,
-  Opaque,
-  atom,
-  tuple,
-  float,
-  improperList,
-  binary,
-  isAtom,
-  isTuple,
-  isRecord,
-  termEqual,
-  mapEntries,
-} from './wire/etf/term.ts';
-export { formatTerm, toJson } from './wire/etf/format.ts';
-export { encodeTerm } from './wire/etf/encode.ts';
-export { decodeTerm } from './wire/etf/decode.ts';
+// The same term model as lib-chan/terms (and as the Node entry).
+export * from './terms.ts';
 export { encodePublicKey, decodePublicKey, fingerprint } from './auth/keys.ts';
