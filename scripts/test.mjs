@@ -58,7 +58,12 @@ const checks = CHECKS.map(async ([name, args]) => {
     failed.push(name);
   }
 });
-const tests = run(['--import', 'tsx', '--conditions=lib-chan-src', '--test', '--test-concurrency=2', ...process.argv.slice(2), ...TEST_FILES], { live: true });
+// A test that hangs fails after --test-timeout instead of holding CI to its limit, and a file whose tests are done
+// exits even if something it opened (a watch, a socket) would keep it alive (--test-force-exit).
+const tests = run(
+  ['--import', 'tsx', '--conditions=lib-chan-src', '--test', '--test-concurrency=2', '--test-timeout=180000', '--test-force-exit', ...process.argv.slice(2), ...TEST_FILES],
+  { live: true },
+);
 
 await Promise.all(checks);
 const t = await tests;

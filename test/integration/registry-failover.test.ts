@@ -78,9 +78,12 @@ describe('failover on one etcd member', { skip }, () => {
     const keys = gws.map((g) => g.publicKey);
     const registry = await openRegistry(reg(), { watch: true });
     const byName = () => connect({ service: 'nameServer', registry }, 'pw', [], { serverKeys: keys });
+    // Closed in `finally` whatever fails, so a failed assertion cannot leave a reconnecting channel keeping the file alive.
+    let held: { close(): void } | undefined;
     try {
       // A long-lived channel with reconnect, and where it landed.
       const rc = await connect({ service: 'nameServer', registry: reg(), reconnect: true }, 'pw', [], { serverKeys: keys });
+      held = rc;
       const statuses: StatusEvent['type'][] = [];
       const iterated: StatusEvent['type'][] = [];
       rc.onStatus((s) => statuses.push(s.type));
@@ -111,6 +114,11 @@ describe('failover on one etcd member', { skip }, () => {
 
       // The lease expires (TTL 2 s): the record goes, and new connects never try it again.
       await until(() => events.includes(`delete ${victimId}`), "the killed gateway's record expired");
+      // The client's own watched cache sees the delete on its own watch, a moment after this test's watcher.
+      for (const end = Date.now() + 5000; (await registry.resolve('nameServer')).some((i) => i.id === victimId);) {
+        if (Date.now() > end) throw new Error("timed out waiting for the client's cache to drop the expired gateway");
+        await new Promise((r) => setTimeout(r, 5));
+      }
       resetFailoverMemory();
       const tried: string[] = [];
       for (let i = 0; i < 6; i++) {
@@ -151,6 +159,7 @@ describe('failover on one etcd member', { skip }, () => {
       assert.equal(statuses.at(-1), 'closed');
       assert.deepEqual(iterated, statuses);
     } finally {
+      held?.close();
       await registry.close();
     }
   });
