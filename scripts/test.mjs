@@ -61,7 +61,17 @@ const checks = CHECKS.map(async ([name, args]) => {
 // A test that hangs fails after --test-timeout instead of holding CI to its limit, and a file whose tests are done
 // exits even if something it opened (a watch, a socket) would keep it alive (--test-force-exit).
 const tests = run(
-  ['--import', 'tsx', '--conditions=lib-chan-src', '--test', '--test-concurrency=2', '--test-timeout=180000', '--test-force-exit', ...process.argv.slice(2), ...TEST_FILES],
+  [
+    '--import',
+    'tsx',
+    '--conditions=lib-chan-src',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=180000',
+    '--test-force-exit',
+    ...process.argv.slice(2),
+    ...TEST_FILES,
+  ],
   { live: true },
 );
 
