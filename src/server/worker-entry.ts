@@ -110,6 +110,7 @@ function onMessage(handler: Handler, argsS: Term, m: ToWorker): void {
       return;
     case 'open': {
       const mm = new MiddleMan(new PortLink(m.cid, m.peer), { service: init.service, peer: m.peer, secure: m.secure });
+      mm.fencingToken = m.fencingToken;
       channels.set(m.cid, mm);
       runHandler(handler, mm, decodeTerm(m.argsC, TRUSTED), argsS);
       return;

@@ -188,7 +188,7 @@ export class WorkerSupervisor {
     const ch: WorkerChannel = { mm, cid, sizes: [], outstandingBytes: 0 };
     w.channels.set(cid, ch);
     const args = encodeTerm(argsC);
-    this.post(w, { t: 'open', cid, peer: mm.peer, secure: mm.secure, argsC: args }, args);
+    this.post(w, { t: 'open', cid, peer: mm.peer, secure: mm.secure, argsC: args, fencingToken: mm.fencingToken }, args);
     mm.attach(new PortEnd(this, w, ch));
   }
 

@@ -35,7 +35,7 @@ export interface PortError {
 
 export type ToWorker =
   | { t: 'ping'; seq: number }
-  | { t: 'open'; cid: number; peer: string; secure: boolean; argsC: Uint8Array }
+  | { t: 'open'; cid: number; peer: string; secure: boolean; argsC: Uint8Array; fencingToken?: string }
   | { t: 'msg'; cid: number; id: number; call: boolean; term: Uint8Array }
   | { t: 'drain'; cid: number }
   | { t: 'closed'; cid: number; reason: string; error?: PortError; bytesIn: number; bytesOut: number; messagesIn: number; messagesOut: number };

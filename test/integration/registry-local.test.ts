@@ -68,6 +68,24 @@ describe('local: registry', () => {
     await registry.close();
   });
 
+  test('a singleton isolated in a worker thread: its handler gets the fencing token too', async () => {
+    const reg = `local:t${process.pid}w`;
+    const ts = await startTestServer(`{service, counter, password, none, mfa, gateway, start, "w1", [{singleton, true}, {isolation, worker}]}.`, {
+      extra: `{registry, "${reg}"}.`,
+      websocket: false,
+    });
+    try {
+      await ts.waitForLog((l) => l.event === 'registry' && l.action === 'elected', 'elected', 10_000);
+      const ch = await connect('127.0.0.1', ts.port, 'counter', null, [], { serverKey: ts.server.publicKey! });
+      const token = await ch.rpc(tuple(atom('token')));
+      ch.close();
+      assert.equal(typeof token, 'string', `the worker's handler saw ${String(token)}`);
+      assert.ok(BigInt(token as string) > 0n);
+    } finally {
+      await ts.close();
+    }
+  });
+
   test('a local: singleton runs on one gateway of the host; stopped -> another takes it with a larger token', async () => {
     const reg = `local:t${process.pid}b`;
     const gw = (name: string): Promise<TestServer> =>
