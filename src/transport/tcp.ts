@@ -1,5 +1,6 @@
 /** The TCP transport: node:net sockets with `{packet, 4}` framing. */
 import net from 'node:net';
+import { FrameDeadline } from './frame-deadline.ts';
 import { ChanError } from '../errors.ts';
 import { FRAME_HEADER_BYTES, FrameDecoder, writeFrameHeader } from '../wire/frame.ts';
 import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
@@ -27,10 +28,8 @@ export class TcpTransport extends EventGate implements Transport {
   private endTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly onClosed: ((t: TcpTransport) => void) | undefined;
   private readonly meter: ((bytes: number) => void) | undefined;
-  private readonly frameTimeoutMs: number;
-  /** When the frame being assembled began (Date.now()); its deadline is checked lazily by frameTimer. */
-  private frameStartedAt = 0;
-  private frameTimer: ReturnType<typeof setTimeout> | undefined;
+  /** frameTimeoutMs, when set (0 = off). */
+  private readonly frameDeadline: FrameDeadline | undefined;
   /** True while the socket is corked until the end of this tick (see write()). */
   private corked = false;
   /** This tick's small frames not yet handed to the socket: the first as it is, from the second on copied into `batch`. */
@@ -48,7 +47,7 @@ export class TcpTransport extends EventGate implements Transport {
     this.socket = socket;
     this.onClosed = opts.onClosed;
     this.meter = opts.meter;
-    this.frameTimeoutMs = opts.frameTimeoutMs ?? 0;
+    this.frameDeadline = opts.frameTimeoutMs ? new FrameDeadline(opts.frameTimeoutMs, () => this.frameLate()) : undefined;
     this.remoteAddress = opts.remote?.address ?? socket.remoteAddress ?? 'unknown';
     const port = opts.remote?.port ?? socket.remotePort ?? 0;
     this.peer = this.remoteAddress.includes(':') ? `[${this.remoteAddress}]:${port}` : `${this.remoteAddress}:${port}`;
@@ -88,12 +87,9 @@ export class TcpTransport extends EventGate implements Transport {
       this.destroy(e as ChanError);
       return;
     }
-    if (this.decoder.inFrame && this.frameTimeoutMs > 0) {
-      // A frame is under way: it began in this read unless the last one continued it.
-      if (frames.length > 0 || this.frameStartedAt === 0) this.frameStartedAt = Date.now();
-      this.frameTimer ??= setTimeout(() => this.checkFrameDeadline(), this.frameTimeoutMs);
-    } else {
-      this.frameStartedAt = 0;
+    if (this.frameDeadline) {
+      if (this.decoder.inFrame) this.frameDeadline.running(frames.length > 0);
+      else this.frameDeadline.idle();
     }
     this.meter?.(data.length);
     for (const f of frames) {
@@ -102,19 +98,13 @@ export class TcpTransport extends EventGate implements Transport {
     }
   }
 
-  /** A frame started frameTimeoutMs ago must be complete by now (a dribbling peer is cut). */
-  private checkFrameDeadline(): void {
-    this.frameTimer = undefined;
-    if (this.frameStartedAt === 0 || this.closed) return;
-    const elapsed = Date.now() - this.frameStartedAt;
-    if (elapsed < this.frameTimeoutMs) {
-      this.frameTimer = setTimeout(() => this.checkFrameDeadline(), this.frameTimeoutMs - elapsed);
-      return;
-    }
+  /** A frame started frameTimeoutMs ago is still not complete: a dribbling peer is cut. */
+  private frameLate(): void {
     const got = this.decoder.bufferedBytes;
+    const ms = this.frameDeadline!.ms;
     this.destroy(
-      new ChanError('timeout', `frame from ${this.peer} not finished within frameTimeoutMs=${this.frameTimeoutMs} (${got} bytes of it received)`, {
-        details: { limit: this.frameTimeoutMs, actual: got, peer: this.peer, phase: 'frame', key: 'frameTimeoutMs' },
+      new ChanError('timeout', `frame from ${this.peer} not finished within frameTimeoutMs=${ms} (${got} bytes of it received)`, {
+        details: { limit: ms, actual: got, peer: this.peer, phase: 'frame', key: 'frameTimeoutMs' },
       }),
     );
   }
@@ -129,7 +119,7 @@ export class TcpTransport extends EventGate implements Transport {
     if (this.closed) return;
     this.closed = true;
     if (this.endTimer) clearTimeout(this.endTimer);
-    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameDeadline?.stop();
     this.onClosed?.(this);
     if (this.decoder.bufferedBytes > 0 && !this.closeError) {
       this.closeError = new ChanError(

@@ -19,6 +19,7 @@
  *   closes a peer that reads too slowly at maxQueuedBytes.
  */
 import type { WebSocketConfig } from './ws-config.ts';
+import { FrameDeadline } from './frame-deadline.ts';
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -117,9 +118,8 @@ export class WsTransport extends EventGate implements Transport {
   private readonly meter: ((bytes: number) => void) | undefined;
   /** ws's receiver, for what it holds of a message not complete yet (ws keeps each read as a chunk). */
   private readonly rx: ReceiverState | undefined;
-  private readonly frameTimeoutMs: number;
-  private frameStartedAt = 0;
-  private frameTimer: ReturnType<typeof setTimeout> | undefined;
+  /** frameTimeoutMs, when set (0 = off) and ws's receiver counters are there to read. */
+  private readonly frameDeadline: FrameDeadline | undefined;
 
   /** `forwardedFor`: the client's address as a trusted proxy forwarded it (X-Forwarded-For), used instead of the socket's. */
   constructor(
@@ -130,11 +130,11 @@ export class WsTransport extends EventGate implements Transport {
     super();
     this.ws = ws;
     this.meter = opts.meter;
-    this.frameTimeoutMs = opts.frameTimeoutMs ?? 0;
     const rx = (ws as unknown as { _receiver?: ReceiverState })._receiver;
     this.rx = rx && typeof rx._bufferedBytes === 'number' && typeof rx._totalPayloadLength === 'number' ? rx : undefined;
     // After ws's own listener (added by handleUpgrade): the receiver has taken the read by now.
-    if (this.rx && this.frameTimeoutMs > 0) socket.on('data', () => this.afterRead());
+    this.frameDeadline = this.rx && opts.frameTimeoutMs ? new FrameDeadline(opts.frameTimeoutMs, () => this.frameLate()) : undefined;
+    if (this.frameDeadline) socket.on('data', () => this.afterRead());
     this.loginFrames = opts.loginFrames ?? 0;
     this.maxLoginFrameBytes = opts.maxLoginFrameBytes ?? Infinity;
     const forwardedFor = opts.forwardedFor;
@@ -168,30 +168,17 @@ export class WsTransport extends EventGate implements Transport {
 
   /** A message under way must be complete frameTimeoutMs after its first byte, as a TCP frame. */
   private afterRead(): void {
-    if (this.pendingBytes() === 0) {
-      this.frameStartedAt = 0;
-      return;
-    }
-    if (this.frameStartedAt === 0) this.frameStartedAt = Date.now();
-    this.frameTimer ??= setTimeout(() => this.checkFrameDeadline(), this.frameTimeoutMs);
+    if (this.pendingBytes() === 0) this.frameDeadline!.idle();
+    else this.frameDeadline!.running(false);
   }
 
-  private checkFrameDeadline(): void {
-    this.frameTimer = undefined;
-    if (this.frameStartedAt === 0 || this.closed) return;
-    const elapsed = Date.now() - this.frameStartedAt;
-    if (elapsed < this.frameTimeoutMs) {
-      this.frameTimer = setTimeout(() => this.checkFrameDeadline(), this.frameTimeoutMs - elapsed);
-      return;
-    }
+  private frameLate(): void {
+    const ms = this.frameDeadline!.ms;
+    const got = this.pendingBytes();
     this.destroy(
-      new ChanError(
-        'timeout',
-        `WebSocket message from ${this.peer} not finished within frameTimeoutMs=${this.frameTimeoutMs} (${this.pendingBytes()} bytes of it received)`,
-        {
-          details: { limit: this.frameTimeoutMs, actual: this.pendingBytes(), peer: this.peer, phase: 'frame', key: 'frameTimeoutMs' },
-        },
-      ),
+      new ChanError('timeout', `WebSocket message from ${this.peer} not finished within frameTimeoutMs=${ms} (${got} bytes of it received)`, {
+        details: { limit: ms, actual: got, peer: this.peer, phase: 'frame', key: 'frameTimeoutMs' },
+      }),
     );
   }
 
@@ -217,7 +204,7 @@ export class WsTransport extends EventGate implements Transport {
     }
     // With the default binaryType ('nodebuffer') ws hands over one Buffer, fragments already joined.
     const frame = data as Buffer;
-    this.frameStartedAt = 0;
+    this.frameDeadline?.idle();
     this.meter?.(frame.length);
     if (this.loginFrames > 0) {
       this.loginFrames--;
@@ -239,7 +226,7 @@ export class WsTransport extends EventGate implements Transport {
 
   private onClose(code: number, reason: Buffer): void {
     if (this.graceTimer) clearTimeout(this.graceTimer);
-    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameDeadline?.stop();
     if (this.closed) return;
     this.closed = true;
     if (!this.closeError && code !== WS_CLOSE.normal && code !== WS_CLOSE.goingAway && code !== 1005 && code !== 1006) {
