@@ -9,7 +9,8 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    // The program of the shipped code only (src/), not the whole project's: see the block for tests below.
+    languageOptions: { parserOptions: { project: ['./tsconfig.build.json'], tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
@@ -21,9 +22,12 @@ export default tseslint.config(
     },
   },
   {
-    // node:test's describe/test return promises the runner itself awaits.
-    files: ['test/**/*.ts'],
-    rules: { '@typescript-eslint/no-floating-promises': 'off' },
+    // Type-aware rules guard the shipped code. Tests, scripts and examples are linted without type
+    // information: building a second TypeScript program for them doubled the lint's time (about 10 s
+    // of CPU), and the typecheck already covers them. (node:test's describe/test return promises the
+    // runner itself awaits, so no-floating-promises would not apply there anyway.)
+    files: ['test/**/*.ts', 'scripts/**/*.ts', 'examples/**/*.ts'],
+    ...tseslint.configs.disableTypeChecked,
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],

@@ -286,8 +286,12 @@ class EtcdMembership implements Membership {
     } catch (e) {
       this.failures++;
       const name = (e as Error).name ?? '';
-      if (name === 'EtcdLeaseInvalidError' || (this.lease && Date.now() - this.lastRenewal > this.ttlSec * 1000)) {
-        // etcd no longer has our lease (it expired while we were cut off): everything must be written again.
+      // Only etcd's own answer says the lease is gone. Time since the last renewal does not: a new raft leader
+      // extends every lease by its TTL, so a lease survives an election that took longer than the TTL (a loaded
+      // machine), and a lease that did expire while we were cut off is reported at the first keepalive that arrives.
+      // (Singleton leaders still step down by time: checkRenewal.)
+      if (name === 'EtcdLeaseInvalidError') {
+        // etcd no longer has our lease: everything must be written again.
         this.dropLease('leaseLost', (e as Error).message);
       }
       if (this.failures === 1 || this.failures % 20 === 0) {

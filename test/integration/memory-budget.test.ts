@@ -46,7 +46,7 @@ class BudgetServer {
   private partial = '';
   readonly proc;
   constructor(conf: string) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/fixtures/budget/server.ts'), conf], {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', '--conditions=lib-chan-src', path.join(REPO, 'test/fixtures/budget/server.ts'), conf], {
       cwd: REPO,
       stdio: ['pipe', 'pipe', 'inherit'],
     });
