@@ -39,29 +39,56 @@ const CHECKS = [
 ];
 
 // Node 20's runner takes files, not globs: every *.test.ts of these folders. It runs each file in a process
-// of its own, and each process pays for tsx and for loading the code it tests (about 0.4 s of CPU). The unit
-// tests are many small files that start no server: they run in one process, through a generated module that
-// imports them all (their names and locations in the report are their own). Every other file keeps its own
-// process, since most of them wait on sockets, child processes and timers and overlap well.
+// of its own, and each process pays for tsx and for loading the code it tests (0.4-0.9 s of CPU, on a machine
+// where the suite is CPU-bound). So files that start nothing slow run together in one process, through a
+// generated module that imports them (their tests' names and locations in the report are their own): every
+// unit test, and the short integration files that are busy rather than waiting. A new file gets its own
+// process until it is listed. The files that take longest start first, so that none of them is the tail.
 const TEST_DIRS = ['test/unit', 'test/integration', 'test/interop', 'test/browser', 'test/fuzz', 'test/package'];
-const GROUPED_DIRS = new Set(['test/unit']);
-const testFiles = (d) =>
+const GROUPS = {
+  unit: (f) => f.startsWith('test/unit/'),
+  'integration-short': (f) =>
+    [
+      'client-limits',
+      'tcp-batching',
+      'legacy-secret',
+      'slots',
+      'client-trust',
+      'ws-origin',
+      'metrics',
+      'channel',
+      'bruteforce',
+      'limits',
+      'schema',
+      'worker-mailbox',
+      'start-failure',
+      'handler-suite',
+    ].some((n) => f === `test/integration/${n}.test.ts`),
+};
+const LONG_FIRST = ['package/package', 'integration/registry-singleton', 'integration/worker', 'integration/remote-ssh', 'integration/logs'];
+const ALL_FILES = TEST_DIRS.flatMap((d) =>
   readdirSync(path.join(repo, d))
     .filter((f) => f.endsWith('.test.ts'))
     .sort()
-    .map((f) => `${d}/${f}`);
+    .map((f) => `${d}/${f}`),
+);
 mkdirSync(CACHE, { recursive: true });
-const TEST_FILES = TEST_DIRS.flatMap((d) => {
-  if (!GROUPED_DIRS.has(d)) return testFiles(d);
-  const group = path.join(CACHE, `${d.replaceAll('/', '-')}.group.mjs`);
-  writeFileSync(
-    group,
-    testFiles(d)
-      .map((f) => `import ${JSON.stringify(pathToFileURL(path.join(repo, f)).href)};\n`)
-      .join(''),
-  );
-  return [group];
+const groupFiles = Object.entries(GROUPS).map(([name, member]) => {
+  const group = path.join(CACHE, `${name}.group.mjs`);
+  const members = ALL_FILES.filter(member);
+  writeFileSync(group, members.map((f) => `import ${JSON.stringify(pathToFileURL(path.join(repo, f)).href)};\n`).join(''));
+  return group;
 });
+const alone = ALL_FILES.filter((f) => !Object.values(GROUPS).some((member) => member(f)));
+const rank = (f) => {
+  const i = LONG_FIRST.findIndex((n) => f === `test/${n}.test.ts`);
+  return i < 0 ? LONG_FIRST.length : i;
+};
+const TEST_FILES = [
+  ...alone.filter((f) => rank(f) < LONG_FIRST.length).sort((x, y) => rank(x) - rank(y)),
+  ...groupFiles,
+  ...alone.filter((f) => rank(f) === LONG_FIRST.length),
+];
 
 function run(args, { live = false } = {}) {
   return new Promise((resolve) => {
@@ -95,7 +122,7 @@ const tests = run(
     'tsx',
     '--conditions=lib-chan-src',
     '--test',
-    '--test-concurrency=2',
+    '--test-concurrency=3',
     '--test-timeout=180000',
     '--test-force-exit',
     ...process.argv.slice(2),

@@ -24,12 +24,14 @@ function bestOf(bytes: Uint8Array, runs = 3): number {
 }
 
 test('etf work - 62 nested map keys cost about what a flat term of the same size does (was 400-800x)', () => {
-  for (const size of [64 * 1024, 1024 * 1024]) {
+  // From 256 KiB up: a 64 KiB flat term decodes in tens of microseconds, where one GC pause of whatever ran
+  // before in the process (the unit tests share one) is larger than the whole measurement.
+  for (const size of [256 * 1024, 1024 * 1024]) {
     const nested = nestedMapKeys(size);
     const flat = flatStrings(size);
     bestOf(flat, 1); // warm up both paths
     bestOf(nested, 1);
-    const ratio = bestOf(nested) / Math.max(bestOf(flat), 0.05);
+    const ratio = bestOf(nested, 5) / Math.max(bestOf(flat, 5), 0.05);
     assert.ok(ratio < 40, `${size} bytes: nested keys took ${ratio.toFixed(1)}x the flat term`);
   }
 });
