@@ -103,6 +103,9 @@ export class CallTable {
       }
     }
     if (next !== Infinity) this.arm(next);
+    // A timer that fires late (a busy loop) finds several calls due at once: they time out in deadline order,
+    // not in the order they were made.
+    if (due.length > 1) due.sort((x, y) => x.deadline - y.deadline);
     for (const c of due) {
       c.reject(c.timeoutError());
       c.onTimeout?.();

@@ -101,6 +101,19 @@ test('call table: calls with different timeouts expire in deadline order, and th
   assert.equal(t.size, 0);
 });
 
+test('call table: a timer that fires late times out every due call in deadline order', async () => {
+  const t = new CallTable();
+  const order: string[] = [];
+  const add = (name: string, ms: number): Promise<unknown> =>
+    t.add(t.allocateId(), ms, () => new ChanError('timeout', name)).catch((e: ChanError) => void order.push(e.message));
+  const all = Promise.all([add('c', 30), add('a', 1), add('b', 15)]);
+  // The loop is blocked past every deadline before the table's timer can run.
+  const until = performance.now() + 40;
+  while (performance.now() < until);
+  await all;
+  assert.deepEqual(order, ['a', 'b', 'c']);
+});
+
 test('call table: its timer holds the process open only while a call waits', async () => {
   const t = new CallTable();
   const timeouts = (): number => process.getActiveResourcesInfo().filter((x) => x === 'Timeout').length;
