@@ -25,7 +25,8 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ChanError } from '../errors.ts';
 import { LIMITS, SERVICE_LIMITS, resolveLimits, DEFAULT_LIMITS, type Limits } from '../limits.ts';
 import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, type Term } from '../wire/etf/term.ts';
-import { RESERVED_WORDS, type Position } from './term-lexer.ts';
+import { formatAtom } from '../wire/etf/format.ts';
+import type { Position } from './term-lexer.ts';
 import type { ParsedTerm } from './term-parser.ts';
 import type { WebSocketConfig } from '../transport/ws-config.ts';
 
@@ -481,10 +482,6 @@ function pickError(errors: ErrorObject[]): ErrorObject {
   );
 }
 
-function quoteAtom(name: string): string {
-  return /^[a-z][A-Za-z0-9_@]*$/.test(name) && !RESERVED_WORDS.has(name) ? name : `'${name.replace(/[\\']/g, '\\$&')}'`;
-}
-
 function quoteString(s: string, max = 40): string {
   const cut = s.length > max ? `${s.slice(0, max)}...` : s;
   return `"${cut
@@ -502,7 +499,7 @@ function renderView(v: View): string {
   if (typeof v.$str === 'string' && Object.keys(v).length === 1) return quoteString(v.$str);
   if (typeof v.$term === 'string' && Object.keys(v).length === 1) return v.$term;
   return `[${Object.entries(v)
-    .map(([k, x]) => `{${quoteAtom(k)}, ${renderView(x)}}`)
+    .map(([k, x]) => `{${formatAtom(k)}, ${renderView(x)}}`)
     .join(', ')}]`;
 }
 
@@ -512,7 +509,7 @@ function explain(err: ErrorObject): { message: string; key?: string } {
   if (err.keyword === 'additionalProperties' && ps.entryNoun) {
     const key = String((err.params as { additionalProperty: string }).additionalProperty);
     const known = Object.keys((ps.properties as object | undefined) ?? {}).join(', ');
-    return { key, message: `unknown ${ps.entryNoun} ${quoteAtom(key)} in ${title} (known: ${known})` };
+    return { key, message: `unknown ${ps.entryNoun} ${formatAtom(key)} in ${title} (known: ${known})` };
   }
   if (err.keyword === 'required' && ps.entryNoun) {
     const missing = String((err.params as { missingProperty: string }).missingProperty);
@@ -556,7 +553,7 @@ function fmt(t: Term, redact: boolean, depth: number): string {
   if (typeof t === 'number') return Number.isInteger(t) && !Object.is(t, -0) ? String(t) : Object.is(t, -0) ? '-0.0' : String(t);
   if (typeof t === 'bigint' || typeof t === 'boolean') return String(t);
   if (t === undefined) return 'undefined';
-  if (t instanceof Atom) return quoteAtom(t.name);
+  if (t instanceof Atom) return formatAtom(t.name);
   if (t instanceof ErlFloat) return `${t.value}.0`;
   if (t instanceof Tuple) return `{${list(t.elements)}}`;
   if (Array.isArray(t)) return `[${list(t)}]`;
@@ -571,7 +568,7 @@ function fmt(t: Term, redact: boolean, depth: number): string {
       .join(', ')}}`;
   return `#{${Object.keys(t)
     .slice(0, 12)
-    .map((k) => `${quoteAtom(k)} => ${fmt(t[k], redact, depth + 1)}`)
+    .map((k) => `${formatAtom(k)} => ${fmt(t[k], redact, depth + 1)}`)
     .join(', ')}}`;
 }
 
@@ -753,7 +750,7 @@ export function checkConf(terms: ParsedTerm[], ctx: Ctx & { end: Position }): Co
   for (const { value: sv, pos, lines } of services) {
     const first = seen.get(sv.name);
     if (first !== undefined) {
-      throw confError(ctx, pos, `service ${quoteAtom(sv.name)} is defined twice (first at line ${first}); each service name must be unique`, {
+      throw confError(ctx, pos, `service ${formatAtom(sv.name)} is defined twice (first at line ${first}); each service name must be unique`, {
         service: sv.name,
         firstLine: first,
       });
@@ -766,7 +763,7 @@ export function checkConf(terms: ParsedTerm[], ctx: Ctx & { end: Position }): Co
     throw confError(
       ctx,
       { line: single.line, column: single.column },
-      `service ${quoteAtom(single.name)}: {singleton, true} needs a registry to hold the election; add {registry, "local:"} or {registry, "etcd://host:port/prefix"}`,
+      `service ${formatAtom(single.name)}: {singleton, true} needs a registry to hold the election; add {registry, "local:"} or {registry, "etcd://host:port/prefix"}`,
       { service: single.name },
     );
   }
@@ -809,13 +806,13 @@ function serviceView(term: Tuple, pos: Position, lines: Lines, ctx: Ctx): Servic
     options: el.length === 9 ? proplistView(el[8], '/options', lines, ctx, 'service options', { limits: 'service limits', restart: 'service restart' }) : {},
   };
   const named = typeof value.name === 'string' && value.name !== '';
-  validate('service', value, lines, ctx, named ? `service ${quoteAtom(value.name as string)}: ` : '', named ? { service: value.name } : {});
+  validate('service', value, lines, ctx, named ? `service ${formatAtom(value.name as string)}: ` : '', named ? { service: value.name } : {});
   return { ...(value as unknown as Omit<ServiceView, 'argsS'>), argsS: el[7] };
 }
 
 function buildService(sv: ServiceView, pos: Position, lines: Lines, ctx: Ctx, server: ConfDraft): ServiceDraft {
   const o = sv.options;
-  const fail = (pointer: string, problem: string) => confError(ctx, lines.at(pointer), `service ${quoteAtom(sv.name)}: ${problem}`, { service: sv.name });
+  const fail = (pointer: string, problem: string) => confError(ctx, lines.at(pointer), `service ${formatAtom(sv.name)}: ${problem}`, { service: sv.name });
   const password = passwordFrom(sv.password);
   const legacy = (o.legacy as LegacyPolicy | undefined) ?? server.legacy;
   const clientKeys = ((o.client_keys as View[] | undefined) ?? []).map((k, i) => {
