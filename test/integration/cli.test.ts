@@ -33,7 +33,7 @@ const cli = (args: string[], opts: { env?: Record<string, string | undefined>; s
   runCliInProcess(args, { env: { ...env, ...opts.env }, stdin: opts.stdin ?? '' });
 
 test('the program and main() in-process agree (exit code, stdout, stderr)', async () => {
-  for (const args of [['--help'], ['frobnicate'], ['check', '--conf', path.join(dir, 'missing.conf')]]) {
+  for (const args of [['--help'], ['frobnicate'], ['check', '--conf', path.join(dir, 'missing.conf')], ['remote', 'status', 'gw.example']]) {
     const [child, inProcess] = await Promise.all([runCli(args, { env, stdin: '' }), cli(args)]);
     assert.equal(child.exit.code, inProcess.exit.code, args.join(' '));
     assert.equal(child.stdout.trimEnd(), inProcess.stdout.trimEnd(), args.join(' '));
@@ -79,6 +79,16 @@ describe('help and usage', () => {
     const f = await cli(['status', '127.0.0.1:99999']);
     assert.equal(f.exit.code, EXIT.usage);
   });
+});
+
+test('remote reads its environment and writes its output through main(argv, io), as every command does', async () => {
+  const state = path.join(dir, 'remote-state');
+  for (const sub of ['status', 'stop']) {
+    const r = await cli(['remote', sub, 'gw.example', '--json'], { env: { LIB_CHAN_REMOTE_STATE: state } });
+    assert.equal(r.exit.code, EXIT.failed, r.describe());
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, `lib_chan remote: no gateway started on gw.example is recorded in ${state} [badArgument]\n`);
+  }
 });
 
 describe('check', () => {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ChanError } from '../../errors.ts';
 import { LIMITS, type LimitName } from '../../limits.ts';
-import { EXIT, UsageError, type Command } from '../command.ts';
+import { EXIT, UsageError, type CliIO, type Command } from '../command.ts';
 import { remoteStatus, remoteStop } from './control.ts';
 import { defaultKnownHostsFile } from './known-hosts.ts';
 import { printable } from './lines.ts';
@@ -52,11 +52,11 @@ function str(v: Values, k: string): string | undefined {
   return typeof v[k] === 'string' ? (v[k] as string) : undefined;
 }
 
-function authFrom(identity: string | undefined): SshAuth {
+function authFrom(identity: string | undefined, env: CliIO['env']): SshAuth {
   if (identity !== undefined) return { keyFiles: [path.resolve(identity)] };
-  const home = os.homedir();
+  const home = env.HOME ?? os.homedir();
   const keyFiles = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => path.join(home, '.ssh', n));
-  return { keyFiles: keyFiles.filter((f) => exists(f)), agent: process.env.SSH_AUTH_SOCK || undefined };
+  return { keyFiles: keyFiles.filter((f) => exists(f)), agent: env.SSH_AUTH_SOCK || undefined };
 }
 
 function exists(f: string): boolean {
@@ -83,8 +83,8 @@ function startArgs(pos: string[]): { args: string[]; infoLogs: boolean } {
   return { args, infoLogs };
 }
 
-function say(json: boolean, line: string): void {
-  (json ? process.stderr : process.stdout).write(`${line}\n`);
+function say(io: CliIO, json: boolean, line: string): void {
+  (json ? io.stderr : io.stdout).write(`${line}\n`);
 }
 
 function failureReport(e: ChanError, what: string): string {
@@ -118,15 +118,15 @@ function failureJson(e: ChanError): Record<string, unknown> {
   return { ok: false, code: e.code, message: e.message, exit: exitStatusFor(e.code), ...d };
 }
 
-function session(v: Values, t: SshTarget, r: RemoteRecord | undefined, json: boolean): SessionOptions {
+function session(io: CliIO, v: Values, t: SshTarget, r: RemoteRecord | undefined, json: boolean): SessionOptions {
   const identity = str(v, 'identity') ?? r?.identity;
   return {
     target: t,
-    auth: authFrom(identity),
-    knownHostsFile: path.resolve(str(v, 'known-hosts') ?? r?.knownHosts ?? defaultKnownHostsFile()),
+    auth: authFrom(identity, io.env),
+    knownHostsFile: path.resolve(str(v, 'known-hosts') ?? r?.knownHosts ?? defaultKnownHostsFile(io.env)),
     acceptNew: v['accept-new'] === true,
     connectTimeoutMs: parseDuration('--connect-timeout', str(v, 'connect-timeout'), 'remoteConnectTimeoutMs'),
-    announce: (l) => say(json, l),
+    announce: (l) => say(io, json, l),
   };
 }
 
@@ -140,7 +140,7 @@ function pickRecord(dir: string, target: ReturnType<typeof parseTarget>, name: s
   return found[0];
 }
 
-async function start(v: Values, pos: string[]): Promise<number> {
+async function start(v: Values, pos: string[], io: CliIO): Promise<number> {
   if (pos.length < 1) throw new UsageError('expected [user@]host[:port]');
   const json = v.json === true;
   const t = parseTarget(pos[0]);
@@ -148,7 +148,7 @@ async function start(v: Values, pos: string[]): Promise<number> {
   const name = str(v, 'name') ?? DEFAULT_NAME;
   if (!NAME_RE.test(name)) throw new UsageError(`--name must match ${NAME_RE}, got "${name}"`);
   const { args, infoLogs } = startArgs(pos.slice(1));
-  const stateDir = path.resolve(str(v, 'state-dir') ?? defaultStateDir());
+  const stateDir = path.resolve(str(v, 'state-dir') ?? defaultStateDir(io.env));
   const existing = findRecords(stateDir, { host: target.host, user: target.user, port: target.port, name });
   if (existing.length) {
     throw new UsageError(
@@ -163,7 +163,7 @@ async function start(v: Values, pos: string[]): Promise<number> {
       throw new UsageError(`--upload ${upload}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
-  const s = session(v, target, undefined, json);
+  const s = session(io, v, target, undefined, json);
   const remoteDir = str(v, 'remote-dir') ?? `.lib-chan/remote/${name}`;
   const remoteCommand = str(v, 'remote-command') ?? 'lib-chan';
   const identity = str(v, 'identity');
@@ -206,7 +206,7 @@ async function start(v: Values, pos: string[]): Promise<number> {
     };
     const file = writeRecord(stateDir, record);
     if (json) {
-      process.stdout.write(`${JSON.stringify({ ok: true, ...res, record: file, remoteDir })}\n`);
+      io.stdout.write(`${JSON.stringify({ ok: true, ...res, record: file, remoteDir })}\n`);
     } else {
       const lines = [
         `started ${name} on ${target.user}@${target.host}:${target.port}: pid ${res.pid} (its own process group)`,
@@ -218,25 +218,25 @@ async function start(v: Values, pos: string[]): Promise<number> {
         `  logs       ${remoteDir}/out.log, ${remoteDir}/err.log on the remote host`,
         `  record     ${file} (for lib-chan remote status|stop ${target.host})`,
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      io.stdout.write(`${lines.join('\n')}\n`);
     }
     return EXIT.ok;
   } catch (e) {
     if (!(e instanceof ChanError)) throw e;
-    if (json) process.stdout.write(`${JSON.stringify(failureJson(e))}\n`);
-    process.stderr.write(`${failureReport(e, 'start')}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(failureJson(e))}\n`);
+    io.stderr.write(`${failureReport(e, 'start')}\n`);
     return exitStatusFor(e.code);
   }
 }
 
-async function stop(v: Values, pos: string[]): Promise<number> {
+async function stop(v: Values, pos: string[], io: CliIO): Promise<number> {
   if (pos.length !== 1) throw new UsageError('expected [user@]host[:port]');
   const json = v.json === true;
-  const stateDir = path.resolve(str(v, 'state-dir') ?? defaultStateDir());
+  const stateDir = path.resolve(str(v, 'state-dir') ?? defaultStateDir(io.env));
   const r = pickRecord(stateDir, parseTarget(pos[0]), str(v, 'name'));
   const grace = parseDuration('--stop-timeout', str(v, 'stop-timeout'), 'remoteStopGraceMs');
   try {
-    const res = await remoteStop(r, session(v, { user: r.user, host: r.host, port: r.port }, r, json), grace);
+    const res = await remoteStop(r, session(io, v, { user: r.user, host: r.host, port: r.port }, r, json), grace);
     if (res.outcome !== 'left') removeRecord(stateDir, r);
     const text = {
       stopped: `stopped ${r.name} on ${r.host} (pid ${r.pid}, SIGTERM)`,
@@ -244,25 +244,25 @@ async function stop(v: Values, pos: string[]): Promise<number> {
       notRunning: `${r.name} on ${r.host} (pid ${r.pid}) was not running (${res.why}); record removed`,
       left: `${r.name} on ${r.host}: process group ${r.pid} is still there after SIGKILL; record kept`,
     }[res.outcome];
-    process.stdout.write(json ? `${JSON.stringify({ ok: res.outcome !== 'left', ...res, pid: r.pid, host: r.host, name: r.name })}\n` : `${text}\n`);
+    io.stdout.write(json ? `${JSON.stringify({ ok: res.outcome !== 'left', ...res, pid: r.pid, host: r.host, name: r.name })}\n` : `${text}\n`);
     return res.outcome === 'left' ? EXIT.failed : EXIT.ok;
   } catch (e) {
     if (!(e instanceof ChanError)) throw e;
-    if (json) process.stdout.write(`${JSON.stringify(failureJson(e))}\n`);
-    process.stderr.write(`${failureReport(e, 'stop')}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(failureJson(e))}\n`);
+    io.stderr.write(`${failureReport(e, 'stop')}\n`);
     return exitStatusFor(e.code);
   }
 }
 
-async function status(v: Values, pos: string[]): Promise<number> {
+async function status(v: Values, pos: string[], io: CliIO): Promise<number> {
   if (pos.length !== 1) throw new UsageError('expected [user@]host[:port]');
   const json = v.json === true;
-  const stateDir = path.resolve(str(v, 'state-dir') ?? defaultStateDir());
+  const stateDir = path.resolve(str(v, 'state-dir') ?? defaultStateDir(io.env));
   const r = pickRecord(stateDir, parseTarget(pos[0]), str(v, 'name'));
   try {
-    const res = await remoteStatus(r, session(v, { user: r.user, host: r.host, port: r.port }, r, json), 5);
+    const res = await remoteStatus(r, session(io, v, { user: r.user, host: r.host, port: r.port }, r, json), 5);
     if (json) {
-      process.stdout.write(
+      io.stdout.write(
         `${JSON.stringify({ ok: true, ...res, pid: r.pid, name: r.name, host: r.host, endpoints: r.endpoints, publicKey: r.publicKey, startedAt: r.startedAt, record: recordFile(stateDir, r) })}\n`,
       );
     } else {
@@ -272,13 +272,13 @@ async function status(v: Values, pos: string[]): Promise<number> {
         `  public key ${r.publicKey ?? '(none)'}`,
         ...(res.stderr.length ? ['  last stderr lines:', ...res.stderr.map((l) => `    | ${printable(l)}`)] : []),
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      io.stdout.write(`${lines.join('\n')}\n`);
     }
     return res.running ? EXIT.ok : EXIT.failed;
   } catch (e) {
     if (!(e instanceof ChanError)) throw e;
-    if (json) process.stdout.write(`${JSON.stringify(failureJson(e))}\n`);
-    process.stderr.write(`${failureReport(e, 'status')}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(failureJson(e))}\n`);
+    io.stderr.write(`${failureReport(e, 'status')}\n`);
     return exitStatusFor(e.code);
   }
 }
@@ -326,11 +326,11 @@ export const remoteCommand: Command = {
     ),
     'status: exit 0 when the recorded process group runs, 1 when not.  stop: SIGTERM the group, SIGKILL after --stop-timeout.',
   ].join('\n'),
-  async run(v, pos) {
+  async run(v, pos, io) {
     const [sub, ...rest] = pos;
-    if (sub === 'start') return start(v, rest);
-    if (sub === 'stop') return stop(v, rest);
-    if (sub === 'status') return status(v, rest);
+    if (sub === 'start') return start(v, rest, io);
+    if (sub === 'stop') return stop(v, rest, io);
+    if (sub === 'status') return status(v, rest, io);
     throw new UsageError(sub === undefined ? 'expected start, stop or status' : `unknown remote command "${sub}" (start, stop or status)`);
   },
 };

@@ -27,8 +27,8 @@ export type HostKeyVerdict =
   | { result: 'revoked'; line: number }
   | { result: 'unknown' };
 
-export function defaultKnownHostsFile(): string {
-  return path.join(os.homedir(), '.ssh', 'known_hosts');
+export function defaultKnownHostsFile(env: Record<string, string | undefined> = process.env): string {
+  return path.join(env.HOME ?? os.homedir(), '.ssh', 'known_hosts');
 }
 
 /** Bound on the file read: known_hosts files are a few KiB; a multi-MiB one is not a known_hosts file. */

@@ -29,8 +29,8 @@ export interface RemoteRecord {
   stagesMs: Partial<Record<Stage, number>>;
 }
 
-export function defaultStateDir(): string {
-  return process.env.LIB_CHAN_REMOTE_STATE ?? path.join(os.homedir(), '.lib-chan', 'remote');
+export function defaultStateDir(env: Record<string, string | undefined> = process.env): string {
+  return env.LIB_CHAN_REMOTE_STATE ?? path.join(env.HOME ?? os.homedir(), '.lib-chan', 'remote');
 }
 
 export function recordFile(dir: string, r: Pick<RemoteRecord, 'user' | 'host' | 'port' | 'name'>): string {
