@@ -376,8 +376,12 @@ type TopKind = Exclude<TermKind, 'service'>;
 const ajv = new Ajv({ allErrors: false, verbose: true, strict: true });
 ajv.addVocabulary(['expect', 'problem', 'secret', 'entryNoun']);
 
-/** Compiled once, at module load. */
-const VALIDATORS = Object.fromEntries(Object.entries(CONF_SCHEMAS).map(([kind, schema]) => [kind, ajv.compile(schema)])) as Record<TermKind, ValidateFunction>;
+/**
+ * Compiled on first use, once per process: a conf uses a few of the kinds, and compiling all of them at
+ * module load cost every process that loads the server (each `lib-chan` command, each test) 25 ms.
+ */
+const VALIDATORS: Partial<Record<TermKind, ValidateFunction>> = {};
+const validatorFor = (kind: TermKind): ValidateFunction => (VALIDATORS[kind] ??= ajv.compile(CONF_SCHEMAS[kind]));
 
 // ---------------------------------------------------------------------------
 // Terms -> JSON views
@@ -523,7 +527,7 @@ function explain(err: ErrorObject): { message: string; key?: string } {
 }
 
 function validate(kind: TermKind, value: View, lines: Lines, ctx: Ctx, prefix = '', extra: Record<string, unknown> = {}): void {
-  const check = VALIDATORS[kind];
+  const check = validatorFor(kind);
   if (check(value)) return;
   const err = pickError(check.errors ?? []);
   const { message, key } = explain(err);
