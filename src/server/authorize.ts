@@ -203,6 +203,7 @@ export function logLockout(ctx: AuthorizeContext, transport: Transport, service:
       method,
       failures: l.maxLoginFailures,
       lockoutMs: l.loginLockoutMs,
+      lockedUntil: ctx.guard.lockedUntil(transport.remoteAddress),
       key: 'maxLoginFailures',
     },
     `too many failed logins from ${ctx.guard.prefixOf(transport.remoteAddress)} (last to ${service}): locked out for ${l.loginLockoutMs} ms`,

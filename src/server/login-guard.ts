@@ -136,6 +136,12 @@ export class LoginGuard {
     return false;
   }
 
+  /** When the lock-out of `address`'s prefix ends (epoch ms by this guard's clock); 0 when it is not locked. */
+  lockedUntil(address: string): number {
+    const e = this.perPrefix.get(this.prefixOf(address));
+    return e && e.lockedUntil > this.now() ? e.lockedUntil : 0;
+  }
+
   succeeded(address: string): void {
     const key = this.prefixOf(address);
     const e = this.perPrefix.get(key);
