@@ -40,13 +40,21 @@ export interface ChannelCodec {
    * payload is not copied again on its way out.
    */
   encodeReserved(kind: Kind, id: number, term: Term): Uint8Array;
-  /** Parse one inbound frame payload; throws ChanError (badTerm, badRecord, protocolError). */
+  /**
+   * Parse one inbound frame payload; throws ChanError (badTerm, badRecord,
+   * protocolError). The payload is the codec's from then on: it may be
+   * decrypted in place, and large binaries of the term may be views of it.
+   */
   decode(payload: Uint8Array): Inbound;
 }
 
 export class LegacyCodec implements ChannelCodec {
   readonly secure = false;
-  constructor(private readonly decodeOptions: DecodeOptions) {}
+  private readonly decodeOptions: DecodeOptions;
+  constructor(decodeOptions: DecodeOptions) {
+    // The frame is the transport's and read by nobody after decode(): large binaries may stay views of it.
+    this.decodeOptions = { ...decodeOptions, shareLargeBinaries: true };
+  }
   encode(_kind: Kind, _id: number, term: Term): Uint8Array {
     return encodeTerm(term);
   }

@@ -101,11 +101,16 @@ export class RecordSealer extends CounterNonce {
 export class RecordOpener extends CounterNonce {
   private failed = false;
 
-  /** Open the next record; badRecord when it is not exactly the next record of this direction, intact. */
-  open(boxed: Uint8Array): Uint8Array {
+  /**
+   * Open the next record; badRecord when it is not exactly the next record of
+   * this direction, intact. With `inPlace` (and a provider that allows it) the
+   * plaintext is written over the ciphertext and returned as a view of `boxed`:
+   * for a caller that owns the frame and reads it no more.
+   */
+  open(boxed: Uint8Array, inPlace = false): Uint8Array {
     const nonce = this.nextNonce();
     if (this.failed || boxed.length < RECORD_MAC_BYTES) return this.fail(boxed.length);
-    const out = new Uint8Array(boxed.length - RECORD_MAC_BYTES);
+    const out = inPlace && this.provider.openInPlace === true ? boxed.subarray(RECORD_MAC_BYTES) : new Uint8Array(boxed.length - RECORD_MAC_BYTES);
     if (!this.provider.secretboxOpenInto(out, boxed, nonce, this.key)) return this.fail(boxed.length);
     this.advance();
     return out;

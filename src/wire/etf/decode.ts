@@ -106,6 +106,14 @@ export interface DecodeOptions {
    * @default true
    */
   excerpt?: boolean;
+  /**
+   * A binary that fills at least half of the input's ArrayBuffer is returned as a view of
+   * the input instead of a copy (it would pin at most twice its own size). For callers that
+   * own the input and do not reuse it, such as the channel codecs: a 64 KiB binary is then
+   * not copied again after its frame was assembled.
+   * @default false
+   */
+  shareLargeBinaries?: boolean;
 }
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
@@ -158,6 +166,7 @@ interface Resolved {
   maxDecompressedBytes: number;
   maxAtoms: number;
   maxIntegerBytes: number;
+  shareLargeBinaries: boolean;
 }
 
 /** Thrown from the inflater's callback when its output passes the declared size. */
@@ -179,6 +188,7 @@ const DEFAULT_RESOLVED: Resolved = Object.freeze({
   maxDecompressedBytes: DEFAULT_LIMITS.maxDecompressedBytes,
   maxAtoms: DEFAULT_LIMITS.maxAtomsPerTerm,
   maxIntegerBytes: DEFAULT_LIMITS.maxIntegerBytes,
+  shareLargeBinaries: false,
 });
 
 /** Options with defaults from DEFAULT_LIMITS and ranges from LIMITS (badArgument outside them). */
@@ -189,6 +199,7 @@ function resolve(options: DecodeOptions | undefined): Resolved {
     maxDecompressedBytes: pick(options.maxDecompressedBytes, 'maxDecompressedBytes', 'maxDecompressedBytes'),
     maxAtoms: pick(options.maxAtoms, 'maxAtomsPerTerm', 'maxAtoms'),
     maxIntegerBytes: pick(options.maxIntegerBytes, 'maxIntegerBytes', 'maxIntegerBytes'),
+    shareLargeBinaries: options.shareLargeBinaries === true,
   };
 }
 
@@ -349,7 +360,10 @@ class Decoder {
           const len = this.u32(this.pos);
           this.pos += 4;
           this.need(len, at, 'BINARY_EXT');
-          value = bytes.slice(this.pos, this.pos + len);
+          value =
+            this.limits.shareLargeBinaries && len * 2 >= bytes.buffer.byteLength
+              ? bytes.subarray(this.pos, this.pos + len)
+              : bytes.slice(this.pos, this.pos + len);
           this.pos += len;
           break;
         }
