@@ -4,6 +4,7 @@ import { FrameDeadline } from './frame-deadline.ts';
 import { ChanError } from '../errors.ts';
 import { FRAME_HEADER_BYTES, FrameDecoder, writeFrameHeader } from '../wire/frame.ts';
 import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
+import { isSharedView } from '../wire/bytes.ts';
 
 /** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
 const COALESCE_BYTES = 16 * 1024;
@@ -196,7 +197,13 @@ export class TcpTransport extends EventGate implements Transport {
   }
 
   private flushBatch(): void {
-    const chunk = this.first ?? this.batch?.subarray(0, this.batchBytes);
+    let chunk = this.first ?? this.batch?.subarray(0, this.batchBytes);
+    if (chunk === this.first && chunk !== undefined && isSharedView(chunk)) {
+      // A frame slab's view: the socket may queue it for long (a slow reader), so it gets bytes of its own.
+      const own = Buffer.allocUnsafeSlow(chunk.length);
+      own.set(chunk);
+      chunk = own;
+    }
     this.first = undefined;
     this.batch = undefined;
     this.batchBytes = 0;

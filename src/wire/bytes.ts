@@ -3,6 +3,39 @@
 export const TEXT_ENCODER = new TextEncoder();
 export const TEXT_DECODER = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Outgoing frames of up to FRAME_SLAB_MAX_BYTES are carved from a shared
+ * slab, as Node's Buffer pool does: a typed array of 64 bytes or less lives
+ * on V8's heap, and the first native call that reads it (the secretbox, the
+ * socket write) must move it off the heap, which cost more than sealing the
+ * record (1.6-1.8 µs against 0.8-1.0 µs for a 41-byte box, sodium-native).
+ * A slab view pins its whole slab: whoever keeps one past the tick (a socket
+ * queue) copies it first (isSharedView), so a slow reader's queue holds its
+ * own bytes, not slabs.
+ */
+export const FRAME_SLAB_MAX_BYTES = 1024;
+const FRAME_SLAB_BYTES = 16 * 1024;
+let frameSlab: Uint8Array | undefined;
+let frameSlabPos = 0;
+
+/** `n` zero bytes for an outgoing frame: a slab view when small, else an array of its own. */
+export function allocFrame(n: number): Uint8Array {
+  if (n > FRAME_SLAB_MAX_BYTES) return new Uint8Array(n);
+  if (frameSlab === undefined || frameSlabPos + n > FRAME_SLAB_BYTES) {
+    frameSlab = new Uint8Array(FRAME_SLAB_BYTES);
+    frameSlabPos = 0;
+  }
+  const out = frameSlab.subarray(frameSlabPos, frameSlabPos + n);
+  // 8-byte steps keep every view aligned as a fresh allocation would be.
+  frameSlabPos += (n + 7) & ~7;
+  return out;
+}
+
+/** True when `b` is a view into a larger buffer (such as a frame slab): keep a copy, not `b`. */
+export function isSharedView(b: Uint8Array): boolean {
+  return b.byteLength !== b.buffer.byteLength;
+}
+
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
