@@ -83,7 +83,10 @@ export class TcpTransport extends EventGate implements Transport {
   onData(data: Buffer): void {
     let frames: Uint8Array[];
     try {
-      frames = this.decoder.push(data);
+      // A plain view of the read: the frames cut from it are then plain Uint8Arrays too (a Buffer's
+      // subarray builds a FastBuffer through JS, and decodeTerm re-viewed every Buffer frame as a
+      // Uint8Array): 8% of the server's CPU in legacy.casts.
+      frames = this.decoder.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     } catch (e) {
       this.destroy(e as ChanError);
       return;
