@@ -4,7 +4,7 @@ import { FrameDeadline } from './frame-deadline.ts';
 import { ChanError } from '../errors.ts';
 import { FRAME_HEADER_BYTES, FrameDecoder, writeFrameHeader } from '../wire/frame.ts';
 import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
-import { isSharedView } from '../wire/bytes.ts';
+import { isSharedView, releaseFrame } from '../wire/bytes.ts';
 
 /** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
 const COALESCE_BYTES = 16 * 1024;
@@ -37,6 +37,9 @@ export class TcpTransport extends EventGate implements Transport {
   private first: Uint8Array | undefined;
   private batch: Buffer | undefined;
   private batchBytes = 0;
+  /** Large frames of sendReserved() handed to the socket, oldest first, until their write completes (then releaseFrame). */
+  private largeInFlight: Uint8Array[] | undefined;
+  private largeWritten: (() => void) | undefined;
 
   /**
    * `onClosed`: told when the socket is closed (the server's list of open
@@ -157,8 +160,22 @@ export class TcpTransport extends EventGate implements Transport {
   sendReserved(buf: Uint8Array): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
     writeFrameHeader(buf, buf.length - FRAME_HEADER_BYTES);
-    this.write(buf);
+    if (buf.length >= COALESCE_BYTES) this.writeLarge(buf);
+    else this.write(buf);
     this.meter?.(buf.length);
+  }
+
+  /** A large frame of the codec's (allocFrame): written as it is, and handed back to the frame pool once the socket has written it. */
+  private writeLarge(buf: Uint8Array): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncorkTransport, this);
+    }
+    this.flushBatch();
+    // Write callbacks come in order, so one callback per connection (made on the first large frame) releases the oldest.
+    (this.largeInFlight ??= []).push(buf);
+    this.socket.write(buf, (this.largeWritten ??= () => releaseFrame(this.largeInFlight!.shift()!)));
   }
 
   /**
