@@ -175,7 +175,13 @@ export class TcpTransport extends EventGate implements Transport {
     this.flushBatch();
     // Write callbacks come in order, so one callback per connection (made on the first large frame) releases the oldest.
     (this.largeInFlight ??= []).push(buf);
-    this.socket.write(buf, (this.largeWritten ??= () => releaseFrame(this.largeInFlight!.shift()!)));
+    this.socket.write(buf, (this.largeWritten ??= () => this.largeDone()));
+  }
+
+  /** A large frame's write completed (or failed with the socket): its buffer goes back to the pool. */
+  private largeDone(): void {
+    const buf = this.largeInFlight?.shift();
+    if (buf !== undefined) releaseFrame(buf);
   }
 
   /**
