@@ -56,7 +56,11 @@ export class TcpTransport extends EventGate implements Transport {
     const port = opts.remote?.port ?? socket.remotePort ?? 0;
     this.peer = this.remoteAddress.includes(':') ? `[${this.remoteAddress}]:${port}` : `${this.remoteAddress}:${port}`;
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
-    this.decoder = new FrameDecoder(opts.maxFrameBytes, { loginFrames: opts.loginFrames, maxLoginFrameBytes: opts.maxLoginFrameBytes });
+    this.decoder = new FrameDecoder(opts.maxFrameBytes, {
+      loginFrames: opts.loginFrames,
+      maxLoginFrameBytes: opts.maxLoginFrameBytes,
+      alloc: allocUninitialised,
+    });
     socket.setNoDelay(true);
     // Shared listeners that find their transport on the socket: no closures per connection.
     (socket as SocketWithTransport)[kTransport] = this;
@@ -298,6 +302,11 @@ export interface TcpTransportOptions {
 
 const kTransport = Symbol('lib_chan.transport');
 type SocketWithTransport = net.Socket & { [kTransport]: TcpTransport };
+
+/** A plain Uint8Array of its own over uninitialised memory (the frame decoder fills it before use). */
+function allocUninitialised(n: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
+}
 
 function uncorkTransport(t: TcpTransport): void {
   t.uncork();
