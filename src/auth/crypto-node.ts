@@ -281,6 +281,8 @@ function sodiumProvider(): CryptoProvider {
   const p = primitives;
   return {
     name: 'node+sodium',
+    // libsodium checks the MAC before it decrypts, and allows the plaintext to overlap the box.
+    openInPlace: true,
     randomBytes: sodiumRandomBytes,
     x25519Keypair: p.x25519Keypair.sodium,
     x25519: p.x25519.sodium,
@@ -301,6 +303,7 @@ function nodeCryptoProvider(): CryptoProvider {
   const p = primitives;
   return {
     name: 'node:crypto+tweetnacl-box',
+    openInPlace: tweetnaclProvider.openInPlace,
     randomBytes,
     x25519Keypair: p.x25519Keypair.node,
     x25519: p.x25519.node,

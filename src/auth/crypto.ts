@@ -60,6 +60,13 @@ export interface CryptoProvider {
    * leaves `out` zeroed or untouched, when the MAC does not verify.
    */
   secretboxOpenInto(out: Uint8Array, boxed: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean;
+  /**
+   * True when secretboxOpenInto accepts `out = boxed.subarray(16)` (the
+   * plaintext written over the ciphertext): the record layer then opens each
+   * record where it arrived, with no allocation. Providers that do not say so
+   * get a fresh output array.
+   */
+  readonly openInPlace?: boolean;
   /** An Ed25519 key pair; from a 32-byte seed when given. secretKey = seed || publicKey. */
   ed25519Keypair(seed?: Uint8Array): KeyPair;
   ed25519Sign(msg: Uint8Array, secretKey: Uint8Array): Uint8Array;
@@ -111,6 +118,8 @@ const BOX_ZERO_BYTES = 16;
 
 export const tweetnaclProvider: CryptoProvider = {
   name: 'tweetnacl',
+  // secretboxOpenInto copies the box out before it writes `out`.
+  openInPlace: true,
   randomBytes: webRandomBytes,
   x25519Keypair(secretKey?: Uint8Array): KeyPair {
     const sk = secretKey ?? webRandomBytes(X25519_KEY_BYTES);

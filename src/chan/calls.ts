@@ -13,13 +13,47 @@
 import type { ChanError } from '../errors.ts';
 import type { Term } from '../wire/etf/term.ts';
 
-export interface PendingCall {
-  resolve(value: Term): void;
-  reject(error: ChanError): void;
-  /** performance.now() at which the call times out. */
-  deadline: number;
-  timeoutError: () => ChanError;
-  onTimeout: (() => void) | undefined;
+/**
+ * Who made a call (addFor): builds its timeout error and hears of the
+ * timeout, so a call carries its term and no closures of its own.
+ */
+export interface CallOwner {
+  timeoutError(term: Term, timeoutMs: number): ChanError;
+  callTimedOut(id: number): void;
+}
+
+export class PendingCall {
+  resolve: (value: Term) => void = noop;
+  reject: (error: ChanError) => void = noop;
+  constructor(
+    readonly id: number,
+    /** performance.now() at which the call times out. */
+    readonly deadline: number,
+    readonly timeoutMs: number,
+    readonly term: Term,
+    readonly owner: CallOwner | undefined,
+    readonly timeoutError: (() => ChanError) | undefined,
+    readonly onTimeout: (() => void) | undefined,
+  ) {}
+
+  /** The error this call times out with (made only then: an Error captures a stack). */
+  makeTimeoutError(): ChanError {
+    return this.owner ? this.owner.timeoutError(this.term, this.timeoutMs) : this.timeoutError!();
+  }
+
+  timedOut(): void {
+    if (this.owner) this.owner.callTimedOut(this.id);
+    else this.onTimeout?.();
+  }
+}
+
+function noop(): void {}
+
+/** The call whose promise is being made: one executor for every call instead of a closure each. */
+let making: PendingCall | undefined;
+function executor(resolve: (value: Term) => void, reject: (error: ChanError) => void): void {
+  making!.resolve = resolve;
+  making!.reject = reject;
 }
 
 export class CallTable {
@@ -49,23 +83,55 @@ export class CallTable {
    * the client's CPU in the rpc benchmark, so the message names the call instead.
    */
   add(id: number, timeoutMs: number, timeoutError: () => ChanError, onTimeout?: () => void): Promise<Term> {
-    return new Promise<Term>((resolve, reject) => {
-      const deadline = performance.now() + timeoutMs;
-      if (this.pending.size === 0) refTimer(this.timer, true);
-      this.pending.set(id, { resolve, reject, deadline, timeoutError, onTimeout });
-      if (deadline < this.armedFor) this.arm(deadline);
-    });
+    return this.register(new PendingCall(id, performance.now() + timeoutMs, timeoutMs, undefined, undefined, timeoutError, onTimeout));
+  }
+
+  /**
+   * As add(), for the channel's own rpcs: the owner makes the timeout error
+   * from the call's term and hears of the timeout (no closures per call; they
+   * and the promise executor were a tenth of the client's rpc path).
+   */
+  addFor(owner: CallOwner, id: number, timeoutMs: number, term: Term): Promise<Term> {
+    return this.register(new PendingCall(id, performance.now() + timeoutMs, timeoutMs, term, owner, undefined, undefined));
+  }
+
+  private register(call: PendingCall): Promise<Term> {
+    making = call;
+    const p = new Promise<Term>(executor);
+    making = undefined;
+    if (this.pending.size === 0) refTimer(this.timer, true);
+    this.pending.set(call.id, call);
+    if (call.deadline < this.armedFor) this.arm(call.deadline);
+    return p;
   }
 
   /** Settle call `id`; false when no such call waits (late reply after its timeout). */
   settle(id: number, outcome: { value: Term } | { error: ChanError }): boolean {
+    return 'error' in outcome ? this.reject(id, outcome.error) : this.resolve(id, outcome.value);
+  }
+
+  /** Resolve call `id` with its reply; false when no such call waits. */
+  resolve(id: number, value: Term): boolean {
+    const call = this.take(id);
+    if (call === undefined) return false;
+    call.resolve(value);
+    return true;
+  }
+
+  /** Reject call `id`; false when no such call waits. */
+  reject(id: number, error: ChanError): boolean {
+    const call = this.take(id);
+    if (call === undefined) return false;
+    call.reject(error);
+    return true;
+  }
+
+  private take(id: number): PendingCall | undefined {
     const call = this.pending.get(id);
-    if (!call) return false;
+    if (call === undefined) return undefined;
     this.pending.delete(id);
     if (this.pending.size === 0) refTimer(this.timer, false);
-    if ('error' in outcome) call.reject(outcome.error);
-    else call.resolve(outcome.value);
-    return true;
+    return call;
   }
 
   rejectAll(error: ChanError): void {
@@ -107,8 +173,8 @@ export class CallTable {
     // not in the order they were made.
     if (due.length > 1) due.sort((x, y) => x.deadline - y.deadline);
     for (const c of due) {
-      c.reject(c.timeoutError());
-      c.onTimeout?.();
+      c.reject(c.makeTimeoutError());
+      c.timedOut();
     }
   }
 }

@@ -11,7 +11,7 @@ import { ChanError } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 import type { Transport } from '../transport/transport.ts';
 import { isAtom, isTuple, type Term } from '../wire/etf/term.ts';
-import { CallTable } from './calls.ts';
+import { CallTable, type CallOwner } from './calls.ts';
 import { formatTerm } from '../wire/etf/format.ts';
 import { KIND, type ChannelCodec, type Inbound } from './codec.ts';
 import { Mailbox } from './mailbox.ts';
@@ -24,7 +24,7 @@ export interface RpcOptions {
 
 type LegacyOp = { kind: 'cast'; term: Term } | { kind: 'rpc'; term: Term; id: number };
 
-export class Channel implements AsyncIterable<Term> {
+export class Channel implements AsyncIterable<Term>, CallOwner {
   readonly service: string;
   readonly peer: string;
   readonly secure: boolean;
@@ -79,12 +79,8 @@ export class Channel implements AsyncIterable<Term> {
   }
 
   /** Send and wait for the answer, at most `timeoutMs`. */
-  rpc(term: Term, options: RpcOptions = {}): Promise<Term> {
-    const timeoutMs = options.timeoutMs ?? this.limits.rpcTimeoutMs;
-    const timeoutError = (): ChanError =>
-      new ChanError('timeout', `rpc ${formatTerm(term, { maxLength: 80 })} to service ${this.service} at ${this.peer} got no reply within ${timeoutMs} ms`, {
-        details: { limit: timeoutMs, service: this.service, peer: this.peer, phase: 'rpc' },
-      });
+  rpc(term: Term, options?: RpcOptions): Promise<Term> {
+    const timeoutMs = options?.timeoutMs ?? this.limits.rpcTimeoutMs;
     try {
       this.ensureOpen();
     } catch (e) {
@@ -98,12 +94,11 @@ export class Channel implements AsyncIterable<Term> {
       );
     }
     const id = this.calls.allocateId();
+    const p = this.calls.addFor(this, id, timeoutMs, term);
     if (this.secure) {
-      const p = this.calls.add(id, timeoutMs, timeoutError);
       this.write(KIND.call, id, term);
       return p;
     }
-    const p = this.calls.add(id, timeoutMs, timeoutError, () => this.onLegacyTimeout(id));
     if (this.legacyWaiting === 0 && this.legacyQueue.length === 0) {
       this.legacyWaiting = id;
       this.write(KIND.message, 0, term);
@@ -111,6 +106,22 @@ export class Channel implements AsyncIterable<Term> {
       this.legacyQueue.push({ kind: 'rpc', term, id });
     }
     return p;
+  }
+
+  /** @internal CallOwner: the error an rpc of `term` times out with. */
+  timeoutError(term: Term, timeoutMs: number): ChanError {
+    return new ChanError(
+      'timeout',
+      `rpc ${formatTerm(term, { maxLength: 80 })} to service ${this.service} at ${this.peer} got no reply within ${timeoutMs} ms`,
+      {
+        details: { limit: timeoutMs, service: this.service, peer: this.peer, phase: 'rpc' },
+      },
+    );
+  }
+
+  /** @internal CallOwner: rpc `id` timed out (its promise is rejected already). */
+  callTimedOut(id: number): void {
+    if (!this.secure) this.onLegacyTimeout(id);
   }
 
   /** Iterate server pushes (legacy: messages that arrive while no rpc waits). */
@@ -177,17 +188,17 @@ export class Channel implements AsyncIterable<Term> {
         if (this.legacyWaiting !== 0) {
           const id = this.legacyWaiting;
           this.legacyWaiting = 0;
-          this.calls.settle(id, { value: msg.term });
+          this.calls.resolve(id, msg.term);
           this.flushLegacy();
         } else {
           this.deliverPush(msg.term);
         }
         return;
       case KIND.reply:
-        this.calls.settle(msg.id, { value: msg.term });
+        this.calls.resolve(msg.id, msg.term);
         return;
       case KIND.errorReply:
-        this.calls.settle(msg.id, { error: remoteError(msg.term, this.service, this.peer) });
+        this.calls.reject(msg.id, remoteError(msg.term, this.service, this.peer));
         return;
       case KIND.push:
         this.deliverPush(msg.term);

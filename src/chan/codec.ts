@@ -4,7 +4,8 @@
  * adds a record kind and call id and encrypts every frame.
  */
 import type { Term } from '../wire/etf/term.ts';
-import { encodeTerm } from '../wire/etf/encode.ts';
+import { allocFrame } from '../wire/bytes.ts';
+import { encodeTerm, encodeTermTransient } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
 
@@ -37,21 +38,34 @@ export interface ChannelCodec {
   /**
    * The same payload after FRAME_HEADER_BYTES reserved bytes, for
    * Transport.sendReserved: the framer writes its length prefix there, so the
-   * payload is not copied again on its way out.
+   * payload is not copied again on its way out. A small frame may be a view
+   * into a shared slab (bytes.ts allocFrame).
    */
   encodeReserved(kind: Kind, id: number, term: Term): Uint8Array;
-  /** Parse one inbound frame payload; throws ChanError (badTerm, badRecord, protocolError). */
+  /**
+   * Parse one inbound frame payload; throws ChanError (badTerm, badRecord,
+   * protocolError). The payload is the codec's from then on: it may be
+   * decrypted in place, and large binaries of the term may be views of it.
+   */
   decode(payload: Uint8Array): Inbound;
 }
 
 export class LegacyCodec implements ChannelCodec {
   readonly secure = false;
-  constructor(private readonly decodeOptions: DecodeOptions) {}
+  private readonly decodeOptions: DecodeOptions;
+  constructor(decodeOptions: DecodeOptions) {
+    // The frame is the transport's and read by nobody after decode(): large binaries may stay views of it.
+    this.decodeOptions = { ...decodeOptions, shareLargeBinaries: true };
+  }
   encode(_kind: Kind, _id: number, term: Term): Uint8Array {
     return encodeTerm(term);
   }
+  /** Copied out of the encoder into allocFrame(): a small frame lands in a slab, off V8's heap (bytes.ts). */
   encodeReserved(_kind: Kind, _id: number, term: Term): Uint8Array {
-    return encodeTerm(term, RESERVE_FRAME_HEADER);
+    const t = encodeTermTransient(term, RESERVE_FRAME_HEADER);
+    const out = allocFrame(t.length);
+    out.set(t);
+    return out;
   }
   decode(payload: Uint8Array): Inbound {
     return { kind: KIND.message, id: 0, term: decodeTerm(payload, this.decodeOptions) };

@@ -32,7 +32,8 @@ export class SecureCodec implements ChannelCodec {
 
   constructor(session: Session, provider: CryptoProvider, decodeOptions: DecodeOptions) {
     // Decrypted bytes are never quoted in an error (it reaches logs and error replies).
-    this.decodeOptions = { ...decodeOptions, excerpt: false };
+    // Large binaries may stay views of the record: decode() opens it in place, in a frame this codec owns.
+    this.decodeOptions = { ...decodeOptions, excerpt: false, shareLargeBinaries: true };
     const layer = recordLayer(session, provider);
     this.sealer = layer.sealer;
     this.opener = layer.opener;
@@ -61,8 +62,9 @@ export class SecureCodec implements ChannelCodec {
     return this.sealer.seal(plain, FRAME_HEADER_BYTES);
   }
 
+  /** `payload` is the transport's frame, read by nobody after this: it is opened in place. */
   decode(payload: Uint8Array): Inbound {
-    const plain = this.opener.open(payload);
+    const plain = this.opener.open(payload, true);
     const rec = parseRecord(plain, this.peerSide);
     const term = rec.kind === KIND.close || rec.term.length === 0 ? undefined : decodeTerm(rec.term, this.decodeOptions);
     return { kind: rec.kind as Kind, id: rec.id, term };

@@ -7,6 +7,7 @@
  */
 import { ChanError } from '../errors.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
+import { isSharedView } from '../wire/bytes.ts';
 import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
 /** Event handler types written so both the DOM's and ws's WebSocket classes fit them. */
@@ -144,7 +145,8 @@ export class WsClientTransport extends EventGate implements Transport {
   }
 
   sendReserved(buf: Uint8Array): void {
-    this.send(buf.subarray(FRAME_HEADER_BYTES));
+    // A frame slab's view is copied: ws may queue it for long (a slow reader), and it would pin its slab.
+    this.send(isSharedView(buf) ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
   }
 
   /** Orderly close: what send() queued goes out before the close frame. */

