@@ -5,7 +5,7 @@
 // Each check's output is printed when it ends; the test runner's summary is
 // printed last again, and the exit status is non-zero if anything failed.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -18,6 +18,7 @@ const node = process.execPath;
 // Prettier's per-file results are exact (keyed by content and options), so a second run only rechecks what
 // changed. ESLint gets no cache: its type-aware rules would keep a stale verdict for a file whose imports changed.
 const CACHE = path.join(repo, 'node_modules', '.cache', 'lib-chan-test');
+const CACHE_ENTRIES = path.join(CACHE, 'entries');
 const tsc = (project, name) => [
   bin('typescript', 'bin/tsc'),
   '-p',
@@ -43,7 +44,7 @@ const CHECKS = [
 // where the suite is CPU-bound). So files that start nothing slow run together in one process, through a
 // generated module that imports them (their tests' names and locations in the report are their own): every
 // unit test, and the short integration files that are busy rather than waiting. A new file gets its own
-// process until it is listed. The files that take longest start first, so that none of them is the tail.
+// process until it is listed.
 const TEST_DIRS = ['test/unit', 'test/integration', 'test/interop', 'test/browser', 'test/fuzz', 'test/package'];
 const GROUPS = {
   unit: (f) => f.startsWith('test/unit/'),
@@ -65,29 +66,37 @@ const GROUPS = {
       'handler-suite',
     ].some((n) => f === `test/integration/${n}.test.ts`),
 };
-const LONG_FIRST = ['package/package', 'integration/registry-singleton', 'integration/worker', 'integration/remote-ssh', 'integration/logs'];
+// The runner starts files in the order of their paths, whatever order it is given them in. The groups and the
+// files that take longest get a generated entry module whose name sorts first, in this order, so that none of
+// them starts late and becomes the tail of the run.
+const FIRST = [
+  'integration-short',
+  'unit',
+  'test/package/package.test.ts',
+  'test/integration/worker.test.ts',
+  'test/integration/registry-singleton.test.ts',
+  'test/integration/cli.test.ts',
+];
 const ALL_FILES = TEST_DIRS.flatMap((d) =>
   readdirSync(path.join(repo, d))
     .filter((f) => f.endsWith('.test.ts'))
     .sort()
     .map((f) => `${d}/${f}`),
 );
-mkdirSync(CACHE, { recursive: true });
-const groupFiles = Object.entries(GROUPS).map(([name, member]) => {
-  const group = path.join(CACHE, `${name}.group.mjs`);
-  const members = ALL_FILES.filter(member);
-  writeFileSync(group, members.map((f) => `import ${JSON.stringify(pathToFileURL(path.join(repo, f)).href)};\n`).join(''));
-  return group;
-});
-const alone = ALL_FILES.filter((f) => !Object.values(GROUPS).some((member) => member(f)));
-const rank = (f) => {
-  const i = LONG_FIRST.findIndex((n) => f === `test/${n}.test.ts`);
-  return i < 0 ? LONG_FIRST.length : i;
+rmSync(CACHE_ENTRIES, { recursive: true, force: true });
+mkdirSync(CACHE_ENTRIES, { recursive: true });
+const entry = (rank, label, files) => {
+  const file = path.join(CACHE_ENTRIES, `${String(rank).padStart(2, '0')}-${label.replaceAll('/', '-')}.mjs`);
+  writeFileSync(file, files.map((f) => `import ${JSON.stringify(pathToFileURL(path.join(repo, f)).href)};\n`).join(''));
+  return file;
 };
+const inGroup = (f) => Object.values(GROUPS).some((member) => member(f));
 const TEST_FILES = [
-  ...alone.filter((f) => rank(f) < LONG_FIRST.length).sort((x, y) => rank(x) - rank(y)),
-  ...groupFiles,
-  ...alone.filter((f) => rank(f) === LONG_FIRST.length),
+  ...FIRST.map((label, i) => entry(i, label, label in GROUPS ? ALL_FILES.filter(GROUPS[label]) : [label])),
+  ...Object.keys(GROUPS)
+    .filter((g) => !FIRST.includes(g))
+    .map((g, i) => entry(FIRST.length + i, g, ALL_FILES.filter(GROUPS[g]))),
+  ...ALL_FILES.filter((f) => !inGroup(f) && !FIRST.includes(f)),
 ];
 
 function run(args, { live = false } = {}) {
