@@ -14,8 +14,8 @@ import type { ChanError } from '../errors.ts';
 import type { Term } from '../wire/etf/term.ts';
 
 /**
- * Who made a call (addFor): builds its timeout error and hears of the
- * timeout, so a call carries its term and no closures of its own.
+ * Who made a call: builds its timeout error and hears of the timeout, so a
+ * call carries its term and no closures of its own.
  */
 export interface CallOwner {
   timeoutError(term: Term, timeoutMs: number): ChanError;
@@ -26,25 +26,13 @@ export class PendingCall {
   resolve: (value: Term) => void = noop;
   reject: (error: ChanError) => void = noop;
   constructor(
+    readonly owner: CallOwner,
     readonly id: number,
     /** performance.now() at which the call times out. */
     readonly deadline: number,
     readonly timeoutMs: number,
     readonly term: Term,
-    readonly owner: CallOwner | undefined,
-    readonly timeoutError: (() => ChanError) | undefined,
-    readonly onTimeout: (() => void) | undefined,
   ) {}
-
-  /** The error this call times out with (made only then: an Error captures a stack). */
-  makeTimeoutError(): ChanError {
-    return this.owner ? this.owner.timeoutError(this.term, this.timeoutMs) : this.timeoutError!();
-  }
-
-  timedOut(): void {
-    if (this.owner) this.owner.callTimedOut(this.id);
-    else this.onTimeout?.();
-  }
 }
 
 function noop(): void {}
@@ -77,37 +65,22 @@ export class CallTable {
   }
 
   /**
-   * Register a call; the promise settles on settle()/rejectAll() or after
-   * timeoutMs with the error `timeoutError()` makes. It is made only when the
-   * call times out: building an Error (its stack) for every call cost 12% of
-   * the client's CPU in the rpc benchmark, so the message names the call instead.
+   * Register a call; the promise settles on resolve()/reject()/rejectAll() or
+   * after timeoutMs with the error `owner.timeoutError()` makes. It is made
+   * only when the call times out: building an Error (its stack) for every call
+   * cost 12% of the client's CPU in the rpc benchmark. The owner, not a closure
+   * per call, makes the error and hears of the timeout (closures and a promise
+   * executor per call were a tenth of the client's rpc path).
    */
-  add(id: number, timeoutMs: number, timeoutError: () => ChanError, onTimeout?: () => void): Promise<Term> {
-    return this.register(new PendingCall(id, performance.now() + timeoutMs, timeoutMs, undefined, undefined, timeoutError, onTimeout));
-  }
-
-  /**
-   * As add(), for the channel's own rpcs: the owner makes the timeout error
-   * from the call's term and hears of the timeout (no closures per call; they
-   * and the promise executor were a tenth of the client's rpc path).
-   */
-  addFor(owner: CallOwner, id: number, timeoutMs: number, term: Term): Promise<Term> {
-    return this.register(new PendingCall(id, performance.now() + timeoutMs, timeoutMs, term, owner, undefined, undefined));
-  }
-
-  private register(call: PendingCall): Promise<Term> {
-    making = call;
+  add(owner: CallOwner, id: number, timeoutMs: number, term: Term): Promise<Term> {
+    making = new PendingCall(owner, id, performance.now() + timeoutMs, timeoutMs, term);
+    const call = making;
     const p = new Promise<Term>(executor);
     making = undefined;
     if (this.pending.size === 0) refTimer(this.timer, true);
-    this.pending.set(call.id, call);
+    this.pending.set(id, call);
     if (call.deadline < this.armedFor) this.arm(call.deadline);
     return p;
-  }
-
-  /** Settle call `id`; false when no such call waits (late reply after its timeout). */
-  settle(id: number, outcome: { value: Term } | { error: ChanError }): boolean {
-    return 'error' in outcome ? this.reject(id, outcome.error) : this.resolve(id, outcome.value);
   }
 
   /** Resolve call `id` with its reply; false when no such call waits. */
@@ -173,8 +146,8 @@ export class CallTable {
     // not in the order they were made.
     if (due.length > 1) due.sort((x, y) => x.deadline - y.deadline);
     for (const c of due) {
-      c.reject(c.makeTimeoutError());
-      c.timedOut();
+      c.reject(c.owner.timeoutError(c.term, c.timeoutMs));
+      c.owner.callTimedOut(c.id);
     }
   }
 }

@@ -94,7 +94,7 @@ export class Channel implements AsyncIterable<Term>, CallOwner {
       );
     }
     const id = this.calls.allocateId();
-    const p = this.calls.addFor(this, id, timeoutMs, term);
+    const p = this.calls.add(this, id, timeoutMs, term);
     if (this.secure) {
       this.write(KIND.call, id, term);
       return p;

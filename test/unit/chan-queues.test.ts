@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Mailbox } from '../../src/chan/mailbox.ts';
-import { CallTable } from '../../src/chan/calls.ts';
+import { CallTable, type CallOwner } from '../../src/chan/calls.ts';
 import { ChanError } from '../../src/errors.ts';
+
+/** A call's owner for the table alone: its timeout error from `make`, and `onTimedOut` told of the timeout. */
+const owner = (make: () => ChanError, onTimedOut: (id: number) => void = () => {}): CallOwner => ({ timeoutError: make, callTimedOut: onTimedOut });
 
 test('mailbox delivers in order to a waiting consumer and to a late one', async () => {
   const m = new Mailbox<number>(10);
@@ -38,10 +41,21 @@ test('call table settles by id, ignores unknown ids, and rejects all on close', 
   const a = t.allocateId();
   const b = t.allocateId();
   assert.notEqual(a, b);
-  const pa = t.add(a, 10_000, () => new ChanError('timeout', 'a'));
-  const pb = t.add(b, 10_000, () => new ChanError('timeout', 'b'));
-  assert.equal(t.settle(a, { value: 'x' }), true);
-  assert.equal(t.settle(a, { value: 'again' }), false);
+  const pa = t.add(
+    owner(() => new ChanError('timeout', 'a')),
+    a,
+    10_000,
+    'ta',
+  );
+  const pb = t.add(
+    owner(() => new ChanError('timeout', 'b')),
+    b,
+    10_000,
+    'tb',
+  );
+  assert.equal(t.resolve(a, 'x'), true);
+  assert.equal(t.resolve(a, 'again'), false);
+  assert.equal(t.reject(a, new ChanError('closed', 'late')), false);
   assert.equal(await pa, 'x');
   t.rejectAll(new ChanError('connectionLost', 'gone'));
   await assert.rejects(pb, (e: unknown) => e instanceof ChanError && e.code === 'connectionLost');
@@ -54,10 +68,13 @@ test('call table times a call out with the error its factory makes', async () =>
   let fired = false;
   await assert.rejects(
     t.add(
+      owner(
+        () => err,
+        () => (fired = true),
+      ),
       t.allocateId(),
       1,
-      () => err,
-      () => (fired = true),
+      'x',
     ),
     (e: unknown) => e === err,
   );
@@ -75,7 +92,14 @@ test('call table: one timer for any number of waiting calls, each still timing o
   const t = new CallTable();
   let long: Promise<unknown>[];
   try {
-    long = Array.from({ length: 256 }, () => t.add(t.allocateId(), 60_000, () => new ChanError('timeout', 'long')));
+    long = Array.from({ length: 256 }, () =>
+      t.add(
+        owner(() => new ChanError('timeout', 'long')),
+        t.allocateId(),
+        60_000,
+        'long',
+      ),
+    );
   } finally {
     globalThis.setTimeout = real;
   }
@@ -83,7 +107,12 @@ test('call table: one timer for any number of waiting calls, each still timing o
   // A shorter call added later times out first; the long ones still wait.
   const err = new ChanError('timeout', 'short');
   await assert.rejects(
-    t.add(t.allocateId(), 1, () => err),
+    t.add(
+      owner(() => err),
+      t.allocateId(),
+      1,
+      'short',
+    ),
     (e: unknown) => e === err,
   );
   assert.equal(t.size, 256);
@@ -95,7 +124,14 @@ test('call table: calls with different timeouts expire in deadline order, and th
   const t = new CallTable();
   const order: string[] = [];
   const add = (name: string, ms: number): Promise<unknown> =>
-    t.add(t.allocateId(), ms, () => new ChanError('timeout', name)).catch((e: ChanError) => void order.push(e.message));
+    t
+      .add(
+        owner(() => new ChanError('timeout', name)),
+        t.allocateId(),
+        ms,
+        name,
+      )
+      .catch((e: ChanError) => void order.push(e.message));
   await Promise.all([add('c', 30), add('a', 1), add('b', 15)]);
   assert.deepEqual(order, ['a', 'b', 'c']);
   assert.equal(t.size, 0);
@@ -105,7 +141,14 @@ test('call table: a timer that fires late times out every due call in deadline o
   const t = new CallTable();
   const order: string[] = [];
   const add = (name: string, ms: number): Promise<unknown> =>
-    t.add(t.allocateId(), ms, () => new ChanError('timeout', name)).catch((e: ChanError) => void order.push(e.message));
+    t
+      .add(
+        owner(() => new ChanError('timeout', name)),
+        t.allocateId(),
+        ms,
+        name,
+      )
+      .catch((e: ChanError) => void order.push(e.message));
   const all = Promise.all([add('c', 30), add('a', 1), add('b', 15)]);
   // The loop is blocked past every deadline before the table's timer can run.
   const until = performance.now() + 40;
@@ -119,9 +162,14 @@ test('call table: its timer holds the process open only while a call waits', asy
   const timeouts = (): number => process.getActiveResourcesInfo().filter((x) => x === 'Timeout').length;
   const before = timeouts();
   const id = t.allocateId();
-  const p = t.add(id, 60_000, () => new ChanError('timeout', 'x'));
+  const p = t.add(
+    owner(() => new ChanError('timeout', 'x')),
+    id,
+    60_000,
+    'x',
+  );
   assert.equal(timeouts(), before + 1);
-  t.settle(id, { value: 1 });
+  t.resolve(id, 1);
   await p;
   assert.equal(timeouts(), before);
 });
