@@ -14,6 +14,7 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 // --if-stale (npm test): nothing to do when the last build is newer than everything it was built from. In CI
 // `npm ci` has just built (its prepare step) and `npm test` would build the same files again.
+// Also read by test/helpers/cli-process.ts (whether child gateways may run the compiled CLI).
 const STAMP = path.join(repo, 'node_modules', '.cache', 'lib-chan-build', 'stamp');
 const INPUTS = ['src', 'scripts/build.mjs', 'scripts/build-browser.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
 const newest = (p) => {

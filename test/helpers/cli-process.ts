@@ -33,16 +33,19 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+/** Written by scripts/build.mjs when a build has completed, with the time that build started. */
+const BUILD_STAMP = path.join(REPO, 'node_modules', '.cache', 'lib-chan-build', 'stamp');
+
 let built: boolean | undefined;
 /**
- * How a child process runs the CLI: the compiled bin (what users run) when lib/ is at least as new as every
- * file of src/, as it is under `npm test`, which builds first; else the source through tsx, so that a test
- * file run on its own after an edit never runs stale code. The compiled CLI starts in about half the CPU
- * time (tsx registers its hooks and transforms every module of the server), and the suite starts dozens.
+ * How a child process runs the CLI: the compiled bin (what users run) when the last complete build is newer
+ * than every file of src/, by the same stamp `npm test`'s build decides on (a build that failed halfway
+ * leaves none); else the source through tsx, so that a test file run on its own after an edit never runs
+ * stale code. The compiled CLI starts in about half the CPU time (tsx registers its hooks and transforms
+ * every module of the server), and the suite starts dozens.
  */
 export function cliCommand(): string[] {
-  built ??=
-    process.env.LIB_CHAN_TEST_FROM_SOURCE !== '1' && existsSync(CLI_BUILT) && newestMtime(path.join(REPO, 'lib')) >= newestMtime(path.join(REPO, 'src'));
+  built ??= process.env.LIB_CHAN_TEST_FROM_SOURCE !== '1' && existsSync(BUILD_STAMP) && newestMtime(path.join(REPO, 'src')) < statSync(BUILD_STAMP).mtimeMs;
   return built ? [CLI_BUILT] : [...SOURCE_NODE_ARGS, CLI_SOURCE];
 }
 
