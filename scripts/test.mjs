@@ -128,7 +128,7 @@ const checks = CHECKS.map(async ([name, args]) => {
 const tests = run(
   [
     '--import',
-    'tsx',
+    './scripts/ts-loader/register.mjs',
     '--conditions=lib-chan-src',
     '--test',
     '--test-concurrency=3',

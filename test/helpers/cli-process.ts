@@ -1,6 +1,6 @@
 /**
  * The CLI as a child process, run from its source as the package's bin runs
- * the compiled file (`node --import tsx src/cli/main.ts ...`; the packaging
+ * the compiled file (`node --import ./scripts/ts-loader/register.mjs src/cli/main.ts ...`; the packaging
  * test runs the installed bin itself), with its stdout
  * split into lines (parsed when they are JSON log lines). `startServer`
  * runs `lib_chan start` and learns the port from the configLoaded event.
@@ -13,8 +13,10 @@ import { REPO } from './start-server.ts';
 import { waitUntil } from './latch.ts';
 
 export const CLI_SOURCE = path.join(REPO, 'src/cli/main.ts');
-/** Node flags that run the CLI from source: tsx, and this package's own imports of 'lib-chan' resolved to src/. */
-export const SOURCE_NODE_ARGS = ['--import', 'tsx', '--conditions=lib-chan-src'];
+/** The tests' TypeScript loader (scripts/ts-loader), by path: it works from any working folder. */
+export const TS_LOADER = path.join(REPO, 'scripts/ts-loader/register.mjs');
+/** Node flags that run the CLI from source: the tests' loader, and this package's own imports of 'lib-chan' resolved to src/. */
+export const SOURCE_NODE_ARGS = ['--import', TS_LOADER, '--conditions=lib-chan-src'];
 const CLI_BUILT = path.join(REPO, 'bin/lib-chan.js');
 
 /** The newest modification time of the files under a folder (0 when it is missing). */

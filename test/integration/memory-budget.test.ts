@@ -16,6 +16,7 @@ import { atom, isTuple, tuple } from '../../src/wire/etf/term.ts';
 import { HANDLERS, REPO } from '../helpers/start-server.ts';
 import { rawLegacyLogin, type Raw } from '../helpers/ops-client.ts';
 import { waitUntil } from '../helpers/latch.ts';
+import { SOURCE_NODE_ARGS } from '../helpers/cli-process.ts';
 
 const MIB = 1024 * 1024;
 const BUDGET = 32 * MIB;
@@ -46,7 +47,7 @@ class BudgetServer {
   private partial = '';
   readonly proc;
   constructor(conf: string) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', '--conditions=lib-chan-src', path.join(REPO, 'test/fixtures/budget/server.ts'), conf], {
+    this.proc = spawn(process.execPath, [...SOURCE_NODE_ARGS, path.join(REPO, 'test/fixtures/budget/server.ts'), conf], {
       cwd: REPO,
       stdio: ['pipe', 'pipe', 'inherit'],
     });
