@@ -62,16 +62,25 @@ interface Sodium {
   randombytes_buf(buf: Uint8Array): void;
 }
 
-function loadSodium(): Sodium | undefined {
-  try {
-    return createRequire(import.meta.url)('sodium-native') as Sodium;
-  } catch {
-    return undefined;
-  }
-}
+let sodium: Sodium | undefined;
+let sodiumTried = false;
 
-/** sodium-native when its prebuilt binary loads on this platform, else undefined. */
-export const sodium: Sodium | undefined = loadSodium();
+/**
+ * sodium-native when its prebuilt binary loads on this platform, else undefined; loaded on the first
+ * call, not with this module: it costs about 70 ms of CPU in each process and thread that loads it, and
+ * most that import lib-chan (a handler's worker thread, a CLI command that never handshakes) never use it.
+ */
+export function sodiumNative(): Sodium | undefined {
+  if (!sodiumTried) {
+    sodiumTried = true;
+    try {
+      sodium = createRequire(import.meta.url)('sodium-native') as Sodium;
+    } catch {
+      sodium = undefined;
+    }
+  }
+  return sodium;
+}
 
 const randomBytes = webRandomBytes;
 
@@ -323,13 +332,39 @@ function nodeCryptoProvider(): CryptoProvider {
 export const nodeCryptoOnlyProvider: CryptoProvider = nodeCryptoProvider();
 
 /**
- * The fastest provider on this machine: sodium-native when it loads, else
- * node:crypto with tweetnacl's secretbox.
+ * A provider whose members are made by `make` on the first read of any of them, and from then on are
+ * plain data properties of this same object (one change of shape, then the call sites see a stable one).
  */
-export const nodeProvider: CryptoProvider = sodium ? sodiumProvider() : nodeCryptoOnlyProvider;
+function lazyProvider(make: () => CryptoProvider, keys: readonly (keyof CryptoProvider)[]): CryptoProvider {
+  const lazy = {} as CryptoProvider;
+  const fill = (): void => {
+    const real = make();
+    for (const k of keys) Object.defineProperty(lazy, k, { value: real[k], enumerable: true, writable: false, configurable: false });
+  };
+  for (const k of keys) {
+    Object.defineProperty(lazy, k, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        fill();
+        return lazy[k];
+      },
+    });
+  }
+  return lazy;
+}
+
+/**
+ * The fastest provider on this machine: sodium-native when it loads, else
+ * node:crypto with tweetnacl's secretbox. Which one is decided at its first use.
+ */
+export const nodeProvider: CryptoProvider = lazyProvider(
+  () => (sodiumNative() ? sodiumProvider() : nodeCryptoOnlyProvider),
+  Object.keys(nodeCryptoOnlyProvider) as (keyof CryptoProvider)[],
+);
 
 /** Throws badArgument naming the reason when sodium-native is required but absent. */
 export function requireSodium(): CryptoProvider {
-  if (!sodium) throw new ChanError('badArgument', 'sodium-native did not load on this platform (no prebuilt binary?)');
+  if (!sodiumNative()) throw new ChanError('badArgument', 'sodium-native did not load on this platform (no prebuilt binary?)');
   return nodeProvider;
 }

@@ -22,6 +22,19 @@ import { namesCommand } from './names-command.ts';
 
 const confOption = { conf: { type: 'string', short: 'c' } } as const;
 
+/**
+ * The level `start` logs at: --log-level, else LIB_CHAN_LOG_LEVEL (empty counts as unset), else the conf's
+ * (already checked by the conf's schema). A bad level from the flag or the environment is a usage error.
+ */
+export function startLogLevel(flag: string | undefined, env: Record<string, string | undefined>, confLevel: string): string {
+  const fromEnv = env.LIB_CHAN_LOG_LEVEL === '' ? undefined : env.LIB_CHAN_LOG_LEVEL;
+  const level = flag ?? fromEnv ?? confLevel;
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`log level "${level}" (from ${flag !== undefined ? '--log-level' : 'LIB_CHAN_LOG_LEVEL'}) is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return level;
+}
+
 const start: Command = {
   summary: 'start the server',
   usage: 'lib-chan start [--conf FILE] [--port N] [--bind ADDR] [--log-level LEVEL] [--pretty | --json]',
@@ -52,13 +65,7 @@ const start: Command = {
       config.port = port;
     }
     if (v.bind !== undefined) config.bind = v.bind as string;
-    const fromEnv = io.env.LIB_CHAN_LOG_LEVEL === '' ? undefined : io.env.LIB_CHAN_LOG_LEVEL;
-    const level = (v['log-level'] as string | undefined) ?? fromEnv ?? config.logLevel;
-    if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-      throw new UsageError(
-        `log level "${level}" (from ${v['log-level'] !== undefined ? '--log-level' : 'LIB_CHAN_LOG_LEVEL'}) is not one of ${LOG_LEVELS.join(', ')}`,
-      );
-    }
+    const level = startLogLevel(v['log-level'] as string | undefined, io.env, config.logLevel);
     if (v.pretty && v.json) throw new UsageError('--pretty and --json exclude each other');
     const logger = createLogger({ level, pretty: v.json ? false : ((v.pretty as boolean | undefined) ?? io.stdout.isTTY === true) });
     const server = await startServer({ config, logger });

@@ -8,7 +8,7 @@ import { resolveLimits } from '../limits.ts';
 import type { Channel } from '../chan/channel.ts';
 import type { Term } from '../wire/etf/term.ts';
 import { connectTcp } from '../transport/tcp.ts';
-import { WebSocket } from 'ws';
+import type { ClientOptions } from 'ws';
 import { ChanError } from '../errors.ts';
 import { formatHostPort } from '../auth/keys.ts';
 import { connectWebSocket, type WebSocketConstructor } from '../transport/ws-client.ts';
@@ -82,7 +82,7 @@ export async function connect(
   let transport;
   try {
     transport = await connectWebSocket(url.href, {
-      WebSocket: options.webSocket ?? nodeWebSocket(limits.maxFrameBytes),
+      WebSocket: options.webSocket ?? (await nodeWebSocket(limits.maxFrameBytes)),
       maxFrameBytes: limits.maxFrameBytes,
       timeoutMs: limits.connectTimeoutMs,
     });
@@ -179,10 +179,13 @@ export const WS_MAX_BUFFERED_CHUNKS = 8_192;
  * header (browsers cannot), and one in more than WS_MAX_FRAGMENTS fragments
  * or WS_MAX_BUFFERED_CHUNKS reads, whatever ws's own defaults are.
  */
-function nodeWebSocket(maxFrameBytes: number): WebSocketConstructor {
+async function nodeWebSocket(maxFrameBytes: number): Promise<WebSocketConstructor> {
+  // ws is loaded by the first WebSocket connect, not with lib-chan: about 100 ms of CPU in every process
+  // and worker thread that imports lib-chan (a handler does, for its terms) and never opens one.
+  const { WebSocket } = await import('ws');
   return class extends WebSocket {
     constructor(url: string) {
-      super(url, { maxPayload: maxFrameBytes, maxFragments: WS_MAX_FRAGMENTS, maxBufferedChunks: WS_MAX_BUFFERED_CHUNKS } as WebSocket.ClientOptions);
+      super(url, { maxPayload: maxFrameBytes, maxFragments: WS_MAX_FRAGMENTS, maxBufferedChunks: WS_MAX_BUFFERED_CHUNKS } as ClientOptions);
     }
   };
 }

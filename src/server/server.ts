@@ -12,14 +12,14 @@ import type { ServerConfig } from '../conf/schema.ts';
 import type { SocketSide } from '../chan/socket-side.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import { LOGIN_FRAMES, type Transport } from '../transport/transport.ts';
-import { WebSocketListener } from '../transport/ws-server.ts';
+import type { WebSocketListener } from '../transport/ws-server.ts';
 import { createLogger, type Logger } from './log.ts';
 import { loadServices, type ServiceRegistry } from './services.ts';
 import { Session, type SessionContext } from './session.ts';
 import { LoginGuard } from './login-guard.ts';
 import { MemoryBudget } from './budget.ts';
 import { loadSecureContext, type SecureServerContext } from './secure-session.ts';
-import { ServerMetrics, type MetricsSource } from './metrics.ts';
+import type { ServerMetrics, MetricsSource } from './metrics.ts';
 import { retireWorkers, startWorkers, stopWorkers, type SupervisorHooks } from './worker-pool.ts';
 import { GatewayRegistration } from './registration.ts';
 
@@ -74,7 +74,13 @@ export class Server implements MetricsSource {
   registration: GatewayRegistration | undefined;
   private readonly workerHooks: SupervisorHooks = { workerCrashed: (service, reason) => this.metrics?.workerCrashed(service, reason) };
 
-  private constructor(config: ServerConfig, services: ServiceRegistry, log: Logger, secure: SecureServerContext | undefined) {
+  private constructor(
+    config: ServerConfig,
+    services: ServiceRegistry,
+    log: Logger,
+    secure: SecureServerContext | undefined,
+    Metrics: typeof ServerMetrics | undefined,
+  ) {
     this.config = config;
     this.services = services;
     this.log = log;
@@ -91,7 +97,7 @@ export class Server implements MetricsSource {
         );
       },
     );
-    this.metrics = config.metrics ? new ServerMetrics(this) : undefined;
+    this.metrics = Metrics ? new Metrics(this) : undefined;
     this.listener = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
     this.listener.on('error', (err: NodeJS.ErrnoException) => {
       // EMFILE and friends: log and keep serving the connections we have.
@@ -110,12 +116,18 @@ export class Server implements MetricsSource {
     const secure = await loadSecureContext(config);
     // The end of the `init` stage for `lib-chan remote start`: conf, handlers and identity are loaded; listeners come next.
     log.info({ event: 'initialized', file: config.file, publicKey: secure?.publicKeyText }, 'conf, services and identity loaded; starting the listeners');
-    const server = new Server(config, services, log, secure);
+    // prom-client (and the metrics module with it) is loaded only by a conf with a metrics endpoint.
+    const Metrics = config.metrics ? (await import('./metrics.ts')).ServerMetrics : undefined;
+    const server = new Server(config, services, log, secure, Metrics);
     try {
       await startWorkers(services, log, server.workerHooks);
       await server.listen();
       if (server.metrics && config.metrics) await server.metrics.listen(config.metrics.port, config.metrics.bind, config.file);
-      if (config.websocket) server.ws = await WebSocketListener.start(server, config.websocket, config.file);
+      if (config.websocket) {
+        // The WebSocket listener (and ws with it) is loaded only by a conf that has one.
+        const { WebSocketListener } = await import('../transport/ws-server.ts');
+        server.ws = await WebSocketListener.start(server, config.websocket, config.file);
+      }
     } catch (e) {
       // Whichever step failed, leave nothing listening and nothing running.
       await server.abortStart();

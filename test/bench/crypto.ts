@@ -5,7 +5,7 @@
  * Never part of npm test; the choice it informs is in src/auth/crypto-node.ts.
  */
 import { tweetnaclProvider, type CryptoProvider } from '../../src/auth/crypto.ts';
-import { nodeCryptoOnlyProvider, primitives, sodium } from '../../src/auth/crypto-node.ts';
+import { nodeCryptoOnlyProvider, primitives, sodiumNative } from '../../src/auth/crypto-node.ts';
 import { md5 } from '../../src/auth/md5.ts';
 import { createHash } from 'node:crypto';
 import { clientAuth, clientOnReply, clientOnResult, clientStart, serverOnAuth, serverOnHello, serverResult } from '../../src/auth/secure/handshake.ts';
@@ -78,7 +78,7 @@ const impls: Impl[] = [
     sha512: primitives.sha512.node,
   },
 ];
-if (sodium) {
+if (sodiumNative()) {
   impls.push({
     name: 'sodium-native',
     x25519: primitives.x25519.sodium,

@@ -26,7 +26,8 @@ import { atom, tuple } from '../../src/wire/etf/term.ts';
 import { HANDLERS, NAME_SERVER, startTestServer, type TestServer } from '../helpers/start-server.ts';
 import { Raw, until } from '../helpers/ops-client.ts';
 import { deadline } from '../helpers/latch.ts';
-import { CliProcess, runCli, startCliServer } from '../helpers/cli-process.ts';
+import { CliProcess, runCliInProcess, startCliServer } from '../helpers/cli-process.ts';
+import { startLogLevel } from '../../src/cli/commands.ts';
 
 const PW_LEGACY = 'Legacy-Pw-7f3a91';
 const PW_SECURE = 'Secure-Pw-c04e22';
@@ -277,17 +278,30 @@ describe('log options', () => {
       }
     }
 
-    test('conf alone', async () => {
-      assert.equal(await debugShown('debug', [], {}), true);
-      assert.equal(await debugShown(undefined, [], {}), false, 'info by default');
+    // The order itself, every pairing, in-process; the two children below prove each source reaches the logger.
+    test('the order: --log-level, else the environment (empty is unset), else the conf', () => {
+      const cases: [string | undefined, string | undefined, string, string][] = [
+        [undefined, undefined, 'debug', 'debug'],
+        [undefined, undefined, 'info', 'info'],
+        [undefined, '', 'warn', 'warn'],
+        [undefined, 'info', 'debug', 'info'],
+        [undefined, 'debug', 'info', 'debug'],
+        ['debug', 'info', 'info', 'debug'],
+        ['info', 'debug', 'debug', 'info'],
+        ['error', undefined, 'trace', 'error'],
+      ];
+      for (const [flag, env, conf, want] of cases) {
+        assert.equal(startLogLevel(flag, { LIB_CHAN_LOG_LEVEL: env }, conf), want, `flag ${flag} env ${env} conf ${conf}`);
+      }
+      assert.throws(() => startLogLevel(undefined, { LIB_CHAN_LOG_LEVEL: 'loud' }, 'info'), /log level "loud" \(from LIB_CHAN_LOG_LEVEL\)/);
+      assert.throws(() => startLogLevel('loud', {}, 'info'), /log level "loud" \(from --log-level\)/);
     });
-    test('the environment beats the conf', async () => {
-      assert.equal(await debugShown('debug', [], { LIB_CHAN_LOG_LEVEL: 'info' }), false);
+    test('a running server: the environment beats the conf', async () => {
       assert.equal(await debugShown('info', [], { LIB_CHAN_LOG_LEVEL: 'debug' }), true);
     });
-    test('--log-level beats the environment', async () => {
-      assert.equal(await debugShown('info', ['--log-level', 'debug'], { LIB_CHAN_LOG_LEVEL: 'info' }), true);
+    test('a running server: --log-level beats the environment, and the conf alone sets it', async () => {
       assert.equal(await debugShown('debug', ['--log-level', 'info'], { LIB_CHAN_LOG_LEVEL: 'debug' }), false);
+      assert.equal(await debugShown('debug', [], {}), true);
     });
   });
 
@@ -313,14 +327,15 @@ describe('log options', () => {
   });
 
   test('an unknown level is a usage error (exit 2)', async () => {
-    const r = await runCli(['start', '--conf', '/nonexistent.conf', '--log-level', 'loud']);
+    // In-process (main(argv, io)): both refusals come before anything starts.
+    const r = await runCliInProcess(['start', '--conf', '/nonexistent.conf', '--log-level', 'loud']);
     // The conf is read first: a missing conf is reported as such (3).
     assert.equal(r.exit.code, 3, r.describe());
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lib_chan-badlevel-'));
     const conf = path.join(dir, 'lib_chan.conf');
     writeFileSync(conf, `{port, 0}.\n{module_path, ["${NAME_SERVER}"]}.\n{service, nameServer, password, none, mfa, mod_name_server, start_me_up, notUsed}.\n`);
     try {
-      const bad = await runCli(['start', '--conf', conf, '--log-level', 'loud']);
+      const bad = await runCliInProcess(['start', '--conf', conf, '--log-level', 'loud']);
       assert.equal(bad.exit.code, 2, bad.describe());
       assert.match(bad.stderr, /log level "loud"/);
     } finally {

@@ -24,20 +24,13 @@ import type { SshConnector } from '../../src/cli/remote/ssh.ts';
 import { exitStatusFor } from '../../src/cli/remote/stages.ts';
 import { remoteStatus, remoteStop } from '../../src/cli/remote/control.ts';
 import { findRecords } from '../../src/cli/remote/record.ts';
-import { cliCommand, runCli, TS_LOADER } from '../helpers/cli-process.ts';
+import { cliCommand, runCli } from '../helpers/cli-process.ts';
 import { HANDLERS, REPO } from '../helpers/start-server.ts';
 import { announceNoSshd, freePort, sshdMissing, startSshd, type Sshd } from '../helpers/sshd.ts';
 
 const FAKE = path.join(REPO, 'test/fixtures/remote/fake-gateway.sh');
-/**
- * This checkout's CLI as the remote command: the compiled bin when lib/ is fresh, else the source (the tests' loader by
- * its path: the remote shell's working folder is elsewhere).
- */
-const built = cliCommand();
-const GATEWAY =
-  built.length === 1
-    ? `${process.execPath} ${built[0]}`
-    : `${process.execPath} --conditions=lib-chan-src --import ${TS_LOADER} ${path.join(REPO, 'src/cli/main.ts')}`;
+/** This checkout's CLI as the remote command, as the other tests run it (every path in it absolute: the remote shell's working folder is elsewhere). */
+const GATEWAY = [process.execPath, ...cliCommand()].join(' ');
 
 const missing = sshdMissing();
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nodeCrypto from 'node:crypto';
 import { type CryptoProvider, tweetnaclProvider } from '../../src/auth/crypto.ts';
-import { nodeCryptoOnlyProvider, nodeProvider, sodium } from '../../src/auth/crypto-node.ts';
+import { nodeCryptoOnlyProvider, nodeProvider, sodiumNative } from '../../src/auth/crypto-node.ts';
 import { hkdf2, hkdf3, hmacSha512 } from '../../src/auth/secure/hkdf.ts';
 import { fromHex, toHex, TEXT_ENCODER } from '../../src/wire/bytes.ts';
 import { isChanError } from '../../src/errors.ts';
@@ -12,9 +12,9 @@ const PROVIDERS: CryptoProvider[] = [tweetnaclProvider, nodeProvider, nodeCrypto
 
 // Without sodium-native nodeProvider still works (node:crypto + tweetnacl's box), only slower:
 // skip loudly locally, fail under CI where the prebuilt binary must load.
-const noSodium = !sodium && 'sodium-native did not load: nodeProvider falls back to node:crypto + tweetnacl secretbox';
+const noSodium = !sodiumNative() && 'sodium-native did not load: nodeProvider falls back to node:crypto + tweetnacl secretbox';
 test('crypto - sodium-native loads from its prebuilt binary', { skip: process.env.CI === 'true' ? false : noSodium }, () => {
-  assert.ok(sodium, String(noSodium));
+  assert.ok(sodiumNative(), String(noSodium));
   assert.equal(nodeProvider.name, 'node+sodium');
 });
 

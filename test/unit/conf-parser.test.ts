@@ -430,7 +430,7 @@ describe('conf parser - properties', () => {
         onlyBadConf(() => parseTerms(s));
         onlyBadConf(() => parseTerm(s));
       }),
-      { numRuns: 2000, seed: 42 },
+      { numRuns: 1000, seed: 42 },
     );
   });
 
@@ -446,7 +446,7 @@ describe('conf parser - properties', () => {
         }
         onlyBadConf(() => parseTerms(text, 'mutated.conf'));
       }),
-      { numRuns: 3000, seed: 7 },
+      { numRuns: 1200, seed: 7 },
     );
   });
 

@@ -570,7 +570,7 @@ test('etf property - arbitrary bytes: a term or badTerm, never another error', (
     fc.property(fc.uint8Array({ maxLength: 64 }), fc.boolean(), (bytes, prefix) => {
       totalOn(prefix ? concatBytes([h('83'), bytes]) : bytes);
     }),
-    { numRuns: 1000, seed: 42 },
+    { numRuns: 500, seed: 42 },
   );
   // structure-aware: tags followed by small numbers, so containers and lengths get exercised
   const TAGS = [97, 98, 99, 70, 100, 115, 118, 119, 104, 105, 106, 107, 108, 109, 77, 110, 111, 116, 88, 90, 112, 113, 80, 0, 1, 255];
@@ -579,7 +579,7 @@ test('etf property - arbitrary bytes: a term or badTerm, never another error', (
     fc.property(fc.array(token, { maxLength: 48 }), fc.integer({ min: 1, max: 8 }), (tokens, maxDepth) => {
       totalOn(Uint8Array.from([131, ...tokens]), { maxDepth, maxAtoms: 8, maxDecompressedBytes: 256 });
     }),
-    { numRuns: 1000, seed: 43 },
+    { numRuns: 500, seed: 43 },
   );
 });
 
