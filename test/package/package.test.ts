@@ -336,6 +336,18 @@ ch.close();
     assert.doesNotMatch(text, /from ["']node:|require\(["'](net|fs|crypto)["']\)/);
   });
 
+  test('importing lib-chan loads none of ws, sodium-native, pino, ajv, prom-client: each waits for its first use', async () => {
+    const probe = [
+      "await import('lib-chan');",
+      "const { createRequire } = await import('node:module');",
+      'console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));',
+    ].join(' ');
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: app });
+    const loaded = (JSON.parse(stdout) as string[]).map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1]).filter((p) => p !== undefined);
+    assert.ok(loaded.includes('tweetnacl'), `the probe sees CommonJS packages: ${loaded.join(', ')}`);
+    for (const p of ['ws', 'sodium-native', 'pino', 'ajv', 'prom-client', 'etcd3', 'ssh2']) assert.ok(!loaded.includes(p), `${p} loaded by import 'lib-chan'`);
+  });
+
   test('a client-only program loads neither pino, ajv, prom-client nor sodium-native: it runs with them removed', async () => {
     for (const p of ['pino', 'ajv', 'prom-client', 'sodium-native']) rmSync(path.join(app, 'node_modules', p), { recursive: true, force: true });
     assert.deepEqual(
