@@ -8,6 +8,8 @@ import { isSharedView, releaseFrame } from '../wire/bytes.ts';
 
 /** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
 const COALESCE_BYTES = 16 * 1024;
+/** A codec frame at least this long is written at once, not held for the tick's other frames (see writeLarge). */
+const UNCORK_FRAME_BYTES = 32 * 1024;
 /** The buffer that small frames of one tick are copied into (two frames under COALESCE_BYTES always fit). */
 const BATCH_BYTES = 2 * COALESCE_BYTES;
 
@@ -180,6 +182,10 @@ export class TcpTransport extends EventGate implements Transport {
     // Write callbacks come in order, so one callback per connection (made on the first large frame) releases the oldest.
     (this.largeInFlight ??= []).push(buf);
     this.socket.write(buf, (this.largeWritten ??= () => this.largeDone()));
+    // A large frame leaves now rather than at the end of the tick: with a burst of them (bulk casts, each
+    // sealed in turn) the peer reads and opens the first while this side seals the next, instead of both
+    // sides taking turns. A system call per 32 KiB or more is small beside the copy it carries.
+    if (buf.length >= UNCORK_FRAME_BYTES) this.uncork();
   }
 
   /** A large frame's write completed (or failed with the socket): its buffer goes back to the pool. */

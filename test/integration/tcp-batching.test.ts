@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { TcpTransport } from '../../src/transport/tcp.ts';
-import { FrameDecoder } from '../../src/wire/frame.ts';
+import { FRAME_HEADER_BYTES, FrameDecoder } from '../../src/wire/frame.ts';
+import { allocFrame } from '../../src/wire/bytes.ts';
 import { deadline } from '../helpers/latch.ts';
 
 async function pair(): Promise<{ transport: TcpTransport; sock: net.Socket; peer: net.Socket; close(): void }> {
@@ -74,6 +75,50 @@ test('frames sent in one tick are handed to the socket in one writev, in order',
     assert.equal(all[100].length, 64 * 1024, 'the large frame comes after the small ones, whole');
     assert.ok(all[100].every((b) => b === 7));
     assert.equal(writes + writevs, 1, `one system write for the whole tick (write: ${writes}, writev: ${writevs})`);
+  } finally {
+    close();
+  }
+});
+
+test('a large codec frame leaves at once, with the small frames before it, not at the end of the tick', async () => {
+  const { transport, sock, peer, close } = await pair();
+  try {
+    let written = 0;
+    const s = sock as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+    const w = s._write.bind(sock);
+    const wv = s._writev.bind(sock);
+    s._write = (...a) => {
+      written++;
+      w(...a);
+    };
+    s._writev = (...a) => {
+      written++;
+      wv(...a);
+    };
+    const got = frames(peer, 5);
+    const reserved = (n: number, fill: number) => allocFrame(FRAME_HEADER_BYTES + n).fill(fill, FRAME_HEADER_BYTES);
+    transport.sendReserved(reserved(3, 1));
+    transport.sendReserved(reserved(64 * 1024, 2));
+    // Bulk casts: each sealed in turn; the peer can work on the first while the next is made.
+    assert.equal(written, 1, 'the small frame and the large one are on their way before the tick ends');
+    assert.equal(sock.writableCorked, 0, 'the socket is not left corked');
+    transport.sendReserved(reserved(64 * 1024, 3));
+    assert.equal(written, 2, 'each large frame goes as it is sent');
+    transport.sendReserved(reserved(3, 4));
+    transport.sendReserved(reserved(3, 5));
+    assert.equal(written, 2, 'small frames still wait for the tick');
+    const all = await got;
+    assert.deepEqual(
+      all.map((f) => [f.length, f[0], f[f.length - 1]]),
+      [
+        [3, 1, 1],
+        [64 * 1024, 2, 2],
+        [64 * 1024, 3, 3],
+        [3, 4, 4],
+        [3, 5, 5],
+      ],
+    );
+    assert.equal(written, 3, 'the two small frames in one write');
   } finally {
     close();
   }
