@@ -1,7 +1,8 @@
 /**
- * The TCP transport's send path: frames sent in one tick leave in one
- * writev (the socket is corked for the tick), in order, and flushed() does
- * not wait on a cork that nothing would lift.
+ * The TCP transport's send path: small frames sent in one tick leave in one
+ * writev (the socket is corked for the tick) until 4 KiB of them are batched,
+ * a large frame leaves at once, all in order, and flushed() does not wait on
+ * a cork that nothing would lift.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,6 +120,36 @@ test('a large codec frame leaves at once, with the small frames before it, not a
       ],
     );
     assert.equal(written, 3, 'the two small frames in one write');
+  } finally {
+    close();
+  }
+});
+
+test('small frames leave once 4 KiB of them are batched, the rest at the end of the tick', async () => {
+  const { transport, sock, peer, close } = await pair();
+  try {
+    let written = 0;
+    const s = sock as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+    const w = s._write.bind(sock);
+    const wv = s._writev.bind(sock);
+    s._write = (...a) => {
+      written++;
+      w(...a);
+    };
+    s._writev = (...a) => {
+      written++;
+      wv(...a);
+    };
+    const got = frames(peer, 200);
+    // 200 frames of 40 bytes (44 with the header): 8.6 KiB in all.
+    for (let i = 0; i < 200; i++) transport.send(new Uint8Array(40).fill(i));
+    assert.equal(written, 2, 'two early writes of 4 KiB each before the tick ends');
+    const all = await got;
+    assert.deepEqual(
+      all.map((f) => f[0]),
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+    assert.equal(written, 3, 'and the rest in one write when it ends');
   } finally {
     close();
   }
