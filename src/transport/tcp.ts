@@ -5,18 +5,10 @@ import { ChanError } from '../errors.ts';
 import { FRAME_HEADER_BYTES, FrameDecoder, writeFrameHeader } from '../wire/frame.ts';
 import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 import { isSharedView, releaseFrame } from '../wire/bytes.ts';
+import { EARLY_BATCH_BYTES, UNCORK_FRAME_BYTES } from './write-batching.ts';
 
 /** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
 const COALESCE_BYTES = 16 * 1024;
-/** A codec frame at least this long is written at once, not held for the tick's other frames (see writeLarge). */
-const UNCORK_FRAME_BYTES = 32 * 1024;
-/**
- * Small frames leave once this many are batched, without waiting for the tick's end: a peer that sends a
- * burst (256 rpcs in flight, 1,000 casts) then works on its first part while this side encodes the rest,
- * where both sides took turns before. Measured (npm run bench -- --match 'pipelined|casts', 3 rounds):
- * 2, 4, 8 and 16 KiB and never; 4 KiB was best, 16 KiB and never the worst.
- */
-const EARLY_BATCH_BYTES = 4 * 1024;
 /** The buffer that small frames of one tick are copied into (two frames under COALESCE_BYTES always fit). */
 const BATCH_BYTES = 2 * COALESCE_BYTES;
 

@@ -30,6 +30,7 @@ import { ChanError, type ErrorCode } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
 import { isSharedView } from '../wire/bytes.ts';
+import { EARLY_BATCH_BYTES, UNCORK_FRAME_BYTES } from './write-batching.ts';
 import { EventGate, LOGIN_FRAMES, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
 /** After destroy(error), time the peer gets to read our close frame before the socket is cut (ms). */
@@ -103,12 +104,20 @@ interface ReceiverState {
 }
 
 /** One accepted WebSocket as a Transport: one binary message is one frame. */
+function uncorkWs(t: WsTransport): void {
+  t.uncork();
+}
+
 export class WsTransport extends EventGate implements Transport {
   readonly peer: string;
   readonly remoteAddress: string;
   readonly isLoopback: boolean;
   readonly forwarded: boolean;
   private readonly ws: WebSocket;
+  /** The upgraded socket ws writes to, corked while a tick's messages are sent (see send()). */
+  private readonly socket: Socket;
+  private corked = false;
+  private corkedBytes = 0;
   private closeError: ChanError | undefined;
   private closed = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -130,6 +139,7 @@ export class WsTransport extends EventGate implements Transport {
   ) {
     super();
     this.ws = ws;
+    this.socket = socket;
     this.meter = opts.meter;
     const rx = (ws as unknown as { _receiver?: ReceiverState })._receiver;
     this.rx = rx && typeof rx._bufferedBytes === 'number' && typeof rx._totalPayloadLength === 'number' ? rx : undefined;
@@ -244,8 +254,25 @@ export class WsTransport extends EventGate implements Transport {
 
   send(payload: Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    // ws writes each message as it is sent (it corks only around one message's header and body); corked
+    // here for the tick, the replies to one read leave in few writes, as on TCP (write-batching.ts).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncorkWs, this);
+    }
     this.ws.send(payload);
+    this.corkedBytes += payload.length;
+    if (this.corkedBytes >= EARLY_BATCH_BYTES || payload.length >= UNCORK_FRAME_BYTES) this.uncork();
     this.meter?.(payload.length); // last: the budget may close this very connection
+  }
+
+  /** @internal */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.corkedBytes = 0;
+    this.socket.uncork();
   }
 
   sendReserved(buf: Uint8Array): void {
@@ -254,6 +281,7 @@ export class WsTransport extends EventGate implements Transport {
   }
 
   end(): void {
+    this.uncork();
     this.ws.close(WS_CLOSE.normal);
   }
 
@@ -266,6 +294,8 @@ export class WsTransport extends EventGate implements Transport {
   destroy(error?: ChanError, closeCode = error && closeCodeFor(error.code)): void {
     if (error) this.closeError ??= error;
     if (this.closed) return;
+    // What this tick sent goes out before the close frame or the cut.
+    this.uncork();
     if (error && this.ws.readyState === this.ws.CLOSING) {
       this.armGrace();
     } else if (error && this.ws.readyState === this.ws.OPEN && this.ws.bufferedAmount === 0) {

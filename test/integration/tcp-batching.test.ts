@@ -1,5 +1,6 @@
 /**
- * The TCP transport's send path: small frames sent in one tick leave in one
+ * The socket transports' send path (TCP, and the WebSocket server's last
+ * test): small frames sent in one tick leave in one
  * writev (the socket is corked for the tick) until 4 KiB of them are batched,
  * a large frame leaves at once, all in order, and flushed() does not wait on
  * a cork that nothing would lift.
@@ -192,5 +193,64 @@ test('a frame sent just before destroy() in the same tick still reaches the peer
     assert.equal((await got)[0].length, 7);
   } finally {
     close();
+  }
+});
+
+test('WebSocket server: the messages one tick sends leave in one write (ws alone writes each), 4 KiB at most held', async () => {
+  const http = await import('node:http');
+  const { WebSocketServer, WebSocket } = await import('ws');
+  const { WsTransport } = await import('../../src/transport/ws-server.ts');
+  const server = http.createServer();
+  const wss = new WebSocketServer({ noServer: true });
+  const accepted = new Promise<{ transport: InstanceType<typeof WsTransport>; socket: net.Socket }>((resolve) =>
+    server.on('upgrade', (req, socket: net.Socket, head) =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const transport = new WsTransport(ws, socket);
+        transport.start({ frame: () => {}, close: () => {} });
+        resolve({ transport, socket });
+      }),
+    ),
+  );
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as net.AddressInfo).port}/`);
+  client.on('error', () => {});
+  const opened = new Promise((r) => client.once('open', r));
+  const got: number[] = [];
+  const all = new Promise<void>((resolve) =>
+    client.on('message', (m: Buffer) => {
+      got.push(m[0]);
+      if (got.length === 200) resolve();
+    }),
+  );
+  try {
+    const { transport, socket } = await deadline(accepted, 10_000, 'the upgrade');
+    await deadline(opened, 10_000, 'the client open');
+    let written = 0;
+    const s = socket as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+    const w = s._write.bind(socket);
+    const wv = s._writev.bind(socket);
+    s._write = (...a) => {
+      written++;
+      w(...a);
+    };
+    s._writev = (...a) => {
+      written++;
+      wv(...a);
+    };
+    for (let i = 0; i < 50; i++) transport.send(new Uint8Array(60).fill(i));
+    assert.equal(written, 0, 'held until the tick ends');
+    // 150 more of 60 bytes: 12,000 in all, an early write each time 4 KiB of them wait (after 69 and 138).
+    for (let i = 50; i < 200; i++) transport.send(new Uint8Array(60).fill(i));
+    assert.equal(written, 2, 'a write per 4 KiB within the tick');
+    await deadline(all, 10_000, '200 messages');
+    assert.deepEqual(
+      got,
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+    assert.equal(written, 3, 'and the rest in one write at its end');
+  } finally {
+    client.terminate();
+    wss.close();
+    server.close();
   }
 });
