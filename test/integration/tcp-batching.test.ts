@@ -34,6 +34,29 @@ async function pair(): Promise<{ transport: TcpTransport; sock: net.Socket; peer
   };
 }
 
+/** Counts the socket's system writes (one per _write or _writev call of the stream). */
+function countWrites(sock: net.Socket): { write: number; writev: number; readonly total: number } {
+  const counts = {
+    write: 0,
+    writev: 0,
+    get total() {
+      return this.write + this.writev;
+    },
+  };
+  const s = sock as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+  const w = s._write.bind(sock);
+  const wv = s._writev.bind(sock);
+  s._write = (...a) => {
+    counts.write++;
+    w(...a);
+  };
+  s._writev = (...a) => {
+    counts.writev++;
+    wv(...a);
+  };
+  return counts;
+}
+
 /** Collect `n` frames from `peer`. */
 function frames(peer: net.Socket, n: number): Promise<Uint8Array[]> {
   const dec = new FrameDecoder(1 << 20);
@@ -53,19 +76,7 @@ function frames(peer: net.Socket, n: number): Promise<Uint8Array[]> {
 test('frames sent in one tick are handed to the socket in one writev, in order', async () => {
   const { transport, sock, peer, close } = await pair();
   try {
-    let writes = 0;
-    let writevs = 0;
-    const s = sock as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
-    const w = s._write.bind(sock);
-    const wv = s._writev.bind(sock);
-    s._write = (...a) => {
-      writes++;
-      w(...a);
-    };
-    s._writev = (...a) => {
-      writevs++;
-      wv(...a);
-    };
+    const writes = countWrites(sock);
     const got = frames(peer, 101);
     for (let i = 0; i < 100; i++) transport.send(new Uint8Array([131, 97, i]));
     transport.send(new Uint8Array(64 * 1024).fill(7)); // large frames take the header + payload path
@@ -76,7 +87,7 @@ test('frames sent in one tick are handed to the socket in one writev, in order',
     );
     assert.equal(all[100].length, 64 * 1024, 'the large frame comes after the small ones, whole');
     assert.ok(all[100].every((b) => b === 7));
-    assert.equal(writes + writevs, 1, `one system write for the whole tick (write: ${writes}, writev: ${writevs})`);
+    assert.equal(writes.total, 1, `one system write for the whole tick (write: ${writes.write}, writev: ${writes.writev})`);
   } finally {
     close();
   }
@@ -85,30 +96,19 @@ test('frames sent in one tick are handed to the socket in one writev, in order',
 test('a large codec frame leaves at once, with the small frames before it, not at the end of the tick', async () => {
   const { transport, sock, peer, close } = await pair();
   try {
-    let written = 0;
-    const s = sock as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
-    const w = s._write.bind(sock);
-    const wv = s._writev.bind(sock);
-    s._write = (...a) => {
-      written++;
-      w(...a);
-    };
-    s._writev = (...a) => {
-      written++;
-      wv(...a);
-    };
+    const writes = countWrites(sock);
     const got = frames(peer, 5);
     const reserved = (n: number, fill: number) => allocFrame(FRAME_HEADER_BYTES + n).fill(fill, FRAME_HEADER_BYTES);
     transport.sendReserved(reserved(3, 1));
     transport.sendReserved(reserved(64 * 1024, 2));
     // Bulk casts: each sealed in turn; the peer can work on the first while the next is made.
-    assert.equal(written, 1, 'the small frame and the large one are on their way before the tick ends');
+    assert.equal(writes.total, 1, 'the small frame and the large one are on their way before the tick ends');
     assert.equal(sock.writableCorked, 0, 'the socket is not left corked');
     transport.sendReserved(reserved(64 * 1024, 3));
-    assert.equal(written, 2, 'each large frame goes as it is sent');
+    assert.equal(writes.total, 2, 'each large frame goes as it is sent');
     transport.sendReserved(reserved(3, 4));
     transport.sendReserved(reserved(3, 5));
-    assert.equal(written, 2, 'small frames still wait for the tick');
+    assert.equal(writes.total, 2, 'small frames still wait for the tick');
     const all = await got;
     assert.deepEqual(
       all.map((f) => [f.length, f[0], f[f.length - 1]]),
@@ -120,7 +120,7 @@ test('a large codec frame leaves at once, with the small frames before it, not a
         [3, 5, 5],
       ],
     );
-    assert.equal(written, 3, 'the two small frames in one write');
+    assert.equal(writes.total, 3, 'the two small frames in one write');
   } finally {
     close();
   }
@@ -129,28 +129,17 @@ test('a large codec frame leaves at once, with the small frames before it, not a
 test('small frames leave once 4 KiB of them are batched, the rest at the end of the tick', async () => {
   const { transport, sock, peer, close } = await pair();
   try {
-    let written = 0;
-    const s = sock as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
-    const w = s._write.bind(sock);
-    const wv = s._writev.bind(sock);
-    s._write = (...a) => {
-      written++;
-      w(...a);
-    };
-    s._writev = (...a) => {
-      written++;
-      wv(...a);
-    };
+    const writes = countWrites(sock);
     const got = frames(peer, 200);
     // 200 frames of 40 bytes (44 with the header): 8.6 KiB in all.
     for (let i = 0; i < 200; i++) transport.send(new Uint8Array(40).fill(i));
-    assert.equal(written, 2, 'two early writes of 4 KiB each before the tick ends');
+    assert.equal(writes.total, 2, 'two early writes of 4 KiB each before the tick ends');
     const all = await got;
     assert.deepEqual(
       all.map((f) => f[0]),
       Array.from({ length: 200 }, (_, i) => i),
     );
-    assert.equal(written, 3, 'and the rest in one write when it ends');
+    assert.equal(writes.total, 3, 'and the rest in one write when it ends');
   } finally {
     close();
   }
@@ -225,29 +214,18 @@ test('WebSocket server: the messages one tick sends leave in one write (ws alone
   try {
     const { transport, socket } = await deadline(accepted, 10_000, 'the upgrade');
     await deadline(opened, 10_000, 'the client open');
-    let written = 0;
-    const s = socket as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
-    const w = s._write.bind(socket);
-    const wv = s._writev.bind(socket);
-    s._write = (...a) => {
-      written++;
-      w(...a);
-    };
-    s._writev = (...a) => {
-      written++;
-      wv(...a);
-    };
+    const writes = countWrites(socket);
     for (let i = 0; i < 50; i++) transport.send(new Uint8Array(60).fill(i));
-    assert.equal(written, 0, 'held until the tick ends');
+    assert.equal(writes.total, 0, 'held until the tick ends');
     // 150 more of 60 bytes: 12,000 in all, an early write each time 4 KiB of them wait (after 69 and 138).
     for (let i = 50; i < 200; i++) transport.send(new Uint8Array(60).fill(i));
-    assert.equal(written, 2, 'a write per 4 KiB within the tick');
+    assert.equal(writes.total, 2, 'a write per 4 KiB within the tick');
     await deadline(all, 10_000, '200 messages');
     assert.deepEqual(
       got,
       Array.from({ length: 200 }, (_, i) => i),
     );
-    assert.equal(written, 3, 'and the rest in one write at its end');
+    assert.equal(writes.total, 3, 'and the rest in one write at its end');
   } finally {
     client.terminate();
     wss.close();
