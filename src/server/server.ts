@@ -113,11 +113,12 @@ export class Server implements MetricsSource {
     if (opts.bind !== undefined) config.bind = opts.bind;
     const log = opts.logger ?? createLogger({ level: config.logLevel });
     const services = await loadServices(config);
+    // prom-client (and the metrics module with it) is loaded only by a conf with a metrics endpoint; before
+    // the identity's key pool starts, so that a failure here leaves nothing running.
+    const Metrics = config.metrics ? (await import('./metrics.ts')).ServerMetrics : undefined;
     const secure = await loadSecureContext(config);
     // The end of the `init` stage for `lib-chan remote start`: conf, handlers and identity are loaded; listeners come next.
     log.info({ event: 'initialized', file: config.file, publicKey: secure?.publicKeyText }, 'conf, services and identity loaded; starting the listeners');
-    // prom-client (and the metrics module with it) is loaded only by a conf with a metrics endpoint.
-    const Metrics = config.metrics ? (await import('./metrics.ts')).ServerMetrics : undefined;
     const server = new Server(config, services, log, secure, Metrics);
     try {
       await startWorkers(services, log, server.workerHooks);

@@ -7,12 +7,12 @@
 // scripts/ts-loader), else tsx's. (Node 20 does not carry the main thread's
 // loader hooks into a worker, and `--import tsx` in a worker's execArgv does
 // not apply to its main module.)
-import { register } from 'node:module';
 import { workerData } from 'node:worker_threads';
 
 if (workerData.entryUrl.endsWith('.ts')) {
   const hooks = process.env.LIB_CHAN_TS_HOOKS;
-  if (hooks) register(hooks);
+  // Imported here, not at the top: module.register is Node 20.6+, and the package's .js entry never needs it.
+  if (hooks) (await import('node:module')).register(hooks);
   else (await import('tsx/esm/api')).register();
   globalThis[Symbol.for('lib-chan.tsxRegistered')] = true;
 }

@@ -10,7 +10,8 @@ import { EARLY_BATCH_BYTES, UNCORK_FRAME_BYTES } from './write-batching.ts';
 /** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
 const COALESCE_BYTES = 16 * 1024;
 /** The buffer that small frames of one tick are copied into (two frames under COALESCE_BYTES always fit). */
-const BATCH_BYTES = 2 * COALESCE_BYTES;
+/** Room for what may wait (less than EARLY_BATCH_BYTES) plus one small frame (less than COALESCE_BYTES). */
+const BATCH_BYTES = EARLY_BATCH_BYTES + COALESCE_BYTES;
 
 /**
  * After end() (our FIN), time the peer has to close its side before the
@@ -211,6 +212,8 @@ export class TcpTransport extends EventGate implements Transport {
     if (buf.length >= COALESCE_BYTES) {
       this.flushBatch();
       this.socket.write(buf);
+      // As in writeLarge: a large payload leaves now (its header is already in the batch just flushed).
+      if (buf.length >= UNCORK_FRAME_BYTES) this.uncork();
       return;
     }
     if (this.batch === undefined) {

@@ -104,10 +104,6 @@ interface ReceiverState {
 }
 
 /** One accepted WebSocket as a Transport: one binary message is one frame. */
-function uncorkWs(t: WsTransport): void {
-  t.uncork();
-}
-
 export class WsTransport extends EventGate implements Transport {
   readonly peer: string;
   readonly remoteAddress: string;
@@ -570,4 +566,8 @@ export class WebSocketListener {
     socket.once('finish', () => socket.destroy());
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
   }
+}
+
+function uncorkWs(t: WsTransport): void {
+  t.uncork();
 }

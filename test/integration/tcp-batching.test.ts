@@ -145,7 +145,7 @@ test('small frames leave once 4 KiB of them are batched, the rest at the end of 
   }
 });
 
-test('small frames beyond one batch buffer, then end(): all arrive in order', async () => {
+test('3,000 small frames in one tick (several early writes), then end(): all arrive in order', async () => {
   const { transport, peer, close } = await pair();
   try {
     const got = frames(peer, 3000);
@@ -185,7 +185,8 @@ test('a frame sent just before destroy() in the same tick still reaches the peer
   }
 });
 
-test('WebSocket server: the messages one tick sends leave in one write (ws alone writes each), 4 KiB at most held', async () => {
+/** A WsTransport on the server side of a real WebSocket, and a ws client of it, both open. */
+async function wsPair() {
   const http = await import('node:http');
   const { WebSocketServer, WebSocket } = await import('ws');
   const { WsTransport } = await import('../../src/transport/ws-server.ts');
@@ -204,31 +205,58 @@ test('WebSocket server: the messages one tick sends leave in one write (ws alone
   const client = new WebSocket(`ws://127.0.0.1:${(server.address() as net.AddressInfo).port}/`);
   client.on('error', () => {});
   const opened = new Promise((r) => client.once('open', r));
-  const got: number[] = [];
-  const all = new Promise<void>((resolve) =>
-    client.on('message', (m: Buffer) => {
-      got.push(m[0]);
-      if (got.length === 200) resolve();
-    }),
-  );
+  const { transport, socket } = await deadline(accepted, 10_000, 'the upgrade');
+  await deadline(opened, 10_000, 'the client open');
+  /** The first byte of each of the next `n` messages the client gets. */
+  const messages = (n: number): Promise<number[]> => {
+    const got: number[] = [];
+    return deadline(
+      new Promise((resolve) =>
+        client.on('message', (m: Buffer) => {
+          got.push(m[0]);
+          if (got.length === n) resolve(got);
+        }),
+      ),
+      10_000,
+      `${n} messages`,
+    );
+  };
+  const close = () => {
+    client.terminate();
+    wss.close();
+    server.close();
+  };
+  return { transport, socket, messages, close };
+}
+
+test('WebSocket server: the messages one tick sends leave in one write (ws alone writes each), 4 KiB at most held', async () => {
+  const { transport, socket, messages, close } = await wsPair();
   try {
-    const { transport, socket } = await deadline(accepted, 10_000, 'the upgrade');
-    await deadline(opened, 10_000, 'the client open');
+    const all = messages(200);
     const writes = countWrites(socket);
     for (let i = 0; i < 50; i++) transport.send(new Uint8Array(60).fill(i));
     assert.equal(writes.total, 0, 'held until the tick ends');
     // 150 more of 60 bytes: 12,000 in all, an early write each time 4 KiB of them wait (after 69 and 138).
     for (let i = 50; i < 200; i++) transport.send(new Uint8Array(60).fill(i));
     assert.equal(writes.total, 2, 'a write per 4 KiB within the tick');
-    await deadline(all, 10_000, '200 messages');
     assert.deepEqual(
-      got,
+      await all,
       Array.from({ length: 200 }, (_, i) => i),
     );
     assert.equal(writes.total, 3, 'and the rest in one write at its end');
   } finally {
-    client.terminate();
-    wss.close();
-    server.close();
+    close();
+  }
+});
+
+test('WebSocket server: messages sent in the tick of a destroy() still reach the peer', async () => {
+  const { transport, messages, close } = await wsPair();
+  try {
+    const got = messages(3);
+    for (let i = 1; i <= 3; i++) transport.send(new Uint8Array(10).fill(i));
+    transport.destroy();
+    assert.deepEqual(await got, [1, 2, 3]);
+  } finally {
+    close();
   }
 });

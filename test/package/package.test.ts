@@ -343,7 +343,7 @@ ch.close();
       'console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));',
     ].join(' ');
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: app });
-    const loaded = (JSON.parse(stdout) as string[]).map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1]).filter((p) => p !== undefined);
+    const loaded = (JSON.parse(stdout) as string[]).map((f) => /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1]).filter((p) => p !== undefined);
     assert.ok(loaded.includes('tweetnacl'), `the probe sees CommonJS packages: ${loaded.join(', ')}`);
     for (const p of ['ws', 'sodium-native', 'pino', 'ajv', 'prom-client', 'etcd3', 'ssh2']) assert.ok(!loaded.includes(p), `${p} loaded by import 'lib-chan'`);
   });
