@@ -48,7 +48,10 @@ export interface Transport {
    * new one: MiddleMan's `pending`).
    */
   start(events: TransportEvents): void;
-  /** Send one frame payload. */
+  /**
+   * Send one frame payload. The transport may hold it (corked until the end of the tick, or queued for a
+   * slow reader) without copying it: the caller must not change it afterwards.
+   */
   send(payload: Uint8Array): void;
   /**
    * Send a frame whose first FRAME_HEADER_BYTES bytes are reserved for the
