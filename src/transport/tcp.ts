@@ -9,8 +9,10 @@ import { EARLY_BATCH_BYTES, UNCORK_FRAME_BYTES } from './write-batching.ts';
 
 /** Frames smaller than this are copied behind their header; larger ones are written as two chunks. */
 const COALESCE_BYTES = 16 * 1024;
-/** The buffer that small frames of one tick are copied into (two frames under COALESCE_BYTES always fit). */
-/** Room for what may wait (less than EARLY_BATCH_BYTES) plus one small frame (less than COALESCE_BYTES). */
+/**
+ * The buffer that small frames of one tick are copied into: room for what may wait (less than
+ * EARLY_BATCH_BYTES, as it is written once it reaches that) plus one small frame (less than COALESCE_BYTES).
+ */
 const BATCH_BYTES = EARLY_BATCH_BYTES + COALESCE_BYTES;
 
 /**
