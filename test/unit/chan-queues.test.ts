@@ -120,6 +120,22 @@ test('call table: one timer for any number of waiting calls, each still timing o
   for (const p of long) await assert.rejects(p, (e: unknown) => e instanceof ChanError && e.code === 'closed');
 });
 
+/**
+ * Adds the three calls as if at one instant: on a loaded machine the loop can
+ * stall between two add()s for longer than the timeouts differ (CI saw 'b'
+ * made 15 ms after 'c', so its deadline really was later), which would make
+ * the expected order a matter of timing.
+ */
+function addAtOneInstant(add: (name: string, ms: number) => Promise<unknown>): Promise<unknown[]> {
+  const t0 = performance.now();
+  Object.defineProperty(performance, 'now', { value: () => t0, configurable: true, writable: true });
+  try {
+    return Promise.all([add('c', 30), add('a', 1), add('b', 15)]);
+  } finally {
+    delete (performance as { now?: unknown }).now;
+  }
+}
+
 test('call table: calls with different timeouts expire in deadline order, and the table is empty after', async () => {
   const t = new CallTable();
   const order: string[] = [];
@@ -132,7 +148,7 @@ test('call table: calls with different timeouts expire in deadline order, and th
         name,
       )
       .catch((e: ChanError) => void order.push(e.message));
-  await Promise.all([add('c', 30), add('a', 1), add('b', 15)]);
+  await addAtOneInstant(add);
   assert.deepEqual(order, ['a', 'b', 'c']);
   assert.equal(t.size, 0);
 });
@@ -149,7 +165,7 @@ test('call table: a timer that fires late times out every due call in deadline o
         name,
       )
       .catch((e: ChanError) => void order.push(e.message));
-  const all = Promise.all([add('c', 30), add('a', 1), add('b', 15)]);
+  const all = addAtOneInstant(add);
   // The loop is blocked past every deadline before the table's timer can run.
   const until = performance.now() + 40;
   while (performance.now() < until);
