@@ -73,7 +73,13 @@ export async function startTestServer(body: string, opts: { identity?: boolean; 
     waitForLog(pred, what = 'a log line', ms = 5000) {
       const found = logs.find(pred);
       if (found) return Promise.resolve(found);
-      return deadline(new Promise<LogLine>((resolve) => waiters.push({ pred, resolve })), ms, what);
+      // A timeout names what the server logged last, so a failure on a loaded machine says what it was doing.
+      const recent = (): string =>
+        logs
+          .slice(-8)
+          .map(({ level: _l, time: _t, pid: _p, hostname: _h, ...rest }) => JSON.stringify(rest).slice(0, 240))
+          .join('; ');
+      return deadline(new Promise<LogLine>((resolve) => waiters.push({ pred, resolve })), ms, what, recent);
     },
     async close() {
       await server.close(200);
