@@ -10,6 +10,7 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     // The program of the shipped code only (src/), not the whole project's: see the block for tests below.
+    // `npm test` lints through scripts/check-ts.mjs, which hands ESLint its type check's program instead.
     languageOptions: { parserOptions: { project: ['./tsconfig.build.json'], tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
