@@ -1,7 +1,7 @@
 // `npm test` after the build: the static checks (both type checks, ESLint, the
 // layer and cycle rules, Prettier) run beside the test files rather than
-// before them, since the tests spend most of their time waiting on sockets,
-// child processes and timers (the suite is bound by the machine's CPU, not by waiting).
+// before them, taking the CPU the tests leave while they wait on sockets,
+// child processes and timers.
 // Each check's output is printed when it ends; the test runner's summary is
 // printed last again, and the exit status is non-zero if anything failed.
 import { spawn } from 'node:child_process';
