@@ -62,6 +62,8 @@ export class EtcdRegistry implements Registry {
     readonly client: Etcd3,
     readonly prefix: string,
     private readonly watchWanted: boolean,
+    /** Whether an error is etcd saying the lease is gone (etcd3's errors set no `name`: tell them by class). */
+    readonly isLeaseGone: (e: unknown) => boolean,
     readonly onEvent: (action: string) => void = () => {},
   ) {}
 
@@ -81,7 +83,8 @@ export class EtcdRegistry implements Registry {
       },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_TIMEOUT_MS }),
     });
-    return new EtcdRegistry(url, client, p.path, opts.watch === true, opts.onEvent);
+    const leaseGone = mod.EtcdLeaseInvalidError;
+    return new EtcdRegistry(url, client, p.path, opts.watch === true, (e) => e instanceof leaseGone, opts.onEvent);
   }
 
   key(...parts: string[]): string {
@@ -285,12 +288,11 @@ class EtcdMembership implements Membership {
       this.failures = 0;
     } catch (e) {
       this.failures++;
-      const name = (e as Error).name ?? '';
       // Only etcd's own answer says the lease is gone. Time since the last renewal does not: a new raft leader
       // extends every lease by its TTL, so a lease survives an election that took longer than the TTL (a loaded
       // machine), and a lease that did expire while we were cut off is reported at the first keepalive that arrives.
       // (Singleton leaders still step down by time: checkRenewal.)
-      if (name === 'EtcdLeaseInvalidError') {
+      if (this.reg.isLeaseGone(e)) {
         // etcd no longer has our lease: everything must be written again.
         this.dropLease('leaseLost', (e as Error).message);
       }

@@ -193,6 +193,30 @@ describe('etcd registry, one member', { skip }, () => {
     }
   });
 
+  test('a lease etcd no longer has (expired while the gateway was cut off, or revoked) is granted again and the record written again', async () => {
+    const reg = url();
+    const a = await gateway(reg, 'gw1');
+    const client = new Etcd3({ hosts: `http://${etcd.hosts}` });
+    try {
+      const first = (await registered(a)) as { lease: string };
+      const mark = a.logs.length;
+      const after = (action: string): Promise<unknown> =>
+        a.waitForLog((l) => a.logs.indexOf(l) >= mark && l.event === 'registry' && l.action === action, action, 10_000);
+      // What a gateway finds when etcd expired its lease during an outage: the next keepalive answers TTL 0.
+      await client.leaseClient.leaseRevoke({ ID: BigInt(`0x${first.lease}`).toString() });
+      await after('leaseLost');
+      const again = (await after('reregistered')) as { lease: string };
+      assert.notEqual(again.lease, first.lease, 'a new lease');
+      const registry = await openRegistry(reg);
+      const found = await registry.list();
+      assert.equal(found.length, 1, 'the record is written again under the new lease');
+      await registry.close();
+    } finally {
+      client.close();
+      await a.close();
+    }
+  });
+
   test('a watched cache that lost its watch reads the prefix again (events missed, history compacted)', async () => {
     const reg = url();
     const prefix = reg.slice(reg.indexOf('/', 'etcd://'.length));
