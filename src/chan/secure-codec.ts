@@ -33,7 +33,7 @@ export class SecureCodec implements ChannelCodec {
   constructor(session: Session, provider: CryptoProvider, decodeOptions: DecodeOptions) {
     // Decrypted bytes are never quoted in an error (it reaches logs and error replies).
     // Large binaries may stay views of the record: decode() opens it in place, in a frame this codec owns.
-    this.decodeOptions = { ...decodeOptions, excerpt: false, shareLargeBinaries: true };
+    this.decodeOptions = secureDecodeOptions(decodeOptions);
     const layer = recordLayer(session, provider);
     this.sealer = layer.sealer;
     this.opener = layer.opener;
@@ -77,3 +77,14 @@ export class SecureCodec implements ChannelCodec {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** One derived options object per service's options (they are made once per service), not one per connection. */
+const DERIVED = new WeakMap<DecodeOptions, DecodeOptions>();
+function secureDecodeOptions(base: DecodeOptions): DecodeOptions {
+  let d = DERIVED.get(base);
+  if (d === undefined) {
+    d = { ...base, excerpt: false, shareLargeBinaries: true };
+    DERIVED.set(base, d);
+  }
+  return d;
+}

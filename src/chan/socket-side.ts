@@ -30,6 +30,13 @@ export interface SocketSideOptions {
   onInvalid?: 'close' | 'drop';
   /** Frames that arrived after the login, before this channel existed (delivered by attach()). */
   pending?: Uint8Array[];
+  /** Told once the channel is closed, in a microtask after it closed (as a `closed.then` would be). */
+  closeListener?: CloseListener;
+}
+
+/** An object rather than a callback: the server's Session, one per connection, with no closure to keep. */
+export interface CloseListener {
+  channelClosed(info: CloseInfo): void;
 }
 
 /** Log a handler's crash with its stack (the one log line for it, wherever the handler ran). */
@@ -41,8 +48,6 @@ export class SocketSide implements MiddleManLink {
   readonly service: string;
   readonly peer: string;
   readonly secure: boolean;
-  /** Resolves once the channel is closed, whichever side closed it. */
-  readonly closed: Promise<CloseInfo>;
   /** Set by the server when metrics are on: the time from a secure call to its answer, in seconds. */
   rpcObserver: ((seconds: number) => void) | undefined;
   /** A singleton service's fencing token, set by the server at login; the handler's mm carries it. */
@@ -66,7 +71,11 @@ export class SocketSide implements MiddleManLink {
   private unreadHead = 0;
   /** Wire bytes of the frame being delivered. */
   private frameBytes = 0;
-  private resolveClosed!: (info: CloseInfo) => void;
+  private readonly closeListener: CloseListener | undefined;
+  private closeInfo: CloseInfo | undefined;
+  /** `closed`, made when first asked for: an idle server's channels need no promise and resolver each. */
+  private closedPromise: Promise<CloseInfo> | undefined;
+  private resolveClosed: ((info: CloseInfo) => void) | undefined;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private draining = false;
   private readonly stats: ChannelStats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
@@ -87,7 +96,13 @@ export class SocketSide implements MiddleManLink {
     this.onInvalid = opts.onInvalid ?? 'close';
     this.pending = opts.pending;
     this.tracksIdle = opts.limits.idleTimeoutMs > 0;
-    this.closed = new Promise((r) => (this.resolveClosed = r));
+    this.closeListener = opts.closeListener;
+  }
+
+  /** Resolves once the channel is closed, whichever side closed it. */
+  get closed(): Promise<CloseInfo> {
+    this.closedPromise ??= this.closeInfo !== undefined ? Promise.resolve(this.closeInfo) : new Promise((r) => (this.resolveClosed = r));
+    return this.closedPromise;
   }
 
   /** Connect the handler's end and start reading: the frames held since the login first. */
@@ -383,8 +398,11 @@ export class SocketSide implements MiddleManLink {
     this.unreadSizes = undefined;
     this.unread = this.unreadBytes = this.unreadHead = 0;
     const info: CloseInfo = { reason, error, ...this.stats };
+    this.closeInfo = info;
     this.handler?.ended(info);
-    this.resolveClosed(info);
+    this.resolveClosed?.(info);
+    const listener = this.closeListener;
+    if (listener) queueMicrotask(() => listener.channelClosed(info));
   }
 }
 

@@ -232,30 +232,33 @@ export class Session {
       log: this.ctx.log,
       validate: service.validate,
       onInvalid: service.config.onInvalid,
+      closeListener: this,
     });
     this.mm = mm;
     const anonymous = method === 'secure-key' ? false : method === 'legacy' ? legacySecret(service) === undefined : service.config.password.kind === 'none';
     this.ctx.established(mm, anonymous);
     spawnHandler(service, mm, argsC);
-    void mm.closed.then((info) => {
-      this.ended = true;
-      this.ctx.ended(this, info);
-      this.ctx.log[info.error && info.error.code !== 'connectionLost' ? 'warn' : 'info'](
-        {
-          event: 'channelClosed',
-          service: service.config.name,
-          peer: this.transport.peer,
-          reason: info.reason,
-          error: info.error?.message,
-          details: info.error?.details,
-          bytesIn: info.bytesIn,
-          bytesOut: info.bytesOut,
-          messagesIn: info.messagesIn,
-          messagesOut: info.messagesOut,
-        },
-        'channel closed',
-      );
-    });
+  }
+
+  /** @internal CloseListener: the channel this login made has closed. */
+  channelClosed(info: CloseInfo): void {
+    this.ended = true;
+    this.ctx.ended(this, info);
+    this.ctx.log[info.error && info.error.code !== 'connectionLost' ? 'warn' : 'info'](
+      {
+        event: 'channelClosed',
+        service: this.mm?.service,
+        peer: this.transport.peer,
+        reason: info.reason,
+        error: info.error?.message,
+        details: info.error?.details,
+        bytesIn: info.bytesIn,
+        bytesOut: info.bytesOut,
+        messagesIn: info.messagesIn,
+        messagesOut: info.messagesOut,
+      },
+      'channel closed',
+    );
   }
 
   /** Log the handshake result; for anything but ack, close after the reply is flushed. */

@@ -4,14 +4,20 @@
  * re-armed only when it fires before the frame under way is due, so the
  * reads of a busy connection cost a comparison, not a timer each.
  */
+/** The transport a deadline belongs to (an object, not a callback: one fewer closure per connection). */
+export interface FrameDeadlineOwner {
+  /** The frame under way is late: the transport closes the connection. */
+  frameLate(): void;
+}
+
 export class FrameDeadline {
   private startedAt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  /** `expired` is called once the frame under way is late (the transport closes the connection). */
+  /** `owner.frameLate()` is called once the frame under way is late. */
   constructor(
     readonly ms: number,
-    private readonly expired: () => void,
+    private readonly owner: FrameDeadlineOwner,
   ) {}
 
   /** A frame is under way after this read; `restart` when this read completed frames, so the one left began in it. */
@@ -40,6 +46,6 @@ export class FrameDeadline {
       this.timer = setTimeout(() => this.check(), this.ms - elapsed);
       return;
     }
-    this.expired();
+    this.owner.frameLate();
   }
 }

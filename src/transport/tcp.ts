@@ -55,7 +55,7 @@ export class TcpTransport extends EventGate implements Transport {
     this.socket = socket;
     this.onClosed = opts.onClosed;
     this.meter = opts.meter;
-    this.frameDeadline = opts.frameTimeoutMs ? new FrameDeadline(opts.frameTimeoutMs, () => this.frameLate()) : undefined;
+    this.frameDeadline = opts.frameTimeoutMs ? new FrameDeadline(opts.frameTimeoutMs, this) : undefined;
     this.remoteAddress = opts.remote?.address ?? socket.remoteAddress ?? 'unknown';
     const port = opts.remote?.port ?? socket.remotePort ?? 0;
     this.peer = this.remoteAddress.includes(':') ? `[${this.remoteAddress}]:${port}` : `${this.remoteAddress}:${port}`;
@@ -114,7 +114,8 @@ export class TcpTransport extends EventGate implements Transport {
   }
 
   /** A frame started frameTimeoutMs ago is still not complete: a dribbling peer is cut. */
-  private frameLate(): void {
+  /** @internal FrameDeadlineOwner: the frame under way is late. */
+  frameLate(): void {
     const got = this.decoder.bufferedBytes;
     const ms = this.frameDeadline!.ms;
     this.destroy(

@@ -140,7 +140,7 @@ export class WsTransport extends EventGate implements Transport {
     const rx = (ws as unknown as { _receiver?: ReceiverState })._receiver;
     this.rx = rx && typeof rx._bufferedBytes === 'number' && typeof rx._totalPayloadLength === 'number' ? rx : undefined;
     // After ws's own listener (added by handleUpgrade): the receiver has taken the read by now.
-    this.frameDeadline = this.rx && opts.frameTimeoutMs ? new FrameDeadline(opts.frameTimeoutMs, () => this.frameLate()) : undefined;
+    this.frameDeadline = this.rx && opts.frameTimeoutMs ? new FrameDeadline(opts.frameTimeoutMs, this) : undefined;
     if (this.frameDeadline) socket.on('data', () => this.afterRead());
     this.loginFrames = opts.loginFrames ?? 0;
     this.maxLoginFrameBytes = opts.maxLoginFrameBytes ?? Infinity;
@@ -179,7 +179,8 @@ export class WsTransport extends EventGate implements Transport {
     else this.frameDeadline!.running(false);
   }
 
-  private frameLate(): void {
+  /** @internal FrameDeadlineOwner: the frame under way is late. */
+  frameLate(): void {
     const ms = this.frameDeadline!.ms;
     const got = this.pendingBytes();
     this.destroy(

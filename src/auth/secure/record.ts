@@ -21,6 +21,9 @@ export const RECORD_MAC_BYTES = SECRETBOX_MAC_BYTES;
 
 const MAX_U32 = 0xffffffff;
 
+/** One direction's record state: its key, then its nonce. */
+const RECORD_STATE_BYTES = SECRETBOX_KEY_BYTES + SECRETBOX_NONCE_BYTES;
+
 export interface RecordOptions {
   provider?: CryptoProvider;
   /** The side that owns this sealer/opener (named in errors). */
@@ -34,17 +37,20 @@ abstract class CounterNonce {
   protected readonly provider: CryptoProvider;
   protected readonly side: Side;
   protected readonly key: Uint8Array;
-  protected readonly nonce = new Uint8Array(SECRETBOX_NONCE_BYTES);
+  protected readonly nonce: Uint8Array;
   protected lo: number;
   protected hi: number;
 
-  constructor(key: Uint8Array, opts: RecordOptions) {
+  /** `state`: where this direction's key copy and nonce live (RECORD_STATE_BYTES; see recordLayer). */
+  constructor(key: Uint8Array, opts: RecordOptions, state = new Uint8Array(RECORD_STATE_BYTES)) {
     if (!(key instanceof Uint8Array) || key.length !== SECRETBOX_KEY_BYTES) {
       throw new ChanError('badArgument', `record key must be ${SECRETBOX_KEY_BYTES} bytes`);
     }
     this.provider = opts.provider ?? tweetnaclProvider;
     this.side = opts.side;
-    this.key = key.slice();
+    state.set(key, 0);
+    this.key = state.subarray(0, SECRETBOX_KEY_BYTES);
+    this.nonce = state.subarray(SECRETBOX_KEY_BYTES, RECORD_STATE_BYTES);
     const start = opts.startCounter ?? 0n;
     this.lo = Number(start & 0xffffffffn);
     this.hi = Number((start >> 32n) & 0xffffffffn);
@@ -130,7 +136,14 @@ export class RecordOpener extends CounterNonce {
 /** The sealer and opener of one side of a finished handshake. */
 export function recordLayer(session: Session, provider?: CryptoProvider): { sealer: RecordSealer; opener: RecordOpener } {
   const opts = { provider, side: session.side };
-  return { sealer: new RecordSealer(session.sendKey, opts), opener: new RecordOpener(session.receiveKey, opts) };
+  // Both directions' keys and nonces in one allocation rather than four: each typed array with a buffer of
+  // its own costs an ArrayBuffer and a native backing store (about 200 bytes) beside its bytes, for as
+  // long as the connection lives (a 5,000-connection idle server holds 20,000 of them otherwise).
+  const state = new Uint8Array(2 * RECORD_STATE_BYTES);
+  return {
+    sealer: new RecordSealer(session.sendKey, opts, state.subarray(0, RECORD_STATE_BYTES)),
+    opener: new RecordOpener(session.receiveKey, opts, state.subarray(RECORD_STATE_BYTES)),
+  };
 }
 
 // ---- record plaintext: one channel message ----
