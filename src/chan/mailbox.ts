@@ -76,6 +76,7 @@ export class Mailbox<T> implements AsyncIterable<T> {
   next(): Promise<IteratorResult<T>> {
     const items = this.items;
     const sizes = this.sizes;
+    // The two arrays are made together (push) and dropped together (clear).
     if (items !== undefined && sizes !== undefined && items.length > this.head) {
       const value = items[this.head];
       items[this.head] = undefined as T;
