@@ -1,6 +1,6 @@
 // `npm run build` (also run by `npm ci` through "prepare", and by `npm pack`):
 // compile src/ with tsc into lib/ (ESM JavaScript, .d.ts, source maps), copy
-// the one plain-JavaScript module tsc does not emit, and bundle the browser
+// the plain-JavaScript modules tsc does not emit, and bundle the browser
 // client into dist/. Plain JavaScript, so it runs before anything is built.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,10 @@ rmSync(path.join(repo, 'lib'), { recursive: true, force: true });
 // --noCheck: emit only. The type check of src/ (with the tests) is `npm test`'s typecheck; checking
 // here too cost `npm test` a second full check of src/ (about 6 s of CPU). The .d.ts are the same.
 run([tsc, '-p', 'tsconfig.build.json', ...(process.argv.includes('--check') ? [] : ['--noCheck'])]);
-copyFileSync(path.join(repo, 'src/server/worker-boot.mjs'), path.join(repo, 'lib/server/worker-boot.mjs'));
+// Plain JavaScript tsc does not emit: the worker's boot file, and the conf's validators as ajv generated them.
+for (const file of ['server/worker-boot.mjs', 'conf/conf-validators.js', 'conf/conf-validators.d.ts']) {
+  copyFileSync(path.join(repo, 'src', file), path.join(repo, 'lib', file));
+}
 run(['--import', 'tsx', 'scripts/build-browser.ts']);
 // The stamp carries the time the build started: a source saved during the build is newer, so the next run builds.
 mkdirSync(path.dirname(STAMP), { recursive: true });

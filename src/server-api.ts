@@ -1,6 +1,6 @@
 /**
  * `lib-chan/server`: the server, the handler-side types and the conf loader.
- * Loads pino, ajv and (when the conf asks for metrics) prom-client; a client
+ * Loads pino (and ajv when a service names a message schema, prom-client when the conf asks for metrics); a client
  * that imports only `lib-chan` never loads this file.
  *
  *   import { startServer } from 'lib-chan/server';

@@ -3,7 +3,9 @@
  *
  * Each parsed term becomes a JSON *view* (atoms as JSON strings, Erlang
  * strings as `{"$str": ...}`, proplists as objects, anything else as
- * `{"$term": text}`), which ajv checks against the JSON Schema of its kind.
+ * `{"$term": text}`), checked against the JSON Schema of its kind
+ * (conf-schemas.ts) by the validator ajv compiled from it ahead of time
+ * (conf-validators.js).
  * Schema nodes carry annotations (`title`, `expect`, `problem`, `secret`,
  * `entryNoun`) from which ajv's errors are turned back into
  * `file:line:column: problem` sentences; the line is that of the nearest
@@ -21,29 +23,23 @@
  */
 import path from 'node:path';
 import { Buffer } from 'node:buffer';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { ChanError } from '../errors.ts';
-import { LIMITS, SERVICE_LIMITS, resolveLimits, DEFAULT_LIMITS, type Limits } from '../limits.ts';
+import { resolveLimits, DEFAULT_LIMITS, type Limits } from '../limits.ts';
 import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, type Term } from '../wire/etf/term.ts';
 import { formatAtom } from '../wire/etf/format.ts';
 import type { Position } from './term-lexer.ts';
 import type { ParsedTerm } from './term-parser.ts';
 import type { WebSocketConfig } from '../transport/ws-config.ts';
+import type { AuthMethod, LegacyPolicy, SchemaNode, TermKind } from './conf-schemas.ts';
+import * as COMPILED from './conf-validators.js';
+
+export { LEGACY_POLICIES, AUTH_METHODS, ISOLATION_MODES, ON_INVALID, LOG_LEVELS } from './conf-schemas.ts';
+export type { LegacyPolicy, AuthMethod } from './conf-schemas.ts';
 
 // ---------------------------------------------------------------------------
 // Public types
 // ---------------------------------------------------------------------------
-
-export const LEGACY_POLICIES = ['allow', 'loopback', 'deny'] as const;
-/** Where the legacy MD5 login is allowed: anywhere, from loopback peers only, or nowhere. */
-export type LegacyPolicy = (typeof LEGACY_POLICIES)[number];
-
-export const AUTH_METHODS = ['password', 'key', 'legacy'] as const;
-export type AuthMethod = (typeof AUTH_METHODS)[number];
-
-export const ISOLATION_MODES = ['inline', 'worker'] as const;
-export const ON_INVALID = ['close', 'drop'] as const;
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Defaults of the conf file (the original listens on all interfaces). */
 export const DEFAULT_BIND = '0.0.0.0';
@@ -157,231 +153,11 @@ export interface ConfDraft extends Omit<ServerConfig, 'services'> {
   termAt: Partial<Record<string, Position>>;
 }
 
-// ---------------------------------------------------------------------------
-// JSON Schemas of the term views (limits derived from LIMITS)
-// ---------------------------------------------------------------------------
-
-/** Annotations our schema nodes carry besides `title`. */
-interface Notes {
-  title?: string;
-  /** What a value must be, completing "<title> must be ...". */
-  expect?: string;
-  /** Full sentence used when the kind is right but the value is not (pattern, range, ...). */
-  problem?: string;
-  /** Never show the value found. */
-  secret?: boolean;
-  /** Names one entry of a proplist object ("limit", "service option"). */
-  entryNoun?: string;
-}
-type SchemaNode = Notes & Record<string, unknown>;
-
-function integer(title: string, min: number, max: number, unit?: string): SchemaNode {
-  return { type: 'integer', minimum: min, maximum: max, title, expect: `an integer from ${min} to ${max}${unit ? ` (${unit})` : ''}` };
-}
-
-function atomEnum(title: string, values: readonly string[]): SchemaNode {
-  return { type: 'string', enum: [...values], title, expect: `one of the atoms ${values.join(', ')}` };
-}
-
-function atomName(title: string, expect: string, pattern?: string): SchemaNode {
-  return { type: 'string', minLength: 1, ...(pattern ? { pattern } : {}), title, expect };
-}
-
-/** An Erlang string, viewed as `{"$str": "..."}`; `inner` constrains the text. */
-function erlString(title: string, expect: string, inner: Record<string, unknown> = {}, notes: Notes = {}): SchemaNode {
-  return {
-    type: 'object',
-    required: ['$str'],
-    additionalProperties: false,
-    properties: { $str: { type: 'string', ...inner, title, expect, ...notes } },
-    title,
-    expect,
-    ...notes,
-  };
-}
-
-function filePath(title: string): SchemaNode {
-  return erlString(title, 'a path in double quotes', { minLength: 1, pattern: '^[^\\u0000]*$' });
-}
-
-function proplist(title: string, entryNoun: string, properties: Record<string, SchemaNode>, required: string[] = []): SchemaNode {
-  return {
-    type: 'object',
-    properties,
-    required,
-    additionalProperties: false,
-    title,
-    entryNoun,
-    expect: 'a list of {Name, Value} tuples',
-  };
-}
-
-const HOST_PATTERN = '^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?:%[A-Za-z0-9_.-]+)?)$';
-const LATIN1_PATTERN = '^[\\u0000-\\u00ff]*$';
-const B64 = '[A-Za-z0-9+/_-]';
-const SCRYPT_PATTERN = `^scrypt\\$[1-9][0-9]*\\$[1-9][0-9]*\\$[1-9][0-9]*\\$${B64}+={0,2}\\$${B64}+={0,2}$`;
-const KEY_PATTERN = `^(?:[0-9A-Fa-f]{64}|(?:lcck1:)?${B64}{43}=?)$`;
-const MODULE_PATTERN = '^(?!.*\\.\\.)[A-Za-z0-9_@][A-Za-z0-9_@.-]*$';
-const FUNCTION_PATTERN = '^[A-Za-z_$][A-Za-z0-9_$]*$';
-
-const PORT = integer('port', 0, 65535);
-const HOST = erlString('bind address', 'a host name or IP address in double quotes, such as "0.0.0.0"', { pattern: HOST_PATTERN });
-const LEGACY = atomEnum('legacy', LEGACY_POLICIES);
-
-function limitsSchema(title: string, names: readonly string[] = Object.keys(LIMITS)): SchemaNode {
-  const properties = Object.fromEntries(
-    Object.entries(LIMITS)
-      .filter(([name]) => names.includes(name))
-      .map(([name, spec]) => [name, integer(`limit ${name}`, spec.min, spec.max, spec.unit)]),
-  );
-  return proplist(title, 'limit', properties);
-}
-
-const PASSWORD: SchemaNode = {
-  title: 'password',
-  secret: true,
-  expect: 'a string in double quotes, the atom none, or {scrypt, "scrypt$N$r$p$Salt$Hash"}',
-  anyOf: [
-    { const: 'none' },
-    erlString(
-      'password',
-      'a string',
-      { pattern: LATIN1_PATTERN },
-      {
-        secret: true,
-        problem:
-          'password contains a character above 255, which the legacy MD5 login cannot hash (it hashes one byte per character); use Latin-1 characters only, or store a {scrypt, Hash} (which the legacy login cannot use)',
-      },
-    ),
-    {
-      type: 'object',
-      required: ['scrypt'],
-      additionalProperties: false,
-      properties: {
-        scrypt: erlString(
-          'scrypt password hash',
-          'a string of the form scrypt$N$r$p$Salt$Hash (Salt and Hash in base64)',
-          { pattern: SCRYPT_PATTERN },
-          { secret: true },
-        ),
-      },
-    },
-  ],
-};
-
-const SERVICE_OPTIONS = proplist('service options', 'service option', {
-  auth: {
-    type: 'array',
-    items: atomEnum('auth method', AUTH_METHODS),
-    minItems: 1,
-    uniqueItems: true,
-    title: 'auth',
-    expect: `a list of login methods from ${AUTH_METHODS.join(', ')}`,
-    problem: `auth must list at least one login method (${AUTH_METHODS.join(', ')}), each at most once`,
-  },
-  legacy: LEGACY,
-  legacy_password: erlString(
-    'legacy_password',
-    'a string in double quotes',
-    { pattern: LATIN1_PATTERN },
-    {
-      secret: true,
-      problem: 'legacy_password contains a character above 255, which the legacy MD5 login cannot hash; use Latin-1 characters only',
-    },
-  ),
-  client_keys: {
-    type: 'array',
-    items: erlString(
-      'client key',
-      'an Ed25519 public key in double quotes (lcck1:... as lib_chan keygen --client prints it, 64 hex digits, or 43-44 base64 characters)',
-      { pattern: KEY_PATTERN },
-    ),
-    title: 'client_keys',
-    expect: 'a list of Ed25519 public keys in double quotes',
-  },
-  isolation: atomEnum('isolation', ISOLATION_MODES),
-  restart: proplist('restart', 'restart option', {
-    intensity: integer('restart intensity', 0, 1_000_000),
-    period_ms: integer('restart period_ms', 1, 86_400_000, 'ms'),
-  }),
-  schema: filePath('schema'),
-  limits: limitsSchema('service limits', SERVICE_LIMITS),
-  on_invalid: atomEnum('on_invalid', ON_INVALID),
-  singleton: atomEnum('singleton', ['true', 'false']),
-});
-
-const SERVICE: SchemaNode = {
-  type: 'object',
-  title: 'service',
-  expect: '{service, Name, password, Pwd, mfa, Mod, Fun, ArgsS}',
-  properties: {
-    name: atomName('service name', 'an atom (clients send the name as an atom: write nameServer, not "nameServer")'),
-    password: PASSWORD,
-    module: atomName('module (Mod)', 'an atom naming a module file (letters, digits, _ @ . -)', MODULE_PATTERN),
-    fn: atomName('function (Fun)', 'an atom naming an exported function (a JavaScript identifier)', FUNCTION_PATTERN),
-    options: SERVICE_OPTIONS,
-  },
-  required: ['name', 'password', 'module', 'fn', 'options'],
-  additionalProperties: false,
-};
-
-/** Value schema of each top-level term kind (`{Kind, Value}`; the service term is its own shape). */
-export const CONF_SCHEMAS = {
-  port: PORT,
-  bind: HOST,
-  legacy: LEGACY,
-  identity: filePath('identity'),
-  trusted_proxies: {
-    type: 'array',
-    items: erlString('trusted proxy', 'an IP address in double quotes, such as "127.0.0.1"', { pattern: '^[0-9A-Fa-f.:]+$' }),
-    title: 'trusted_proxies',
-    expect: 'a list of IP addresses in double quotes',
-  },
-  module_path: {
-    title: 'module_path',
-    expect: 'a directory path in double quotes, or a list of them',
-    anyOf: [filePath('module_path'), { type: 'array', items: filePath('module_path entry') }],
-  },
-  limits: limitsSchema('limits'),
-  log_level: atomEnum('log_level', LOG_LEVELS),
-  websocket: proplist(
-    'websocket',
-    'websocket option',
-    {
-      port: PORT,
-      path: erlString('websocket path', 'a URL path in double quotes starting with /', { pattern: '^/[^\\s?#]*$' }),
-      bind: HOST,
-      tls: proplist('tls', 'tls option', { cert: filePath('tls cert'), key: filePath('tls key') }, ['cert', 'key']),
-      origins: {
-        type: 'array',
-        items: erlString('origin', 'an origin in double quotes such as "https://example.com"', { pattern: '^[a-z][a-z0-9+.-]*://[^\\s/]+$' }),
-        title: 'origins',
-        expect: 'a list of origins in double quotes',
-      },
-      permessage_deflate: atomEnum('permessage_deflate', ['true', 'false']),
-    },
-    ['port'],
-  ),
-  metrics: proplist('metrics', 'metrics option', { port: PORT, bind: HOST }, ['port']),
-  registry: erlString('registry', 'a registry URL in double quotes: "local:", "local:NAME", "etcd://host:port[,host:port...]/prefix"', {
-    pattern: '^(?:local:(?:[A-Za-z0-9_.-]{1,64})?|local://[^/\\s]+/?|etcd://[^/\\s]+(?:/[A-Za-z0-9_./-]*)?)$',
-    maxLength: 2048,
-  }),
-  service: SERVICE,
-} as const satisfies Record<string, SchemaNode>;
-
-type TermKind = keyof typeof CONF_SCHEMAS;
 type TopKind = Exclude<TermKind, 'service'>;
 
-const ajv = new Ajv({ allErrors: false, verbose: true, strict: true });
-ajv.addVocabulary(['expect', 'problem', 'secret', 'entryNoun']);
-
-/**
- * Compiled on first use, once per process: a conf uses a few of the kinds, and compiling all of them at
- * module load cost every process that loads the server (each `lib-chan` command, each test) 25 ms.
- */
-const VALIDATORS: Partial<Record<TermKind, ValidateFunction>> = {};
-const validatorFor = (kind: TermKind): ValidateFunction => (VALIDATORS[kind] ??= ajv.compile(CONF_SCHEMAS[kind]));
+/** One validator per term kind, compiled ahead of time from CONF_SCHEMAS (scripts/gen-conf-validators.ts). */
+const VALIDATORS: Record<TermKind, ValidateFunction> = COMPILED;
+const validatorFor = (kind: TermKind): ValidateFunction => VALIDATORS[kind];
 
 // ---------------------------------------------------------------------------
 // Terms -> JSON views

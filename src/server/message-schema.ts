@@ -1,8 +1,9 @@
 /**
  * Per-service message schemas: a JSON Schema over the JSON view of terms
  * (toJson in src/wire/etf/format.ts), compiled once at start-up with ajv.
+ * ajv is imported only when a service names a schema: loading it costs every
+ * process that would not use it about 50 ms of CPU.
  */
-import { Ajv } from 'ajv';
 import { ChanError } from '../errors.ts';
 import { toJson } from '../wire/etf/format.ts';
 import type { Term } from '../wire/etf/term.ts';
@@ -11,7 +12,8 @@ import type { Term } from '../wire/etf/term.ts';
 export const MAX_PROBLEM_CHARS = 300;
 
 /** Returns a checker: undefined for a good message, else the validation message. */
-export function compileMessageSchema(schema: unknown, where: string): (term: Term) => string | undefined {
+export async function compileMessageSchema(schema: unknown, where: string): Promise<(term: Term) => string | undefined> {
+  const { Ajv } = await import('ajv');
   // One Ajv per schema: a shared one refuses a second schema with the same $id (two services
   // naming one file, or any reload), and keeps every schema ever compiled.
   const ajv = new Ajv({ allErrors: false, strict: false });

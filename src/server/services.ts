@@ -51,7 +51,7 @@ export async function loadServices(config: ServerConfig): Promise<ServiceRegistr
           },
         );
       }
-      validate = compileMessageSchema(schema, `${config.file ?? 'conf'}:${svc.line}`);
+      validate = await compileMessageSchema(schema, `${config.file ?? 'conf'}:${svc.line}`);
     }
     out.set(svc.name, { config: svc, handler: svc.handler as HandlerFn, validate });
   }

@@ -8,8 +8,8 @@ import { decodeTerm } from '../../src/wire/etf/decode.ts';
 import { isChanError } from '../../src/errors.ts';
 import { atom, tuple } from '../../src/wire/etf/term.ts';
 
-test('log bounds - a schema problem naming a long map key is cut to MAX_PROBLEM_CHARS', () => {
-  const check = compileMessageSchema({ type: 'object', additionalProperties: { type: 'integer' } }, 'test');
+test('log bounds - a schema problem naming a long map key is cut to MAX_PROBLEM_CHARS', async () => {
+  const check = await compileMessageSchema({ type: 'object', additionalProperties: { type: 'integer' } }, 'test');
   const problem = check(new Map([['k'.repeat(100_000), 'not an integer']]));
   assert.ok(problem !== undefined);
   assert.ok(problem.length <= MAX_PROBLEM_CHARS + 3, `${problem.length} characters`);
