@@ -1,12 +1,13 @@
 /**
  * Gateways as real `lib_chan start` processes (so they can be killed -9 or
  * sent SIGTERM), each from its own conf and dir (own identity key), with a
- * `{registry, URL}` term and the `gateway` fixture handler naming itself.
+ * `{registry, URL}` term and the `gateway` fixture handler naming itself
+ * (compiled to JavaScript: js-handlers.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HANDLERS } from './start-server.ts';
+import { jsHandlers } from './js-handlers.ts';
 import { startCliServer, type CliProcess, type JsonLine } from './cli-process.ts';
 
 export interface GatewayProcess {
@@ -32,7 +33,7 @@ export async function startGateway(
     [
       '{port, 0}.',
       '{bind, "127.0.0.1"}.',
-      `{module_path, ["${HANDLERS}"]}.`,
+      `{module_path, ["${jsHandlers()}"]}.`,
       '{identity, "server.key"}.',
       `{registry, "${registry}"}.`,
       `{limits, [{registryTtlMs, ${opts.ttlMs ?? 2000}}, {closeGraceMs, 3000}]}.`,

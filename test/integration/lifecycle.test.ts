@@ -16,7 +16,8 @@ import { ChanError } from '../../src/errors.ts';
 import { connect } from '../../src/client/node.ts';
 import type { Channel } from '../../src/chan/channel.ts';
 import { atom, isTuple, termEqual, tuple } from '../../src/wire/etf/term.ts';
-import { HANDLERS, startTestServer } from '../helpers/start-server.ts';
+import { startTestServer } from '../helpers/start-server.ts';
+import { jsHandlers } from '../helpers/js-handlers.ts';
 import { startCliServer, type CliProcess } from '../helpers/cli-process.ts';
 import { deadline } from '../helpers/latch.ts';
 import { rawLegacyLogin, until } from '../helpers/ops-client.ts';
@@ -34,7 +35,7 @@ function writeConf(dir: string, extra = ''): string {
     [
       '{port, 0}.',
       '{bind, "127.0.0.1"}.',
-      `{module_path, ["${HANDLERS}"]}.`,
+      `{module_path, ["${jsHandlers()}"]}.`,
       '{identity, "server.key"}.',
       `{service, counter, password, none, mfa, ops, counter, "${path.join(dir, 'ledger.txt')}"}.`,
       '{service, slow, password, none, mfa, ops, slow, notUsed}.',

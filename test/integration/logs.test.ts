@@ -265,7 +265,7 @@ describe('log options', () => {
           '{service, nameServer, password, none, mfa, mod_name_server, start_me_up, notUsed}.',
         ].join('\n'),
       );
-      const { cli, port } = await startCliServer(conf, { args: ['--json', ...args], env: { LIB_CHAN_LOG_LEVEL: undefined, ...env } });
+      const { cli, port } = await startCliServer(conf, { args: ['--json', ...args], env: { LIB_CHAN_LOG_LEVEL: undefined, ...env }, typescript: true });
       try {
         const raw = await Raw.connect(port);
         raw.destroy();
@@ -312,7 +312,7 @@ describe('log options', () => {
       conf,
       `{port, 0}.\n{bind, "127.0.0.1"}.\n{module_path, ["${NAME_SERVER}"]}.\n{service, nameServer, password, none, mfa, mod_name_server, start_me_up, notUsed}.\n`,
     );
-    const cli = new CliProcess(['start', '--conf', conf, '--pretty']);
+    const cli = new CliProcess(['start', '--conf', conf, '--pretty'], { typescript: true });
     try {
       const line = await cli.waitFor(() => cli.lines.find((l) => /lib_chan listening on/.test(l)), 'the pretty listening line', 20_000);
       assert.ok(!line.trimStart().startsWith('{'), line);

@@ -25,7 +25,8 @@ import { exitStatusFor } from '../../src/cli/remote/stages.ts';
 import { remoteStatus, remoteStop } from '../../src/cli/remote/control.ts';
 import { findRecords } from '../../src/cli/remote/record.ts';
 import { cliCommand, runCli } from '../helpers/cli-process.ts';
-import { HANDLERS, REPO } from '../helpers/start-server.ts';
+import { REPO } from '../helpers/start-server.ts';
+import { jsHandlers } from '../helpers/js-handlers.ts';
 import { announceNoSshd, freePort, sshdMissing, startSshd, type Sshd } from '../helpers/sshd.ts';
 
 const FAKE = path.join(REPO, 'test/fixtures/remote/fake-gateway.sh');
@@ -131,7 +132,7 @@ describe('lib-chan remote over a real sshd', { skip: missing && announceNoSshd('
         '{port, 0}.',
         '{bind, "127.0.0.1"}.',
         '{identity, "server.key"}.',
-        `{module_path, ["${HANDLERS}"]}.`,
+        `{module_path, ["${jsHandlers()}"]}.`,
         '{service, echo, password, none, mfa, echo, start, x}.',
         '',
       ].join('\n'),
