@@ -122,6 +122,11 @@ const FIRST = [
   'test/integration/worker.test.ts',
   'test/integration/registry-singleton.test.ts',
   'test/integration/cli.test.ts',
+  // Long but mostly waiting (on erl, etcd, the lock-out's delays): started early they overlap the busy files
+  // instead of being the run's tail with one core idle.
+  'test/interop/lib-chan.test.ts',
+  'test/integration/registry-etcd.test.ts',
+  'test/integration/login-defence.test.ts',
 ];
 const ALL_FILES = TEST_DIRS.flatMap((d) =>
   readdirSync(path.join(repo, d))
