@@ -45,10 +45,13 @@ const CHECKS = [
     args: [bin('dependency-cruiser', 'bin/dependency-cruise.mjs'), 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'],
     inputs: ['src', '.dependency-cruiser.cjs', ...TS_CONFIGS],
   },
-  // Prettier keeps its own per-file cache.
+  // Prettier reads every file it formats, so its inputs are all files (`every`) but for the folders it ignores;
+  // when one changed, its own per-file cache spares it the unchanged ones.
   {
     name: 'prettier',
     args: [bin('prettier', 'bin/prettier.cjs'), '--check', '--log-level', 'warn', '--cache', '--cache-location', path.join(CACHE, 'prettier'), '.'],
+    inputs: ['.'],
+    every: true,
   },
 ];
 
@@ -59,7 +62,9 @@ const CHECKS = [
 // A failed check leaves no stamp, so its errors are printed again on every run until it passes.
 const STAMPS = path.join(CACHE, 'stamps');
 const SOURCE = /\.(?:[cm]?[jt]s|json)$/;
-function inputsHash(args, inputs) {
+// With `every`: folders .prettierignore names (at any depth, as it does) and git's own.
+const NOT_FORMATTED = new Set(['node_modules', '.git', 'lib', 'dist', 'coverage']);
+function inputsHash(args, inputs, every = false) {
   const hash = createHash('sha256').update(`${process.version}\0${JSON.stringify(args)}\0`);
   const add = (rel) => {
     const abs = path.join(repo, rel);
@@ -77,8 +82,8 @@ function inputsHash(args, inputs) {
       return;
     }
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
-      if (e.isDirectory() || (e.isFile() && SOURCE.test(e.name))) add(path.join(rel, e.name));
+      if (every ? NOT_FORMATTED.has(e.name) : e.name === 'node_modules' || e.name.startsWith('.')) continue;
+      if (e.isDirectory() || (e.isFile() && (every || SOURCE.test(e.name)))) add(path.join(rel, e.name));
     }
   };
   for (const rel of ['package-lock.json', ...inputs]) add(rel);
@@ -167,9 +172,9 @@ function run(args, { live = false } = {}) {
 
 const failed = [];
 mkdirSync(STAMPS, { recursive: true });
-const checks = CHECKS.map(async ({ name, args, inputs }) => {
+const checks = CHECKS.map(async ({ name, args, inputs, every }) => {
   const stamp = path.join(STAMPS, name.replace(/[^a-z]+/g, '-'));
-  const key = inputs && inputsHash(args, inputs);
+  const key = inputs && inputsHash(args, inputs, every);
   let last = '';
   try {
     last = readFileSync(stamp, 'utf8');
