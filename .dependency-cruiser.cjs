@@ -36,6 +36,13 @@ module.exports = {
       from: { path: '^src/(errors|limits)\\.ts$' },
       to: { path: '^src/', pathNot: '^src/(errors|limits)\\.ts$' },
     },
+    {
+      name: 'cli-loads-the-server-lazily',
+      severity: 'error',
+      comment: 'the CLI imports the server and the client when the command that needs them runs (import()), so --help, call and names start without them',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/(server|client)/(server|node|services|log)\\.ts$', dependencyTypesNot: ['dynamic-import'] },
+    },
     layer('wire', []),
     layer('auth', ['wire']),
     layer('transport', ['wire']),
