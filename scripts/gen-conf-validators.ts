@@ -8,6 +8,7 @@
  * test/unit/conf-validators.test.ts fails while the file is stale.
  */
 import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import { CONF_SCHEMAS } from '../src/conf/conf-schemas.ts';
@@ -44,7 +45,7 @@ export function generateConfValidators(): { code: string; types: string } {
   return { code, types };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { code, types } = generateConfValidators();
   writeFileSync(GENERATED_FILE, code);
   writeFileSync(GENERATED_TYPES, types);

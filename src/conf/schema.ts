@@ -157,7 +157,6 @@ type TopKind = Exclude<TermKind, 'service'>;
 
 /** One validator per term kind, compiled ahead of time from CONF_SCHEMAS (scripts/gen-conf-validators.ts). */
 const VALIDATORS: Record<TermKind, ValidateFunction> = COMPILED;
-const validatorFor = (kind: TermKind): ValidateFunction => VALIDATORS[kind];
 
 // ---------------------------------------------------------------------------
 // Terms -> JSON views
@@ -303,7 +302,7 @@ function explain(err: ErrorObject): { message: string; key?: string } {
 }
 
 function validate(kind: TermKind, value: View, lines: Lines, ctx: Ctx, prefix = '', extra: Record<string, unknown> = {}): void {
-  const check = validatorFor(kind);
+  const check = VALIDATORS[kind];
   if (check(value)) return;
   const err = pickError(check.errors ?? []);
   const { message, key } = explain(err);
