@@ -23,7 +23,8 @@ export function jsHandlers(): string {
   const sources = readdirSync(HANDLERS)
     .filter((f) => f.endsWith('.ts'))
     .sort();
-  const hash = createHash('sha256');
+  // The folder links back to this checkout: a copy of node_modules in another checkout must not reuse it.
+  const hash = createHash('sha256').update(`${REPO}\0`);
   for (const f of sources) hash.update(`${f}\0`).update(readFileSync(path.join(HANDLERS, f)));
   const out = path.join(REPO, 'node_modules', '.cache', 'lib-chan-test', `handlers-${hash.digest('hex').slice(0, 16)}`);
   if (!existsSync(out)) {

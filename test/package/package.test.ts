@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -192,6 +192,55 @@ function typecheck(project: string): void {
   if (diagnostics.length > 0) assert.fail(`tsc -p ${project} failed:\n${ts.formatDiagnostics(diagnostics, host)}`);
 }
 
+/**
+ * `npm ci` in the new project, or the tree an earlier `npm ci` made from this same tarball, lock, npm and Node:
+ * `npm ci` is about 5 s of CPU, a third of this file's, on a machine where the suite is CPU-bound, and its
+ * result is determined by those inputs (npm pack writes fixed mtimes, so an unchanged build packs to the same
+ * bytes). The tree is kept in node_modules/.cache (gone with a fresh clone, so CI always runs npm ci) and
+ * hard-linked into the project: the tests remove packages from it, never write into its files.
+ */
+async function installApp(tarball: string): Promise<void> {
+  // Under `npm test` npm names itself (npm/10.8.2 node/v20...); run directly, it is asked.
+  const npmVersion = /\bnpm\/(\S+)/.exec(process.env.npm_config_user_agent ?? '')?.[1] ?? (await run('npm', ['--version'])).stdout.trim();
+  const key = createHash('sha256')
+    .update(`${process.version}\0${npmVersion}\0`)
+    .update(readFileSync(path.join(app, 'package.json')))
+    .update(readFileSync(path.join(app, 'package-lock.json')))
+    .update(readFileSync(tarball))
+    .digest('hex')
+    .slice(0, 16);
+  const kept = path.join(REPO, 'node_modules', '.cache', 'lib-chan-test', `package-install-${key}`);
+  if (!existsSync(path.join(kept, 'node_modules', 'lib-chan', 'package.json'))) {
+    await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], {
+      cwd: app,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
+    // Copied whole beside it, then renamed: a concurrent run sees all of it or none.
+    const tmpKept = `${kept}.${process.pid}`;
+    rmSync(tmpKept, { recursive: true, force: true });
+    mkdirSync(tmpKept, { recursive: true });
+    await run('cp', ['-a', path.join(app, 'node_modules'), tmpKept]);
+    try {
+      renameSync(tmpKept, kept);
+    } catch {
+      rmSync(tmpKept, { recursive: true, force: true });
+    }
+    // Only the newest tree is kept: each build that changes the tarball would otherwise leave one behind.
+    const cache = path.dirname(kept);
+    for (const d of readdirSync(cache)) {
+      if (/^package-install-[0-9a-f]{16}$/.test(d) && path.join(cache, d) !== kept) rmSync(path.join(cache, d), { recursive: true, force: true });
+    }
+    return;
+  }
+  try {
+    await run('cp', ['-al', path.join(kept, 'node_modules'), app]);
+  } catch {
+    // Another file system (a tmpfs /tmp): copies instead of links.
+    rmSync(path.join(app, 'node_modules'), { recursive: true, force: true });
+    await run('cp', ['-a', path.join(kept, 'node_modules'), app]);
+  }
+}
+
 describe('the npm package, installed into a new project', { timeout: 120_000 }, () => {
   before(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'lib-chan-pkg-'));
@@ -210,10 +259,7 @@ describe('the npm package, installed into a new project', { timeout: 120_000 }, 
     writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', dependencies }, null, 2));
     // The lock's file: path is relative to the app.
     writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify(lock, null, 2).replaceAll(`"file:${packed.filename}"`, `"file:../${packed.filename}"`));
-    await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], {
-      cwd: app,
-      env: { ...process.env, npm_config_update_notifier: 'false' },
-    });
+    await installApp(tarball);
 
     mkdirSync(path.join(app, 'handlers'));
     writeFileSync(path.join(app, 'handlers/mod_name_server.mjs'), NAME_SERVER_MJS);
