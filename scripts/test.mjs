@@ -97,6 +97,10 @@ function inputsHash(args, inputs, every = false) {
 // unit test, and the short integration files that are busy rather than waiting. A new file gets its own
 // process until it is listed.
 const TEST_DIRS = ['test/unit', 'test/integration', 'test/interop', 'test/browser', 'test/fuzz', 'test/package'];
+const listed =
+  (...names) =>
+  (f) =>
+    names.some((n) => f === `${n}.test.ts`);
 const GROUPS = {
   unit: (f) => f.startsWith('test/unit/'),
   'integration-short': (f) =>
@@ -116,6 +120,21 @@ const GROUPS = {
       'start-failure',
       'handler-suite',
     ].some((n) => f === `test/integration/${n}.test.ts`),
+  // Files that wait on what they start (etcd, sshd, erl, gateway children, timers) share a process too: each
+  // process of its own cost about 0.6 s of CPU before its first test (Node, the loader, the code under test).
+  // Their waits then add up within a group rather than overlap, so each group stays near 20 s and the runner
+  // keeps four processes going (below), which on 2 cores leaves one waiting while the others compute.
+  'registry-etcd': listed('test/integration/registry-etcd', 'test/integration/registry-cluster', 'test/integration/registry-failover'),
+  'registry-local': listed(
+    'test/integration/registry-singleton',
+    'test/integration/registry-health',
+    'test/integration/registry-local',
+    'test/integration/registry-dns',
+  ),
+  processes: listed('test/integration/lifecycle', 'test/integration/logs', 'test/integration/remote-ssh', 'test/integration/memory-budget'),
+  attacks: listed('test/integration/hostile-bytes', 'test/integration/secure-attacks', 'test/integration/ws', 'test/integration/login-defence'),
+  fuzz: listed('test/fuzz/decoders', 'test/fuzz/live'),
+  interop: listed('test/interop/lib-chan', 'test/interop/etf-corpus'),
 };
 // The runner starts files in the order of their paths, whatever order it is given them in. The groups and the
 // files that take longest get a generated entry module whose name sorts first, in this order, so that none of
@@ -124,14 +143,17 @@ const FIRST = [
   'integration-short',
   'unit',
   'test/package/package.test.ts',
+  // Long but mostly waiting (on erl, etcd, sshd, the lock-out's delays): started early they overlap the busy
+  // files instead of being the run's tail with one core idle.
+  'interop',
+  'registry-etcd',
+  'attacks',
+  'registry-local',
+  'processes',
   'test/integration/worker.test.ts',
-  'test/integration/registry-singleton.test.ts',
+  'fuzz',
+  'test/browser/browser.test.ts',
   'test/integration/cli.test.ts',
-  // Long but mostly waiting (on erl, etcd, the lock-out's delays): started early they overlap the busy files
-  // instead of being the run's tail with one core idle.
-  'test/interop/lib-chan.test.ts',
-  'test/integration/registry-etcd.test.ts',
-  'test/integration/login-defence.test.ts',
 ];
 const ALL_FILES = TEST_DIRS.flatMap((d) =>
   readdirSync(path.join(repo, d))
@@ -202,7 +224,7 @@ const tests = run(
     './scripts/ts-loader/register.mjs',
     '--conditions=lib-chan-src',
     '--test',
-    '--test-concurrency=3',
+    '--test-concurrency=4',
     '--test-timeout=180000',
     '--test-force-exit',
     ...process.argv.slice(2),
