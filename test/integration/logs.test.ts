@@ -27,6 +27,7 @@ import { HANDLERS, NAME_SERVER, startTestServer, type TestServer } from '../help
 import { Raw, until } from '../helpers/ops-client.ts';
 import { deadline } from '../helpers/latch.ts';
 import { CliProcess, runCliInProcess, startCliServer } from '../helpers/cli-process.ts';
+import { jsHandlers } from '../helpers/js-handlers.ts';
 import { startLogLevel } from '../../src/cli/commands.ts';
 
 const PW_LEGACY = 'Legacy-Pw-7f3a91';
@@ -260,12 +261,12 @@ describe('log options', () => {
         [
           '{port, 0}.',
           '{bind, "127.0.0.1"}.',
-          `{module_path, ["${NAME_SERVER}"]}.`,
+          `{module_path, ["${jsHandlers()}"]}.`,
           confLevel ? `{log_level, ${confLevel}}.` : '',
-          '{service, nameServer, password, none, mfa, mod_name_server, start_me_up, notUsed}.',
+          '{service, echo, password, none, mfa, echo, start, notUsed}.',
         ].join('\n'),
       );
-      const { cli, port } = await startCliServer(conf, { args: ['--json', ...args], env: { LIB_CHAN_LOG_LEVEL: undefined, ...env }, typescript: true });
+      const { cli, port } = await startCliServer(conf, { args: ['--json', ...args], env: { LIB_CHAN_LOG_LEVEL: undefined, ...env } });
       try {
         const raw = await Raw.connect(port);
         raw.destroy();
@@ -308,11 +309,8 @@ describe('log options', () => {
   test('--pretty prints lines for people (pino-pretty), not JSON', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lib_chan-pretty-'));
     const conf = path.join(dir, 'lib_chan.conf');
-    writeFileSync(
-      conf,
-      `{port, 0}.\n{bind, "127.0.0.1"}.\n{module_path, ["${NAME_SERVER}"]}.\n{service, nameServer, password, none, mfa, mod_name_server, start_me_up, notUsed}.\n`,
-    );
-    const cli = new CliProcess(['start', '--conf', conf, '--pretty'], { typescript: true });
+    writeFileSync(conf, `{port, 0}.\n{bind, "127.0.0.1"}.\n{module_path, ["${jsHandlers()}"]}.\n{service, echo, password, none, mfa, echo, start, notUsed}.\n`);
+    const cli = new CliProcess(['start', '--conf', conf, '--pretty']);
     try {
       const line = await cli.waitFor(() => cli.lines.find((l) => /lib_chan listening on/.test(l)), 'the pretty listening line', 20_000);
       assert.ok(!line.trimStart().startsWith('{'), line);
