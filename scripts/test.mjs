@@ -103,23 +103,22 @@ const listed =
     names.some((n) => f === `${n}.test.ts`);
 const GROUPS = {
   unit: (f) => f.startsWith('test/unit/'),
-  'integration-short': (f) =>
-    [
-      'client-limits',
-      'tcp-batching',
-      'legacy-secret',
-      'slots',
-      'client-trust',
-      'ws-origin',
-      'metrics',
-      'channel',
-      'bruteforce',
-      'limits',
-      'schema',
-      'worker-mailbox',
-      'start-failure',
-      'handler-suite',
-    ].some((n) => f === `test/integration/${n}.test.ts`),
+  'integration-short': listed(
+    'test/integration/client-limits',
+    'test/integration/tcp-batching',
+    'test/integration/legacy-secret',
+    'test/integration/slots',
+    'test/integration/client-trust',
+    'test/integration/ws-origin',
+    'test/integration/metrics',
+    'test/integration/channel',
+    'test/integration/bruteforce',
+    'test/integration/limits',
+    'test/integration/schema',
+    'test/integration/worker-mailbox',
+    'test/integration/start-failure',
+    'test/integration/handler-suite',
+  ),
   // Files that wait on what they start (etcd, sshd, erl, gateway children, timers) share a process too: each
   // process of its own cost about 0.6 s of CPU before its first test (Node, the loader, the code under test).
   // Their waits then add up within a group rather than overlap, so each group stays near 20 s and the runner
