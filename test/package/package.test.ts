@@ -1,8 +1,9 @@
 /**
  * The package as a user gets it: `npm pack`, then the tarball installed into
  * a new project (offline, from the npm cache `npm ci` filled: the project's
- * lock is made from ours, so no registry is asked for anything), with no tsx
- * in it. Then, from that project only:
+ * lock is made from ours, so no registry is asked for anything; or the tree
+ * an earlier run's `npm ci` made from the same tarball, see installApp), with
+ * no tsx in it. Then, from that project only:
  * - `npx lib-chan --version` and a server started from the installed CLI;
  * - the name-server session by a plain .mjs program importing `lib-chan`;
  * - a CommonJS .js handler in a folder with no package.json serves a call;
