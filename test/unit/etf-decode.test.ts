@@ -5,7 +5,7 @@ import { zlibSync } from 'fflate';
 import { isChanError } from '../../src/errors.ts';
 import { DEFAULT_LIMITS } from '../../src/limits.ts';
 import { concatBytes, fromHex, toHex } from '../../src/wire/bytes.ts';
-import { decodeTerm, type DecodeOptions } from '../../src/wire/etf/decode.ts';
+import { decodeReaders, decodeTerm, type DecodeOptions } from '../../src/wire/etf/decode.ts';
 import { encodeTerm } from '../../src/wire/etf/encode.ts';
 import { formatTerm } from '../../src/wire/etf/format.ts';
 import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, atom, improperList, isAtom, termEqual, tuple, type Term } from '../../src/wire/etf/term.ts';
@@ -608,5 +608,110 @@ test('etf property - mutated valid encodings: a term or badTerm, never another e
       totalOn(Uint8Array.from(b), { maxDepth: 64 });
     }),
     { numRuns: 700, seed: 44 },
+  );
+});
+
+// ---- the fast path (decode.ts fastTerm) against the general decoder ----
+
+type Answer = { term: Term } | { error: string; code: string | undefined };
+function answerOf(f: () => Term): Answer {
+  try {
+    return { term: f() };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e), code: isChanError(e) ? e.code : undefined };
+  }
+}
+
+/** decodeTerm answers as the general decoder alone does (the same term, classes included, or the same error); the fast path never accepts what it refuses. Returns whether the fast path took the input. */
+function sameAnswer(bytes: Uint8Array, options?: DecodeOptions): boolean {
+  const general = answerOf(() => decodeReaders.general(bytes, options));
+  assert.deepStrictEqual(
+    answerOf(() => decodeTerm(bytes, options)),
+    general,
+    `decodeTerm and the general decoder differ on ${toHex(bytes, 64)}`,
+  );
+  const fast = decodeReaders.fast(bytes, options);
+  if (fast === null) return false;
+  assert.deepStrictEqual(fast, general, `the fast path and the general decoder differ on ${toHex(bytes, 64)}`);
+  return true;
+}
+
+test('etf fast path - reads the common messages and gives what the general decoder gives', () => {
+  const common: Term[] = [
+    tuple(atom('store'), atom('joe'), 'writing a book'),
+    tuple(atom('lookup'), atom('joe')),
+    tuple(atom('ok'), [1, 2, 300, -5, 0x7fffffff, -0x80000000]),
+    [true, false, undefined, [], tuple(), 'x'.repeat(300)],
+    tuple(atom('blob'), new Uint8Array(70_000).fill(7), 1.5, -0, new ErlFloat(3)),
+    tuple(new Atom('a'.repeat(255)), atom('é')), // ATOM_UTF8_EXT (encodeTerm's choice for every atom) of 255 ASCII bytes; 'é' as Latin-1 ATOM_EXT
+  ];
+  for (const t of common) {
+    const b = encodeTerm(t);
+    assert.ok(sameAnswer(b), `the fast path handed ${formatTerm(t).slice(0, 80)} over`);
+    assert.ok(termEqual(decodeTerm(b), t));
+  }
+  // A binary that fills half of its input's buffer is a view with shareLargeBinaries, as in the general decoder.
+  const big = encodeTerm(tuple(atom('b'), new Uint8Array(4096)));
+  const shared = decodeReaders.fast(big, { shareLargeBinaries: true })!.term as Tuple;
+  assert.equal((shared.at(1) as Uint8Array).buffer, big.buffer);
+});
+
+test('etf fast path - hands over what it does not read, and every error, to the general decoder', () => {
+  const deep = (n: number): Term => (n === 0 ? 1 : tuple(deep(n - 1)));
+  const handedOver: Array<[string, Uint8Array, DecodeOptions?]> = [
+    ['a map', encodeTerm(new Map<Term, Term>([[atom('a'), 1]]))],
+    ['a bignum', encodeTerm(2n ** 70n)],
+    ['a pid', h(`83${PID}`)],
+    ['an improper list', encodeTerm(improperList([1], 2))],
+    ['a list with a string tail', h('836c000000016101 6b00026869'.replace(/ /g, ''))],
+    ['a non-ASCII UTF-8 atom', h('8377 02 c3a9'.replace(/ /g, ''))],
+    ['a compressed term', concatBytes([h('8350'), new Uint8Array([0, 0, 0, 3]), zlibSync(h('610102').subarray(0, 2))])],
+    ['deeper than the fast path goes', encodeTerm(deep(17)), { maxDepth: 100 }],
+    ['deeper than maxDepth', encodeTerm(deep(3)), { maxDepth: 2 }],
+    ['more atoms than maxAtoms', encodeTerm(tuple(atom('a'), atom('b'), atom('c'))), { maxAtoms: 2 }],
+    ['bytes after the term', h('83610100')],
+    ['a short tuple', h('8368036101')],
+    ['a list longer than its input', h('836cffffffff6a')],
+    ['an infinite float', h('83467ff0000000000000')],
+    ['an atom of 256 characters', concatBytes([h('83760100'), new Uint8Array(256).fill(97)])],
+  ];
+  for (const [what, b, options] of handedOver) {
+    assert.equal(sameAnswer(b, options), false, `the fast path read ${what}`);
+  }
+});
+
+test('etf property - fast path: the same answer as the general decoder on model terms, mutated bytes and limits', () => {
+  let fast = 0;
+  fc.assert(
+    fc.property(modelTerm, (t) => {
+      if (sameAnswer(encodeTerm(t), { maxDepth: 10_000 })) fast++;
+    }),
+    { numRuns: 500, seed: 0xfa57 },
+  );
+  assert.ok(fast >= 100, `only ${fast} of 500 model terms took the fast path: the property checks too little of it`);
+  const mutation = fc.tuple(
+    fc.constantFrom('set' as const, 'insert' as const, 'delete' as const, 'truncate' as const),
+    fc.nat(),
+    fc.integer({ min: 0, max: 255 }),
+  );
+  fc.assert(
+    fc.property(
+      modelTerm,
+      fc.array(mutation, { maxLength: 3 }),
+      fc.integer({ min: 1, max: 8 }),
+      fc.integer({ min: 1, max: 8 }),
+      (t, muts, maxDepth, maxAtoms) => {
+        let b = Array.from(encodeTerm(t));
+        for (const [kind, at, v] of muts) {
+          const i = at % (b.length + 1);
+          if (kind === 'set' && i < b.length) b[i] = v;
+          else if (kind === 'insert') b.splice(i, 0, v);
+          else if (kind === 'delete') b.splice(i, 1);
+          else if (kind === 'truncate') b = b.slice(0, i);
+        }
+        sameAnswer(Uint8Array.from(b), { maxDepth, maxAtoms });
+      },
+    ),
+    { numRuns: 700, seed: 0xfa58 },
   );
 });

@@ -124,6 +124,9 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export function formatTerm(term: Term, options: FormatOptions = {}): string {
   const max = options.maxLength ?? Infinity;
   const printable = options.unicode === true ? isPrintableUnicode : isPrintableLatin1;
+  // A lone leaf, such as the atom that keys a table (the name server's kvs), needs no stack.
+  const leaf = formatLeaf(term, printable);
+  if (leaf !== undefined) return leaf.length > max ? `${leaf.slice(0, Math.max(0, max))}...` : leaf;
   let out = '';
   const stack: (Term | Raw)[] = [term];
   while (stack.length > 0) {
@@ -284,8 +287,13 @@ function quote(cps: Iterable<number>, q: '"' | "'"): string {
  * An atom, quoted unless Erlang prints it bare: a lower-case first letter (Latin-1 counts, as
  * in `sérvice`), then letters, digits, `_` and `@`, and not a reserved word.
  */
+/** The last atom found to print bare: a table keyed by atoms formats the same few again and again. */
+let lastBareAtom = 'ok';
+
 export function formatAtom(name: string): string {
+  if (name === lastBareAtom) return name;
   if (/^[a-z\u00df-\u00f6\u00f8-\u00ff][A-Za-z0-9_@\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]*$/.test(name) && !RESERVED_ATOMS.has(name)) {
+    lastBareAtom = name;
     return name;
   }
   const cps: number[] = [];
