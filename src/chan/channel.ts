@@ -54,6 +54,7 @@ export class Channel implements AsyncIterable<Term>, CallOwner {
     this.secure = opts.codec.secure;
     this.pushes = new Mailbox(opts.limits.maxMailboxMessages);
     this.closed = new Promise((r) => (this.resolveClosed = r));
+    this.codec.sendBatchesTo({ sendFrame: (frame) => this.sendFrame(frame) });
     for (const f of opts.pending ?? []) this.onFrame(f);
     this.transport.start({
       frame: (payload) => this.onFrame(payload),
@@ -160,10 +161,15 @@ export class Channel implements AsyncIterable<Term>, CallOwner {
 
   private write(kind: (typeof KIND)[keyof typeof KIND], id: number, term: Term): void {
     const buf = this.codec.encodeReserved(kind, id, term);
-    this.stats.bytesOut += buf.length;
     this.stats.messagesOut++;
+    if (buf !== undefined) this.sendFrame(buf);
+  }
+
+  /** A frame of the codec's: one message's, or a batch of them at the end of a tick. */
+  private sendFrame(buf: Uint8Array): void {
+    this.stats.bytesOut += buf.length;
     this.transport.sendReserved(buf);
-    if (this.transport.queuedBytes > this.limits.maxQueuedBytes) {
+    if (this.state === 'open' && this.transport.queuedBytes > this.limits.maxQueuedBytes) {
       this.fail(
         new ChanError('limitExceeded', `${this.transport.queuedBytes} bytes queued for ${this.peer}, limit maxQueuedBytes=${this.limits.maxQueuedBytes}`, {
           details: { limit: this.limits.maxQueuedBytes, actual: this.transport.queuedBytes, key: 'maxQueuedBytes' },
@@ -175,14 +181,28 @@ export class Channel implements AsyncIterable<Term>, CallOwner {
   private onFrame(payload: Uint8Array): void {
     if (this.state !== 'open') return;
     this.stats.bytesIn += payload.length + 4;
-    this.stats.messagesIn++;
-    let msg: Inbound;
+    let msg: Inbound | undefined;
     try {
       msg = this.codec.decode(payload);
     } catch (e) {
       this.fail(e instanceof ChanError ? e : new ChanError('badTerm', String(e), { cause: e }));
       return;
     }
+    // A batch record holds several messages: each is taken as a frame of its own would be.
+    while (msg !== undefined) {
+      this.message(msg);
+      if (this.state !== 'open') return;
+      try {
+        msg = this.codec.next();
+      } catch (e) {
+        this.fail(e instanceof ChanError ? e : new ChanError('badTerm', String(e), { cause: e }));
+        return;
+      }
+    }
+  }
+
+  private message(msg: Inbound): void {
+    this.stats.messagesIn++;
     switch (msg.kind) {
       case KIND.message:
         if (this.legacyWaiting !== 0) {
@@ -204,6 +224,7 @@ export class Channel implements AsyncIterable<Term>, CallOwner {
         this.deliverPush(msg.term);
         return;
       case KIND.close:
+        this.codec.flush();
         this.transport.end();
         this.finish(
           'peerClosed',

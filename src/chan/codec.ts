@@ -29,6 +29,13 @@ export interface Inbound {
   /** Call id for call / reply / errorReply; 0 otherwise. */
   id: number;
   term: Term;
+  /** Bytes of the wire this message took (its frame, or its share of a batch record): what a mailbox counts. */
+  bytes: number;
+}
+
+/** Where a codec's batch records go: the channel's own send path (an object, not a closure per connection). */
+export interface FrameSink {
+  sendFrame(frame: Uint8Array): void;
 }
 
 export interface ChannelCodec {
@@ -39,15 +46,28 @@ export interface ChannelCodec {
    * The same payload after FRAME_HEADER_BYTES reserved bytes, for
    * Transport.sendReserved: the framer writes its length prefix there, so the
    * payload is not copied again on its way out. A small frame may be a view
-   * into a shared slab (bytes.ts allocFrame).
+   * into a shared slab (bytes.ts allocFrame). Undefined when the codec holds
+   * the record for a batch: it reaches the sink given to sendBatchesTo() by
+   * the end of the tick, or at flush().
    */
-  encodeReserved(kind: Kind, id: number, term: Term): Uint8Array;
+  encodeReserved(kind: Kind, id: number, term: Term): Uint8Array | undefined;
   /**
    * Parse one inbound frame payload; throws ChanError (badTerm, badRecord,
    * protocolError). The payload is the codec's from then on: it may be
    * decrypted in place, and large binaries of the term may be views of it.
+   * A frame may hold more messages (a batch record): next() gives the rest.
    */
   decode(payload: Uint8Array): Inbound;
+  /** The next message of the frame decode() was given last, or undefined when it holds no more; throws as decode(). */
+  next(): Inbound | undefined;
+  /**
+   * Records held for a batch go to `sink` (in order, before any later frame
+   * encodeReserved returns), if the peer reads batches; a codec that never
+   * batches ignores it.
+   */
+  sendBatchesTo(sink: FrameSink): void;
+  /** Hand the records held for a batch to the sink now: before the transport ends. */
+  flush(): void;
 }
 
 export class LegacyCodec implements ChannelCodec {
@@ -68,6 +88,11 @@ export class LegacyCodec implements ChannelCodec {
     return out;
   }
   decode(payload: Uint8Array): Inbound {
-    return { kind: KIND.message, id: 0, term: decodeTerm(payload, this.decodeOptions) };
+    return { kind: KIND.message, id: 0, term: decodeTerm(payload, this.decodeOptions), bytes: payload.length + FRAME_HEADER_BYTES };
   }
+  next(): undefined {
+    return undefined;
+  }
+  sendBatchesTo(): void {}
+  flush(): void {}
 }

@@ -97,6 +97,7 @@ export class SocketSide implements MiddleManLink {
     this.pending = opts.pending;
     this.tracksIdle = opts.limits.idleTimeoutMs > 0;
     this.closeListener = opts.closeListener;
+    this.codec.sendBatchesTo(this);
   }
 
   /** Resolves once the channel is closed, whichever side closed it. */
@@ -233,7 +234,20 @@ export class SocketSide implements MiddleManLink {
   private write(kind: (typeof KIND)[keyof typeof KIND], id: number, term: Term): void {
     if (this.state !== 'open') return;
     this.rawWrite(kind, id, term);
-    if (this.transport.queuedBytes > this.limits.maxQueuedBytes) {
+  }
+
+  private rawWrite(kind: (typeof KIND)[keyof typeof KIND], id: number, term: Term): void {
+    const buf = this.codec.encodeReserved(kind, id, term);
+    this.stats.messagesOut++;
+    if (this.tracksIdle) this.lastActivity = Date.now();
+    if (buf !== undefined) this.sendFrame(buf);
+  }
+
+  /** @internal A frame of the codec's (FrameSink): one message's, or a batch of them at the end of a tick. */
+  sendFrame(buf: Uint8Array): void {
+    this.stats.bytesOut += buf.length;
+    this.transport.sendReserved(buf);
+    if (this.state === 'open' && this.transport.queuedBytes > this.limits.maxQueuedBytes) {
       this.abort(
         new ChanError(
           'limitExceeded',
@@ -246,28 +260,34 @@ export class SocketSide implements MiddleManLink {
     }
   }
 
-  private rawWrite(kind: (typeof KIND)[keyof typeof KIND], id: number, term: Term): void {
-    const buf = this.codec.encodeReserved(kind, id, term);
-    this.stats.bytesOut += buf.length;
-    this.stats.messagesOut++;
-    if (this.tracksIdle) this.lastActivity = Date.now();
-    this.transport.sendReserved(buf);
-  }
-
   /** @internal One frame from the peer (TransportSink; attach() feeds the frames held since the login). */
   deliverFrame(payload: Uint8Array): void {
     if (this.state !== 'open') return;
     this.stats.bytesIn += payload.length + 4;
-    this.frameBytes = payload.length + 4;
-    this.stats.messagesIn++;
     if (this.tracksIdle) this.lastActivity = Date.now();
-    let msg: Inbound;
+    let msg: Inbound | undefined;
     try {
       msg = this.codec.decode(payload);
     } catch (e) {
       this.abort(asChanError(e, 'badTerm'));
       return;
     }
+    // A batch record holds several messages: each is taken as a frame of its own would be.
+    while (msg !== undefined) {
+      this.message(msg);
+      if (this.state !== 'open') return;
+      try {
+        msg = this.codec.next();
+      } catch (e) {
+        this.abort(asChanError(e, 'badTerm'));
+        return;
+      }
+    }
+  }
+
+  private message(msg: Inbound): void {
+    this.frameBytes = msg.bytes;
+    this.stats.messagesIn++;
     if (this.draining && msg.kind !== KIND.close) {
       if (msg.kind === KIND.call)
         this.write(KIND.errorReply, msg.id, errorTerm('shuttingDown', 'the server is shutting down; retry on another server or later'));
@@ -282,6 +302,7 @@ export class SocketSide implements MiddleManLink {
         return this.call(msg.id, msg.term);
       case KIND.close:
         this.state = 'closing';
+        this.codec.flush();
         this.transport.end();
         this.finish('peerClosed');
         return;

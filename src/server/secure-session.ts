@@ -12,6 +12,7 @@ import { nodeProvider } from '../auth/crypto-node.ts';
 import { generateKeyFile, loadKeyFile } from '../auth/keys-node.ts';
 import { encodePublicKey } from '../auth/keys.ts';
 import {
+  READ_FEATURES,
   passwordMatches,
   serverOnAuth,
   serverOnHello,
@@ -72,7 +73,7 @@ export async function loadSecureContext(config: ServerConfig): Promise<SecureSer
     publicKeyText: encodePublicKey('server', identity.publicKey),
     generated,
     ephemerals,
-    helloDeps: { identity, provider, ephemeral: () => ephemerals.take() },
+    helloDeps: { identity, provider, ephemeral: () => ephemerals.take(), features: READ_FEATURES },
   };
 }
 

@@ -13,6 +13,11 @@ import { waitUntil } from '../helpers/latch.ts';
 
 /** Every node process of the bench runs the TypeScript source. */
 export const NODE_ARGS = ['--import', 'tsx', '--conditions=lib-chan-src'];
+/**
+ * Node flags for our server processes only, from BENCH_SERVER_NODE_FLAGS (space-separated): e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` for the server's profile, which NODE_OPTIONS does not allow.
+ */
+const SERVER_NODE_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const READY_TIMEOUT_MS = 60_000;
 
 export interface ServerProc {
@@ -33,7 +38,7 @@ process.on('exit', () => {
 export async function startServerProcess(args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<ServerProc> {
   const script = fileURLToPath(new URL('./server.ts', import.meta.url));
   // stdin is a pipe that the server watches: it exits when the bench does, however the bench ends.
-  const child = spawn(process.execPath, [...NODE_ARGS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...NODE_ARGS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const lines: string[] = [];

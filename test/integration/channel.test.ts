@@ -158,6 +158,24 @@ for (const transport of TRANSPORTS) {
           }
         });
 
+        test('a burst of casts and rpcs in one tick (sent in batch records) is taken in order: each lookup finds the store just before it', async () => {
+          const ch = await open('nameServer', 'ABXy45');
+          try {
+            // Values of 2 KiB now and then are records sent alone, between batches; 2,000 records make several batches each way.
+            const value = (i: number): Term => (i % 97 === 0 ? 'v'.repeat(2048) : `v${i}`);
+            const answers: Array<Promise<Term>> = [];
+            for (let i = 0; i < 1000; i++) {
+              // One key written again and again: a record taken out of its place would show as another value.
+              ch.cast(tuple(atom('store'), atom('k'), value(i)));
+              answers.push(ch.rpc(tuple(atom('lookup'), atom('k'))));
+            }
+            const got = await Promise.all(answers);
+            got.forEach((r, i) => assert.ok(termEqual(r, tuple(atom('ok'), value(i))), `lookup ${i}`));
+          } finally {
+            ch.close();
+          }
+        });
+
         test('a service that forbids the legacy login still takes the secure one', async () => {
           const ch = await open('secureOnly', 'pw');
           ch.close();

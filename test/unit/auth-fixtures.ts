@@ -64,6 +64,10 @@ export interface RunOptions {
   /** The server's decision; default: ack. */
   decide?: (req: AuthRequest) => ResultName;
   tamper?: Tamper;
+  /** Feature bits the server announces (ServerDeps.features); default 0, as the known-answer vectors have. */
+  serverFeatures?: number;
+  /** A client from before the features field: it sends none whatever the server announces. */
+  clientWithoutFeatures?: boolean;
 }
 
 /** Run both sides in memory, as the drivers would. Throws what either side throws. */
@@ -72,7 +76,7 @@ export function runHandshake(opts: RunOptions = {}): Transcript {
   const cp = opts.clientProvider ?? tweetnaclProvider;
   const sp = opts.serverProvider ?? tweetnaclProvider;
   const c1 = clientStart({ provider: cp });
-  const s1 = serverOnHello({ identity: opts.identity ?? SERVER_IDENTITY, provider: sp }, t(1, c1.out));
+  const s1 = serverOnHello({ identity: opts.identity ?? SERVER_IDENTITY, provider: sp, features: opts.serverFeatures }, t(1, c1.out));
   const reply = t(2, s1.out);
   if (s1.refused) {
     clientOnReply(c1.state, reply, opts.check); // throws the refusal
@@ -80,7 +84,8 @@ export function runHandshake(opts: RunOptions = {}): Transcript {
   }
   const c2 = clientOnReply(c1.state, reply, opts.check);
   const auth: ClientAuthRequest = { service: 'nameServer', method: 'password', password: 'ABXy45', argsC: ARGS_C, ...opts.auth };
-  const c3 = clientAuth(c2.state, auth);
+  const ready = opts.clientWithoutFeatures ? { ...c2.state, serverInfo: { ...c2.state.serverInfo, features: 0 } } : c2.state;
+  const c3 = clientAuth(ready, auth);
   const s2 = serverOnAuth(s1.state, t(3, c3.out));
   const code = opts.decide ? opts.decide(s2.request) : 'ack';
   const s3 = serverResult(s2.state, code);

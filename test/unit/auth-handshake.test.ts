@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { tweetnaclProvider } from '../../src/auth/crypto.ts';
 import { nodeProvider } from '../../src/auth/crypto-node.ts';
 import {
+  FEATURE,
   HELLO_BYTES,
+  READ_FEATURES,
   KEY_PROOF_DOMAIN,
   REPLY_MIN_BYTES,
   type HandshakePhase,
@@ -401,4 +403,40 @@ test('handshake - a flipped bit at every byte of every message fails, in the nam
       }
     }
   }
+});
+
+// ---- feature bits (docs/protocol.md 4.5.2, 4.5.4) ----
+
+test('features - a server announcing batch and a client that reads batches: each session knows what the other reads', () => {
+  // ArgsC of every length across a padding boundary: the field lands before the padding, or pushes the message to the next 64 bytes.
+  for (let n = 0; n <= 70; n++) {
+    const t = runHandshake({ serverFeatures: READ_FEATURES, auth: { argsC: seq(n) } });
+    assert.equal(t.client!.peerFeatures, FEATURE.batch, `argsC of ${n} bytes: the client's view`);
+    assert.equal(t.server!.peerFeatures, FEATURE.batch, `argsC of ${n} bytes: the server's view`);
+    assert.deepEqual(t.request.argsC, seq(n));
+  }
+  const none = runHandshake({ serverFeatures: READ_FEATURES, auth: { features: 0 } });
+  assert.equal(none.server!.peerFeatures, 0, 'a client that reads nothing says so');
+});
+
+test('features - an older client (no field) to a server announcing batch, and a client to an older server (announcing none)', () => {
+  for (let n = 0; n <= 70; n += 7) {
+    const older = runHandshake({ serverFeatures: READ_FEATURES, clientWithoutFeatures: true, auth: { argsC: seq(n) } });
+    assert.equal(older.server!.peerFeatures, 0, `argsC of ${n} bytes: the older client's padding reads as no features`);
+    const toOlder = runHandshake({ serverFeatures: 0, auth: { argsC: seq(n) } });
+    assert.equal(toOlder.client!.peerFeatures, 0);
+    assert.equal(toOlder.server!.peerFeatures, 0);
+    // The client sent no field to a server that did not ask for one: the auth message is an older client's, byte for byte in size.
+    assert.equal(toOlder.auth.length, older.auth.length);
+  }
+});
+
+test('features - a server that did not announce batch refuses bytes where the field would be (they are padding to it)', () => {
+  // A client made to believe the server announced batch sends the field; this server reads it as non-zero padding.
+  const c1 = clientStart();
+  const s = serverOnHello({ identity: SERVER_IDENTITY, features: 0 }, c1.out);
+  const c2 = clientOnReply(c1.state, s.out);
+  const forged = { ...c2.state, serverInfo: { ...c2.state.serverInfo, features: FEATURE.batch } };
+  const c3 = clientAuth(forged, { service: 'nameServer', method: 'none', argsC: ARGS_C });
+  assert.throws(() => serverOnAuth(s.state!, c3.out), isHsError('protocolError', 'auth', 'server'));
 });

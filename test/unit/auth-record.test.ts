@@ -159,7 +159,7 @@ test('record plaintext - headers, ids big-endian, term as a view (no copy)', () 
 });
 
 test('record plaintext - unknown kind, short id, wrong direction are protocolErrors', () => {
-  for (const bad of [new Uint8Array(0), Uint8Array.of(0), Uint8Array.of(7, 131), Uint8Array.of(2, 0, 0, 1)]) {
+  for (const bad of [new Uint8Array(0), Uint8Array.of(0), Uint8Array.of(8, 131), Uint8Array.of(2, 0, 0, 1)]) {
     assert.throws(
       () => parseRecord(bad),
       (e) => isChanError(e, 'protocolError') && e.details.phase === 'record',

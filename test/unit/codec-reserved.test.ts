@@ -24,7 +24,7 @@ test('legacy: encodeReserved is the bare ETF behind the reserved header bytes', 
 function pair(): { client: SecureCodec; server: SecureCodec } {
   const k1 = new Uint8Array(32).fill(1);
   const k2 = new Uint8Array(32).fill(2);
-  const base = { version: 1, handshakeHash: new Uint8Array(64), serverKey: new Uint8Array(32) };
+  const base = { version: 1, handshakeHash: new Uint8Array(64), serverKey: new Uint8Array(32), peerFeatures: 0 };
   const client: Session = { ...base, side: 'client', sendKey: k1.slice(), receiveKey: k2.slice() };
   const server: Session = { ...base, side: 'server', sendKey: k2.slice(), receiveKey: k1.slice() };
   return { client: new SecureCodec(client, tweetnaclProvider, DECODE), server: new SecureCodec(server, tweetnaclProvider, DECODE) };
@@ -38,7 +38,7 @@ test('secure: encodeReserved seals the same record as encode, for every kind', (
     [KIND.cast, 0],
     [KIND.close, 0],
   ] as const) {
-    const reserved = a.client.encodeReserved(kind, id, kind === KIND.close ? undefined : TERM);
+    const reserved = a.client.encodeReserved(kind, id, kind === KIND.close ? undefined : TERM)!;
     const plain = b.client.encode(kind, id, kind === KIND.close ? undefined : TERM);
     assert.deepEqual(reserved.subarray(FRAME_HEADER_BYTES), plain, `kind ${kind}`);
     const got = a.server.decode(reserved.subarray(FRAME_HEADER_BYTES));
@@ -50,7 +50,7 @@ test('secure: encodeReserved seals the same record as encode, for every kind', (
 
 test('secure: a record sealed from the shared encoder buffer is not changed by the next encode', () => {
   const { client, server } = pair();
-  const first = client.encodeReserved(KIND.cast, 0, TERM);
+  const first = client.encodeReserved(KIND.cast, 0, TERM)!;
   client.encodeReserved(KIND.cast, 0, tuple(atom('other'), 'x'.repeat(100)));
   const got = server.decode(first.subarray(FRAME_HEADER_BYTES));
   assert.ok(termEqual(got.term, TERM));

@@ -51,6 +51,16 @@ export const HELLO_BYTES = MAGIC_BYTES + 1 + X25519_KEY_BYTES;
 export const REPLY_MIN_BYTES = X25519_KEY_BYTES + (X25519_KEY_BYTES + SECRETBOX_MAC_BYTES) + SECRETBOX_MAC_BYTES;
 /** The auth plaintext is zero-padded to a multiple of this, so its size hides short lengths (password, service). */
 export const AUTH_PAD_BYTES = 64;
+
+/**
+ * Feature bits, in the server's reply info and in the client's field of the
+ * auth message (docs/protocol.md 4.5.2, 4.5.4). `batch`: this side reads
+ * batch records (record kind 7); announced by a server, it also says that the
+ * server reads the client's features field. Unknown bits are ignored.
+ */
+export const FEATURE = { batch: 1 } as const;
+/** What this implementation reads: announced by its server, answered by its client. */
+export const READ_FEATURES: number = FEATURE.batch;
 export const MAX_SERVICE_BYTES = 1024;
 export const MAX_PASSWORD_BYTES = 1024;
 export const MAX_REASON_BYTES = 512;
@@ -103,7 +113,7 @@ export interface ServerDeps extends HandshakeDeps {
    * them while the server is idle). @default provider.x25519Keypair(provider.randomBytes(32))
    */
   ephemeral?: () => KeyPair;
-  /** Feature bits announced in the reply payload; none are defined in version 1. @default 0 */
+  /** Feature bits announced in the reply payload (FEATURE; the server passes READ_FEATURES). @default 0 */
   features?: number;
 }
 
@@ -124,6 +134,8 @@ export interface ClientAuthRequest {
   clientKey?: KeyPair;
   /** Opaque bytes (the caller's ETF encoding of ArgsC). */
   argsC: Uint8Array;
+  /** Feature bits this client reads, sent when the server announced `batch` (it then reads them). @default READ_FEATURES */
+  features?: number;
 }
 
 /** The decrypted login request, for the server's policy check. */
@@ -158,6 +170,8 @@ export interface Session {
   serverKey: Uint8Array;
   /** The client's Ed25519 public key when it logged in with method 'key'. */
   clientKey?: Uint8Array;
+  /** Feature bits the peer announced (FEATURE), e.g. whether it reads batch records; 0 from a peer that announces none. */
+  peerFeatures: number;
 }
 
 interface StateBase {
@@ -181,10 +195,13 @@ export interface ClientAwaitResult extends StateBase {
   readonly phase: 'clientAwaitResult';
   readonly serverKey: Uint8Array;
   readonly clientKey?: Uint8Array;
+  readonly peerFeatures: number;
 }
 export interface ServerAwaitAuth extends StateBase {
   readonly phase: 'serverAwaitAuth';
   readonly serverKey: Uint8Array;
+  /** What the reply announced: with `batch`, the auth message may carry the client's features. */
+  readonly features: number;
 }
 export interface ServerAwaitDecision extends StateBase {
   readonly phase: 'serverAwaitDecision';
@@ -192,6 +209,7 @@ export interface ServerAwaitDecision extends StateBase {
   readonly method: AuthMethod;
   readonly clientKey?: Uint8Array;
   readonly signatureOk?: boolean;
+  readonly peerFeatures: number;
 }
 export type HandshakeState = ClientAwaitReply | ClientReady | ClientAwaitResult | ServerAwaitAuth | ServerAwaitDecision;
 
@@ -313,11 +331,14 @@ export function decodeRefusal(frame: Uint8Array): { code: ResultName | 'unknown'
 
 /**
  * Auth plaintext: method(1) || service_len(2, BE) || service(UTF-8) ||
- * proof_len(2, BE) || proof || args_len(4, BE) || argsC || zeros up to a
- * multiple of AUTH_PAD_BYTES (fewer than AUTH_PAD_BYTES of them).
+ * proof_len(2, BE) || proof || args_len(4, BE) || argsC || [features(4, BE)]
+ * || zeros up to a multiple of AUTH_PAD_BYTES (fewer than AUTH_PAD_BYTES of
+ * them). The features field is sent only to a server that announced `batch`;
+ * such a server reads a field of zeros, or padding shorter than 4 bytes, as no
+ * features, so an older client's padding reads as none.
  */
-function encodeAuthPayload(method: AuthMethod, service: Uint8Array, proof: Uint8Array, argsC: Uint8Array): Uint8Array {
-  const n = 1 + 2 + service.length + 2 + proof.length + 4 + argsC.length;
+function encodeAuthPayload(method: AuthMethod, service: Uint8Array, proof: Uint8Array, argsC: Uint8Array, features: number | undefined): Uint8Array {
+  const n = 1 + 2 + service.length + 2 + proof.length + 4 + argsC.length + (features === undefined ? 0 : 4);
   const out = new Uint8Array(Math.ceil(n / AUTH_PAD_BYTES) * AUTH_PAD_BYTES);
   let o = 0;
   out[o++] = METHOD[method];
@@ -329,10 +350,14 @@ function encodeAuthPayload(method: AuthMethod, service: Uint8Array, proof: Uint8
   o += proof.length;
   putU32(out, o, argsC.length);
   out.set(argsC, (o += 4));
+  if (features !== undefined) putU32(out, o + argsC.length, features);
   return out;
 }
 
-function decodeAuthPayload(p: Uint8Array): { method: AuthMethod; service: string; proof: Uint8Array; argsC: Uint8Array } {
+function decodeAuthPayload(
+  p: Uint8Array,
+  readsFeatures: boolean,
+): { method: AuthMethod; service: string; proof: Uint8Array; argsC: Uint8Array; features: number } {
   const bad = (why: string) => hsError('protocolError', 'server', 'auth', `malformed auth message: ${why}`);
   if (p.length === 0 || p.length % AUTH_PAD_BYTES !== 0) throw bad(`length ${p.length} is not a multiple of ${AUTH_PAD_BYTES}`);
   let o = 0;
@@ -366,11 +391,16 @@ function decodeAuthPayload(p: Uint8Array): { method: AuthMethod; service: string
   need(argsLen, 'argsC');
   const argsC = p.slice(o, o + argsLen);
   o += argsLen;
+  let features = 0;
+  if (readsFeatures && p.length - o >= 4) {
+    features = u32(p, o);
+    o += 4;
+  }
   if (p.length - o >= AUTH_PAD_BYTES) throw bad('too much padding');
   for (let i = o; i < p.length; i++) if (p[i] !== 0) throw bad('non-zero padding');
   const proofOk = method === 'none' ? proofLen === 0 : method === 'key' ? proofLen === KEY_PROOF_BYTES : proofLen > 0 && proofLen <= MAX_PASSWORD_BYTES;
   if (!proofOk) throw bad(`proof of ${proofLen} bytes for method ${method}`);
-  return { method, service, proof, argsC };
+  return { method, service, proof, argsC, features };
 }
 
 /** Result plaintext: result(1) || reason (UTF-8, possibly empty). */
@@ -590,10 +620,15 @@ export function clientAuth(state: ClientReady, req: ClientAuthRequest): { state:
       proof.set(sig, ED25519_PUBLIC_KEY_BYTES);
       clientKey = pair.publicKey.slice();
     }
-    const plain = encodeAuthPayload(req.method, service, proof, req.argsC);
+    const peerFeatures = s.serverInfo.features;
+    const features = (peerFeatures & FEATURE.batch) !== 0 ? (req.features ?? READ_FEATURES) : undefined;
+    const plain = encodeAuthPayload(req.method, service, proof, req.argsC, features);
     const out = s.ss.encryptAndHash(plain);
     wipe(plain, proof);
-    return { state: { phase: 'clientAwaitResult' as const, provider: s.provider, ss: s.ss, serverKey: s.serverKey, clientKey, spent: false }, out };
+    return {
+      state: { phase: 'clientAwaitResult' as const, provider: s.provider, ss: s.ss, serverKey: s.serverKey, clientKey, peerFeatures, spent: false },
+      out,
+    };
   });
 }
 
@@ -634,6 +669,7 @@ export function clientOnResult(state: ClientAwaitResult, frame: Uint8Array): { r
       handshakeHash: keys.handshakeHash,
       serverKey: s.serverKey,
       ...(s.clientKey ? { clientKey: s.clientKey } : {}),
+      peerFeatures: s.peerFeatures,
     };
     return { result, session };
   });
@@ -686,12 +722,13 @@ export function serverOnHello(
     wipe(e.secretKey);
     const boxS = ss.encryptAndHash(identity.publicKey);
     dh(provider, identity.secretKey, eC, ss); // es
-    const boxInfo = ss.encryptAndHash(encodeServerInfo(SUPPORTED_VERSIONS, deps.features ?? 0));
+    const features = deps.features ?? 0;
+    const boxInfo = ss.encryptAndHash(encodeServerInfo(SUPPORTED_VERSIONS, features));
     const out = new Uint8Array(X25519_KEY_BYTES + boxS.length + boxInfo.length);
     out.set(e.publicKey);
     out.set(boxS, X25519_KEY_BYTES);
     out.set(boxInfo, X25519_KEY_BYTES + boxS.length);
-    return { state: { phase: 'serverAwaitAuth', provider, ss, serverKey: identity.publicKey.slice(), spent: false }, out };
+    return { state: { phase: 'serverAwaitAuth', provider, ss, serverKey: identity.publicKey.slice(), features, spent: false }, out };
   } catch (err) {
     ss.destroy();
     wipe(e?.secretKey);
@@ -714,7 +751,7 @@ export function serverOnAuth(state: ServerAwaitAuth, frame: Uint8Array): { state
     if (plain === null) throw hsError('badRecord', side, phase, 'auth message does not decrypt (tampered, or moved from another session)');
     let msg: ReturnType<typeof decodeAuthPayload>;
     try {
-      msg = decodeAuthPayload(plain);
+      msg = decodeAuthPayload(plain, (s.features & FEATURE.batch) !== 0);
     } finally {
       wipe(plain);
     }
@@ -737,6 +774,7 @@ export function serverOnAuth(state: ServerAwaitAuth, frame: Uint8Array): { state
       method: msg.method,
       clientKey,
       signatureOk,
+      peerFeatures: msg.features,
       spent: false,
     };
     return { state: next, request };
@@ -776,6 +814,7 @@ export function serverResult(state: ServerAwaitDecision, code: ResultName, reaso
       handshakeHash: keys.handshakeHash,
       serverKey: s.serverKey,
       ...(s.clientKey ? { clientKey: s.clientKey } : {}),
+      peerFeatures: s.peerFeatures,
     };
     return { out, session };
   });

@@ -157,14 +157,22 @@ export function recordLayer(session: Session, provider?: CryptoProvider): { seal
  * | 4    | push       | server -> client | term                                |
  * | 5    | errorReply | server -> client | id(4, BE) term `{error, Code, Msg}` |
  * | 6    | close      | either           | optional term (the reason)          |
+ * | 7    | batch      | either           | (u32 length, record of kinds 1-6)+  |
+ *
+ * A batch carries several records under one seal, in order, each with a
+ * length in front; it is sent only to a peer that announced FEATURE.batch
+ * (handshake.ts). See batchItem().
  */
-export const RECORD_KIND = { cast: 1, call: 2, reply: 3, push: 4, errorReply: 5, close: 6 } as const;
+export const RECORD_KIND = { cast: 1, call: 2, reply: 3, push: 4, errorReply: 5, close: 6, batch: 7 } as const;
 export type RecordKindName = keyof typeof RECORD_KIND;
 export type RecordKind = (typeof RECORD_KIND)[RecordKindName];
 
 /** Who may send each kind. */
-const KIND_SENDER: Record<RecordKind, Side | 'either'> = { 1: 'client', 2: 'client', 3: 'server', 4: 'server', 5: 'server', 6: 'either' };
-const KIND_HAS_ID: Record<RecordKind, boolean> = { 1: false, 2: true, 3: true, 4: false, 5: true, 6: false };
+const KIND_SENDER: Record<RecordKind, Side | 'either'> = { 1: 'client', 2: 'client', 3: 'server', 4: 'server', 5: 'server', 6: 'either', 7: 'either' };
+const KIND_HAS_ID: Record<RecordKind, boolean> = { 1: false, 2: true, 3: true, 4: false, 5: true, 6: false, 7: false };
+
+/** The length in front of each record of a batch. */
+export const BATCH_ITEM_HEADER_BYTES = 4;
 
 export interface ParsedRecord {
   kind: RecordKind;
@@ -228,4 +236,26 @@ export function parseRecord(plain: Uint8Array, from?: Side): ParsedRecord {
   }
   const id = ((plain[1] << 24) | (plain[2] << 16) | (plain[3] << 8) | plain[4]) >>> 0;
   return { kind, id, term: plain.subarray(5) };
+}
+
+/**
+ * The record of a batch body (a batch record's plaintext after its kind
+ * byte) whose length is at `offset`: it runs from offset +
+ * BATCH_ITEM_HEADER_BYTES to the returned end. protocolError for a length cut
+ * short, running past the body, or empty. The caller parses the record
+ * (parseRecord) and refuses a batch inside a batch.
+ */
+export function batchItemEnd(body: Uint8Array, offset: number): number {
+  const left = body.length - offset;
+  if (left < BATCH_ITEM_HEADER_BYTES) {
+    throw new ChanError('protocolError', `batch record: ${left} bytes left where a record length should be`, { details: { phase: 'record', actual: left } });
+  }
+  const len = ((body[offset] << 24) | (body[offset + 1] << 16) | (body[offset + 2] << 8) | body[offset + 3]) >>> 0;
+  const start = offset + BATCH_ITEM_HEADER_BYTES;
+  if (len === 0 || len > body.length - start) {
+    throw new ChanError('protocolError', `batch record: a record of ${len} bytes where ${body.length - start} remain`, {
+      details: { phase: 'record', actual: len, limit: body.length - start },
+    });
+  }
+  return start + len;
 }
