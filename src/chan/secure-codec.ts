@@ -20,12 +20,13 @@ import {
   BATCH_ITEM_HEADER_BYTES,
   RECORD_KIND,
   batchItemEnd,
-  parseRecord,
+  parseRecordAt,
   recordLayer,
   recordHeaderBytes,
   writeRecordHeader,
   type RecordOpener,
   type RecordSealer,
+  type RecordHead,
   type RecordKind,
 } from '../auth/secure/record.ts';
 import { ChanError } from '../errors.ts';
@@ -70,6 +71,7 @@ export class SecureCodec implements ChannelCodec {
   /** The batch record decode() was given last, and where its next record's length is. */
   private inBody: Uint8Array | undefined;
   private inPos = 0;
+  private readonly head: RecordHead = { kind: RECORD_KIND.cast, id: 0, termStart: 0 };
 
   constructor(session: Session, provider: CryptoProvider, decodeOptions: DecodeOptions) {
     // Decrypted bytes are never quoted in an error (it reaches logs and error replies).
@@ -104,7 +106,7 @@ export class SecureCodec implements ChannelCodec {
     const k = kind as RecordKind;
     const n = recordHeaderBytes(k);
     // The plaintext lives only until seal() or the batch has copied it: the encoder's own buffer will do.
-    const plain = kind === KIND.close ? new Uint8Array(n) : encodeTermTransient(term, { reserve: n });
+    const plain = kind === KIND.close ? new Uint8Array(n) : encodeTermTransient(term, n === 1 ? RESERVE_1 : RESERVE_5);
     writeRecordHeader(plain, 0, k, id);
     if (this.sink === undefined) return this.sealer.seal(plain, FRAME_HEADER_BYTES);
     if (!this.inTick) {
@@ -164,7 +166,7 @@ export class SecureCodec implements ChannelCodec {
       this.inPos = 1;
       return this.next()!;
     }
-    return this.message(plain, payload.length + FRAME_HEADER_BYTES);
+    return this.message(plain, 0, plain.length, payload.length + FRAME_HEADER_BYTES);
   }
 
   next(): Inbound | undefined {
@@ -177,16 +179,19 @@ export class SecureCodec implements ChannelCodec {
     }
     const end = batchItemEnd(body, at);
     this.inPos = end;
-    const item = body.subarray(at + BATCH_ITEM_HEADER_BYTES, end);
-    if (item[0] === RECORD_KIND.batch)
-      throw new ChanError('protocolError', 'a batch record inside a batch record', { details: { phase: 'record', actual: item[0] } });
-    return this.message(item, end - at);
+    const start = at + BATCH_ITEM_HEADER_BYTES;
+    if (body[start] === RECORD_KIND.batch) {
+      throw new ChanError('protocolError', 'a batch record inside a batch record', { details: { phase: 'record', actual: RECORD_KIND.batch } });
+    }
+    return this.message(body, start, end, end - at);
   }
 
-  private message(plain: Uint8Array, bytes: number): Inbound {
-    const rec = parseRecord(plain, this.peerSide);
-    const term = rec.kind === KIND.close || rec.term.length === 0 ? undefined : decodeTerm(rec.term, this.decodeOptions);
-    return { kind: rec.kind as Kind, id: rec.id, term, bytes };
+  /** The record at buf[start, end). */
+  private message(buf: Uint8Array, start: number, end: number, bytes: number): Inbound {
+    const head = this.head;
+    parseRecordAt(buf, start, end, this.peerSide, head);
+    const term = head.kind === KIND.close || head.termStart === end ? undefined : decodeTerm(buf.subarray(head.termStart, end), this.decodeOptions);
+    return { kind: head.kind as Kind, id: head.id, term, bytes };
   }
 
   destroy(): void {
@@ -219,6 +224,8 @@ const nodeNextTick = (globalThis as { process?: { nextTick?: (f: (c: SecureCodec
 const afterThisTick: (f: (c: SecureCodec) => void, c: SecureCodec) => void = nodeNextTick ?? ((f, c) => queueMicrotask(() => f(c)));
 
 const EMPTY = new Uint8Array(0);
+const RESERVE_1 = { reserve: 1 };
+const RESERVE_5 = { reserve: 5 };
 
 /** One derived options object per service's options (they are made once per service), not one per connection. */
 const DERIVED = new WeakMap<DecodeOptions, DecodeOptions>();

@@ -215,27 +215,48 @@ export function encodeRecord(kind: RecordKind, id: number, term: Uint8Array): Ui
   return out;
 }
 
+/** Where parseRecordAt() leaves what it read: a caller on the hot path reuses one. */
+export interface RecordHead {
+  kind: RecordKind;
+  /** Call id (kinds call, reply, errorReply); 0 otherwise. */
+  id: number;
+  /** Where the term starts (the record's end when it has none). */
+  termStart: number;
+}
+
 /**
  * Parse a record plaintext. With `from`, a kind that side may not send is a
  * protocolError (a server never receives a reply, a client never a call).
  */
 export function parseRecord(plain: Uint8Array, from?: Side): ParsedRecord {
-  const kind = plain.length > 0 ? (plain[0] as RecordKind) : (0 as RecordKind);
+  const head: RecordHead = { kind: 0 as RecordKind, id: 0, termStart: 0 };
+  parseRecordAt(plain, 0, plain.length, from, head);
+  return { kind: head.kind, id: head.id, term: plain.subarray(head.termStart) };
+}
+
+/** parseRecord() of the record at buf[start, end), into `head`: no view and no object per record. */
+export function parseRecordAt(buf: Uint8Array, start: number, end: number, from: Side | undefined, head: RecordHead): void {
+  const kind = end > start ? (buf[start] as RecordKind) : (0 as RecordKind);
   const sender = KIND_SENDER[kind];
   if (sender === undefined) {
-    throw new ChanError('protocolError', `unknown record kind ${plain.length > 0 ? kind : '(empty record)'}`, { details: { phase: 'record', actual: kind } });
+    throw new ChanError('protocolError', `unknown record kind ${end > start ? kind : '(empty record)'}`, { details: { phase: 'record', actual: kind } });
   }
   if (from !== undefined && sender !== 'either' && sender !== from) {
     throw new ChanError('protocolError', `a ${from} may not send a record of kind ${kind}`, {
       details: { phase: 'record', side: from === 'client' ? 'server' : 'client', actual: kind },
     });
   }
-  if (!KIND_HAS_ID[kind]) return { kind, id: 0, term: plain.subarray(1) };
-  if (plain.length < 5) {
-    throw new ChanError('protocolError', `record of kind ${kind} too short for its call id`, { details: { phase: 'record', actual: plain.length } });
+  head.kind = kind;
+  if (!KIND_HAS_ID[kind]) {
+    head.id = 0;
+    head.termStart = start + 1;
+    return;
   }
-  const id = ((plain[1] << 24) | (plain[2] << 16) | (plain[3] << 8) | plain[4]) >>> 0;
-  return { kind, id, term: plain.subarray(5) };
+  if (end - start < 5) {
+    throw new ChanError('protocolError', `record of kind ${kind} too short for its call id`, { details: { phase: 'record', actual: end - start } });
+  }
+  head.id = ((buf[start + 1] << 24) | (buf[start + 2] << 16) | (buf[start + 3] << 8) | buf[start + 4]) >>> 0;
+  head.termStart = start + 5;
 }
 
 /**
