@@ -281,6 +281,10 @@ describe('the npm package, installed into a new project', { timeout: 120_000 }, 
       cwd: app,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // after() is not reached when the file's process ends early; the server must not outlive it (one was
+    // found running, orphaned, after a suite run).
+    const started = server;
+    process.once('exit', () => started.kill('SIGKILL'));
     const waiters = new Set<() => void>();
     const wake = (): void => waiters.forEach((w) => w());
     let partial = '';
