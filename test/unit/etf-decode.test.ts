@@ -6,7 +6,7 @@ import { isChanError } from '../../src/errors.ts';
 import { DEFAULT_LIMITS } from '../../src/limits.ts';
 import { concatBytes, fromHex, toHex } from '../../src/wire/bytes.ts';
 import { decodeReaders, decodeTerm, type DecodeOptions } from '../../src/wire/etf/decode.ts';
-import { encodeTerm } from '../../src/wire/etf/encode.ts';
+import { encodeTerm, encodeTermGeneral } from '../../src/wire/etf/encode.ts';
 import { formatTerm } from '../../src/wire/etf/format.ts';
 import { Atom, BitBinary, ErlFloat, ImproperList, Opaque, Tuple, atom, improperList, isAtom, termEqual, tuple, type Term } from '../../src/wire/etf/term.ts';
 
@@ -714,4 +714,38 @@ test('etf property - fast path: the same answer as the general decoder on model 
     ),
     { numRuns: 700, seed: 0xfa58 },
   );
+});
+
+test('etf property - encode fast path: the same bytes as the general encoder, and the same errors', () => {
+  fc.assert(
+    fc.property(modelTerm, (t) => {
+      assert.deepEqual(encodeTerm(t), encodeTermGeneral(t), formatTerm(t).slice(0, 200));
+    }),
+    { numRuns: 700, seed: 0xe4c0 },
+  );
+  const bad: Term[] = [
+    tuple(atom('ok'), Number.NaN),
+    tuple(1, [2, Infinity]),
+    tuple(atom('x'), Symbol('s') as unknown as Term, Number.NaN),
+    tuple(new Atom('a'.repeat(256))),
+    tuple(tuple(tuple(Number.POSITIVE_INFINITY))),
+  ];
+  for (const t of bad) {
+    const err = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      }
+      return 'no error';
+    };
+    assert.equal(
+      err(() => encodeTerm(t)),
+      err(() => encodeTermGeneral(t)),
+    );
+    assert.notEqual(
+      err(() => encodeTerm(t)),
+      'no error',
+    );
+  }
 });

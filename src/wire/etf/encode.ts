@@ -70,6 +70,8 @@ export interface EncodeOptions {
 /** Deepest nesting the encoder follows; deeper (or cyclic) input is a `badArgument`. */
 const MAX_ENCODE_DEPTH = LIMITS.maxTermDepth.max;
 const MAX_RESERVE = 1024;
+/** The fast path's recursion stays shallow; deeper terms take root()'s explicit stack. */
+const FAST_MAX_DEPTH = 16;
 const INITIAL_BUFFER_BYTES = 1024;
 /** After a big term, the shared buffer is dropped back to this size so it is not kept forever. */
 const KEEP_BUFFER_BYTES = 1024 * 1024;
@@ -125,6 +127,66 @@ class Encoder {
     this.buf[this.pos] = tag;
     this.view.setUint32(this.pos + 1, v);
     this.pos += 5;
+  }
+
+  /**
+   * Encode `t` if it is made of tuples and proper lists (at most FAST_MAX_DEPTH deep) and leaves (numbers,
+   * strings, atoms, booleans, undefined, binaries), recursively: the stack of root() costs two
+   * pushes and pops per item, about half of a small message's encode. False at the first thing
+   * it does not take (a map, an improper list, a record...): the caller then rewinds and uses root(),
+   * which writes the same bytes for what this takes and has the only error messages.
+   */
+  fast(t: Term, depth: number): boolean {
+    switch (typeof t) {
+      case 'number':
+        this.number(t);
+        return true;
+      case 'string':
+        this.string(t);
+        return true;
+      case 'boolean':
+        this.latin1Atom(t ? 'true' : 'false');
+        return true;
+      case 'undefined':
+        this.latin1Atom('undefined');
+        return true;
+      case 'object':
+        break;
+      default:
+        return false;
+    }
+    if (t instanceof Atom) {
+      this.atom(t.name);
+      return true;
+    }
+    if (t instanceof Tuple) {
+      const elements = t.elements;
+      if (depth >= FAST_MAX_DEPTH || !Array.isArray(elements) || elements.length > 255) return false;
+      const n = elements.length;
+      this.ensure(2);
+      this.buf[this.pos] = SMALL_TUPLE_EXT;
+      this.buf[this.pos + 1] = n;
+      this.pos += 2;
+      for (let i = 0; i < n; i++) if (!this.fast(elements[i], depth + 1)) return false;
+      return true;
+    }
+    if (Array.isArray(t)) {
+      const n = t.length;
+      if (n === 0) {
+        this.u8(NIL_EXT);
+        return true;
+      }
+      if (depth >= FAST_MAX_DEPTH) return false;
+      this.tagU32(LIST_EXT, n);
+      for (let i = 0; i < n; i++) if (!this.fast(t[i], depth + 1)) return false;
+      this.u8(NIL_EXT);
+      return true;
+    }
+    if (t instanceof Uint8Array) {
+      this.binary(t);
+      return true;
+    }
+    return false;
   }
 
   /** Pending terms (and NIL markers), with the nesting depth of each; reused between calls. */
@@ -520,7 +582,15 @@ export function encodeTermTransient(term: Term, options?: EncodeOptions): Uint8A
   return encodeWith(term, options, false);
 }
 
-function encodeWith(term: Term, options: EncodeOptions | undefined, copy: boolean): Uint8Array {
+/**
+ * For the tests that hold the fast path to the general encoder, not for the package (neither
+ * index re-exports it): encodeTerm through root() alone.
+ */
+export function encodeTermGeneral(term: Term): Uint8Array {
+  return encodeWith(term, undefined, true, false);
+}
+
+function encodeWith(term: Term, options: EncodeOptions | undefined, copy: boolean, tryFast = true): Uint8Array {
   const reserve = options?.reserve ?? 0;
   if (!Number.isInteger(reserve) || reserve < 0 || reserve > MAX_RESERVE) {
     throw bad(`reserve must be an integer from 0 to ${MAX_RESERVE}`, { actual: reserve });
@@ -535,7 +605,11 @@ function encodeWith(term: Term, options: EncodeOptions | undefined, copy: boolea
     enc.buf.fill(0, 0, reserve);
     enc.pos = reserve;
     enc.buf[enc.pos++] = VERSION;
-    enc.root(term);
+    const start = enc.pos;
+    if (!tryFast || !enc.fast(term, 0)) {
+      enc.pos = start;
+      enc.root(term);
+    }
     return copy ? enc.buf.slice(0, enc.pos) : enc.buf.subarray(0, enc.pos);
   } catch (e) {
     enc.stack.length = 0; // drop what an error left behind
