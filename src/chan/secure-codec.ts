@@ -71,7 +71,6 @@ export class SecureCodec implements ChannelCodec {
   /** The batch record decode() was given last, and where its next record's length is. */
   private inBody: Uint8Array | undefined;
   private inPos = 0;
-  private readonly head: RecordHead = { kind: RECORD_KIND.cast, id: 0, termStart: 0 };
 
   constructor(session: Session, provider: CryptoProvider, decodeOptions: DecodeOptions) {
     // Decrypted bytes are never quoted in an error (it reaches logs and error replies).
@@ -188,7 +187,7 @@ export class SecureCodec implements ChannelCodec {
 
   /** The record at buf[start, end). */
   private message(buf: Uint8Array, start: number, end: number, bytes: number): Inbound {
-    const head = this.head;
+    const head = HEAD;
     parseRecordAt(buf, start, end, this.peerSide, head);
     const term = head.kind === KIND.close || head.termStart === end ? undefined : decodeTerm(buf.subarray(head.termStart, end), this.decodeOptions);
     return { kind: head.kind as Kind, id: head.id, term, bytes };
@@ -224,6 +223,8 @@ const nodeNextTick = (globalThis as { process?: { nextTick?: (f: (c: SecureCodec
 const afterThisTick: (f: (c: SecureCodec) => void, c: SecureCodec) => void = nodeNextTick ?? ((f, c) => queueMicrotask(() => f(c)));
 
 const EMPTY = new Uint8Array(0);
+/** What parseRecordAt() read, shared by every codec: each reads it at once (one object, not one per connection). */
+const HEAD: RecordHead = { kind: RECORD_KIND.cast, id: 0, termStart: 0 };
 const RESERVE_1 = { reserve: 1 };
 const RESERVE_5 = { reserve: 5 };
 
