@@ -583,6 +583,21 @@ test('etf property - arbitrary bytes: a term or badTerm, never another error', (
   );
 });
 
+type Mutation = readonly ['set' | 'insert' | 'delete' | 'truncate', number, number];
+
+/** `bytes` with each mutation applied in turn (positions taken modulo the length at that point). */
+function mutate(bytes: number[], muts: readonly Mutation[]): Uint8Array {
+  let b = bytes;
+  for (const [kind, at, v] of muts) {
+    const i = at % (b.length + 1);
+    if (kind === 'set' && i < b.length) b[i] = v;
+    else if (kind === 'insert') b.splice(i, 0, v);
+    else if (kind === 'delete') b.splice(i, 1);
+    else if (kind === 'truncate') b = b.slice(0, i);
+  }
+  return Uint8Array.from(b);
+}
+
 test('etf property - mutated valid encodings: a term or badTerm, never another error', () => {
   const mutation = fc.oneof(
     fc.tuple(fc.constant('set' as const), fc.nat(), fc.integer({ min: 0, max: 255 })),
@@ -598,14 +613,7 @@ test('etf property - mutated valid encodings: a term or badTerm, never another e
         const size = body.length;
         b = [131, 80, size >>> 24, (size >>> 16) & 255, (size >>> 8) & 255, size & 255, ...zlibSync(body)];
       }
-      for (const [kind, at, v] of muts) {
-        const i = at % (b.length + 1);
-        if (kind === 'set' && i < b.length) b[i] = v;
-        else if (kind === 'insert') b.splice(i, 0, v);
-        else if (kind === 'delete') b.splice(i, 1);
-        else if (kind === 'truncate') b = b.slice(0, i);
-      }
-      totalOn(Uint8Array.from(b), { maxDepth: 64 });
+      totalOn(mutate(b, muts), { maxDepth: 64 });
     }),
     { numRuns: 700, seed: 44 },
   );
@@ -701,15 +709,7 @@ test('etf property - fast path: the same answer as the general decoder on model 
       fc.integer({ min: 1, max: 8 }),
       fc.integer({ min: 1, max: 8 }),
       (t, muts, maxDepth, maxAtoms) => {
-        let b = Array.from(encodeTerm(t));
-        for (const [kind, at, v] of muts) {
-          const i = at % (b.length + 1);
-          if (kind === 'set' && i < b.length) b[i] = v;
-          else if (kind === 'insert') b.splice(i, 0, v);
-          else if (kind === 'delete') b.splice(i, 1);
-          else if (kind === 'truncate') b = b.slice(0, i);
-        }
-        sameAnswer(Uint8Array.from(b), { maxDepth, maxAtoms });
+        sameAnswer(mutate(Array.from(encodeTerm(t)), muts), { maxDepth, maxAtoms });
       },
     ),
     { numRuns: 400, seed: 0xfa58 },
