@@ -40,6 +40,18 @@ class Wire implements FrameSink {
   }
 }
 
+/** The two codecs of one session, each side reading batches when `reads` says so; each side's batches go to its own Wire. */
+function link(reads: number = FEATURE.batch): { client: SecureCodec; server: SecureCodec; clientWire: Wire; serverWire: Wire } {
+  const s = sessions(reads, reads);
+  const client = new SecureCodec(s.client, tweetnaclProvider, DECODE);
+  const server = new SecureCodec(s.server, tweetnaclProvider, DECODE);
+  const clientWire = new Wire();
+  const serverWire = new Wire();
+  client.sendBatchesTo(clientWire);
+  server.sendBatchesTo(serverWire);
+  return { client, server, clientWire, serverWire };
+}
+
 /** Every message of `frames`, through decode() and next(). */
 function receive(codec: SecureCodec, frames: Uint8Array[]): Inbound[] {
   const out: Inbound[] = [];
@@ -52,11 +64,7 @@ function receive(codec: SecureCodec, frames: Uint8Array[]): Inbound[] {
 const endOfTick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 test('batch - the records after the first of a tick go out in batches, and come back as the same messages in order', async () => {
-  const s = sessions(FEATURE.batch, FEATURE.batch);
-  const client = new SecureCodec(s.client, tweetnaclProvider, DECODE);
-  const server = new SecureCodec(s.server, tweetnaclProvider, DECODE);
-  const wire = new Wire();
-  client.sendBatchesTo(wire);
+  const { client, server, clientWire: wire } = link();
   const sent: Array<[number, number, Term]> = [];
   const big = 'x'.repeat(BATCH_ITEM_MAX_BYTES);
   for (let i = 0; i < 600; i++) {
@@ -87,37 +95,25 @@ test('batch - the records after the first of a tick go out in batches, and come 
 });
 
 test('batch - none to a peer that does not read them, and a lone message is never held', async () => {
-  const s = sessions(0, 0);
-  const client = new SecureCodec(s.client, tweetnaclProvider, DECODE);
-  const wire = new Wire();
-  client.sendBatchesTo(wire);
+  const { client, clientWire: wire } = link(0);
   for (let i = 0; i < 50; i++) assert.ok(client.encodeReserved(KIND.cast, 0, i) !== undefined, 'every record leaves at once');
-  const b = sessions(FEATURE.batch, FEATURE.batch);
-  const batching = new SecureCodec(b.client, tweetnaclProvider, DECODE);
-  batching.sendBatchesTo(wire);
+  const { client: batching, clientWire: batchingWire } = link();
   for (let tick = 0; tick < 3; tick++) {
     assert.ok(batching.encodeReserved(KIND.call, tick, tick) !== undefined, 'the first record of a tick leaves at once');
     await endOfTick();
   }
-  assert.equal(wire.frames.length, 0, 'nothing waited');
+  assert.equal(wire.frames.length + batchingWire.frames.length, 0, 'nothing waited');
 });
 
 test('batch - a close leaves after what waited, alone; a flush before the transport ends sends what waits', async () => {
-  const s = sessions(FEATURE.batch, FEATURE.batch);
-  const client = new SecureCodec(s.client, tweetnaclProvider, DECODE);
-  const server = new SecureCodec(s.server, tweetnaclProvider, DECODE);
-  const wire = new Wire();
-  client.sendBatchesTo(wire);
+  const { client, server, clientWire: wire } = link();
   for (let i = 0; i < 10; i++) wire.send(client, KIND.cast, 0, i);
   wire.send(client, KIND.close, 0, undefined);
   assert.deepEqual(
     receive(server, wire.frames).map((m) => m.kind),
     [...Array<number>(10).fill(KIND.cast), KIND.close],
   );
-  const s2 = sessions(FEATURE.batch, FEATURE.batch);
-  const c2 = new SecureCodec(s2.server, tweetnaclProvider, DECODE);
-  const w2 = new Wire();
-  c2.sendBatchesTo(w2);
+  const { server: c2, serverWire: w2 } = link();
   for (let i = 0; i < 5; i++) w2.send(c2, KIND.push, 0, i);
   assert.equal(w2.frames.length, 1);
   c2.flush();
@@ -125,10 +121,7 @@ test('batch - a close leaves after what waited, alone; a flush before the transp
   await endOfTick();
   assert.equal(w2.frames.length, 2, 'and nothing is sent twice');
   // A codec destroyed while records wait drops them at the end of the tick, without a throw.
-  const s3 = sessions(FEATURE.batch, FEATURE.batch);
-  const c3 = new SecureCodec(s3.client, tweetnaclProvider, DECODE);
-  const w3 = new Wire();
-  c3.sendBatchesTo(w3);
+  const { client: c3, clientWire: w3 } = link();
   w3.send(c3, KIND.cast, 0, 1);
   w3.send(c3, KIND.cast, 0, 2);
   c3.destroy();
