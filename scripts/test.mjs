@@ -15,9 +15,9 @@ const repo = fileURLToPath(new URL('../', import.meta.url));
 const bin = (pkg, file) => path.join(repo, 'node_modules', pkg, file);
 const node = process.execPath;
 
-// Caches live in node_modules/.cache (git-ignored, gone with a fresh clone): tsc's incremental state and
-// Prettier's per-file results are exact (keyed by content and options), so a second run only rechecks what
-// changed. ESLint gets no cache: its type-aware rules would keep a stale verdict for a file whose imports changed.
+// Caches live in node_modules/.cache (git-ignored, gone with a fresh clone): tsc's incremental state, Prettier's
+// per-file results and check-ts.mjs's lint state are exact (keyed by content and options; for ESLint's type-aware
+// rules, by the content of everything a file imports too), so a second run only rechecks what changed.
 const CACHE = path.join(repo, 'node_modules', '.cache', 'lib-chan-test');
 const CACHE_ENTRIES = path.join(CACHE, 'entries');
 const tsc = (project, name) => [
