@@ -19,6 +19,7 @@ export const NODE_ARGS = ['--import', 'tsx', '--conditions=lib-chan-src'];
  */
 const SERVER_NODE_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
 
 export interface ServerProc {
   port: number;
@@ -26,7 +27,8 @@ export interface ServerProc {
   /** The WebSocket listener's port (bench.conf has one), 0 if none. */
   wsPort: number;
   pid: number;
-  stop(): void;
+  /** SIGTERM, then wait for the exit (a --cpu-prof profile is written on the way out); SIGKILL after STOP_GRACE_MS. */
+  stop(): Promise<void>;
 }
 
 const children = new Set<ChildProcess>();
@@ -45,10 +47,14 @@ export async function startServerProcess(args: string[] = [], env: NodeJS.Proces
   const waiters = new Set<() => void>();
   let exited = false;
   let partial = '';
+  let ready = false;
   child.stdout!.setEncoding('utf8').on('data', (s: string) => {
     const parts = (partial + s).split('\n');
     partial = parts.pop() ?? '';
-    lines.push(...parts);
+    // Once READY is read, what else the server prints on stdout (e.g. --trace-gc from BENCH_SERVER_NODE_FLAGS)
+    // goes to the bench's stderr rather than piling up here.
+    if (ready) for (const l of parts) process.stderr.write(`[server ${child.pid}] ${l}\n`);
+    else lines.push(...parts);
     for (const w of [...waiters]) w();
   });
   child.once('exit', () => {
@@ -72,14 +78,20 @@ export async function startServerProcess(args: string[] = [], env: NodeJS.Proces
       name: `bench server ${args.join(' ') || '(ours)'}`,
     },
   );
+  ready = true;
   return {
     port: Number(m[1]),
     key: m[2] === '-' ? undefined : fromHex(m[2]),
     wsPort: Number(m[3]),
     pid: child.pid!,
-    stop: () => {
+    stop: async () => {
+      if (exited) return;
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.stdin!.end();
       child.kill('SIGTERM');
+      const late = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await gone;
+      clearTimeout(late);
     },
   };
 }
