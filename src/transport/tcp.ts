@@ -93,6 +93,7 @@ export class TcpTransport extends EventGate implements Transport {
   /** @internal */
   onData(data: Buffer): void {
     let frames: Uint8Array[];
+    const heldBefore = this.decoder.heldBytes;
     try {
       // A plain view of the read: the frames cut from it are then plain Uint8Arrays too (a Buffer's
       // subarray builds a FastBuffer through JS, and decodeTerm re-viewed every Buffer frame as a
@@ -106,7 +107,9 @@ export class TcpTransport extends EventGate implements Transport {
       if (this.decoder.inFrame) this.frameDeadline.running(frames.length > 0);
       else this.frameDeadline.idle();
     }
-    this.meter?.(data.length);
+    // The budget hears of what this read makes the transport hold: a frame that spans reads grows its buffer
+    // by doubling, so one read may add more than its own length (test/integration/tcp-meter.test.ts).
+    this.meter?.(Math.max(data.length, this.decoder.heldBytes - heldBefore));
     for (const f of frames) {
       if (this.socket.destroyed) return;
       this.deliverFrame(f);
