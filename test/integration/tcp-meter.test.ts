@@ -23,14 +23,13 @@ test('the meter is told of at least what the transport holds, read by read, whil
   const SENT = 3 << 20;
   let metered = 0;
   const behind: string[] = [];
-  let transport: TcpTransport | undefined;
   let done: () => void = () => {};
   const all = new Promise<void>((r) => (done = r));
-  transport = new TcpTransport(sock, {
+  const transport: TcpTransport = new TcpTransport(sock, {
     maxFrameBytes: 8 << 20,
     meter: (bytes) => {
       metered += bytes;
-      const held = transport!.bufferedBytes;
+      const held = transport.bufferedBytes;
       if (held > metered) behind.push(`held ${held} after ${metered} metered`);
     },
   });
