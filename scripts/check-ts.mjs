@@ -124,7 +124,11 @@ async function lintPlan(eslint, roots) {
   const passed = () => writeFileSync(stateFile, JSON.stringify({ key: stateKey, hashes }));
   if (!last || last.key !== stateKey) return { lint: lintable, passed };
   const changed = new Set([...Object.keys(hashes), ...Object.keys(last.hashes)].filter((f) => hashes[f] !== last.hashes[f]));
-  const everySrc = [...changed].some((f) => f.endsWith('.d.ts') || /\bdeclare\s+(?:global|module)\b/.test(texts.get(f) ?? ''));
+  // Any file of the one program counts here, a test's `declare global` included: src/ is linted on its types. A
+  // deleted file can no longer be read, so it counts as one that declared.
+  const declares = (f) =>
+    /\.[cm]?ts$/.test(f) && (hashes[f] === undefined || /\bdeclare\s+(?:global|module)\b/.test(texts.get(f) ?? readFileSync(path.join(repo, f), 'utf8')));
+  const everySrc = [...changed].some((f) => f.endsWith('.d.ts') || declares(f));
   // Who imports whom in src/: relative specifiers of import, export ... from and import(), resolved to files.
   const importers = new Map();
   for (const [f, text] of texts) {
