@@ -106,7 +106,7 @@ const GROUPS = {
   'integration-short': listed(
     'test/integration/client-limits',
     'test/integration/tcp-batching',
-    'test/integration/tcp-meter',
+    'test/integration/transport-meter',
     'test/integration/legacy-secret',
     'test/integration/slots',
     'test/integration/client-trust',

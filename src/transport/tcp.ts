@@ -108,7 +108,7 @@ export class TcpTransport extends EventGate implements Transport {
       else this.frameDeadline.idle();
     }
     // The budget hears of what this read makes the transport hold: a frame that spans reads grows its buffer
-    // by doubling, so one read may add more than its own length (test/integration/tcp-meter.test.ts).
+    // by doubling, so one read may add more than its own length (test/integration/transport-meter.test.ts).
     this.meter?.(Math.max(data.length, this.decoder.heldBytes - heldBefore));
     for (const f of frames) {
       if (this.socket.destroyed) return;

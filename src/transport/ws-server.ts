@@ -141,7 +141,7 @@ export class WsTransport extends EventGate implements Transport {
     this.rx = rx && typeof rx._bufferedBytes === 'number' && typeof rx._totalPayloadLength === 'number' ? rx : undefined;
     // After ws's own listener (added by handleUpgrade): the receiver has taken the read by now.
     this.frameDeadline = this.rx && opts.frameTimeoutMs ? new FrameDeadline(opts.frameTimeoutMs, this) : undefined;
-    if (this.frameDeadline) socket.on('data', () => this.afterRead());
+    if (this.frameDeadline || this.meter) socket.on('data', (d: Buffer) => this.afterRead(d.length));
     this.loginFrames = opts.loginFrames ?? 0;
     this.maxLoginFrameBytes = opts.maxLoginFrameBytes ?? Infinity;
     const forwardedFor = opts.forwardedFor;
@@ -168,15 +168,25 @@ export class WsTransport extends EventGate implements Transport {
     return this.earlyBytes + this.pendingBytes();
   }
 
-  /** Bytes ws holds of the message under way (its chunks, and fragments already joined). */
+  /**
+   * Bytes ws holds of the message under way: its chunks, the fragments already joined, and the announced
+   * length of the frame under way (ws adds it when the header arrives), so a frame counts once started.
+   */
   private pendingBytes(): number {
     return this.rx ? this.rx._bufferedBytes + this.rx._totalPayloadLength : 0;
   }
 
-  /** A message under way must be complete frameTimeoutMs after its first byte, as a TCP frame. */
-  private afterRead(): void {
-    if (this.pendingBytes() === 0) this.frameDeadline!.idle();
-    else this.frameDeadline!.running(false);
+  /**
+   * After each read: a message under way must be complete frameTimeoutMs after its first byte, as a TCP frame;
+   * and the budget hears of the read as it comes, since ws holds a message's bytes until its last one
+   * (test/integration/transport-meter.test.ts).
+   */
+  private afterRead(bytes: number): void {
+    if (this.frameDeadline) {
+      if (this.pendingBytes() === 0) this.frameDeadline.idle();
+      else this.frameDeadline.running(false);
+    }
+    this.meter?.(bytes); // last: the budget may close this very connection
   }
 
   /** @internal FrameDeadlineOwner: the frame under way is late. */
@@ -213,7 +223,6 @@ export class WsTransport extends EventGate implements Transport {
     // With the default binaryType ('nodebuffer') ws hands over one Buffer, fragments already joined.
     const frame = data as Buffer;
     this.frameDeadline?.idle();
-    this.meter?.(frame.length);
     if (this.loginFrames > 0) {
       this.loginFrames--;
       if (frame.length > this.maxLoginFrameBytes) {

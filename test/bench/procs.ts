@@ -14,12 +14,16 @@ import { waitUntil } from '../helpers/latch.ts';
 /** Every node process of the bench runs the TypeScript source. */
 export const NODE_ARGS = ['--import', 'tsx', '--conditions=lib-chan-src'];
 /**
- * Node flags of every server process of the bench (ours, the raw floors, gRPC): the V8 setting the README
- * recommends for a gateway (Operations, "Running as a service"; `npm start` has it), given to the floors
- * as well so that the ratios compare the same runtime. Then BENCH_SERVER_NODE_FLAGS (space-separated):
- * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for the server's profile, which NODE_OPTIONS does not allow.
+ * Node flags of every server process of the bench (ours, the raw floors, gRPC): the bench's own V8 heap
+ * settings (`npm run bench` passes `--initial-old-space-size=64`, the setting the README recommends for a
+ * gateway, Operations, "Running as a service"), so that servers, floors and client all run the same
+ * runtime. Then BENCH_SERVER_NODE_FLAGS (space-separated): e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for
+ * the server's profile, which NODE_OPTIONS does not allow.
  */
-const SERVER_NODE_FLAGS = ['--initial-old-space-size=64', ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+const SERVER_NODE_FLAGS = [
+  ...process.execArgv.filter((a) => /^--(?:initial|max)-(?:old|semi)-space-size=/.test(a)),
+  ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+];
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 
