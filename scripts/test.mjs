@@ -111,6 +111,7 @@ const GROUPS = {
     'test/integration/slots',
     'test/integration/client-trust',
     'test/integration/ws-origin',
+    'test/integration/ws-client',
     'test/integration/metrics',
     'test/integration/channel',
     'test/integration/bruteforce',

@@ -37,6 +37,11 @@ export interface WebSocketLike {
   onmessage: Handler<WsMessageEventLike> | null;
   onclose: Handler<WsCloseEventLike> | null;
   onerror: Handler<WsErrorEventLike> | null;
+  /**
+   * Node's `ws` only: its own event, which hands over the message's Buffer with no MessageEvent made around
+   * it and no copy into an ArrayBuffer (binaryType 'nodebuffer'); browsers have none.
+   */
+  on?(event: 'message', listener: (data: Uint8Array, isBinary: boolean) => void): unknown;
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
@@ -81,7 +86,12 @@ export class WsClientTransport extends EventGate implements Transport {
     this.peer = peerOf(url);
     this.remoteAddress = url.hostname.replace(/^\[|\]$/g, '');
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
-    ws.onmessage = (ev) => this.onMessage(ev.data);
+    if (typeof ws.on === 'function') {
+      // Per message this saves an event object and, for a message that is not the whole of its read, a copy
+      // (binaryType 'arraybuffer' slices one out of the read's buffer).
+      ws.binaryType = 'nodebuffer';
+      ws.on('message', (data, isBinary) => this.onMessage(isBinary ? data : ''));
+    } else ws.onmessage = (ev) => this.onMessage(ev.data);
     ws.onclose = (ev) => this.onClose(ev.code, ev.reason);
     ws.onerror = (ev) => {
       this.closeError ??= new ChanError('connectionLost', `WebSocket to ${this.peer} failed${ev.message ? `: ${ev.message}` : ''}`, {
