@@ -74,8 +74,7 @@ export class LegacyCodec implements ChannelCodec {
   readonly secure = false;
   private readonly decodeOptions: DecodeOptions;
   constructor(decodeOptions: DecodeOptions) {
-    // The frame is the transport's and read by nobody after decode(): large binaries may stay views of it.
-    this.decodeOptions = { ...decodeOptions, shareLargeBinaries: true };
+    this.decodeOptions = channelDecodeOptions(decodeOptions, false);
   }
   encode(_kind: Kind, _id: number, term: Term): Uint8Array {
     return encodeTerm(term);
@@ -95,4 +94,22 @@ export class LegacyCodec implements ChannelCodec {
   }
   sendBatchesTo(): void {}
   flush(): void {}
+}
+
+const LEGACY_DERIVED = new WeakMap<DecodeOptions, DecodeOptions>();
+const SECURE_DERIVED = new WeakMap<DecodeOptions, DecodeOptions>();
+/**
+ * A channel's decode options from its service's (or client's): one frozen object per base and kind,
+ * not one per connection, so the decoder checks the limits once (decodeTerm caches frozen options).
+ * The frame is the transport's, or the opened record's buffer, and read by nobody after decode():
+ * large binaries may stay views of it. A secure channel's plaintext is never quoted in errors.
+ */
+export function channelDecodeOptions(base: DecodeOptions, secure: boolean): DecodeOptions {
+  const cache = secure ? SECURE_DERIVED : LEGACY_DERIVED;
+  let d = cache.get(base);
+  if (d === undefined) {
+    d = Object.freeze(secure ? { ...base, excerpt: false, shareLargeBinaries: true } : { ...base, shareLargeBinaries: true });
+    cache.set(base, d);
+  }
+  return d;
 }

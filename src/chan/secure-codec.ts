@@ -35,7 +35,7 @@ import { encodeTerm, encodeTermTransient } from '../wire/etf/encode.ts';
 import { decodeTerm, type DecodeOptions } from '../wire/etf/decode.ts';
 import type { Term } from '../wire/etf/term.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
-import { KIND, type ChannelCodec, type FrameSink, type Inbound, type Kind } from './codec.ts';
+import { KIND, channelDecodeOptions, type ChannelCodec, type FrameSink, type Inbound, type Kind } from './codec.ts';
 
 /** A batch is sealed and sent once this much plaintext waits, so that the peer opens it while this side fills the next. */
 export const BATCH_RECORD_BYTES = 4 * 1024;
@@ -75,7 +75,7 @@ export class SecureCodec implements ChannelCodec {
   constructor(session: Session, provider: CryptoProvider, decodeOptions: DecodeOptions) {
     // Decrypted bytes are never quoted in an error (it reaches logs and error replies).
     // Large binaries may stay views of the record: decode() opens it in place, in a frame this codec owns.
-    this.decodeOptions = secureDecodeOptions(decodeOptions);
+    this.decodeOptions = channelDecodeOptions(decodeOptions, true);
     const layer = recordLayer(session, provider);
     this.sealer = layer.sealer;
     this.opener = layer.opener;
@@ -228,13 +228,3 @@ const HEAD: RecordHead = { kind: RECORD_KIND.cast, id: 0, termStart: 0 };
 const RESERVE_1 = { reserve: 1 };
 const RESERVE_5 = { reserve: 5 };
 
-/** One derived options object per service's options (they are made once per service), not one per connection. */
-const DERIVED = new WeakMap<DecodeOptions, DecodeOptions>();
-function secureDecodeOptions(base: DecodeOptions): DecodeOptions {
-  let d = DERIVED.get(base);
-  if (d === undefined) {
-    d = { ...base, excerpt: false, shareLargeBinaries: true };
-    DERIVED.set(base, d);
-  }
-  return d;
-}

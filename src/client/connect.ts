@@ -41,12 +41,13 @@ export async function connectOver(
   const protocol = options.protocol ?? 'secure';
   // Secure: one frame may wait until the server has proved its key (secureLogin lifts it); legacy servers never do.
   const waiter = new FrameWaiter(transport, 'client', limits.maxQueuedBytes, protocol === 'legacy' ? Infinity : 1);
-  const decodeOptions: DecodeOptions = {
+  // Frozen: the decoder checks frozen options once (see channelDecodeOptions).
+  const decodeOptions: DecodeOptions = Object.freeze({
     maxDepth: limits.maxTermDepth,
     maxDecompressedBytes: limits.maxDecompressedBytes,
     maxAtoms: limits.maxAtomsPerTerm,
     maxIntegerBytes: limits.maxIntegerBytes,
-  };
+  });
   if (protocol === 'legacy') {
     await withDeadline(transport, limits.connectTimeoutMs, `legacy login to ${service}`, () =>
       legacyLogin(transport, waiter, service, password, argsC, decodeOptions),

@@ -480,6 +480,27 @@ test('etf decode - options and arguments are checked', () => {
   );
 });
 
+test('etf decode - options objects used in turn each apply their own limits, frozen or not, changed or not', () => {
+  const three = encodeTerm(tuple(atom('a'), true, undefined));
+  const tight = Object.freeze({ maxAtoms: 2 });
+  const loose = Object.freeze({ maxAtoms: 3 });
+  const mutable: DecodeOptions = { maxAtoms: 3 };
+  for (let i = 0; i < 3; i++) {
+    assert.equal(assertBadTerm(three, tight).limit, 2);
+    decodeTerm(three, loose);
+    decodeTerm(three, mutable);
+  }
+  mutable.maxAtoms = 2;
+  assert.equal(assertBadTerm(three, mutable).limit, 2);
+  const badFrozen = Object.freeze({ maxDepth: 0 });
+  for (let i = 0; i < 2; i++) {
+    assert.throws(
+      () => decodeTerm(h('836a'), badFrozen),
+      (e: unknown) => isChanError(e, 'badArgument'),
+    );
+  }
+});
+
 // ---------------------------------------------------------------- properties
 
 const NOT_SURROGATE = fc.integer({ min: 0, max: 0x10ffff }).filter((c) => c < 0xd800 || c > 0xdfff);

@@ -201,9 +201,20 @@ let lastOptions: DecodeOptions | undefined;
 let lastRaw: [unknown, unknown, unknown, unknown, unknown] = [undefined, undefined, undefined, undefined, undefined];
 let lastResolved: Resolved = DEFAULT_RESOLVED;
 
+/**
+ * The resolved limits of frozen options objects (the server's per conf, the codecs' derived from them),
+ * which cannot change: a process that alternates between several of them (client and server, legacy
+ * and secure channels, channels of two services) checks each once, where the one-entry cache above
+ * missed on every change of object.
+ */
+const FROZEN_RESOLVED = new WeakMap<DecodeOptions, Resolved>();
+let lastFrozen: DecodeOptions | undefined;
+let lastFrozenResolved: Resolved = DEFAULT_RESOLVED;
+
 /** Options with defaults from DEFAULT_LIMITS and ranges from LIMITS (badArgument outside them). */
 function resolve(options: DecodeOptions | undefined): Resolved {
   if (options === undefined) return DEFAULT_RESOLVED;
+  if (options === lastFrozen) return lastFrozenResolved;
   const r = lastRaw;
   if (
     options === lastOptions &&
@@ -215,6 +226,15 @@ function resolve(options: DecodeOptions | undefined): Resolved {
   ) {
     return lastResolved;
   }
+  const frozen = Object.isFrozen(options);
+  if (frozen) {
+    const known = FROZEN_RESOLVED.get(options);
+    if (known !== undefined) {
+      lastFrozen = options;
+      lastFrozenResolved = known;
+      return known;
+    }
+  }
   const resolved = {
     maxDepth: pick(options.maxDepth, 'maxTermDepth', 'maxDepth'),
     maxDecompressedBytes: pick(options.maxDecompressedBytes, 'maxDecompressedBytes', 'maxDecompressedBytes'),
@@ -222,6 +242,12 @@ function resolve(options: DecodeOptions | undefined): Resolved {
     maxIntegerBytes: pick(options.maxIntegerBytes, 'maxIntegerBytes', 'maxIntegerBytes'),
     shareLargeBinaries: options.shareLargeBinaries === true,
   };
+  if (frozen) {
+    FROZEN_RESOLVED.set(options, resolved);
+    lastFrozen = options;
+    lastFrozenResolved = resolved;
+    return resolved;
+  }
   lastOptions = options;
   lastRaw = [options.maxDepth, options.maxDecompressedBytes, options.maxAtoms, options.maxIntegerBytes, options.shareLargeBinaries];
   lastResolved = resolved;
