@@ -227,4 +227,3 @@ const EMPTY = new Uint8Array(0);
 const HEAD: RecordHead = { kind: RECORD_KIND.cast, id: 0, termStart: 0 };
 const RESERVE_1 = { reserve: 1 };
 const RESERVE_5 = { reserve: 5 };
-
