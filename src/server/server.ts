@@ -5,7 +5,6 @@
  * then cut what is left).
  */
 import net from 'node:net';
-import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { ChanError } from '../errors.ts';
 import { loadConfig, redactConfig } from '../conf/load.ts';
 import type { ServerConfig } from '../conf/schema.ts';
@@ -17,6 +16,7 @@ import { createLogger, type Logger } from './log.ts';
 import { loadServices, type ServiceRegistry } from './services.ts';
 import { Session, type SessionContext } from './session.ts';
 import { LoginGuard } from './login-guard.ts';
+import { RandomPool } from './random-pool.ts';
 import { MemoryBudget } from './budget.ts';
 import { loadSecureContext, type SecureServerContext } from './secure-session.ts';
 import type { ServerMetrics, MetricsSource } from './metrics.ts';
@@ -63,6 +63,8 @@ export class Server implements MetricsSource {
   private readonly forgetSocket = (t: TcpTransport): void => void this.sockets.delete(t);
   /** What every session sees of this server: one object for all connections, rebuilt on reload. */
   private sessionContext: SessionContext | undefined;
+  /** The legacy login's challenges. */
+  private readonly challengeRandom = new RandomPool();
   private secure: SecureServerContext | undefined;
   private stopping: Promise<void> | undefined;
   private ws: WebSocketListener | undefined;
@@ -287,7 +289,7 @@ export class Server implements MetricsSource {
       config: this.config,
       services: this.services,
       log: this.log,
-      randomBytes: (n) => nodeRandomBytes(n),
+      randomBytes: (n) => this.challengeRandom.take(n),
       guard: this.guard,
       secure: this.secure,
       metrics,

@@ -80,3 +80,14 @@ test('guess budget: a burst at once, then one turn per 1/rate for any login, ref
   assert.equal(g.reserve('vault', budget, 1000), 0);
   assert.equal(g.counts.checks, 2);
 });
+
+test('prefixOf answers for the limits in force: a reload that changes the prefix length changes the answer for the same address', () => {
+  const g = new LoginGuard({ ...LIMITS, now: () => 0 });
+  assert.equal(g.prefixOf('192.0.2.77'), '192.0.2.77/32');
+  assert.equal(g.prefixOf('192.0.2.77'), '192.0.2.77/32');
+  assert.equal(g.prefixOf('2001:db8:0:1::5'), '2001:db8:0:1:0:0:0:0/64');
+  g.setLimits({ ...LIMITS, addressPrefixV4: 24, addressPrefixV6: 48 });
+  assert.equal(g.prefixOf('2001:db8:0:1::5'), '2001:db8:0:0:0:0:0:0/48');
+  assert.equal(g.prefixOf('192.0.2.77'), '192.0.2.0/24');
+  assert.equal(g.prefixOf('192.0.3.1'), '192.0.3.0/24');
+});
