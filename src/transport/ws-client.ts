@@ -7,7 +7,7 @@
  */
 import { ChanError } from '../errors.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
-import { isSharedView } from '../wire/bytes.ts';
+import { FRAME_SLAB_MAX_BYTES, isSharedView } from '../wire/bytes.ts';
 import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
 /** Event handler types written so both the DOM's and ws's WebSocket classes fit them. */
@@ -155,8 +155,11 @@ export class WsClientTransport extends EventGate implements Transport {
   }
 
   sendReserved(buf: Uint8Array): void {
-    // A frame slab's view is copied: ws may queue it for long (a slow reader), and it would pin its slab.
-    this.send(isSharedView(buf) ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
+    // A frame slab's view is copied: a compressing ws (permessage-deflate) queues what it is given, and a
+    // queued view would pin its whole slab. A large frame (allocFrame's own buffer, at most twice its size)
+    // goes as it is: ws masks a client's frame into a buffer of its own as it sends it and a browser copies
+    // what send() is given, so the copy bought nothing (64 KiB per bulk cast: a fresh buffer and a pass).
+    this.send(buf.length <= FRAME_SLAB_MAX_BYTES && isSharedView(buf) ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
   }
 
   /** Orderly close: what send() queued goes out before the close frame. */

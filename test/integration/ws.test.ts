@@ -388,6 +388,25 @@ describe('WebSocket listener: TLS and permessage-deflate', () => {
     }
   });
 
+  test('when negotiated, a burst of large and small casts (queued by the compressing client as they are) arrives intact', async () => {
+    const ts = await startTestServer(SERVICES, { websocket: '[{port, 0}, {path, "/chan"}, {permessage_deflate, true}]' });
+    try {
+      const ch = await connect(wsUrl(ts), 'nameServer', 'ABXy45', [], { serverKey: ts.server.publicKey });
+      const big = (i: number): Uint8Array => new Uint8Array(40_000).map((_, j) => (i * 31 + j) & 0xff);
+      for (let i = 0; i < 8; i++) {
+        ch.cast(tuple(atom('store'), atom(`big${i}`), big(i)));
+        ch.cast(tuple(atom('store'), atom(`small${i}`), `value ${i}`));
+      }
+      for (let i = 0; i < 8; i++) {
+        assert.ok(termEqual(await ch.rpc(tuple(atom('lookup'), atom(`big${i}`))), tuple(atom('ok'), big(i))), `big${i}`);
+        assert.ok(termEqual(await ch.rpc(tuple(atom('lookup'), atom(`small${i}`))), tuple(atom('ok'), `value ${i}`)), `small${i}`);
+      }
+      ch.close();
+    } finally {
+      await ts.close();
+    }
+  });
+
   test('when enabled it is negotiated, and a message that inflates past maxFrameBytes is refused', async () => {
     const ts = await startTestServer(SERVICES, {
       websocket: '[{port, 0}, {path, "/chan"}, {permessage_deflate, true}]',
