@@ -14,6 +14,7 @@ import path from 'node:path';
 import { WebSocket } from 'ws';
 import { ChanError } from '../../src/errors.ts';
 import { connect } from '../../src/client/node.ts';
+import type { WebSocketConstructor } from '../../src/transport/ws-client.ts';
 import { atom, isAtom, isTuple, termEqual, tuple, type Term } from '../../src/wire/etf/term.ts';
 import { encodeTerm } from '../../src/wire/etf/encode.ts';
 import { decodeTerm } from '../../src/wire/etf/decode.ts';
@@ -391,7 +392,16 @@ describe('WebSocket listener: TLS and permessage-deflate', () => {
   test('when negotiated, a burst of large and small casts (queued by the compressing client as they are) arrives intact', async () => {
     const ts = await startTestServer(SERVICES, { websocket: '[{port, 0}, {path, "/chan"}, {permessage_deflate, true}]' });
     try {
-      const ch = await connect(wsUrl(ts), 'nameServer', 'ABXy45', [], { serverKey: ts.server.publicKey });
+      const opened: WebSocket[] = [];
+      class Recording extends WebSocket {
+        constructor(url: string) {
+          super(url);
+          opened.push(this);
+        }
+      }
+      const webSocket = Recording as unknown as WebSocketConstructor;
+      const ch = await connect(wsUrl(ts), 'nameServer', 'ABXy45', [], { serverKey: ts.server.publicKey, webSocket });
+      assert.match(opened[0].extensions, /permessage-deflate/, 'the client compresses: it queues what it is given');
       const big = (i: number): Uint8Array => new Uint8Array(40_000).map((_, j) => (i * 31 + j) & 0xff);
       for (let i = 0; i < 8; i++) {
         ch.cast(tuple(atom('store'), atom(`big${i}`), big(i)));

@@ -203,9 +203,9 @@ let lastResolved: Resolved = DEFAULT_RESOLVED;
 
 /**
  * The resolved limits of frozen options objects (the server's per conf, the codecs' derived from them),
- * which cannot change: a process that alternates between several of them (client and server, legacy
- * and secure channels, channels of two services) checks each once, where the one-entry cache above
- * missed on every change of object.
+ * whose values cannot change (one with getters is read once): a process that alternates between
+ * several of them (client and server, legacy and secure channels, channels of two services) checks
+ * each once, where the one-entry cache above missed on every change of object.
  */
 const FROZEN_RESOLVED = new WeakMap<DecodeOptions, Resolved>();
 let lastFrozen: DecodeOptions | undefined;
@@ -226,32 +226,28 @@ function resolve(options: DecodeOptions | undefined): Resolved {
   ) {
     return lastResolved;
   }
-  const frozen = Object.isFrozen(options);
-  if (frozen) {
-    const known = FROZEN_RESOLVED.get(options);
-    if (known !== undefined) {
-      lastFrozen = options;
-      lastFrozenResolved = known;
-      return known;
-    }
+  if (Object.isFrozen(options)) {
+    let known = FROZEN_RESOLVED.get(options);
+    if (known === undefined) FROZEN_RESOLVED.set(options, (known = checkOptions(options)));
+    lastFrozen = options;
+    lastFrozenResolved = known;
+    return known;
   }
-  const resolved = {
+  const resolved = checkOptions(options);
+  lastOptions = options;
+  lastRaw = [options.maxDepth, options.maxDecompressedBytes, options.maxAtoms, options.maxIntegerBytes, options.shareLargeBinaries];
+  lastResolved = resolved;
+  return resolved;
+}
+
+function checkOptions(options: DecodeOptions): Resolved {
+  return {
     maxDepth: pick(options.maxDepth, 'maxTermDepth', 'maxDepth'),
     maxDecompressedBytes: pick(options.maxDecompressedBytes, 'maxDecompressedBytes', 'maxDecompressedBytes'),
     maxAtoms: pick(options.maxAtoms, 'maxAtomsPerTerm', 'maxAtoms'),
     maxIntegerBytes: pick(options.maxIntegerBytes, 'maxIntegerBytes', 'maxIntegerBytes'),
     shareLargeBinaries: options.shareLargeBinaries === true,
   };
-  if (frozen) {
-    FROZEN_RESOLVED.set(options, resolved);
-    lastFrozen = options;
-    lastFrozenResolved = resolved;
-    return resolved;
-  }
-  lastOptions = options;
-  lastRaw = [options.maxDepth, options.maxDecompressedBytes, options.maxAtoms, options.maxIntegerBytes, options.shareLargeBinaries];
-  lastResolved = resolved;
-  return resolved;
 }
 
 function badTerm(bytes: Uint8Array, offset: number, reason: string, extra: Record<string, unknown> = {}, cause?: unknown): ChanError {
