@@ -16,6 +16,11 @@ export const AUTH_METHODS = ['password', 'key', 'legacy'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 export const ISOLATION_MODES = ['inline', 'worker'] as const;
+/** `{state, ...}`: whether a service's channels must all run in the primary process (`shared`), or may run in any (`per_process`). */
+export const SERVICE_STATES = ['shared', 'per_process'] as const;
+export type ServiceState = (typeof SERVICE_STATES)[number];
+/** Most processes `{processes, N}` may ask for (and what `auto` is capped at). */
+export const MAX_PROCESSES = 256;
 export const ON_INVALID = ['close', 'drop'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -83,6 +88,7 @@ const MODULE_PATTERN = '^(?!.*\\.\\.)[A-Za-z0-9_@][A-Za-z0-9_@.-]*$';
 const FUNCTION_PATTERN = '^[A-Za-z_$][A-Za-z0-9_$]*$';
 
 const PORT = integer('port', 0, 65535);
+const PROCESSES_EXPECT = `an integer from 1 to ${MAX_PROCESSES} or the atom auto (one process per core), as in {processes, 4}`;
 const HOST = erlString('bind address', 'a host name or IP address in double quotes, such as "0.0.0.0"', { pattern: HOST_PATTERN });
 const LEGACY = atomEnum('legacy', LEGACY_POLICIES);
 
@@ -158,6 +164,7 @@ const SERVICE_OPTIONS = proplist('service options', 'service option', {
     expect: 'a list of Ed25519 public keys in double quotes',
   },
   isolation: atomEnum('isolation', ISOLATION_MODES),
+  state: atomEnum('state', SERVICE_STATES),
   restart: proplist('restart', 'restart option', {
     intensity: integer('restart intensity', 0, 1_000_000),
     period_ms: integer('restart period_ms', 1, 86_400_000, 'ms'),
@@ -202,6 +209,11 @@ export const CONF_SCHEMAS = {
   },
   limits: limitsSchema('limits'),
   log_level: atomEnum('log_level', LOG_LEVELS),
+  processes: {
+    title: 'processes',
+    expect: PROCESSES_EXPECT,
+    anyOf: [{ ...integer('processes', 1, MAX_PROCESSES), expect: PROCESSES_EXPECT }, { const: 'auto' }],
+  },
   websocket: proplist(
     'websocket',
     'websocket option',

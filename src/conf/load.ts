@@ -213,6 +213,7 @@ export interface RedactedConfig {
   identityFile?: string;
   modulePaths: string[];
   logLevel: string;
+  processes: ServerConfig['processes'];
   limits: Limits;
   websocket?: ServerConfig['websocket'];
   metrics?: ServerConfig['metrics'];
@@ -227,6 +228,7 @@ export interface RedactedConfig {
     modulePath: string;
     isolation: ServiceConfig['isolation'];
     restart?: ServiceConfig['restart'];
+    state: ServiceConfig['state'];
     onInvalid: ServiceConfig['onInvalid'];
     schemaFile?: string;
     /** Only the limits that differ from the server's. */
@@ -244,6 +246,7 @@ export function redactConfig(config: ServerConfig): RedactedConfig {
     identityFile: config.identityFile,
     modulePaths: [...config.modulePaths],
     logLevel: config.logLevel,
+    processes: config.processes,
     limits: { ...config.limits },
     websocket: config.websocket && { ...config.websocket },
     metrics: config.metrics && { ...config.metrics },
@@ -264,6 +267,7 @@ export function redactConfig(config: ServerConfig): RedactedConfig {
         modulePath: s.modulePath,
         isolation: s.isolation,
         ...(s.isolation === 'worker' ? { restart: { ...s.restart } } : {}),
+        state: s.state,
         onInvalid: s.onInvalid,
         schemaFile: s.schemaFile,
         limits,

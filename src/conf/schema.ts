@@ -22,6 +22,7 @@
  * Module lookup (which needs the file system and `import()`) is in load.ts.
  */
 import path from 'node:path';
+import { availableParallelism } from 'node:os';
 import { Buffer } from 'node:buffer';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { ChanError } from '../errors.ts';
@@ -31,11 +32,11 @@ import { formatAtom } from '../wire/etf/format.ts';
 import type { Position } from './term-lexer.ts';
 import type { ParsedTerm } from './term-parser.ts';
 import type { WebSocketConfig } from '../transport/ws-config.ts';
-import type { AuthMethod, LegacyPolicy, SchemaNode, TermKind } from './conf-schemas.ts';
+import { MAX_PROCESSES, type AuthMethod, type LegacyPolicy, type SchemaNode, type ServiceState, type TermKind } from './conf-schemas.ts';
 import * as COMPILED from './conf-validators.js';
 
-export { LEGACY_POLICIES, AUTH_METHODS, ISOLATION_MODES, ON_INVALID, LOG_LEVELS } from './conf-schemas.ts';
-export type { LegacyPolicy, AuthMethod } from './conf-schemas.ts';
+export { LEGACY_POLICIES, AUTH_METHODS, ISOLATION_MODES, SERVICE_STATES, ON_INVALID, LOG_LEVELS, MAX_PROCESSES } from './conf-schemas.ts';
+export type { LegacyPolicy, AuthMethod, ServiceState } from './conf-schemas.ts';
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -48,6 +49,10 @@ export const DEFAULT_AUTH: readonly AuthMethod[] = ['password', 'key', 'legacy']
 export const DEFAULT_LOG_LEVEL = 'info';
 export const DEFAULT_WEBSOCKET_PATH = '/';
 export const DEFAULT_METRICS_BIND = '127.0.0.1';
+/** `{processes, N}`: one process, as the original. */
+export const DEFAULT_PROCESSES = 1;
+/** `{state, ...}`: every channel of a service in the primary process, so its state is one copy. */
+export const DEFAULT_SERVICE_STATE: ServiceState = 'shared';
 /**
  * Restart strategy of a worker-isolated service, as an Erlang supervisor's:
  * more than `intensity` worker crashes within `periodMs` and the service is
@@ -82,6 +87,12 @@ export interface ServiceConfig {
   /** Ed25519 public keys (32 bytes each) accepted by the `key` method. */
   clientKeys: Uint8Array[];
   isolation: 'inline' | 'worker';
+  /**
+   * `{state, per_process}`: the service keeps no state its connections must share, so with
+   * `{processes, N}` its channels run in whichever process accepted them; `shared` keeps them all
+   * in the primary process. @default "shared"
+   */
+  state: ServiceState;
   /** Worker isolation: when a crashed worker is restarted, and when the service gives up. */
   restart: RestartStrategy;
   /** Absolute path of a JSON Schema for the service's messages. */
@@ -138,6 +149,12 @@ export interface ServerConfig {
   modulePaths: string[];
   limits: Limits;
   logLevel: string;
+  /**
+   * `{processes, N}`: processes sharing the listening port (the first, the primary, serves every
+   * service; the others log in and serve `{state, per_process}` services), or `auto`: see
+   * resolveProcesses. Not changed by a reload. @default 1
+   */
+  processes: number | 'auto';
   services: Map<string, ServiceConfig>;
   websocket?: WebSocketConfig;
   metrics?: MetricsConfig;
@@ -364,6 +381,7 @@ const TOP_KINDS: readonly TopKind[] = [
   'module_path',
   'limits',
   'log_level',
+  'processes',
   'websocket',
   'metrics',
   'registry',
@@ -493,6 +511,7 @@ export function checkConf(terms: ParsedTerm[], ctx: Ctx & { end: Position }): Co
     modulePaths,
     limits,
     logLevel: (get('log_level')?.value as string | undefined) ?? DEFAULT_LOG_LEVEL,
+    processes: (get('processes')?.value as number | 'auto' | undefined) ?? DEFAULT_PROCESSES,
     services: [],
     termAt: Object.fromEntries([...singles].map(([k, v]) => [k, v.pos])),
   };
@@ -640,6 +659,7 @@ function buildService(sv: ServiceView, pos: Position, lines: Lines, ctx: Ctx, se
     legacy,
     clientKeys,
     isolation: (o.isolation as ServiceConfig['isolation'] | undefined) ?? 'inline',
+    state: (o.state as ServiceState | undefined) ?? DEFAULT_SERVICE_STATE,
     restart: restartFrom(o.restart as Record<string, View> | undefined),
     onInvalid: (o.on_invalid as ServiceConfig['onInvalid'] | undefined) ?? 'close',
     singleton: o.singleton === 'true',
@@ -654,6 +674,21 @@ function buildService(sv: ServiceView, pos: Position, lines: Lines, ctx: Ctx, se
   if (o.legacy_password !== undefined)
     service.legacyPassword = makePassword({ kind: 'plain', secret: str(o.legacy_password) }) as { kind: 'plain'; secret: string };
   return service;
+}
+
+/**
+ * Below this many cores `auto` means one process: on 2 cores a second process competes with the
+ * clients for the cores, and measured no gain.
+ */
+const AUTO_PROCESSES_MIN_CORES = 4;
+
+/**
+ * The number of processes `{processes, P}` asks for: a number as it is; `auto` one per core
+ * (at most MAX_PROCESSES) on machines with 4 cores or more, and 1 below that.
+ */
+export function resolveProcesses(p: number | 'auto', cores: number = availableParallelism()): number {
+  if (p !== 'auto') return p;
+  return cores < AUTO_PROCESSES_MIN_CORES ? 1 : Math.min(cores, MAX_PROCESSES);
 }
 
 function restartFrom(v: Record<string, View> | undefined): RestartStrategy {

@@ -26,14 +26,13 @@ import {
 import { verifyPasswordHash } from '../auth/password-hash-node.ts';
 import { bytesEqual, wipe } from '../wire/bytes.ts';
 import { decodeTerm } from '../wire/etf/decode.ts';
-import { SecureCodec } from '../chan/secure-codec.ts';
-import type { ChannelCodec } from '../chan/codec.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { Term } from '../wire/etf/term.ts';
 import { asChanError } from '../chan/middle-man.ts';
 import { decodeOptionsFor } from './decode-options.ts';
 import { shownName } from './first-frame.ts';
 import type { Service } from './services.ts';
+import type { Login } from './hand-off.ts';
 import { authorize, type AuthorizeContext } from './authorize.ts';
 import { ReadyPool } from '../auth/ready-pool-node.ts';
 
@@ -91,7 +90,7 @@ export interface SecureLoginHost {
   maxCheckWaitMs(): number;
   refuse(err: ChanError): void;
   finishHandshake(result: string, fields: Record<string, unknown>, reason?: string): void;
-  establish(service: Service, argsC: Term, codec: ChannelCodec, method: string, held?: Uint8Array[]): void;
+  establish(login: Login): void;
 }
 
 /** Drive the secure handshake; `setFeed` routes the session's next frames here. */
@@ -195,9 +194,7 @@ async function decide(
   }
   wipe(req.password);
   const out = serverResult(state, 'ack');
-  t.send(out.out);
-  const codec = new SecureCodec(out.session!, sctx.provider, decodeOptionsFor(cfg.limits));
-  session.establish(service, argsC, codec, req.method === 'none' ? 'secure' : `secure-${req.method}`, held);
+  session.establish({ service, argsC, method: req.method === 'none' ? 'secure' : `secure-${req.method}`, ack: out.out, held, keys: out.session! });
 }
 
 /** The credential check alone (authorize() has decided the method is allowed and a check is needed). */

@@ -22,6 +22,11 @@ import { loadSecureContext, type SecureServerContext } from './secure-session.ts
 import type { ServerMetrics, MetricsSource } from './metrics.ts';
 import { retireWorkers, startWorkers, stopWorkers, type SupervisorHooks } from './worker-pool.ts';
 import { GatewayRegistration } from './registration.ts';
+import { resolveProcesses } from '../conf/schema.ts';
+import type { HandOffMessage, Login } from './hand-off.ts';
+import { decodeTerm } from '../wire/etf/decode.ts';
+import { decodeOptionsFor } from './decode-options.ts';
+import { HelperProcesses, shareLoginBudgets, type PrimaryHost } from './processes.ts';
 
 export interface StartOptions {
   /** Path of lib_chan.conf. @default $HOME/.erlang_config/lib_chan.conf */
@@ -33,6 +38,16 @@ export interface StartOptions {
   /** Override the conf's bind address. */
   bind?: string;
   logger?: Logger;
+  /** @internal A helper process of `{processes, N}` (helper-entry.ts): how it accepts and hands logins over. */
+  helper?: HelperRole;
+}
+
+/** @internal */
+export interface HelperRole {
+  /** The primary's listening socket, received over IPC. */
+  listener: net.Server;
+  processes: number;
+  handOff: NonNullable<SessionContext['handOff']>;
 }
 
 export interface ServerStats {
@@ -42,7 +57,7 @@ export interface ServerStats {
   refusedAtAccept: number;
 }
 
-export class Server implements MetricsSource {
+export class Server implements MetricsSource, PrimaryHost {
   config: ServerConfig;
   services: ServiceRegistry;
   readonly log: Logger;
@@ -51,6 +66,12 @@ export class Server implements MetricsSource {
   readonly budget: MemoryBudget;
   readonly stats: ServerStats = { connections: 0, channels: 0, accepted: 0, refusedAtAccept: 0 };
   private readonly listener: net.Server;
+  /** In a helper process: its role (no listener of its own, no WebSocket, metrics or registration). */
+  private readonly helper: HelperRole | undefined;
+  /** How many processes the gateway runs as (`{processes, N}`, resolved once at start). */
+  readonly processCount: number;
+  /** In the primary of a gateway of several processes: the others. */
+  private helpers: HelperProcesses | undefined;
   private readonly sessions = new Set<Session>();
   private readonly channels = new Set<SocketSide>();
   /** The channels that logged in without a credential (maxAnonymousChannels). */
@@ -82,8 +103,12 @@ export class Server implements MetricsSource {
     log: Logger,
     secure: SecureServerContext | undefined,
     Metrics: typeof ServerMetrics | undefined,
+    processCount: number,
+    helper: HelperRole | undefined,
   ) {
     this.config = config;
+    this.processCount = processCount;
+    this.helper = helper;
     this.services = services;
     this.log = log;
     this.secure = secure;
@@ -100,7 +125,8 @@ export class Server implements MetricsSource {
       },
     );
     this.metrics = Metrics ? new Metrics(this) : undefined;
-    this.listener = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    this.listener = helper?.listener ?? net.createServer({ noDelay: true });
+    this.listener.on('connection', (socket: net.Socket) => this.onConnection(socket));
     this.listener.on('error', (err: NodeJS.ErrnoException) => {
       // EMFILE and friends: log and keep serving the connections we have.
       this.log.error({ event: 'listenerError', code: err.code, err }, 'listener error');
@@ -114,18 +140,28 @@ export class Server implements MetricsSource {
     if (opts.port !== undefined) config.port = opts.port;
     if (opts.bind !== undefined) config.bind = opts.bind;
     const log = opts.logger ?? createLogger({ level: config.logLevel });
+    const helper = opts.helper;
+    const processCount = helper?.processes ?? resolveProcesses(config.processes);
+    if (processCount > 1 && config.file === undefined) {
+      throw new ChanError('badConf', `{processes, ${processCount}} needs the conf in a file: every process of the gateway reads it`, { details: {} });
+    }
+    shareLoginBudgets(config, processCount);
     const services = await loadServices(config);
     // prom-client (and the metrics module with it) is loaded only by a conf with a metrics endpoint; before
-    // the identity's key pool starts, so that a failure here leaves nothing running.
-    const Metrics = config.metrics ? (await import('./metrics.ts')).ServerMetrics : undefined;
+    // the identity's key pool starts, so that a failure here leaves nothing running. The primary alone serves it.
+    const Metrics = config.metrics && !helper ? (await import('./metrics.ts')).ServerMetrics : undefined;
     const secure = await loadSecureContext(config);
     // The end of the `init` stage for `lib-chan remote start`: conf, handlers and identity are loaded; listeners come next.
     log.info({ event: 'initialized', file: config.file, publicKey: secure?.publicKeyText }, 'conf, services and identity loaded; starting the listeners');
-    const server = new Server(config, services, log, secure, Metrics);
+    const server = new Server(config, services, log, secure, Metrics, processCount, helper);
     try {
-      await startWorkers(services, log, server.workerHooks);
+      await startWorkers(services, log, server.workerHooks, server.runsHere);
+      if (helper) {
+        return server;
+      }
       await server.listen();
       if (server.metrics && config.metrics) await server.metrics.listen(config.metrics.port, config.metrics.bind, config.file);
+      if (processCount > 1) server.helpers = await HelperProcesses.start(server, config.file!, processCount);
       if (config.websocket) {
         // The WebSocket listener (and ws with it) is loaded only by a conf that has one.
         const { WebSocketListener } = await import('../transport/ws-server.ts');
@@ -157,14 +193,18 @@ export class Server implements MetricsSource {
   /** Undo a start that failed part way: workers, listeners, the metrics endpoint and the key pool. */
   private async abortStart(): Promise<void> {
     stopWorkers(this.services);
+    await this.helpers?.close(0);
     this.secure?.ephemerals.close();
     await Promise.all([this.listener.listening ? new Promise((r) => this.listener.close(r)) : undefined, this.ws?.close(), this.metrics?.close()]);
   }
 
   get port(): number {
     const a = this.listener.address();
-    return typeof a === 'object' && a ? a.port : 0;
+    return typeof a === 'object' && a ? a.port : this.fixedPort;
   }
+
+  /** The port once this process no longer listens itself (acceptInHelpersOnly). */
+  private fixedPort = 0;
 
   /** Port of the WebSocket listener (0 when the conf has none). */
   get wsPort(): number {
@@ -214,12 +254,69 @@ export class Server implements MetricsSource {
   }
 
   private onConnection(socket: net.Socket): void {
+    const transport = this.admitTcp(socket);
+    if (transport) this.attach(transport);
+  }
+
+  /** The helper processes' ids (`{processes, N}`; none otherwise). */
+  get processIds(): number[] {
+    return this.helpers?.pids ?? [];
+  }
+
+  /**
+   * @internal Tests: this process stops accepting (its copy of the listening socket is closed) while the
+   * helpers go on, so that every new connection takes the hand-over path. A helper that exits is then not
+   * started again (nothing is left to give it).
+   */
+  async acceptInHelpersOnly(): Promise<void> {
+    const port = this.port;
+    this.fixedPort = port;
+    await new Promise<void>((r) => this.listener.close(() => r()));
+  }
+
+  /** @internal PrimaryHost: the listener the helpers accept on too. */
+  get tcpListener(): net.Server {
+    return this.listener;
+  }
+
+  /** Whether `service`'s channels run in this process: every one in the primary, `{state, per_process}` ones in a helper too. */
+  readonly runsHere = (service: { readonly config: { state: string } }): boolean => !this.helper || service.config.state === 'per_process';
+
+  /**
+   * @internal PrimaryHost: a login a helper process decided, for a service this process runs: its channel
+   * opens here, after the bytes the helper read and did not deliver.
+   */
+  adopt(socket: net.Socket, msg: HandOffMessage): void {
+    const service = this.services.get(msg.service);
+    if (!service) {
+      // A reload between the helper's login and now removed the service.
+      this.log.warn({ event: 'handOffRefused', service: msg.service, peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'handed-over login for a service this gateway no longer offers');
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    const transport = this.admitTcp(socket);
+    if (!transport) return;
+    let argsC;
+    try {
+      argsC = decodeTerm(msg.argsC, decodeOptionsFor(service.config.limits));
+    } catch (e) {
+      // The helper decoded these bytes under the same limits: only a conf reload in between can get here.
+      transport.destroy(new ChanError('badTerm', `handed-over ArgsC no longer decodes: ${(e as Error).message}`, { details: { service: msg.service } }));
+      return;
+    }
+    this.attach(transport, { service, argsC, method: msg.method, ack: msg.ack, held: msg.held, keys: msg.keys });
+    for (const bytes of msg.rest) transport.onData(bytes);
+  }
+
+  /** The TCP transport of an accepted (or adopted) socket, or undefined when a connection limit refuses it. */
+  private admitTcp(socket: net.Socket): TcpTransport | undefined {
     const addr = socket.remoteAddress ?? 'unknown';
     // Refuse over-limit connections before any buffer or timer exists for them.
     if (this.admit(addr, `${addr}:${socket.remotePort}`, 'tcp') !== undefined) {
       socket.on('error', () => {});
       socket.destroy();
-      return;
+      return undefined;
     }
     const l = this.config.limits;
     const transport = new TcpTransport(socket, {
@@ -231,7 +328,7 @@ export class Server implements MetricsSource {
       meter: this.budget.note,
     });
     this.sockets.add(transport);
-    this.attach(transport);
+    return transport;
   }
 
   /**
@@ -265,15 +362,18 @@ export class Server implements MetricsSource {
     return this.guard.prefixOf(addr);
   }
 
-  /** Run the lib_chan protocol over a transport (TCP here; the WebSocket listener calls this too). */
-  attach(transport: Transport): Session {
+  /**
+   * Run the lib_chan protocol over a transport (TCP here; the WebSocket listener calls this too); `adopted`:
+   * a login another process of the gateway decided.
+   */
+  attach(transport: Transport, adopted?: Login): Session {
     this.stats.accepted++;
     this.metrics?.accepted(transport instanceof TcpTransport ? 'tcp' : 'ws');
     this.log.debug({ event: 'connectionAccepted', peer: transport.peer, connections: this.sessions.size + 1 }, 'connection accepted');
     const prefix = this.addressKey(transport.remoteAddress);
     this.countedAs.set(transport, prefix);
     this.perAddress.set(prefix, (this.perAddress.get(prefix) ?? 0) + 1);
-    const session = new Session(this.contextForSessions(), transport);
+    const session = new Session(this.contextForSessions(), transport, adopted);
     if (!session.isEnded) this.sessions.add(session);
     return session;
   }
@@ -314,6 +414,7 @@ export class Server implements MetricsSource {
         if (n <= 0) this.perAddress.delete(addr);
         else this.perAddress.set(addr, n);
       },
+      handOff: this.helper?.handOff,
     };
     return this.sessionContext;
   }
@@ -331,13 +432,15 @@ export class Server implements MetricsSource {
     const file = this.config.file;
     try {
       const config = await loadConfig(file);
+      shareLoginBudgets(config, this.processCount);
       const services = await loadServices(config);
       const secure = await loadSecureContext(config);
       // Worker services get fresh workers (which load the module anew); the old ones finish their channels.
-      await startWorkers(services, this.log, this.workerHooks);
+      await startWorkers(services, this.log, this.workerHooks, this.runsHere);
       config.port = this.config.port;
       config.bind = this.config.bind;
       config.metrics = this.config.metrics;
+      config.processes = this.config.processes;
       this.config = config;
       this.sessionContext = undefined;
       this.guard.setLimits(config.limits);
@@ -350,6 +453,7 @@ export class Server implements MetricsSource {
       this.secure?.ephemerals.close();
       this.secure = secure;
       this.log.info({ event: 'configReloaded', file, config: redactConfig(config) }, 'configuration reloaded');
+      this.helpers?.reload();
     } catch (e) {
       this.log.error({ event: 'configReloadFailed', file, error: (e as Error).message }, 'new configuration refused; the old one stays in force');
       throw e;
@@ -366,6 +470,8 @@ export class Server implements MetricsSource {
       // Clients stop choosing this gateway before it stops accepting.
       await this.registration?.drain();
       const closedListener = Promise.all([new Promise<void>((r) => this.listener.close(() => r())), this.ws?.close()]);
+      // The helpers drain their own channels meanwhile; handed-over logins that still arrive are refused (admit()).
+      const helpersClosed = this.helpers?.close(graceMs);
       for (const mm of this.channels) mm.drain();
       for (const s of this.sessions) if (!s.mm) s.transport.destroy();
       const drained = Promise.all([...this.channels].map((mm) => mm.closed));
@@ -379,7 +485,7 @@ export class Server implements MetricsSource {
       for (const s of this.sockets) s.destroy();
       for (const services of [this.services, ...this.retiredServices]) stopWorkers(services);
       this.secure?.ephemerals.close();
-      await Promise.all([closedListener, this.metrics?.close(), this.registration?.stop({ revoke: true })]);
+      await Promise.all([closedListener, helpersClosed, this.metrics?.close(), this.registration?.stop({ revoke: true })]);
       this.log.info({ event: 'stopped' }, 'server stopped');
     })();
     return this.stopping;

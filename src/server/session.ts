@@ -9,7 +9,10 @@ import { ChanError } from '../errors.ts';
 import { toHex } from '../wire/bytes.ts';
 import type { Limits } from '../limits.ts';
 import type { Transport } from '../transport/transport.ts';
-import { LegacyCodec, type ChannelCodec } from '../chan/codec.ts';
+import { LegacyCodec } from '../chan/codec.ts';
+import { SecureCodec } from '../chan/secure-codec.ts';
+import { TcpTransport } from '../transport/tcp.ts';
+import { wipe } from '../wire/bytes.ts';
 import { MiddleMan, asChanError, runHandler, type CloseInfo } from '../chan/middle-man.ts';
 import { SocketSide } from '../chan/socket-side.ts';
 import { atom, isTuple, tuple, type Term } from '../wire/etf/term.ts';
@@ -28,6 +31,7 @@ import type { SecureServerContext } from './secure-session.ts';
 import { runSecureHandshake } from './secure-session.ts';
 import { readStartService, shownName } from './first-frame.ts';
 import { decodeOptionsFor } from './decode-options.ts';
+import type { HandOffMessage, Login } from './hand-off.ts';
 
 export interface SessionContext {
   config: ServerConfig;
@@ -44,6 +48,11 @@ export interface SessionContext {
   established(mm: SocketSide, anonymous: boolean): void;
   /** Called once when the connection is gone, whatever happened; `info` when it had a channel. */
   ended(session: Session, info?: CloseInfo): void;
+  /**
+   * In a process that is not the primary (`{processes, N}`): sends a decided login of a service it does not
+   * run, with its socket, to the primary.
+   */
+  handOff?: (socket: import('node:net').Socket, msg: HandOffMessage) => void;
 }
 
 export type LegacyPolicy = 'allow' | 'loopback' | 'deny';
@@ -73,11 +82,19 @@ export class Session {
   heldLoginBytes = 0;
   mm: SocketSide | undefined;
 
-  constructor(ctx: SessionContext, transport: Transport) {
+  /** `adopted`: a login another process of this gateway decided (src/server/processes.ts); its channel opens now. */
+  constructor(ctx: SessionContext, transport: Transport, adopted?: Login) {
     this.ctx = ctx;
     this.transport = transport;
     const l = ctx.config.limits;
     this.decodeOptions = decodeOptionsFor(l);
+    if (adopted) {
+      this.state = { phase: 'done' };
+      ctx.metrics?.handshake('ack', adopted.method);
+      ctx.log.debug({ event: 'channelAdopted', service: adopted.service.config.name, peer: transport.peer, method: adopted.method }, 'channel adopted');
+      this.open(adopted);
+      return;
+    }
     this.timer = setTimeout(() => this.onHandshakeTimeout(), l.handshakeTimeoutMs);
     transport.start({
       frame: (f) => this.onFrame(f),
@@ -164,8 +181,7 @@ export class Session {
     const argsC = start.argsC();
     const secret = legacySecret(service);
     if (secret === undefined) {
-      this.send(atom('ack'));
-      this.establish(service, argsC, new LegacyCodec(serviceDecodeOptions(service)), 'legacy');
+      this.establish({ service, argsC, method: 'legacy', ack: encodeTerm(atom('ack')) });
       return;
     }
     const challenge = makeChallenge(this.ctx.randomBytes);
@@ -197,8 +213,7 @@ export class Session {
     if (this.state.phase !== 'checking') return;
     const name = st.service.config.name;
     if (v.result === 'ack') {
-      this.send(atom('ack'));
-      this.establish(st.service, st.argsC, new LegacyCodec(serviceDecodeOptions(st.service)), 'legacy');
+      this.establish({ service: st.service, argsC: st.argsC, method: 'legacy', ack: encodeTerm(atom('ack')) });
       return;
     }
     this.send(atom('authFail'));
@@ -218,13 +233,62 @@ export class Session {
     this.transport.send(encodeTerm(term));
   }
 
-  /** The login succeeded: hand the transport to a middle-man and spawn the handler. */
-  establish(service: Service, argsC: Term, codec: ChannelCodec, method: string, held: Uint8Array[] = []): void {
-    this.finishHandshake('ack', { service: service.config.name, method });
+  /**
+   * The login succeeded: answer it, hand the transport to a middle-man and spawn the handler; or, in a
+   * process that does not run the service, hand the connection to the primary, which answers it.
+   */
+  establish(login: Login): void {
+    const name = login.service.config.name;
+    const handOff = this.ctx.handOff;
+    if (handOff && login.service.config.state !== 'per_process' && this.transport instanceof TcpTransport) {
+      this.finishHandshake('ack', { service: name, method: login.method, handedOff: true });
+      this.handOff(login, this.transport, handOff);
+      return;
+    }
+    this.finishHandshake('ack', { service: name, method: login.method });
+    this.open(login);
+  }
+
+  /**
+   * Hand the connection over once what was written to it has left (the reply of the secure hello may still
+   * be queued); the client sends nothing until the ack, which the primary sends, and anything it sends
+   * anyway is kept in order (TcpTransport.hold()).
+   */
+  private handOff(login: Login, t: TcpTransport, send: NonNullable<SessionContext['handOff']>): void {
+    t.hold();
+    this.heldLoginBytes = 0;
+    void t.flushed().then(() => {
+      // The peer may have gone while the last bytes were written.
+      if (this.ended) return;
+      const { socket, rest } = t.detach();
+      this.ended = true;
+      this.ctx.ended(this);
+      const { service, argsC, method, ack, held = [], keys } = login;
+      try {
+        send(socket, { kind: 'handOff', service: service.config.name, method, argsC: encodeTerm(argsC), ack, held, keys, rest });
+      } catch (e) {
+        this.ctx.log.error({ event: 'handOffFailed', service: service.config.name, peer: t.peer, error: (e as Error).message }, 'could not hand the connection to the primary');
+        socket.destroy();
+      } finally {
+        // The primary has its own copy of the keys now (the message was serialised by send()).
+        if (keys) {
+          wipe(keys.sendKey);
+          wipe(keys.receiveKey);
+        }
+      }
+    });
+  }
+
+  /** Answer the login and open its channel here. */
+  private open(login: Login): void {
+    const { service, argsC, method } = login;
+    const limits = service.config.limits;
+    this.transport.send(login.ack);
     this.transport.endLogin?.();
     this.heldLoginBytes = 0;
+    const codec = login.keys ? new SecureCodec(login.keys, this.ctx.secure!.provider, decodeOptionsFor(limits)) : new LegacyCodec(decodeOptionsFor(limits));
     const mm = new SocketSide({
-      pending: held,
+      pending: login.held ?? [],
       transport: this.transport,
       codec,
       limits: service.config.limits,
@@ -371,11 +435,6 @@ export class Session {
 /** The login method a handshake that ended early was using, for the metrics. */
 function phaseMethod(phase: Phase['phase']): string {
   return phase === 'secure' ? 'secure' : phase === 'awaitResponse' || phase === 'checking' ? 'legacy' : 'unknown';
-}
-
-/** Term decoding limits of one service (its `{limits, [...]}` over the server's). */
-function serviceDecodeOptions(service: Service): DecodeOptions {
-  return decodeOptionsFor(service.config.limits);
 }
 
 /** Run `Fun(MM, ArgsC, ArgsS)` inline or in the service's worker; a throw or rejection closes only this channel. */

@@ -1,4 +1,5 @@
-// First module of a service worker thread (plain JavaScript on purpose). The
+// First module of a service worker thread, and of a gateway's other processes
+// ({processes, N}: the entry's URL is their first argument). Plain JavaScript on purpose. The
 // installed package's worker entry is compiled JavaScript and needs no
 // loader (a TypeScript handler registers tsx itself, conf/handler-module.ts);
 // only this repository's own tests and benches run the entry from its
@@ -9,11 +10,12 @@
 // not apply to its main module.)
 import { workerData } from 'node:worker_threads';
 
-if (workerData.entryUrl.endsWith('.ts')) {
+const entryUrl = workerData?.entryUrl ?? process.argv[2];
+if (entryUrl.endsWith('.ts')) {
   const hooks = process.env.LIB_CHAN_TS_HOOKS;
   // Imported here, not at the top: module.register is Node 20.6+, and the package's .js entry never needs it.
   if (hooks) (await import('node:module')).register(hooks);
   else (await import('tsx/esm/api')).register();
   globalThis[Symbol.for('lib-chan.tsxRegistered')] = true;
 }
-await import(workerData.entryUrl);
+await import(entryUrl);

@@ -601,11 +601,14 @@ export function heapEstimate(term: Term, encoded: number): number {
   return Math.max(bytes, encoded);
 }
 
-/** Start a supervisor (and its worker) for every `{isolation, worker}` service; all ready, or none left running. */
-export async function startWorkers(services: Services, log: Logger, hooks: SupervisorHooks = {}): Promise<void> {
+/**
+ * Start a supervisor (and its worker) for every `{isolation, worker}` service that `runsHere` (a helper
+ * process of `{processes, N}` runs only some); all ready, or none left running.
+ */
+export async function startWorkers(services: Services, log: Logger, hooks: SupervisorHooks = {}, runsHere?: (s: SupervisedService) => boolean): Promise<void> {
   const sups: WorkerSupervisor[] = [];
   for (const s of services.values()) {
-    if (s.config.isolation !== 'worker') continue;
+    if (s.config.isolation !== 'worker' || runsHere?.(s) === false) continue;
     s.supervisor = new WorkerSupervisor(s.config, log, hooks);
     sups.push(s.supervisor);
   }

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { FrameDeadline } from './frame-deadline.ts';
 import { ChanError } from '../errors.ts';
-import { FRAME_HEADER_BYTES, FrameDecoder, writeFrameHeader } from '../wire/frame.ts';
+import { FRAME_HEADER_BYTES, FrameDecoder, encodeFrame, writeFrameHeader } from '../wire/frame.ts';
 import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 import { isSharedView, releaseFrame } from '../wire/bytes.ts';
 import { EARLY_BATCH_BYTES, UNCORK_FRAME_BYTES } from './write-batching.ts';
@@ -44,6 +44,8 @@ export class TcpTransport extends EventGate implements Transport {
   /** Large frames of sendReserved() handed to the socket, oldest first, until their write completes (then releaseFrame). */
   private largeInFlight: Uint8Array[] | undefined;
   private largeWritten: (() => void) | undefined;
+  /** Set by hold(): the bytes read but not delivered, in order, for detach(). */
+  private kept: Uint8Array[] | undefined;
 
   /**
    * `onClosed`: told when the socket is closed (the server's list of open
@@ -91,7 +93,13 @@ export class TcpTransport extends EventGate implements Transport {
   }
 
   /** @internal */
-  onData(data: Buffer): void {
+  onData(data: Uint8Array): void {
+    if (this.kept) {
+      // A read that came while held (the socket was paused, so at most one under way): kept behind the partial frame.
+      this.keepPartial();
+      this.kept.push(data.slice());
+      return;
+    }
     let frames: Uint8Array[];
     const heldBefore = this.decoder.heldBytes;
     try {
@@ -110,10 +118,59 @@ export class TcpTransport extends EventGate implements Transport {
     // The budget hears of what this read makes the transport hold: a frame that spans reads grows its buffer
     // by doubling, so one read may add more than its own length (test/integration/transport-meter.test.ts).
     this.meter?.(Math.max(data.length, this.decoder.heldBytes - heldBefore));
-    for (const f of frames) {
+    for (let i = 0; i < frames.length; i++) {
       if (this.socket.destroyed) return;
-      this.deliverFrame(f);
+      // A frame handler may have called hold() (the narrowing of the check above does not hold past a call).
+      const kept = this.kept as Uint8Array[] | undefined;
+      if (kept) {
+        // The frames after the one that handed the connection over are kept, as they came.
+        for (let j = i; j < frames.length; j++) kept.push(encodeFrame(frames[j]));
+        return;
+      }
+      this.deliverFrame(frames[i]);
     }
+  }
+
+  /**
+   * Stop delivering frames, in the tick a login hands its connection to
+   * another process (src/server/processes.ts): what was read but not
+   * delivered, and what comes until detach(), is kept as bytes, in order.
+   */
+  hold(): void {
+    this.kept ??= [];
+    this.socket.pause();
+  }
+
+  /**
+   * Let the socket go to its new owner (after hold(), with nothing left to
+   * write: see flushed()). No event comes here any more; `rest` is every
+   * byte read from the peer and not delivered, to be fed to the next reader
+   * before its own reads.
+   */
+  detach(): { socket: net.Socket; rest: Uint8Array[] } {
+    const s = this.socket;
+    s.off('data', onSocketData);
+    s.off('error', onSocketError);
+    s.off('close', onSocketClose);
+    this.kept ??= [];
+    this.keepPartial();
+    const rest = this.kept ?? [];
+    this.kept = undefined;
+    // What the paused stream holds (read() would emit it as 'data' to a listener: ours is gone).
+    for (let c: Buffer | null; (c = s.read() as Buffer | null) !== null; ) rest.push(c);
+    // Reads stop now, not when the handle is closed after the other process has it: libuv would go on reading
+    // and drop what the peer sends meanwhile (child_process sets the handle's onread to a no-op). Private, so guarded.
+    (s as unknown as { _handle?: { readStop?: () => number } })._handle?.readStop?.();
+    this.closed = true;
+    if (this.endTimer) clearTimeout(this.endTimer);
+    this.frameDeadline?.stop();
+    this.onClosed?.(this);
+    return { socket: s, rest };
+  }
+
+  private keepPartial(): void {
+    const partial = this.decoder.takePartial();
+    if (partial) this.kept!.push(partial);
   }
 
   /** A frame started frameTimeoutMs ago is still not complete: a dribbling peer is cut. */

@@ -90,6 +90,26 @@ export class FrameDecoder {
     return this.headLen > 0 || this.need >= 0;
   }
 
+  /**
+   * The bytes of the incomplete frame as they came (its header included), and the decoder left empty:
+   * what a connection handed to another process still owes its next reader (src/transport/tcp.ts detach()).
+   */
+  takePartial(): Uint8Array | undefined {
+    let out: Uint8Array | undefined;
+    if (this.need >= 0) {
+      out = new Uint8Array(FRAME_HEADER_BYTES + this.bodyLen);
+      writeFrameHeader(out, this.need);
+      out.set(this.body!.subarray(0, this.bodyLen), FRAME_HEADER_BYTES);
+    } else if (this.headLen > 0) {
+      out = this.head!.slice(0, this.headLen);
+    }
+    this.body = undefined;
+    this.bodyLen = 0;
+    this.headLen = 0;
+    this.need = -1;
+    return out;
+  }
+
   /** The login is over: later frames may have up to maxFrameBytes (headers already read keep their check). */
   endLogin(): void {
     this.loginFrames = 0;

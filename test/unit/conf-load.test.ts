@@ -51,6 +51,7 @@ describe('conf load - the book conf', () => {
     assert.equal(c.bind, '0.0.0.0');
     assert.equal(c.legacy, 'loopback');
     assert.equal(c.logLevel, 'info');
+    assert.equal(c.processes, 1);
     assert.deepEqual(c.limits, DEFAULT_LIMITS);
     assert.deepEqual(c.modulePaths, [BOOK]);
     assert.equal(c.identityFile, undefined);
@@ -68,6 +69,7 @@ describe('conf load - the book conf', () => {
     assert.equal(s.legacy, 'loopback');
     assert.deepEqual(s.clientKeys, []);
     assert.equal(s.isolation, 'inline');
+    assert.equal(s.state, 'shared');
     assert.equal(s.onInvalid, 'close');
     assert.equal(s.schemaFile, undefined);
     assert.deepEqual(s.limits, c.limits);
@@ -211,6 +213,10 @@ describe('conf load - errors', () => {
     { name: 'bad client key', text: conf(svc('s', ', [{client_keys, ["abc"]}]')), line: 3 },
     { name: 'bad legacy policy', text: conf('{legacy, yes}.'), line: 3 },
     { name: 'bad log level', text: conf('{log_level, loud}.'), line: 3 },
+    { name: 'zero processes', text: conf('{processes, 0}.'), line: 3 },
+    { name: 'processes as an atom other than auto', text: conf('{processes, many}.'), line: 3 },
+    { name: 'processes given twice', text: conf('{processes, 2}.', '{processes, auto}.'), line: 4 },
+    { name: 'bad service state', text: conf(svc('s', ', [{state, private}]')), line: 3, service: 's' },
     { name: 'bad bind address', text: conf('{bind, "not an address"}.'), line: 3 },
     { name: 'module_path not a string', text: '{port, 1}.\n{module_path, handlers}.', line: 2 },
     { name: 'module_path list with an atom', text: '{port, 1}.\n{module_path, ["a",\n  b]}.', line: 3 },
