@@ -9,6 +9,7 @@
  */
 import type net from 'node:net';
 import { loadConfig } from '../conf/load.ts';
+import { wipe } from '../wire/bytes.ts';
 import { createLogger } from './log.ts';
 import { Server } from './server.ts';
 import type { FromHelper, ToHelper } from './processes.ts';
@@ -17,13 +18,20 @@ let server: Server | undefined;
 let stopping: Promise<void> | undefined;
 
 function tell(msg: FromHelper, socket?: net.Socket): void {
-  process.send?.(msg, socket);
+  // A message with a socket waits for the previous one's acknowledgement: it is serialised when it leaves, so a
+  // hand-over's session keys are wiped here only once it has left (or failed to).
+  process.send?.(msg, socket, {}, () => {
+    if (msg.kind === 'handOff' && msg.keys) {
+      wipe(msg.keys.sendKey);
+      wipe(msg.keys.receiveKey);
+    }
+  });
 }
 
 async function start(msg: Extract<ToHelper, { kind: 'start' }>, listener: net.Server): Promise<void> {
   try {
     const config = await loadConfig(msg.conf);
-    const logger = createLogger({ level: config.logLevel }).child({ process: msg.index });
+    const logger = createLogger({ level: msg.logLevel }).child({ process: msg.index });
     server = await Server.start({
       config,
       logger,

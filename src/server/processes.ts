@@ -44,7 +44,7 @@ export const RESTART_PERIOD_MS = 60_000;
 const KILL_AFTER_MS = 5_000;
 
 /** From the primary to a helper. */
-export type ToHelper = { kind: 'start'; conf: string; processes: number; index: number } | { kind: 'reload' } | { kind: 'close'; graceMs: number };
+export type ToHelper = { kind: 'start'; conf: string; processes: number; index: number; logLevel: string } | { kind: 'reload' } | { kind: 'close'; graceMs: number };
 /** From a helper to the primary. */
 export type FromHelper = { kind: 'ready' } | { kind: 'failed'; message: string } | HandOffMessage;
 
@@ -141,7 +141,8 @@ export class HelperProcesses {
         log.error({ event: 'processExited', index, pid: child.pid, code, signal }, `gateway process ${index} exited (${signal ?? code}); its channels are gone`);
         this.restart(index);
       });
-      const start: ToHelper = { kind: 'start', conf: this.conf, processes: this.processes, index };
+      // The helpers log at the primary's level (an embedding program may have set its own logger's).
+      const start: ToHelper = { kind: 'start', conf: this.conf, processes: this.processes, index, logLevel: this.host.log.level };
       child.send(start, this.host.tcpListener, (err) => {
         if (err) child.kill('SIGKILL');
       });

@@ -12,7 +12,6 @@ import type { Transport } from '../transport/transport.ts';
 import { LegacyCodec } from '../chan/codec.ts';
 import { SecureCodec } from '../chan/secure-codec.ts';
 import { TcpTransport } from '../transport/tcp.ts';
-import { wipe } from '../wire/bytes.ts';
 import { MiddleMan, asChanError, runHandler, type CloseInfo } from '../chan/middle-man.ts';
 import { SocketSide } from '../chan/socket-side.ts';
 import { atom, isTuple, tuple, type Term } from '../wire/etf/term.ts';
@@ -265,16 +264,14 @@ export class Session {
       this.ctx.ended(this);
       const { service, argsC, method, ack, held = [], keys } = login;
       try {
-        send(socket, { kind: 'handOff', service: service.config.name, method, argsC: encodeTerm(argsC), ack, held, keys, rest });
+        // Bytes of their own: a clone copies a view's whole buffer (a 16 KiB frame slab for a small term), and a
+        // message with a socket is serialised only when the one before it has been acknowledged.
+        const own = (u: Uint8Array): Uint8Array => new Uint8Array(u);
+        const msg = { kind: 'handOff', service: service.config.name, method, argsC: own(encodeTerm(argsC)), ack: own(ack), held, keys, rest: rest.map(own) } as const;
+        send(socket, msg);
       } catch (e) {
         this.ctx.log.error({ event: 'handOffFailed', service: service.config.name, peer: t.peer, error: (e as Error).message }, 'could not hand the connection to the primary');
         socket.destroy();
-      } finally {
-        // The primary has its own copy of the keys now (the message was serialised by send()).
-        if (keys) {
-          wipe(keys.sendKey);
-          wipe(keys.receiveKey);
-        }
       }
     });
   }

@@ -515,10 +515,12 @@ function planErl(client: ErlBenchClient, ours: ServerProc, erl: { port: number; 
 /**
  * Every core (issue 13, point 3), with the Erlang client: the name server's
  * handlers in a worker thread ({isolation, worker}: every message crosses a
- * thread both ways) against inline, and accept-sharing node:cluster servers
- * of 2 processes against 1 (services with no shared state).
+ * thread both ways) against inline, and our server as 2 processes
+ * ({processes, 2}: logins in the helper, the name server's channels handed
+ * to the primary) against 1, with the Erlang client (legacy logins) and
+ * with our client's secure logins from 2 threads.
  */
-function planCores(client: ErlBenchClient, isolated: ServerProc, c1: ServerProc, c2: ServerProc): void {
+function planCores(client: ErlBenchClient, isolated: ServerProc, p1: ServerProc, p2: ServerProc): void {
   const erlRow = (id: string, what: string, unit: string, ratioTo: string | undefined, srv: ServerProc, w: ErlWorkload, cpu = false): void => {
     const rows: RowSpec[] = [{ id, what, unit, ratioTo }];
     if (cpu) rows.push({ id: `${id}.cpu`, what: `${what}: server CPU per operation`, unit: 'µs', better: 'lower', ratioTo: ratioTo && 'erl.ours.cpu.rpc' });
@@ -535,14 +537,23 @@ function planCores(client: ErlBenchClient, isolated: ServerProc, c1: ServerProc,
   erlRow('cores.isolated.rpc8', `${iso}: rpc/s, 8 connections`, 'rpc/s', 'erl.ours.rpc8', isolated, { kind: 'rpc', conns: 8 }, true);
   erlRow('cores.isolated.casts', `${iso}: casts/s`, 'casts/s', 'erl.ours.casts', isolated, { kind: 'casts' });
   for (const [n, srv] of [
-    [1, c1],
-    [2, c2],
+    [1, p1],
+    [2, p2],
   ] as const) {
-    const what = `Erlang client -> our server as ${n} node:cluster process${n > 1 ? 'es' : ''}`;
-    const to = n === 2 ? 'cores.cluster1' : undefined;
-    erlRow(`cores.cluster${n}.rpc8`, `${what}: rpc/s, 8 connections`, 'rpc/s', to && `${to}.rpc8`, srv, { kind: 'rpc', conns: 8 });
-    erlRow(`cores.cluster${n}.rpc64`, `${what}: rpc/s, 64 connections`, 'rpc/s', to && `${to}.rpc64`, srv, { kind: 'rpc', conns: 64 });
-    erlRow(`cores.cluster${n}.login8`, `${what}: connect+login+close/s, 8 in parallel`, 'logins/s', to && `${to}.login8`, srv, { kind: 'login', parallel: 8 });
+    const what = `Erlang client -> our server as {processes, ${n}}`;
+    const to = n === 2 ? 'cores.processes1' : undefined;
+    erlRow(`cores.processes${n}.rpc8`, `${what}: rpc/s, 8 connections`, 'rpc/s', to && `${to}.rpc8`, srv, { kind: 'rpc', conns: 8 });
+    erlRow(`cores.processes${n}.rpc64`, `${what}: rpc/s, 64 connections`, 'rpc/s', to && `${to}.rpc64`, srv, { kind: 'rpc', conns: 64 });
+    erlRow(`cores.processes${n}.login8`, `${what}: connect+login+close/s, 8 in parallel`, 'logins/s', to && `${to}.login8`, srv, { kind: 'login', parallel: 8 });
+    single(
+      {
+        id: `cores.processes${n}.secure.login8`,
+        what: `our client (${THREADS} threads) -> our server as {processes, ${n}}: secure connect+login+close/s, 8 in parallel`,
+        unit: 'logins/s',
+        ratioTo: to && `${to}.secure.login8`,
+      },
+      () => threadLoad(srv, 'secure', 8, 'login'),
+    );
   }
 }
 
@@ -616,9 +627,9 @@ async function main(): Promise<void> {
         if (ONLY.has('cores')) {
           const isolated = await startServerProcess(['--conf', fileURLToPath(new URL('./bench-worker.conf', import.meta.url))]);
           stoppers.push(isolated.stop);
-          const c1 = await startServerProcess(['--cluster', '1']);
+          const c1 = await startServerProcess(['--processes', '1']);
           stoppers.push(c1.stop);
-          const c2 = await startServerProcess(['--cluster', '2']);
+          const c2 = await startServerProcess(['--processes', '2']);
           stoppers.push(c2.stop);
           const plan = erlPlan;
           erlPlan = () => {

@@ -11,11 +11,10 @@
  *   --raw-ws    the same on a bare `ws` WebSocketServer, one binary message per frame
  *   --grpc      gRPC-js (test/bench/grpc.ts): a unary Lookup and a bidi Chat
  *   --conf F    our server with another conf (bench-worker.conf: the service in a worker thread)
- *   --cluster N our server in N node:cluster processes sharing the listening port
- *               (accept-sharing, for services whose state is not shared); READY
- *               once all N listen
+ *   --processes N our server as N processes on one port ({processes, N}: the
+ *               helpers run the logins, the name server's channels are handed
+ *               to the primary); READY once all N accept
  */
-import cluster from 'node:cluster';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,23 +27,14 @@ import { toHex } from '../../src/wire/bytes.ts';
 import { REPLY_PAYLOAD, isRequest } from './raw-client.ts';
 import { startGrpcServer } from './grpc.ts';
 
-const clusterAt = process.argv.indexOf('--cluster');
-// The workers accept on the shared socket themselves (the kernel spreads the connections), rather than
-// the primary accepting each and passing it over IPC (round-robin), which cost more than a login.
-if (clusterAt > 0 && process.env.BENCH_CLUSTER_RR !== '1') cluster.schedulingPolicy = cluster.SCHED_NONE;
+const processesAt = process.argv.indexOf('--processes');
 const confAt = process.argv.indexOf('--conf');
-if (cluster.isPrimary)
-  process.stdin
-    .on('end', () => process.exit(0))
-    .on('error', () => process.exit(0))
-    .resume();
-else process.on('disconnect', () => process.exit(0));
+process.stdin
+  .on('end', () => process.exit(0))
+  .on('error', () => process.exit(0))
+  .resume();
 
-const ready = (port: number, key = '-', wsPort = 0): void => {
-  const line = `READY ${port} ${key} ${wsPort}`;
-  if (cluster.isWorker) process.send!(line);
-  else process.stdout.write(`${line}\n`);
-};
+const ready = (port: number, key = '-', wsPort = 0): void => void process.stdout.write(`READY ${port} ${key} ${wsPort}\n`);
 
 if (process.argv.includes('--raw')) {
   const reply = encodeFrame(REPLY_PAYLOAD);
@@ -77,24 +67,12 @@ if (process.argv.includes('--raw')) {
   wss.on('listening', () => ready((wss.address() as net.AddressInfo).port));
 } else if (process.argv.includes('--grpc')) {
   ready(await startGrpcServer());
-} else if (clusterAt > 0 && cluster.isPrimary) {
-  const n = Number(process.argv[clusterAt + 1]);
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    cluster.fork().on('message', (line: string) => {
-      lines.push(line);
-      if (lines.length === n) process.stdout.write(`${lines[0]}\n`);
-    });
-  }
-  process.on('exit', () => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGKILL');
-  });
-  process.on('SIGTERM', () => process.exit(0));
 } else {
   const conf = confAt > 0 ? path.resolve(process.argv[confAt + 1]) : fileURLToPath(new URL('./bench.conf', import.meta.url));
   // LIB_CHAN_BENCH_METRICS=1: the same server with the metrics endpoint on (to measure its cost).
   const config = await loadConfig(conf);
   if (process.env.LIB_CHAN_BENCH_METRICS === '1') config.metrics = { port: 0, bind: '127.0.0.1' };
+  if (processesAt > 0) config.processes = Number(process.argv[processesAt + 1]);
   // Logs on stderr: the first start's identityCreated line must not be taken for READY.
   const server = await startServer({ config, port: 0, bind: '127.0.0.1', logger: pino({ level: 'warn' }, pino.destination(2)) });
   ready(server.port, server.publicKey ? toHex(server.publicKey) : '-', server.wsPort);

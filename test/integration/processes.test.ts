@@ -77,6 +77,18 @@ describe('{processes, 2}: logins in a helper, shared services in the primary', (
     b.close();
   });
 
+  test('many logins at once: each hand-over carries its own keys (the IPC channel queues them)', async () => {
+    const chans = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => open(i % 4 === 0 ? 'open' : 'nameServer', i % 4 === 0 ? null : 'ABXy45', i % 2 === 0 ? 'secure' : 'legacy')),
+    );
+    for (const [i, ch] of chans.entries()) ch.cast(tuple(atom('store'), atom(`k${i}`), i));
+    // Each channel's own lookup comes after its store: once all answer, every store is in the one table.
+    await Promise.all(chans.map((ch, i) => ch.rpc(tuple(atom('lookup'), atom(`k${i}`)))));
+    const got = await Promise.all(chans.map((ch, i) => ch.rpc(tuple(atom('lookup'), atom(`k${(i + 1) % 16}`)))));
+    got.forEach((t, i) => assert.ok(termEqual(t, tuple(atom('ok'), (i + 1) % 16)), `channel ${i}`));
+    for (const ch of chans) ch.close();
+  });
+
   test('frames sent behind the login, and a frame split around the hand-over, arrive whole and in order', async () => {
     const raw = await Raw.connect(ts.port);
     const frames = [
