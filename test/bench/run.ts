@@ -520,7 +520,7 @@ function planErl(client: ErlBenchClient, ours: ServerProc, erl: { port: number; 
  * to the primary) against 1, with the Erlang client (legacy logins) and
  * with our client's secure logins from 2 threads.
  */
-function planCores(client: ErlBenchClient, isolated: ServerProc, p1: ServerProc, p2: ServerProc): void {
+function planCores(client: ErlBenchClient, isolated: ServerProc, p1: ServerProc, p2: ServerProc, pp2: ServerProc): void {
   const erlRow = (id: string, what: string, unit: string, ratioTo: string | undefined, srv: ServerProc, w: ErlWorkload, cpu = false): void => {
     const rows: RowSpec[] = [{ id, what, unit, ratioTo }];
     if (cpu) rows.push({ id: `${id}.cpu`, what: `${what}: server CPU per operation`, unit: 'µs', better: 'lower', ratioTo: ratioTo && 'erl.ours.cpu.rpc' });
@@ -536,19 +536,20 @@ function planCores(client: ErlBenchClient, isolated: ServerProc, p1: ServerProc,
   erlRow('cores.isolated.rpc1', `${iso}: sequential rpc/s, 1 connection`, 'rpc/s', 'erl.ours.rpc1', isolated, { kind: 'rpc', conns: 1 });
   erlRow('cores.isolated.rpc8', `${iso}: rpc/s, 8 connections`, 'rpc/s', 'erl.ours.rpc8', isolated, { kind: 'rpc', conns: 8 }, true);
   erlRow('cores.isolated.casts', `${iso}: casts/s`, 'casts/s', 'erl.ours.casts', isolated, { kind: 'casts' });
-  for (const [n, srv] of [
-    [1, p1],
-    [2, p2],
+  for (const [name, n, srv, note] of [
+    ['processes1', 1, p1, ''],
+    ['processes2', 2, p2, ''],
+    ['processes2pp', 2, pp2, ', the service {state, per_process}'],
   ] as const) {
-    const what = `Erlang client -> our server as {processes, ${n}}`;
+    const what = `Erlang client -> our server as {processes, ${n}}${note}`;
     const to = n === 2 ? 'cores.processes1' : undefined;
-    erlRow(`cores.processes${n}.rpc8`, `${what}: rpc/s, 8 connections`, 'rpc/s', to && `${to}.rpc8`, srv, { kind: 'rpc', conns: 8 });
-    erlRow(`cores.processes${n}.rpc64`, `${what}: rpc/s, 64 connections`, 'rpc/s', to && `${to}.rpc64`, srv, { kind: 'rpc', conns: 64 });
-    erlRow(`cores.processes${n}.login8`, `${what}: connect+login+close/s, 8 in parallel`, 'logins/s', to && `${to}.login8`, srv, { kind: 'login', parallel: 8 });
+    erlRow(`cores.${name}.rpc8`, `${what}: rpc/s, 8 connections`, 'rpc/s', to && `${to}.rpc8`, srv, { kind: 'rpc', conns: 8 });
+    erlRow(`cores.${name}.rpc64`, `${what}: rpc/s, 64 connections`, 'rpc/s', to && `${to}.rpc64`, srv, { kind: 'rpc', conns: 64 });
+    erlRow(`cores.${name}.login8`, `${what}: connect+login+close/s, 8 in parallel`, 'logins/s', to && `${to}.login8`, srv, { kind: 'login', parallel: 8 });
     single(
       {
-        id: `cores.processes${n}.secure.login8`,
-        what: `our client (${THREADS} threads) -> our server as {processes, ${n}}: secure connect+login+close/s, 8 in parallel`,
+        id: `cores.${name}.secure.login8`,
+        what: `our client (${THREADS} threads) -> our server as {processes, ${n}}${note}: secure connect+login+close/s, 8 in parallel`,
         unit: 'logins/s',
         ratioTo: to && `${to}.secure.login8`,
       },
@@ -631,10 +632,12 @@ async function main(): Promise<void> {
           stoppers.push(c1.stop);
           const c2 = await startServerProcess(['--processes', '2']);
           stoppers.push(c2.stop);
+          const pp2 = await startServerProcess(['--processes', '2', '--conf', fileURLToPath(new URL('./bench-per-process.conf', import.meta.url))]);
+          stoppers.push(pp2.stop);
           const plan = erlPlan;
           erlPlan = () => {
             plan();
-            planCores(client, isolated, c1, c2);
+            planCores(client, isolated, c1, c2, pp2);
           };
         }
       }
