@@ -44,7 +44,8 @@ export const RESTART_PERIOD_MS = 60_000;
 const KILL_AFTER_MS = 5_000;
 
 /** From the primary to a helper. */
-export type ToHelper = { kind: 'start'; conf: string; processes: number; index: number; logLevel: string } | { kind: 'reload' } | { kind: 'close'; graceMs: number };
+export type ToHelper =
+  { kind: 'start'; conf: string; processes: number; index: number; logLevel: string } | { kind: 'reload' } | { kind: 'close'; graceMs: number };
 /** From a helper to the primary. */
 export type FromHelper = { kind: 'ready' } | { kind: 'failed'; message: string } | HandOffMessage;
 
@@ -126,7 +127,11 @@ export class HelperProcesses {
           log.info({ event: 'processStarted', index, pid: child.pid }, `gateway process ${index} of ${this.processes} accepting`);
           resolve();
         } else if (m.kind === 'failed') {
-          reject(new ChanError('badConf', `gateway process ${index} of {processes, ${this.processes}} could not start: ${m.message}`, { details: { file: this.conf } }));
+          reject(
+            new ChanError('badConf', `gateway process ${index} of {processes, ${this.processes}} could not start: ${m.message}`, {
+              details: { file: this.conf },
+            }),
+          );
         }
       });
       // A fork that fails (no such file, out of processes) reports here, then exits.
@@ -134,11 +139,18 @@ export class HelperProcesses {
       child.on('exit', (code, signal) => {
         this.children.delete(child);
         if (!ready) {
-          reject(new ChanError('badConf', `gateway process ${index} of {processes, ${this.processes}} exited (${signal ?? code}) before it accepted`, { details: { file: this.conf } }));
+          reject(
+            new ChanError('badConf', `gateway process ${index} of {processes, ${this.processes}} exited (${signal ?? code}) before it accepted`, {
+              details: { file: this.conf },
+            }),
+          );
           return;
         }
         if (this.stopping) return;
-        log.error({ event: 'processExited', index, pid: child.pid, code, signal }, `gateway process ${index} exited (${signal ?? code}); its channels are gone`);
+        log.error(
+          { event: 'processExited', index, pid: child.pid, code, signal },
+          `gateway process ${index} exited (${signal ?? code}); its channels are gone`,
+        );
         this.restart(index);
       });
       // The helpers log at the primary's level (an embedding program may have set its own logger's).

@@ -27,7 +27,6 @@ import { verifyPasswordHash } from '../auth/password-hash-node.ts';
 import { bytesEqual, wipe } from '../wire/bytes.ts';
 import { decodeTerm } from '../wire/etf/decode.ts';
 import type { Transport } from '../transport/transport.ts';
-import type { Term } from '../wire/etf/term.ts';
 import { asChanError } from '../chan/middle-man.ts';
 import { decodeOptionsFor } from './decode-options.ts';
 import { shownName } from './first-frame.ts';

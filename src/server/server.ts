@@ -290,7 +290,10 @@ export class Server implements MetricsSource, PrimaryHost {
     const service = this.services.get(msg.service);
     if (!service) {
       // A reload between the helper's login and now removed the service.
-      this.log.warn({ event: 'handOffRefused', service: msg.service, peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'handed-over login for a service this gateway no longer offers');
+      this.log.warn(
+        { event: 'handOffRefused', service: msg.service, peer: `${socket.remoteAddress}:${socket.remotePort}` },
+        'handed-over login for a service this gateway no longer offers',
+      );
       socket.on('error', () => {});
       socket.destroy();
       return;

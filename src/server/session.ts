@@ -5,6 +5,7 @@
  * The handshake steps themselves are pure (src/auth); this file owns the
  * socket, the timer and the log lines.
  */
+import type { Socket } from 'node:net';
 import { ChanError } from '../errors.ts';
 import { toHex } from '../wire/bytes.ts';
 import type { Limits } from '../limits.ts';
@@ -51,7 +52,7 @@ export interface SessionContext {
    * In a process that is not the primary (`{processes, N}`): sends a decided login of a service it does not
    * run, with its socket, to the primary.
    */
-  handOff?: (socket: import('node:net').Socket, msg: HandOffMessage) => void;
+  handOff?: (socket: Socket, msg: HandOffMessage) => void;
 }
 
 export type LegacyPolicy = 'allow' | 'loopback' | 'deny';
@@ -267,10 +268,22 @@ export class Session {
         // Bytes of their own: a clone copies a view's whole buffer (a 16 KiB frame slab for a small term), and a
         // message with a socket is serialised only when the one before it has been acknowledged.
         const own = (u: Uint8Array): Uint8Array => new Uint8Array(u);
-        const msg = { kind: 'handOff', service: service.config.name, method, argsC: own(encodeTerm(argsC)), ack: own(ack), held, keys, rest: rest.map(own) } as const;
+        const msg = {
+          kind: 'handOff',
+          service: service.config.name,
+          method,
+          argsC: own(encodeTerm(argsC)),
+          ack: own(ack),
+          held,
+          keys,
+          rest: rest.map(own),
+        } as const;
         send(socket, msg);
       } catch (e) {
-        this.ctx.log.error({ event: 'handOffFailed', service: service.config.name, peer: t.peer, error: (e as Error).message }, 'could not hand the connection to the primary');
+        this.ctx.log.error(
+          { event: 'handOffFailed', service: service.config.name, peer: t.peer, error: (e as Error).message },
+          'could not hand the connection to the primary',
+        );
         socket.destroy();
       }
     });

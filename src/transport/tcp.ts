@@ -157,7 +157,7 @@ export class TcpTransport extends EventGate implements Transport {
     const rest = this.kept ?? [];
     this.kept = undefined;
     // What the paused stream holds (read() would emit it as 'data' to a listener: ours is gone).
-    for (let c: Buffer | null; (c = s.read() as Buffer | null) !== null; ) rest.push(c);
+    for (let c: Buffer | null; (c = s.read() as Buffer | null) !== null;) rest.push(c);
     // Reads stop now, not when the handle is closed after the other process has it: libuv would go on reading
     // and drop what the peer sends meanwhile (child_process sets the handle's onread to a no-op). Private, so guarded.
     (s as unknown as { _handle?: { readStop?: () => number } })._handle?.readStop?.();

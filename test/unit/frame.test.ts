@@ -74,3 +74,25 @@ test('a frame of exactly maxFrameBytes is accepted', () => {
   const d = new FrameDecoder(100);
   assert.equal(d.push(encodeFrame(new Uint8Array(100)))[0].length, 100);
 });
+
+test('takePartial gives back the bytes of an unfinished frame as they came, at any cut, and empties the decoder', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 4 }), fc.nat(), (payload, cuts, at) => {
+      const wire = encodeFrame(payload);
+      const stop = at % wire.length;
+      const d = new FrameDecoder(1 << 20);
+      // Fed in pieces up to `stop` (exclusive): never a whole frame, so nothing is delivered.
+      const points = [...new Set([0, ...cuts.map((c) => c % (stop + 1)), stop])].sort((a, b) => a - b);
+      for (let i = 1; i < points.length; i++) assert.equal(d.push(wire.subarray(points[i - 1], points[i])).length, 0);
+      const partial = d.takePartial();
+      assert.deepEqual(partial ?? new Uint8Array(0), wire.subarray(0, stop));
+      assert.equal(d.bufferedBytes, 0);
+      assert.equal(d.takePartial(), undefined);
+      // The next reader, given the partial bytes and the rest, gets the frame whole.
+      const next = new FrameDecoder(1 << 20);
+      const frames = [...(partial ? next.push(partial) : []), ...next.push(wire.subarray(stop))];
+      assert.equal(frames.length, 1);
+      assert.deepEqual(frames[0], payload);
+    }),
+  );
+});
