@@ -17,6 +17,7 @@ import { encodeTerm } from '../../src/wire/etf/encode.ts';
 import { encodeFrame } from '../../src/wire/frame.ts';
 import { startTestServer, type TestServer } from '../helpers/start-server.ts';
 import { Raw } from '../helpers/ops-client.ts';
+import { alive } from '../helpers/latch.ts';
 
 const CONF = [
   '{processes, 2}.',
@@ -26,15 +27,6 @@ const CONF = [
   '{service, here, password, none, mfa, procs, pid, notUsed, [{state, per_process}]}.',
   '{service, primary, password, none, mfa, procs, pid, notUsed}.',
 ].join('\n');
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('{processes, 2}: logins in a helper, shared services in the primary', () => {
   let ts: TestServer;
@@ -50,7 +42,7 @@ describe('{processes, 2}: logins in a helper, shared services in the primary', (
   });
   after(async () => {
     await ts.close();
-    assert.equal(isAlive(helperPid), false, 'the helper exits with the primary');
+    assert.equal(alive(helperPid), false, 'the helper exits with the primary');
   });
 
   test('a per_process service runs in the helper that accepted; a shared one in the primary', async () => {
