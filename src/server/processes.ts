@@ -62,18 +62,26 @@ export interface PrimaryHost {
 const SHARED_BUDGETS = ['maxLoginFailures', 'maxServiceLoginFailures', 'loginGuessesPerSecond'] as const satisfies readonly (keyof Limits)[];
 
 /**
- * Split the login guard's budgets between `processes` processes (each gets
- * the conf's figure divided by N, rounded up): a password guesser that
- * reaches every process still gets about the guesses the conf allows.
+ * The conf with the login guard's budgets split between `processes`
+ * processes (each gets the conf's figure divided by N, rounded up): a
+ * password guesser that reaches every process still gets about the guesses
+ * the conf allows. The caller's config is left as it was.
  */
-export function shareLoginBudgets(config: ServerConfig, processes: number): void {
-  if (processes <= 1) return;
-  const seen = new Set<Limits>();
-  for (const limits of [config.limits, ...[...config.services.values()].map((s) => s.limits)]) {
-    if (seen.has(limits)) continue;
-    seen.add(limits);
-    for (const k of SHARED_BUDGETS) limits[k] = Math.max(1, Math.ceil(limits[k] / processes));
-  }
+export function shareLoginBudgets(config: ServerConfig, processes: number): ServerConfig {
+  if (processes <= 1) return config;
+  // A service without limits of its own shares the conf's object: it is divided once, and stays shared.
+  const shared = new Map<Limits, Limits>();
+  const share = (limits: Limits): Limits => {
+    let out = shared.get(limits);
+    if (!out) {
+      out = { ...limits };
+      for (const k of SHARED_BUDGETS) out[k] = Math.max(1, Math.ceil(limits[k] / processes));
+      shared.set(limits, out);
+    }
+    return out;
+  };
+  const services = new Map([...config.services].map(([name, svc]) => [name, { ...svc, limits: share(svc.limits) }]));
+  return { ...config, limits: share(config.limits), services };
 }
 
 export class HelperProcesses {

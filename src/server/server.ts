@@ -135,17 +135,16 @@ export class Server implements MetricsSource, PrimaryHost {
 
   static async start(opts: StartOptions = {}): Promise<Server> {
     const loaded = opts.config ?? (await loadConfig(opts.conf));
-    // The caller's config stays as it was: the port and bind overrides go on a copy.
-    const config: ServerConfig = { ...loaded };
+    const helper = opts.helper;
+    const processCount = helper?.processes ?? resolveProcesses(loaded.processes);
+    if (processCount > 1 && loaded.file === undefined) {
+      throw new ChanError('badConf', `{processes, ${processCount}} needs the conf in a file: every process of the gateway reads it`, { details: {} });
+    }
+    // The caller's config stays as it was: the port and bind overrides (and the login budgets' split) go on a copy.
+    const config: ServerConfig = { ...shareLoginBudgets(loaded, processCount) };
     if (opts.port !== undefined) config.port = opts.port;
     if (opts.bind !== undefined) config.bind = opts.bind;
     const log = opts.logger ?? createLogger({ level: config.logLevel });
-    const helper = opts.helper;
-    const processCount = helper?.processes ?? resolveProcesses(config.processes);
-    if (processCount > 1 && config.file === undefined) {
-      throw new ChanError('badConf', `{processes, ${processCount}} needs the conf in a file: every process of the gateway reads it`, { details: {} });
-    }
-    shareLoginBudgets(config, processCount);
     const services = await loadServices(config);
     // prom-client (and the metrics module with it) is loaded only by a conf with a metrics endpoint; before
     // the identity's key pool starts, so that a failure here leaves nothing running. The primary alone serves it.
@@ -269,8 +268,7 @@ export class Server implements MetricsSource, PrimaryHost {
    * started again (nothing is left to give it).
    */
   async acceptInHelpersOnly(): Promise<void> {
-    const port = this.port;
-    this.fixedPort = port;
+    this.fixedPort = this.port;
     await new Promise<void>((r) => this.listener.close(() => r()));
   }
 
@@ -434,8 +432,7 @@ export class Server implements MetricsSource, PrimaryHost {
   async reload(): Promise<void> {
     const file = this.config.file;
     try {
-      const config = await loadConfig(file);
-      shareLoginBudgets(config, this.processCount);
+      const config = shareLoginBudgets(await loadConfig(file), this.processCount);
       const services = await loadServices(config);
       const secure = await loadSecureContext(config);
       // Worker services get fresh workers (which load the module anew); the old ones finish their channels.

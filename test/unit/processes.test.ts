@@ -7,8 +7,8 @@ import { shareLoginBudgets } from '../../src/server/processes.ts';
 
 const CONF = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/conf/test.conf');
 
-test('{processes, N}: the login guard budgets are split between the processes, each limits object once', async () => {
-  const config = await parseConfig(
+test('{processes, N}: the login guard budgets are split between the processes, on a copy of the conf', async () => {
+  const conf = await parseConfig(
     [
       '{port, 0}.',
       '{module_path, "handlers"}.',
@@ -18,7 +18,7 @@ test('{processes, N}: the login guard budgets are split between the processes, e
     ].join('\n'),
     CONF,
   );
-  shareLoginBudgets(config, 4);
+  const config = shareLoginBudgets(conf, 4);
   assert.equal(config.limits.maxLoginFailures, 2);
   assert.equal(config.limits.loginGuessesPerSecond, 3);
   assert.equal(config.limits.maxServiceLoginFailures, 3);
@@ -29,7 +29,10 @@ test('{processes, N}: the login guard budgets are split between the processes, e
   assert.equal(a.loginGuessesPerSecond, 3);
   assert.equal(b.loginGuessesPerSecond, 1);
   assert.equal(b.maxQueuedBytes, 4096);
+  // The conf it was given is left as it was (Server.start's caller may hold it).
+  assert.equal(conf.limits.maxLoginFailures, 5);
+  assert.equal(conf.services.get('b')!.limits.loginGuessesPerSecond, 1);
+  assert.equal(conf.services.get('a')!.limits.loginGuessesPerSecond, 10);
   const one = await parseConfig('{port, 0}.\n{limits, [{maxLoginFailures, 5}]}.', CONF);
-  shareLoginBudgets(one, 1);
-  assert.equal(one.limits.maxLoginFailures, 5);
+  assert.equal(shareLoginBudgets(one, 1).limits.maxLoginFailures, 5);
 });
