@@ -8,10 +8,11 @@ import { resolveLimits } from '../limits.ts';
 import type { Channel } from '../chan/channel.ts';
 import type { Term } from '../wire/etf/term.ts';
 import { connectTcp } from '../transport/tcp.ts';
+import { randomFillSync } from 'node:crypto';
 import type { ClientOptions } from 'ws';
 import { ChanError } from '../errors.ts';
 import { formatHostPort } from '../auth/keys.ts';
-import { connectWebSocket, type WebSocketConstructor } from '../transport/ws-client.ts';
+import { COPIES_ON_SEND, connectWebSocket, type WebSocketConstructor } from '../transport/ws-client.ts';
 import { connectOver, type ConnectOptions } from './connect.ts';
 
 export { cast, rpc, disconnect } from './connect.ts';
@@ -177,15 +178,43 @@ export const WS_MAX_BUFFERED_CHUNKS = 8_192;
 /**
  * ws's WebSocket, refusing a message longer than maxFrameBytes from its
  * header (browsers cannot), and one in more than WS_MAX_FRAGMENTS fragments
- * or WS_MAX_BUFFERED_CHUNKS reads, whatever ws's own defaults are.
+ * or WS_MAX_BUFFERED_CHUNKS reads, whatever ws's own defaults are. Exported
+ * for its tests (test/integration/ws-client.test.ts), not by the package.
  */
-async function nodeWebSocket(maxFrameBytes: number): Promise<WebSocketConstructor> {
+export async function nodeWebSocket(maxFrameBytes: number): Promise<WebSocketConstructor> {
   // ws is loaded by the first WebSocket connect, not with lib-chan: about 100 ms of CPU in every process
   // and worker thread that imports lib-chan (a handler does, for its terms) and never opens one.
   const { WebSocket } = await import('ws');
   return class extends WebSocket {
+    /** ws.send() masks a binary message into a buffer of its own, given a mask that is never all zeros. */
+    static readonly [COPIES_ON_SEND] = true;
     constructor(url: string) {
-      super(url, { maxPayload: maxFrameBytes, maxFragments: WS_MAX_FRAGMENTS, maxBufferedChunks: WS_MAX_BUFFERED_CHUNKS } as ClientOptions);
+      super(url, {
+        maxPayload: maxFrameBytes,
+        maxFragments: WS_MAX_FRAGMENTS,
+        maxBufferedChunks: WS_MAX_BUFFERED_CHUNKS,
+        generateMask: nonZeroMask,
+      } as ClientOptions);
     }
   };
+}
+
+/** Random bytes for masks, drawn from the system 1 KiB at a time (as ws does). */
+const maskPool = new Uint8Array(1024);
+let maskPoolAt = maskPool.length;
+
+/**
+ * A WebSocket masking key (RFC 6455 5.3: unpredictable, from a strong source) that is never all zeros.
+ * ws sends a message under a zero mask as it was given, without a copy (the mask changes nothing),
+ * which COPIES_ON_SEND must not meet; the draws that would be zero (one in 2^32) are drawn again.
+ */
+function nonZeroMask(mask: Uint8Array): void {
+  do {
+    if (maskPoolAt === maskPool.length) {
+      randomFillSync(maskPool);
+      maskPoolAt = 0;
+    }
+    mask.set(maskPool.subarray(maskPoolAt, maskPoolAt + 4));
+    maskPoolAt += 4;
+  } while ((mask[0] | mask[1] | mask[2] | mask[3]) === 0);
 }

@@ -7,7 +7,7 @@
  */
 import { ChanError } from '../errors.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
-import { FRAME_SLAB_MAX_BYTES, isSharedView } from '../wire/bytes.ts';
+import { FRAME_SLAB_MAX_BYTES, isSharedView, releaseFrame } from '../wire/bytes.ts';
 import { EventGate, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
 /** Event handler types written so both the DOM's and ws's WebSocket classes fit them. */
@@ -30,6 +30,8 @@ export interface WsErrorEventLike {
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
+  /** The extensions the server accepted ('' for none). */
+  readonly extensions?: string;
   readonly bufferedAmount: number;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
@@ -45,6 +47,16 @@ export interface WebSocketLike {
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/**
+ * A WebSocket class may say, with this static property set to true, that its send() has made its own
+ * copy of a binary message by the time it returns, whenever no extension was negotiated. The transport
+ * then takes the buffer of a large frame back for the next one (wire/bytes.ts's pool) instead of leaving
+ * a 64 KiB array per bulk cast to the garbage collector. Node's client (client/node.ts) sets it: ws masks a
+ * client's message into a buffer of its own, given a mask that is never all zeros. A class without it
+ * (a caller's own, a browser's) is given a buffer it may keep.
+ */
+export const COPIES_ON_SEND = 'libChanCopiesOnSend';
 
 /** W3C readyState values. */
 const OPEN = 1;
@@ -76,13 +88,17 @@ export class WsClientTransport extends EventGate implements Transport {
   readonly isLoopback: boolean;
   private readonly ws: WebSocketLike;
   private readonly maxFrameBytes: number;
+  /** send() copies a message, so a large frame's buffer goes back to the pool once sent (COPIES_ON_SEND). */
+  private readonly reuseSent: boolean;
   private closeError: ChanError | undefined;
   private closed = false;
 
-  constructor(ws: WebSocketLike, url: URL, opts: { maxFrameBytes: number }) {
+  constructor(ws: WebSocketLike, url: URL, opts: { maxFrameBytes: number; copiesOnSend?: boolean }) {
     super();
     this.ws = ws;
     this.maxFrameBytes = opts.maxFrameBytes;
+    // With permessage-deflate, ws queues the message it was given for the compressor: not a copy.
+    this.reuseSent = opts.copiesOnSend === true && ws.extensions === '';
     this.peer = peerOf(url);
     this.remoteAddress = url.hostname.replace(/^\[|\]$/g, '');
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
@@ -159,7 +175,12 @@ export class WsClientTransport extends EventGate implements Transport {
     // queued view would pin its whole slab. A large frame (allocFrame's own buffer, at most twice its size)
     // goes as it is: ws masks a client's frame into a buffer of its own as it sends it and a browser copies
     // what send() is given, so the copy bought nothing (64 KiB per bulk cast: a fresh buffer and a pass).
-    this.send(buf.length <= FRAME_SLAB_MAX_BYTES && isSharedView(buf) ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
+    if (buf.length <= FRAME_SLAB_MAX_BYTES) {
+      this.send(isSharedView(buf) ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
+      return;
+    }
+    this.send(buf.subarray(FRAME_HEADER_BYTES));
+    if (this.reuseSent) releaseFrame(buf);
   }
 
   /** Orderly close: what send() queued goes out before the close frame. */
@@ -235,7 +256,8 @@ export function connectWebSocket(url: string, opts: WsConnectOptions): Promise<W
       settled = true;
       clearTimeout(timer);
       ws.onopen = null;
-      resolve(new WsClientTransport(ws, parsed, { maxFrameBytes: opts.maxFrameBytes }));
+      const copiesOnSend = (opts.WebSocket as unknown as Record<string, unknown>)[COPIES_ON_SEND] === true;
+      resolve(new WsClientTransport(ws, parsed, { maxFrameBytes: opts.maxFrameBytes, copiesOnSend }));
     };
     ws.onerror = (ev) => {
       detail = ev;

@@ -10,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { connectWebSocket, type WebSocketConstructor, type WsClientTransport } from '../../src/transport/ws-client.ts';
 import type { ChanError } from '../../src/errors.ts';
+import { nodeWebSocket } from '../../src/client/node.ts';
+import { allocFrame } from '../../src/wire/bytes.ts';
+import { FRAME_HEADER_BYTES } from '../../src/wire/frame.ts';
 
 /** A server that sends `messages` (binary unless a string) once the client's first message comes (it has started). */
 async function serverSending(messages: Array<Uint8Array | string>): Promise<{ url: string; close(): Promise<void> }> {
@@ -71,5 +74,94 @@ test('ws client transport (Node ws) - a message past maxFrameBytes closes it: fr
     assert.match(error!.message, /65-byte message .* maxFrameBytes=64/);
   } finally {
     await srv.close();
+  }
+});
+
+/**
+ * A server that keeps a copy of every binary message it gets, and tells when it has `n`. It reads nothing
+ * until got() is called: what the client sends meanwhile fills the kernel's buffers and then waits in the
+ * client's socket, where a buffer handed over without a copy would be overwritten before it leaves.
+ */
+async function serverKeeping(perMessageDeflate: boolean): Promise<{ url: string; got(n: number): Promise<Uint8Array[]>; close(): Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
+  const got: Uint8Array[] = [];
+  let want = Infinity;
+  let wake = (): void => {};
+  const sockets: Array<{ resume(): void }> = [];
+  wss.on('connection', (ws, req) => {
+    req.socket.pause();
+    sockets.push(req.socket);
+    ws.on('message', (m: Buffer) => {
+      got.push(Uint8Array.from(m));
+      if (got.length >= want) wake();
+    });
+  });
+  await new Promise((r) => wss.once('listening', r));
+  return {
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`,
+    got: (n) =>
+      new Promise((resolve) => {
+        want = n;
+        wake = () => resolve(got);
+        for (const s of sockets) s.resume();
+        if (got.length >= n) wake();
+      }),
+    close: () =>
+      new Promise((r) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => r());
+      }),
+  };
+}
+
+const LARGE = 70_000;
+/** 18 MB: more than loopback's socket buffers hold (tcp_rmem and tcp_wmem allow 6 and 4 MB). */
+const MANY = 256;
+
+/**
+ * Send `n` large frames, each filled with its index (mod 256), through sendReserved(); the buffer of each
+ * is overwritten by the next frame where the pool handed it back. Returns what the server got and how many
+ * frames were written into the previous frame's buffer.
+ */
+async function sendLarge(WebSocketClass: WebSocketConstructor, perMessageDeflate: boolean, n: number): Promise<{ got: Uint8Array[]; reused: number }> {
+  const srv = await serverKeeping(perMessageDeflate);
+  try {
+    const t = await connectWebSocket(srv.url, { WebSocket: WebSocketClass, maxFrameBytes: 1 << 20, timeoutMs: 5_000 });
+    t.start({ frame: () => {}, close: () => {} });
+    let reused = 0;
+    let last: ArrayBufferLike | undefined;
+    for (let i = 0; i < n; i++) {
+      const buf = allocFrame(FRAME_HEADER_BYTES + LARGE);
+      if (buf.buffer === last) reused++;
+      last = buf.buffer;
+      buf.fill(i, FRAME_HEADER_BYTES);
+      t.sendReserved(buf);
+    }
+    const got = await srv.got(n);
+    t.end();
+    return { got, reused };
+  } finally {
+    await srv.close();
+  }
+}
+
+/** For each message: the byte it is filled with, or -1 when it is not one byte throughout at the right length. */
+const filledWith = (got: Uint8Array[]): number[] => got.map((m) => (m.length === LARGE && m.every((b) => b === m[0]) ? m[0] : -1));
+const indices = (n: number): number[] => Array.from({ length: n }, (_, i) => i & 0xff);
+
+test("ws client transport (Node client's ws) - a large frame's buffer is reused once sent, and every message still arrives as it was sent", async () => {
+  const { got, reused } = await sendLarge(await nodeWebSocket(1 << 20), false, MANY);
+  assert.deepEqual(filledWith(got), indices(MANY), 'no message carries a later frame written over its buffer');
+  assert.equal(reused, MANY - 1, 'each frame after the first was written into the buffer of the one before');
+});
+
+test('ws client transport - no reuse with permessage-deflate (ws queues the message for the compressor) or with a WebSocket class that does not say it copies', async () => {
+  for (const [cls, deflate] of [
+    [await nodeWebSocket(1 << 20), true],
+    [WebSocket as unknown as WebSocketConstructor, false],
+  ] as const) {
+    const { got, reused } = await sendLarge(cls, deflate, 16);
+    assert.deepEqual(filledWith(got), indices(16));
+    assert.equal(reused, 0);
   }
 });
