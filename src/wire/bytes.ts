@@ -24,7 +24,8 @@ let frameSlabPos = 0;
  * the bulk benchmark. A transport that knows when the system has taken a
  * frame's bytes hands it back (releaseFrame), and the next frame of a similar
  * size reuses its memory. At most 4 MiB kept, each buffer at most 1 MiB
- * (a burst of 16 bulk casts is in flight at once: the pool must hold them all).
+ * (a burst of 16 bulk casts is in flight at once: the pool must hold them all);
+ * the most recently released are kept, and taken first.
  */
 const LARGE_FRAME_POOL_BYTES = 4 * 1024 * 1024;
 const LARGE_FRAME_POOL_MAX_BYTES = 1024 * 1024;
@@ -72,7 +73,10 @@ function allocLargeFrame(n: number): Uint8Array {
  */
 export function releaseFrame(buf: Uint8Array): void {
   const ab = buf.buffer as ArrayBuffer;
-  if (!largeOwned.has(ab) || largeFreeBytes + ab.byteLength > LARGE_FRAME_POOL_BYTES || largeFree.includes(ab)) return;
+  if (!largeOwned.has(ab) || largeFree.includes(ab)) return;
+  // The oldest make room: a pool kept full by an earlier burst of another size (1 MiB frames) would
+  // otherwise refuse the frames of today's workload for good, and each would be left to the GC.
+  while (largeFree.length > 0 && largeFreeBytes + ab.byteLength > LARGE_FRAME_POOL_BYTES) largeFreeBytes -= largeFree.shift()!.byteLength;
   largeFree.push(ab);
   largeFreeBytes += ab.byteLength;
 }
