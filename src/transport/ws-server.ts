@@ -29,7 +29,7 @@ import { WebSocketServer, type WebSocket, type RawData, type ServerOptions } fro
 import { ChanError, type ErrorCode } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 import { FRAME_HEADER_BYTES } from '../wire/frame.ts';
-import { isSharedView } from '../wire/bytes.ts';
+import { FRAME_SLAB_MAX_BYTES, isSharedView, releaseFrame } from '../wire/bytes.ts';
 import { EARLY_BATCH_BYTES, UNCORK_FRAME_BYTES } from './write-batching.ts';
 import { EventGate, LOGIN_FRAMES, isLoopbackAddress, type Transport, type TransportEvents } from './transport.ts';
 
@@ -258,7 +258,7 @@ export class WsTransport extends EventGate implements Transport {
     this.deliverClose(this.closeError);
   }
 
-  send(payload: Uint8Array): void {
+  send(payload: Uint8Array, written?: () => void): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     // ws writes each message as it is sent (it corks only around one message's header and body); corked
     // here for the tick, the replies to one read leave in few writes, as on TCP (write-batching.ts).
@@ -267,7 +267,7 @@ export class WsTransport extends EventGate implements Transport {
       this.socket.cork();
       process.nextTick(uncorkWs, this);
     }
-    this.ws.send(payload);
+    this.ws.send(payload, written);
     this.corkedBytes += payload.length;
     if (this.corkedBytes >= EARLY_BATCH_BYTES || payload.length >= UNCORK_FRAME_BYTES) this.uncork();
     this.meter?.(payload.length); // last: the budget may close this very connection
@@ -282,8 +282,15 @@ export class WsTransport extends EventGate implements Transport {
   }
 
   sendReserved(buf: Uint8Array): void {
-    // A frame slab's view is copied: ws may queue it for long (a slow reader), and it would pin its slab.
-    this.send(isSharedView(buf) ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
+    if (buf.length <= FRAME_SLAB_MAX_BYTES) {
+      // A frame slab's view is copied: ws may queue it for long (a slow reader), and it would pin its slab.
+      this.send(isSharedView(buf) ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
+      return;
+    }
+    // A large frame is its own buffer (allocFrame's, at most twice its size): ws writes it as it is (a
+    // server's messages are not masked) and says when the socket has taken it, after any compression;
+    // then it goes back to the pool for the next large frame, as on TCP.
+    this.send(buf.subarray(FRAME_HEADER_BYTES), () => releaseFrame(buf));
   }
 
   end(): void {

@@ -1,0 +1,68 @@
+/**
+ * The server's WebSocket transport hands a large frame's buffer back to the pool once the socket has
+ * written it (ws's send callback), not before: 256 frames of 70 KB sent to a client that reads nothing
+ * until the last is sent (more than loopback's socket buffers hold, so most wait in the server's socket)
+ * all arrive as they were sent, and the ones written early were reused for later frames. With
+ * permessage-deflate ws compresses each message later, on zlib's threads: the buffer waits for that too.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { WsTransport } from '../../src/transport/ws-server.ts';
+import { allocFrame } from '../../src/wire/bytes.ts';
+import { FRAME_HEADER_BYTES } from '../../src/wire/frame.ts';
+
+const LARGE = 70_000;
+const MANY = 256;
+
+async function sendMany(perMessageDeflate: boolean): Promise<void> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
+  await new Promise((r) => wss.once('listening', r));
+  const accepted = new Promise<WsTransport>((resolve) =>
+    wss.once('connection', (ws, req) => {
+      const t = new WsTransport(ws, req.socket as Socket);
+      t.start({ frame: () => {}, close: () => {} });
+      resolve(t);
+    }),
+  );
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, { perMessageDeflate, maxPayload: 1 << 20 });
+  const got: number[] = [];
+  let wake = (): void => {};
+  const all = new Promise<void>((r) => (wake = r));
+  client.on('message', (m: Buffer) => {
+    got.push(m.length === LARGE && m.every((b) => b === m[0]) ? m[0] : -1);
+    if (got.length === MANY) wake();
+  });
+  await new Promise((r) => client.once('open', r));
+  const clientSocket = (client as unknown as { _socket: Socket })._socket;
+  clientSocket.pause();
+  const t = await accepted;
+  try {
+    const buffers = new Set<ArrayBufferLike>();
+    for (let i = 0; i < MANY; i++) {
+      const buf = allocFrame(FRAME_HEADER_BYTES + LARGE);
+      buffers.add(buf.buffer);
+      buf.fill(i & 0xff, FRAME_HEADER_BYTES);
+      t.sendReserved(buf);
+      // Let the socket's writes complete (and their callbacks run) as they can.
+      if (i % 16 === 15) await new Promise((r) => setImmediate(r));
+    }
+    clientSocket.resume();
+    await all;
+    assert.deepEqual(
+      got,
+      Array.from({ length: MANY }, (_, i) => i & 0xff),
+      'no message carries a later frame written over its buffer',
+    );
+    assert.ok(buffers.size < MANY, `frames written early lent their buffers to later ones (${buffers.size} buffers for ${MANY} frames)`);
+  } finally {
+    client.terminate();
+    t.destroy();
+    await new Promise((r) => wss.close(r));
+  }
+}
+
+test('ws server transport - a large frame goes back to the pool once written: every message arrives as sent, and buffers are reused', () => sendMany(false));
+
+test('ws server transport - with permessage-deflate, not before the compressor has read it and the socket written it', () => sendMany(true));
