@@ -214,7 +214,9 @@ function nonZeroMask(mask: Uint8Array): void {
       randomFillSync(maskPool);
       maskPoolAt = 0;
     }
-    mask.set(maskPool.subarray(maskPoolAt, maskPoolAt + 4));
-    maskPoolAt += 4;
+    mask[0] = maskPool[maskPoolAt++];
+    mask[1] = maskPool[maskPoolAt++];
+    mask[2] = maskPool[maskPoolAt++];
+    mask[3] = maskPool[maskPoolAt++];
   } while ((mask[0] | mask[1] | mask[2] | mask[3]) === 0);
 }
