@@ -258,7 +258,7 @@ export class WsTransport extends EventGate implements Transport {
     this.deliverClose(this.closeError);
   }
 
-  send(payload: Uint8Array, written?: () => void): void {
+  send(payload: Uint8Array, written?: (err?: Error) => void): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     // ws writes each message as it is sent (it corks only around one message's header and body); corked
     // here for the tick, the replies to one read leave in few writes, as on TCP (write-batching.ts).
@@ -289,8 +289,12 @@ export class WsTransport extends EventGate implements Transport {
     }
     // A large frame is its own buffer (allocFrame's, at most twice its size): ws writes it as it is (a
     // server's messages are not masked) and says when the socket has taken it, after any compression;
-    // then it goes back to the pool for the next large frame, as on TCP.
-    this.send(buf.subarray(FRAME_HEADER_BYTES), () => releaseFrame(buf));
+    // then it goes back to the pool for the next large frame, as on TCP. Not after an error: when the
+    // socket closes while zlib compresses it, ws reports the error at once and zlib's job may still be
+    // reading it (the collector takes it instead).
+    this.send(buf.subarray(FRAME_HEADER_BYTES), (err) => {
+      if (!err) releaseFrame(buf);
+    });
   }
 
   end(): void {

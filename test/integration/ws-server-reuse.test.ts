@@ -66,3 +66,22 @@ async function sendMany(perMessageDeflate: boolean): Promise<void> {
 test('ws server transport - a large frame goes back to the pool once written: every message arrives as sent, and buffers are reused', () => sendMany(false));
 
 test('ws server transport - with permessage-deflate, not before the compressor has read it and the socket written it', () => sendMany(true));
+
+test('ws server transport - a frame whose send failed is not pooled (a closing deflate stream may still be reading it)', () => {
+  // ws calls the send callback with an error when the socket closes while zlib compresses the message,
+  // and zlib's job may still read the buffer then: it must not be handed to the next frame.
+  const failing = {
+    readyState: 1,
+    OPEN: 1,
+    CLOSING: 2,
+    bufferedAmount: 0,
+    on: () => failing,
+    send: (_data: Uint8Array, cb?: (err?: Error) => void) => cb?.(new Error('The socket was closed while data was being compressed')),
+  };
+  const socket = { remoteAddress: '127.0.0.1', remotePort: 1, cork: () => {}, uncork: () => {}, on: () => socket };
+  const t = new WsTransport(failing as unknown as WebSocket, socket as unknown as Socket);
+  const buf = allocFrame(FRAME_HEADER_BYTES + LARGE);
+  t.sendReserved(buf);
+  const next = allocFrame(FRAME_HEADER_BYTES + LARGE);
+  assert.notEqual(next.buffer, buf.buffer);
+});
