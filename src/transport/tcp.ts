@@ -152,9 +152,8 @@ export class TcpTransport extends EventGate implements Transport {
     s.off('data', onSocketData);
     s.off('error', onSocketError);
     s.off('close', onSocketClose);
-    this.kept ??= [];
+    const rest = (this.kept ??= []);
     this.keepPartial();
-    const rest = this.kept ?? [];
     this.kept = undefined;
     // What the paused stream holds (read() would emit it as 'data' to a listener: ours is gone).
     for (let c: Buffer | null; (c = s.read() as Buffer | null) !== null;) rest.push(c);
