@@ -2,9 +2,10 @@
  * `npm run bench`: the bench is the judge. Our server, client and every
  * contender run in separate processes on loopback; every row is measured
  * RUNS times, the rounds interleaved (round 1 of every row, then round 2,
- * ...) so that the machine's drift hits all rows alike, and the median is
- * shown with its ratio to the row's limit or peer (docs/benchmarks.md says
- * what each row is and how to reproduce it).
+ * ...), each row next to its limit or peer and every other round backwards,
+ * so that the machine's drift hits both sides of a ratio alike. The median
+ * is shown with its ratio: the median of the rounds' own ratios
+ * (docs/benchmarks.md says what each row is and how to reproduce it).
  *
  *   npm run bench                        # everything (about 10 minutes)
  *   npm run bench -- --quick             # 1 short round: a smoke test of the bench itself
@@ -22,6 +23,7 @@ import { atom, tuple } from '../../src/wire/etf/term.ts';
 import { toHex } from '../../src/wire/bytes.ts';
 import { startFloor, type FloorServer } from './floor.ts';
 import { threadCost } from './thread-cost.ts';
+import { besideTheirBases, median, pairedRatio } from './pairing.ts';
 import { startServerProcess, cpuSeconds, type ServerProc } from './procs.ts';
 import { BULK_PAYLOAD, LOOKUP, STORE, bulk, manySequential, oneWay, pipelined, rawTcpLink, rawWsLink, sequential, type Link } from './raw-client.ts';
 import { grpcStreamLink, grpcUnaryLink } from './grpc.ts';
@@ -578,12 +580,6 @@ export interface JsonRow {
   runs: Array<number | null>;
 }
 
-function median(xs: number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 const fmt = (x: number | undefined | null, unit = ''): string => {
   if (x === undefined || x === null || !Number.isFinite(x)) return '-';
   if (unit === 'MB/s' || unit === 'µs') return x < 100 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US');
@@ -671,12 +667,15 @@ async function main(): Promise<void> {
       }
     }
     if (MATCH) cases.splice(0, cases.length, ...cases.filter((c) => c.rows.some((r) => MATCH.test(r.id))));
+    const planned = besideTheirBases(cases);
 
     const nRows = cases.reduce((a, c) => a + c.rows.length, 0);
     process.stderr.write(`lib_chan bench: ${cases.length} measurements (${nRows} rows), ${RUNS} interleaved round(s) of ${SECONDS} s each\n`);
     const values = new Map<string, Array<number | null>>();
     for (let round = 0; round < RUNS; round++) {
-      for (const c of cases) {
+      // Every other round runs backwards: a row measured just after its base in one round is measured just before it
+      // in the next, so neither side of a ratio always comes first (a warmed cache, a server that just went idle).
+      for (const c of round % 2 === 0 ? planned : [...planned].reverse()) {
         let v: Array<number | undefined>;
         try {
           v = await c.measure();
@@ -698,8 +697,7 @@ async function main(): Promise<void> {
     const medians = new Map(specs.map((s) => [s.id, median((values.get(s.id) ?? []).filter((x): x is number => x !== null))]));
     const out: JsonRow[] = specs.map((s) => {
       const value = medians.get(s.id);
-      const base = s.ratioTo ? medians.get(s.ratioTo) : undefined;
-      const ratio = value !== undefined && base !== undefined && base > 0 ? value / base : undefined;
+      const ratio = s.ratioTo ? pairedRatio(values.get(s.id) ?? [], values.get(s.ratioTo) ?? []) : undefined;
       return {
         id: s.id,
         what: s.what,
