@@ -35,7 +35,9 @@ export class TcpTransport extends EventGate implements Transport {
   private readonly meter: ((bytes: number) => void) | undefined;
   /** frameTimeoutMs, when set (0 = off). */
   private readonly frameDeadline: FrameDeadline | undefined;
-  /** True while the socket is corked until the end of this tick (see write()). */
+  /** True while a nextTick is due to hand this tick's frames to the socket (see write()). */
+  private due = false;
+  /** True while the socket is corked until the end of this tick: only once a large frame was written in it (see write()). */
   private corked = false;
   /** This tick's small frames not yet handed to the socket: the first as it is, from the second on copied into `batch`. */
   private first: Uint8Array | undefined;
@@ -235,11 +237,7 @@ export class TcpTransport extends EventGate implements Transport {
 
   /** A large frame of the codec's (allocFrame): written as it is, and handed back to the frame pool once the socket has written it. */
   private writeLarge(buf: Uint8Array): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(uncorkTransport, this);
-    }
+    this.corkTick();
     this.flushBatch();
     // Write callbacks come in order, so one callback per connection (made on the first large frame) releases the oldest.
     (this.largeInFlight ??= []).push(buf);
@@ -257,27 +255,27 @@ export class TcpTransport extends EventGate implements Transport {
   }
 
   /**
-   * The frames sent in one tick go out in few system calls: the first write
-   * of a tick corks the socket and a nextTick uncorks it (a burst of casts, or
-   * the replies to every frame of one read, is a write per EARLY_BATCH_BYTES
-   * and per large frame, not one per frame), and
-   * small frames are copied into one buffer, so the socket gets one chunk
-   * rather than a chunk per frame (each a Buffer wrapper, a queue entry and an
-   * iovec).
+   * The frames sent in one tick go out in few system calls (a burst of casts,
+   * or the replies to every frame of one read, is a write per
+   * EARLY_BATCH_BYTES and per large frame, not one per frame): small frames
+   * wait here, copied into one buffer from the second on (one chunk for the
+   * socket rather than a chunk per frame, each a Buffer wrapper, a queue entry
+   * and an iovec), until a nextTick hands them to the socket. The socket
+   * itself is corked only when a large frame is written as a chunk of its
+   * own, so that its header (in the batch) and its payload leave together: a
+   * tick of small frames, a sequential rpc's one reply, goes straight to the
+   * socket's write without the stream's cork, uncork and buffer walk.
    */
   private write(buf: Uint8Array): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(uncorkTransport, this);
-    }
     if (buf.length >= COALESCE_BYTES) {
+      this.corkTick();
       this.flushBatch();
       this.socket.write(buf);
       // As in writeLarge: a large payload leaves now (its header is already in the batch just flushed).
       if (buf.length >= UNCORK_FRAME_BYTES) this.uncork();
       return;
     }
+    this.flushAtTickEnd();
     if (this.batch === undefined) {
       if (this.first === undefined) {
         this.first = buf;
@@ -299,25 +297,53 @@ export class TcpTransport extends EventGate implements Transport {
   }
 
   private flushBatch(): void {
-    let chunk = this.first ?? this.batch?.subarray(0, this.batchBytes);
-    if (chunk === this.first && chunk !== undefined && isSharedView(chunk)) {
-      // A frame slab's view: the socket may queue it for long (a slow reader), so it gets bytes of its own.
+    const first = this.first;
+    let chunk = first ?? this.batch?.subarray(0, this.batchBytes);
+    this.first = undefined;
+    this.batch = undefined;
+    this.batchBytes = 0;
+    if (chunk === undefined || this.socket.destroyed) return;
+    const s = this.socket;
+    if (chunk === first && isSharedView(chunk) && (this.corked || s.writableLength > 0 || s.pending)) {
+      // A frame slab's view that the stream will queue (behind a cork, other writes, or the connect): a slow
+      // reader's queue must hold bytes of its own, not 16 KiB slabs. An idle socket writes at once (libuv's
+      // try-write), and the view is free when write() returns: a sequential rpc's reply, or its request, then
+      // costs no allocation. Only a write the kernel cannot take whole is queued as it is: one per connection
+      // that stops reading, pinning at most its slab beside the kernel's own send buffer for that socket.
       const own = Buffer.allocUnsafeSlow(chunk.length);
       own.set(chunk);
       chunk = own;
     }
-    this.first = undefined;
-    this.batch = undefined;
-    this.batchBytes = 0;
-    if (chunk !== undefined && !this.socket.destroyed) this.socket.write(chunk);
+    s.write(chunk);
   }
 
-  /** @internal */
+  /** Cork the socket until the end of this tick (a large frame's chunks are about to be written). */
+  private corkTick(): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+    }
+    this.flushAtTickEnd();
+  }
+
+  private flushAtTickEnd(): void {
+    if (this.due) return;
+    this.due = true;
+    process.nextTick(endOfTick, this);
+  }
+
+  /** @internal The frames waiting go to the socket now, and a cork is lifted. */
   uncork(): void {
+    this.flushBatch();
     if (!this.corked) return;
     this.corked = false;
-    this.flushBatch();
     this.socket.uncork();
+  }
+
+  /** @internal The tick's nextTick. */
+  tickEnded(): void {
+    this.due = false;
+    this.uncork();
   }
 
   end(): void {
@@ -380,8 +406,8 @@ function allocUninitialised(n: number): Uint8Array {
   return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
 }
 
-function uncorkTransport(t: TcpTransport): void {
-  t.uncork();
+function endOfTick(t: TcpTransport): void {
+  t.tickEnded();
 }
 
 function onSocketData(this: net.Socket, data: Buffer): void {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { TcpTransport } from '../../src/transport/tcp.ts';
 import { FRAME_HEADER_BYTES, FrameDecoder } from '../../src/wire/frame.ts';
-import { allocFrame } from '../../src/wire/bytes.ts';
+import { allocFrame, isSharedView } from '../../src/wire/bytes.ts';
 import { deadline } from '../helpers/latch.ts';
 
 async function pair(): Promise<{ transport: TcpTransport; sock: net.Socket; peer: net.Socket; close(): void }> {
@@ -140,6 +140,59 @@ test('small frames leave once 4 KiB of them are batched, the rest at the end of 
       Array.from({ length: 200 }, (_, i) => i),
     );
     assert.equal(writes.total, 3, 'and the rest in one write when it ends');
+  } finally {
+    close();
+  }
+});
+
+test('a small slab frame goes to an idle socket as it is; behind queued bytes it is copied, and both arrive', async () => {
+  const { transport, sock, peer, close } = await pair();
+  try {
+    const chunks: Uint8Array[] = [];
+    const write = sock.write.bind(sock) as (c: Uint8Array) => boolean;
+    (sock as unknown as { write: (c: Uint8Array) => boolean }).write = (c) => {
+      chunks.push(c);
+      return write(c);
+    };
+    const reserved = (fill: number) => allocFrame(FRAME_HEADER_BYTES + 20).fill(fill, FRAME_HEADER_BYTES);
+    // Idle: libuv writes it before write() returns, so nothing keeps the view (no copy, no allocation).
+    const idle = reserved(1);
+    transport.sendReserved(idle);
+    await new Promise((r) => process.nextTick(r));
+    assert.equal(chunks.length, 1);
+    assert.equal(chunks[0], idle, 'the view itself was written');
+    assert.equal(sock.writableLength, 0);
+    // A peer that reads nothing: fill the kernel's buffers until the stream queues.
+    peer.pause();
+    const filler = Buffer.alloc(1 << 20);
+    for (let i = 0; i < 256 && sock.writableLength === 0; i++) sock.write(filler);
+    assert.ok(sock.writableLength > 0, 'the stream holds bytes the kernel would not take');
+    const behind = reserved(2);
+    transport.sendReserved(behind);
+    await new Promise((r) => process.nextTick(r));
+    const queued = chunks[chunks.length - 1];
+    assert.notEqual(queued, behind);
+    assert.equal(isSharedView(queued), false, 'a queued chunk holds its own bytes, not a 16 KiB slab');
+    assert.deepEqual(Uint8Array.from(queued), Uint8Array.from(behind));
+    // Both small frames arrive whole, in order, around the filler.
+    const want = FRAME_HEADER_BYTES + 20;
+    const total = 2 * want + (chunks.length - 2) * filler.length;
+    const got = await deadline(
+      new Promise<Buffer>((resolve) => {
+        const parts: Buffer[] = [];
+        let n = 0;
+        peer.on('data', (b: Buffer) => {
+          parts.push(b);
+          n += b.length;
+          if (n >= total) resolve(Buffer.concat(parts));
+        });
+        peer.resume();
+      }),
+      10_000,
+      'every byte',
+    );
+    assert.deepEqual([...got.subarray(0, want)], [0, 0, 0, 20, ...new Array<number>(20).fill(1)]);
+    assert.deepEqual([...got.subarray(got.length - want)], [0, 0, 0, 20, ...new Array<number>(20).fill(2)]);
   } finally {
     close();
   }
