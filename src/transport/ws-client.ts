@@ -171,12 +171,13 @@ export class WsClientTransport extends EventGate implements Transport {
   }
 
   sendReserved(buf: Uint8Array): void {
-    // A frame slab's view is copied: a compressing ws (permessage-deflate) queues what it is given, and a
-    // queued view would pin its whole slab. A large frame (allocFrame's own buffer, at most twice its size)
-    // goes as it is: ws masks a client's frame into a buffer of its own as it sends it and a browser copies
-    // what send() is given, so the copy bought nothing (64 KiB per bulk cast: a fresh buffer and a pass).
+    // A frame slab's view is copied unless send() copies it (reuseSent): a compressing ws (permessage-deflate)
+    // queues what it is given, and a queued view would pin its whole slab. A large frame (allocFrame's own
+    // buffer, at most twice its size) goes as it is: ws masks a client's frame into a buffer of its own as it
+    // sends it and a browser copies what send() is given, so the copy bought nothing (64 KiB per bulk cast:
+    // a fresh buffer and a pass).
     if (buf.length <= FRAME_SLAB_MAX_BYTES) {
-      this.send(isSharedView(buf) ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
+      this.send(isSharedView(buf) && !this.reuseSent ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
       return;
     }
     this.send(buf.subarray(FRAME_HEADER_BYTES));

@@ -283,8 +283,14 @@ export class WsTransport extends EventGate implements Transport {
 
   sendReserved(buf: Uint8Array): void {
     if (buf.length <= FRAME_SLAB_MAX_BYTES) {
-      // A frame slab's view is copied: ws may queue it for long (a slow reader), and it would pin its slab.
-      this.send(isSharedView(buf) ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
+      // A frame slab's view is copied when something may keep it: a socket that already holds bytes (a slow
+      // reader, or this tick's earlier messages behind the cork) or ws's compressor, which queues what it is
+      // given; a view kept would pin its 16 KiB slab. The first message of a tick on an idle socket without
+      // extensions (a sequential rpc's reply) goes as it is: ws hands it to the corked socket, and the uncork
+      // at the tick's end writes it at once unless the kernel's buffer is full (then that one view waits
+      // with the socket, as on TCP).
+      const keep = isSharedView(buf) && (this.socket.writableLength > 0 || this.ws.extensions !== '');
+      this.send(keep ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
       return;
     }
     // A large frame is its own buffer (allocFrame's, at most twice its size): ws writes it as it is (a

@@ -11,7 +11,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { connectWebSocket, type WebSocketConstructor, type WsClientTransport } from '../../src/transport/ws-client.ts';
 import type { ChanError } from '../../src/errors.ts';
 import { nodeWebSocket } from '../../src/client/node.ts';
-import { allocFrame } from '../../src/wire/bytes.ts';
+import { allocFrame, isSharedView } from '../../src/wire/bytes.ts';
 import { FRAME_HEADER_BYTES } from '../../src/wire/frame.ts';
 
 /** A server that sends `messages` (binary unless a string) once the client's first message comes (it has started). */
@@ -163,5 +163,46 @@ test('ws client transport - no reuse with permessage-deflate (ws queues the mess
     const { got, reused } = await sendLarge(cls, deflate, 16);
     assert.deepEqual(filledWith(got), indices(16));
     assert.equal(reused, 0);
+  }
+});
+
+test('ws client transport - a small slab frame goes as it is to a send() that copies it, and as a copy of its own to any other', async () => {
+  for (const [name, cls, deflate, asItIs] of [
+    ["Node client's ws", await nodeWebSocket(1 << 20), false, true],
+    ["Node client's ws with permessage-deflate", await nodeWebSocket(1 << 20), true, false],
+    ['a class that does not say it copies', WebSocket as unknown as WebSocketConstructor, false, false],
+  ] as const) {
+    const srv = await serverKeeping(deflate);
+    try {
+      const t = await connectWebSocket(srv.url, { WebSocket: cls, maxFrameBytes: 1 << 20, timeoutMs: 5_000 });
+      t.start({ frame: () => {}, close: () => {} });
+      const ws = (t as unknown as { ws: { send(d: Uint8Array): void } }).ws;
+      const given: Uint8Array[] = [];
+      const send = ws.send.bind(ws);
+      ws.send = (d) => {
+        given.push(d);
+        send(d);
+      };
+      for (let i = 0; i < 8; i++) {
+        const buf = allocFrame(FRAME_HEADER_BYTES + 30).fill(i, FRAME_HEADER_BYTES);
+        t.sendReserved(buf);
+        // Written over at once: what send() was given as it is must have been copied by then.
+        buf.fill(0xee);
+      }
+      const got = await srv.got(8);
+      assert.deepEqual(
+        got.map((m) => [m.length, m[0], m[29]]),
+        indices(8).map((i) => [30, i, i]),
+        name,
+      );
+      assert.deepEqual(
+        given.map((d) => isSharedView(d)),
+        new Array<boolean>(8).fill(asItIs),
+        `${name}: ${asItIs ? 'the slab view itself' : 'a copy of its own'}`,
+      );
+      t.end();
+    } finally {
+      await srv.close();
+    }
   }
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { WsTransport } from '../../src/transport/ws-server.ts';
-import { allocFrame } from '../../src/wire/bytes.ts';
+import { allocFrame, isSharedView } from '../../src/wire/bytes.ts';
 import { FRAME_HEADER_BYTES } from '../../src/wire/frame.ts';
 
 const LARGE = 70_000;
@@ -84,4 +84,56 @@ test('ws server transport - a frame whose send failed is not pooled (a closing d
   t.sendReserved(buf);
   const next = allocFrame(FRAME_HEADER_BYTES + LARGE);
   assert.notEqual(next.buffer, buf.buffer);
+});
+
+test('ws server transport - the first small slab frame of a tick on an idle socket goes as it is; later ones, or with permessage-deflate, as copies', async () => {
+  for (const perMessageDeflate of [false, true]) {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
+    await new Promise((r) => wss.once('listening', r));
+    const accepted = new Promise<{ t: WsTransport; ws: WebSocket }>((resolve) =>
+      wss.once('connection', (ws, req) => {
+        const t = new WsTransport(ws, req.socket as Socket);
+        t.start({ frame: () => {}, close: () => {} });
+        resolve({ t, ws });
+      }),
+    );
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, { perMessageDeflate });
+    const got: number[][] = [];
+    let wake = (): void => {};
+    const all = new Promise<void>((r) => (wake = r));
+    client.on('message', (m: Buffer) => {
+      got.push([m.length, m[0], m[m.length - 1]]);
+      if (got.length === 6) wake();
+    });
+    await new Promise((r) => client.once('open', r));
+    const { t, ws } = await accepted;
+    try {
+      const given: Uint8Array[] = [];
+      const send = ws.send.bind(ws) as (d: Uint8Array, cb?: (err?: Error) => void) => void;
+      (ws as unknown as { send: typeof send }).send = (d, cb) => {
+        given.push(d);
+        send(d, cb);
+      };
+      const frame = (i: number) => allocFrame(FRAME_HEADER_BYTES + 30).fill(i, FRAME_HEADER_BYTES);
+      for (let tick = 0; tick < 2; tick++) {
+        for (let i = 0; i < 3; i++) t.sendReserved(frame(3 * tick + i));
+        await new Promise((r) => setImmediate(r));
+      }
+      await all;
+      assert.deepEqual(
+        got,
+        Array.from({ length: 6 }, (_, i) => [30, i, i]),
+      );
+      const first = !perMessageDeflate;
+      assert.deepEqual(
+        given.map((d) => isSharedView(d)),
+        [first, false, false, first, false, false],
+        perMessageDeflate ? 'ws compresses later: every frame is a copy' : "a tick's first frame as it is, the ones behind it in the socket copied",
+      );
+    } finally {
+      client.terminate();
+      t.destroy();
+      await new Promise((r) => wss.close(r));
+    }
+  }
 });
