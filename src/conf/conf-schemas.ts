@@ -19,6 +19,8 @@ export const ISOLATION_MODES = ['inline', 'worker'] as const;
 /** `{state, ...}`: whether a service's channels must all run in the primary process (`shared`), or may run in any (`per_process`). */
 export const SERVICE_STATES = ['shared', 'per_process'] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
+/** Longest window `{busy_poll, Microseconds}` may ask for: 10 ms (a loop kept awake longer is a spinning process, not a wait). */
+export const MAX_BUSY_POLL_US = 10_000;
 /** Most processes `{processes, N}` may ask for (and what `auto` is capped at). */
 export const MAX_PROCESSES = 256;
 export const ON_INVALID = ['close', 'drop'] as const;
@@ -209,6 +211,7 @@ export const CONF_SCHEMAS = {
   },
   limits: limitsSchema('limits'),
   log_level: atomEnum('log_level', LOG_LEVELS),
+  busy_poll: integer('busy_poll', 0, MAX_BUSY_POLL_US, 'microseconds'),
   processes: {
     title: 'processes',
     expect: PROCESSES_EXPECT,

@@ -8,6 +8,7 @@ export declare const trusted_proxies: ValidateFunction;
 export declare const module_path: ValidateFunction;
 export declare const limits: ValidateFunction;
 export declare const log_level: ValidateFunction;
+export declare const busy_poll: ValidateFunction;
 export declare const processes: ValidateFunction;
 export declare const websocket: ValidateFunction;
 export declare const metrics: ValidateFunction;

@@ -214,6 +214,7 @@ export interface RedactedConfig {
   modulePaths: string[];
   logLevel: string;
   processes: ServerConfig['processes'];
+  busyPollUs: number;
   limits: Limits;
   websocket?: ServerConfig['websocket'];
   metrics?: ServerConfig['metrics'];
@@ -247,6 +248,7 @@ export function redactConfig(config: ServerConfig): RedactedConfig {
     modulePaths: [...config.modulePaths],
     logLevel: config.logLevel,
     processes: config.processes,
+    busyPollUs: config.busyPollUs,
     limits: { ...config.limits },
     websocket: config.websocket && { ...config.websocket },
     metrics: config.metrics && { ...config.metrics },

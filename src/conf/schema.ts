@@ -51,6 +51,8 @@ export const DEFAULT_WEBSOCKET_PATH = '/';
 export const DEFAULT_METRICS_BIND = '127.0.0.1';
 /** `{processes, N}`: one process, as the original. */
 export const DEFAULT_PROCESSES = 1;
+/** `{busy_poll, Microseconds}`: off; the event loop sleeps whenever it has nothing to do (src/server/busy-poll.ts). */
+export const DEFAULT_BUSY_POLL_US = 0;
 /** `{state, ...}`: every channel of a service in the primary process, so its state is one copy. */
 export const DEFAULT_SERVICE_STATE: ServiceState = 'shared';
 /**
@@ -155,6 +157,12 @@ export interface ServerConfig {
    * resolveProcesses. Not changed by a reload. @default 1
    */
   processes: number | 'auto';
+  /**
+   * `{busy_poll, Microseconds}`: after any read or write the event loop keeps polling, without
+   * sleeping, for this long (0 = off): lower latency for a caller that waits on each reply, for a
+   * core kept busy (src/server/busy-poll.ts). @default 0
+   */
+  busyPollUs: number;
   services: Map<string, ServiceConfig>;
   websocket?: WebSocketConfig;
   metrics?: MetricsConfig;
@@ -382,6 +390,7 @@ const TOP_KINDS: readonly TopKind[] = [
   'limits',
   'log_level',
   'processes',
+  'busy_poll',
   'websocket',
   'metrics',
   'registry',
@@ -512,6 +521,7 @@ export function checkConf(terms: ParsedTerm[], ctx: Ctx & { end: Position }): Co
     limits,
     logLevel: (get('log_level')?.value as string | undefined) ?? DEFAULT_LOG_LEVEL,
     processes: (get('processes')?.value as number | 'auto' | undefined) ?? DEFAULT_PROCESSES,
+    busyPollUs: (get('busy_poll')?.value as number | undefined) ?? DEFAULT_BUSY_POLL_US,
     services: [],
     termAt: Object.fromEntries([...singles].map(([k, v]) => [k, v.pos])),
   };

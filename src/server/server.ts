@@ -27,6 +27,7 @@ import type { HandOffMessage, Login } from './hand-off.ts';
 import { decodeTerm } from '../wire/etf/decode.ts';
 import { decodeOptionsFor } from './decode-options.ts';
 import { HelperProcesses, shareLoginBudgets, type PrimaryHost } from './processes.ts';
+import { BusyPoll } from './busy-poll.ts';
 
 export interface StartOptions {
   /** Path of lib_chan.conf. @default $HOME/.erlang_config/lib_chan.conf */
@@ -62,8 +63,10 @@ export class Server implements MetricsSource, PrimaryHost {
   services: ServiceRegistry;
   readonly log: Logger;
   readonly guard: LoginGuard;
-  /** maxBufferedBytes across all connections; `budget.note` is every transport's meter. */
+  /** maxBufferedBytes across all connections; every transport's meter (noteIo) tells it of each read and send. */
   readonly budget: MemoryBudget;
+  /** `{busy_poll, Microseconds}`: the loop kept awake after I/O (off at 0). */
+  readonly busyPoll: BusyPoll;
   readonly stats: ServerStats = { connections: 0, channels: 0, accepted: 0, refusedAtAccept: 0 };
   private readonly listener: net.Server;
   /** In a helper process: its role (no listener of its own, no WebSocket, metrics or registration). */
@@ -124,6 +127,7 @@ export class Server implements MetricsSource, PrimaryHost {
         );
       },
     );
+    this.busyPoll = new BusyPoll(config.busyPollUs);
     this.metrics = Metrics ? new Metrics(this) : undefined;
     this.listener = helper?.listener ?? net.createServer({ noDelay: true });
     this.listener.on('connection', (socket: net.Socket) => this.onConnection(socket));
@@ -326,7 +330,7 @@ export class Server implements MetricsSource, PrimaryHost {
       maxLoginFrameBytes: l.maxLoginFrameBytes,
       frameTimeoutMs: l.frameTimeoutMs,
       onClosed: this.forgetSocket,
-      meter: this.budget.note,
+      meter: this.meter,
     });
     this.sockets.add(transport);
     return transport;
@@ -353,10 +357,16 @@ export class Server implements MetricsSource, PrimaryHost {
     return refusal ?? 'shuttingDown';
   }
 
-  /** What every transport tells the memory budget (the WebSocket listener passes it on). */
+  /** What every transport tells of each read and send: the memory budget, and busy polling when it is on (the WebSocket listener passes it on). */
   get meter(): (bytes: number) => void {
-    return this.budget.note;
+    return this.noteIo;
   }
+
+  /** Bound once, given to every transport; busy polling's poke returns at once while it is off (a reload may turn it on). */
+  private readonly noteIo = (bytes: number): void => {
+    this.budget.note(bytes);
+    this.busyPoll.poke();
+  };
 
   /** The key connections from `addr` are counted under: its address prefix (one client). */
   addressKey(addr: string): string {
@@ -445,6 +455,7 @@ export class Server implements MetricsSource, PrimaryHost {
       this.sessionContext = undefined;
       this.guard.setLimits(config.limits);
       this.budget.setLimit(config.limits.maxBufferedBytes);
+      this.busyPoll.setWindow(config.busyPollUs);
       retireWorkers(this.services);
       if ([...this.services.values()].some((svc) => svc.supervisor)) this.retiredServices.push(this.services);
       this.registration?.adopt(services);

@@ -293,6 +293,43 @@ function planGrpc(port: number): void {
   );
 }
 
+/** Our server with `{busy_poll, BUSY_POLL_US}` (src/server/busy-poll.ts): the latency-bound rows again, against the default server's. */
+const BUSY_POLL_US = 100;
+function planBusyPoll(srv: ServerProc, erl: ErlBenchClient | undefined): void {
+  for (const proto of ['legacy', 'secure'] as const) {
+    if (!ONLY.has(proto) || (proto === 'secure' && !srv.key)) continue;
+    cases.push({
+      rows: [
+        { id: `${proto}.seq.busypoll`, what: `${proto}: sequential rpc/s, 1 connection, {busy_poll, ${BUSY_POLL_US}}`, unit: 'rpc/s', ratioTo: `${proto}.seq` },
+        {
+          id: `${proto}.seq.busypoll.p50`,
+          what: `${proto}: sequential rpc p50 latency, {busy_poll, ${BUSY_POLL_US}}`,
+          unit: 'µs',
+          better: 'lower',
+          ratioTo: `${proto}.seq.p50`,
+        },
+      ],
+      measure: () =>
+        withLinks(
+          () => ourLinks(srv, proto, 1),
+          async ([l]) => {
+            const x = await sequential(l, SECONDS);
+            return [x.rate, x.p50];
+          },
+        ),
+    });
+  }
+  if (!erl) return;
+  for (const { key, what, unit, w } of ERL_WORKLOADS.filter((x) => ['rpc1', 'rpc8', 'login1'].includes(x.key))) {
+    cases.push({
+      rows: [
+        { id: `erl.ours.busypoll.${key}`, what: `Erlang client -> our server with {busy_poll, ${BUSY_POLL_US}}: ${what}`, unit, ratioTo: `erl.erlang.${key}` },
+      ],
+      measure: async () => [(await erl.run(w, srv.port, SECONDS * 1000, srv.pid)).rate],
+    });
+  }
+}
+
 function planOurs(srv: ServerProc, proto: Proto, has: { raw: boolean; ws: boolean; erl: boolean; floor: boolean }): void {
   const p = proto;
   const r = (id: string, ok: boolean): string | undefined => (ok ? id : undefined);
@@ -611,6 +648,7 @@ async function main(): Promise<void> {
       planGrpc(g.port);
     }
     let erlPlan: (() => void) | undefined;
+    let erlClient: ErlBenchClient | undefined;
     if (has.erl && ours) {
       const client = await ErlBenchClient.start();
       if (typeof client === 'string') {
@@ -620,6 +658,7 @@ async function main(): Promise<void> {
         stoppers.push(() => client.stop());
         const erl = await startErlServer();
         stoppers.push(erl.stop);
+        erlClient = client;
         erlPlan = () => planErl(client, ours, erl);
         if (ONLY.has('cores')) {
           const isolated = await startServerProcess(['--conf', fileURLToPath(new URL('./bench-worker.conf', import.meta.url))]);
@@ -652,6 +691,11 @@ async function main(): Promise<void> {
       planOurs(ours, proto, has);
     }
     erlPlan?.();
+    if (ours && (ONLY.has('legacy') || ONLY.has('secure') || erlClient)) {
+      const polling = await startServerProcess(['--busy-poll', String(BUSY_POLL_US)]);
+      stoppers.push(polling.stop);
+      planBusyPoll(polling, erlClient);
+    }
     if (ONLY.has('cores')) {
       for (const mode of ['clone', 'transfer', 'batch64', 'packed64'] as const) {
         single(

@@ -11,6 +11,7 @@
  *   --raw-ws    the same on a bare `ws` WebSocketServer, one binary message per frame
  *   --grpc      gRPC-js (test/bench/grpc.ts): a unary Lookup and a bidi Chat
  *   --conf F    our server with another conf (bench-worker.conf: the service in a worker thread)
+ *   --busy-poll US our server with {busy_poll, US} (the loop kept awake that long after I/O)
  *   --processes N our server as N processes on one port ({processes, N}: the
  *               helpers run the logins, the name server's channels are handed
  *               to the primary); READY once all N accept
@@ -28,6 +29,7 @@ import { REPLY_PAYLOAD, isRequest } from './raw-client.ts';
 import { startGrpcServer } from './grpc.ts';
 
 const processesAt = process.argv.indexOf('--processes');
+const busyPollAt = process.argv.indexOf('--busy-poll');
 const confAt = process.argv.indexOf('--conf');
 process.stdin
   .on('end', () => process.exit(0))
@@ -73,6 +75,7 @@ if (process.argv.includes('--raw')) {
   const config = await loadConfig(conf);
   if (process.env.LIB_CHAN_BENCH_METRICS === '1') config.metrics = { port: 0, bind: '127.0.0.1' };
   if (processesAt > 0) config.processes = Number(process.argv[processesAt + 1]);
+  if (busyPollAt > 0) config.busyPollUs = Number(process.argv[busyPollAt + 1]);
   // Logs on stderr: the first start's identityCreated line must not be taken for READY.
   const server = await startServer({ config, port: 0, bind: '127.0.0.1', logger: pino({ level: 'warn' }, pino.destination(2)) });
   ready(server.port, server.publicKey ? toHex(server.publicKey) : '-', server.wsPort);
