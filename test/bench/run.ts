@@ -293,6 +293,16 @@ function planGrpc(port: number): void {
   );
 }
 
+/** Sequential rpcs on one of our channels: [rate, p50 latency]. */
+const ourSequential = (srv: ServerProc, proto: Proto): Promise<number[]> =>
+  withLinks(
+    () => ourLinks(srv, proto, 1),
+    async ([l]) => {
+      const x = await sequential(l, SECONDS);
+      return [x.rate, x.p50];
+    },
+  );
+
 /** Our server with `{busy_poll, BUSY_POLL_US}` (src/server/busy-poll.ts): the latency-bound rows again, against the default server's. */
 const BUSY_POLL_US = 100;
 function planBusyPoll(srv: ServerProc, erl: ErlBenchClient | undefined): void {
@@ -309,14 +319,7 @@ function planBusyPoll(srv: ServerProc, erl: ErlBenchClient | undefined): void {
           ratioTo: `${proto}.seq.p50`,
         },
       ],
-      measure: () =>
-        withLinks(
-          () => ourLinks(srv, proto, 1),
-          async ([l]) => {
-            const x = await sequential(l, SECONDS);
-            return [x.rate, x.p50];
-          },
-        ),
+      measure: () => ourSequential(srv, proto),
     });
   }
   if (!erl) return;
@@ -338,14 +341,7 @@ function planOurs(srv: ServerProc, proto: Proto, has: { raw: boolean; ws: boolea
       { id: `${p}.seq`, what: `${p}: sequential rpc/s, 1 connection`, unit: 'rpc/s', ratioTo: r('raw.tcp.seq', has.raw) },
       { id: `${p}.seq.p50`, what: `${p}: sequential rpc p50 latency`, unit: 'µs', better: 'lower', ratioTo: r('raw.tcp.seq.p50', has.raw) },
     ],
-    measure: () =>
-      withLinks(
-        () => ourLinks(srv, p, 1),
-        async ([l]) => {
-          const x = await sequential(l, SECONDS);
-          return [x.rate, x.p50];
-        },
-      ),
+    measure: () => ourSequential(srv, p),
   });
   cases.push({
     rows: [
