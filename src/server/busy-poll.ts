@@ -17,6 +17,7 @@
  * get. docs/benchmarks.md, "Busy polling", has the measurements.
  */
 export class BusyPoll {
+  private windowUs: number;
   private windowMs: number;
   private lastIo = 0;
   private spinning = false;
@@ -24,17 +25,19 @@ export class BusyPoll {
   turns = 0;
 
   constructor(microseconds: number) {
+    this.windowUs = microseconds;
     this.windowMs = microseconds / 1000;
   }
 
-  /** The conf was reloaded. */
+  /** The conf was reloaded (or the server is closing: 0). */
   setWindow(microseconds: number): void {
+    this.windowUs = microseconds;
     this.windowMs = microseconds / 1000;
   }
 
   /** The window, in µs (0: off). */
   get microseconds(): number {
-    return this.windowMs * 1000;
+    return this.windowUs;
   }
 
   /** True while the loop is kept awake. */
@@ -44,7 +47,7 @@ export class BusyPoll {
 
   /** Something was read or written: keep the loop awake for the window from now. Bound once (a transport's meter calls it). */
   readonly poke = (): void => {
-    if (this.windowMs <= 0) return;
+    if (!(this.windowMs > 0)) return; // off, or no number at all
     this.lastIo = performance.now();
     if (this.spinning) return;
     this.spinning = true;

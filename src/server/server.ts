@@ -494,6 +494,8 @@ export class Server implements MetricsSource, PrimaryHost {
       await Promise.race([Promise.all([...this.sockets].map((t) => t.flushed())), graceOver]);
       clearTimeout(timer);
       for (const s of this.sockets) s.destroy();
+      // Nothing left to answer: the loop may sleep (and the process exit) at once.
+      this.busyPoll.setWindow(0);
       for (const services of [this.services, ...this.retiredServices]) stopWorkers(services);
       this.secure?.ephemerals.close();
       await Promise.all([closedListener, helpersClosed, this.metrics?.close(), this.registration?.stop({ revoke: true })]);

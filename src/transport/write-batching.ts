@@ -1,8 +1,10 @@
 /**
- * When a transport's corked writes leave before the end of the tick. Both
- * socket transports cork for a tick, so that the frames one tick sends go out
- * in few system calls; these bounds keep a burst from being held whole, so
- * that the peer works on its first part while this side makes the rest.
+ * When a transport's held writes leave before the end of the tick. Both
+ * socket transports hold a tick's frames until its end (TCP in a batch of its
+ * own, corking the socket only around a large frame; the WebSocket server by
+ * corking its socket), so that the frames one tick sends go out in few system
+ * calls; these bounds keep a burst from being held whole, so that the peer
+ * works on its first part while this side makes the rest.
  */
 
 /** A frame at least this long is written at once (bulk: the peer opens one while this side seals the next). */

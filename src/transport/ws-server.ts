@@ -114,6 +114,8 @@ export class WsTransport extends EventGate implements Transport {
   private readonly socket: Socket;
   private corked = false;
   private corkedBytes = 0;
+  /** An extension (permessage-deflate) was negotiated: ws may queue what send() is given (fixed at the upgrade). */
+  private readonly extended: boolean;
   private closeError: ChanError | undefined;
   private closed = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -135,6 +137,7 @@ export class WsTransport extends EventGate implements Transport {
   ) {
     super();
     this.ws = ws;
+    this.extended = ws.extensions !== '';
     this.socket = socket;
     this.meter = opts.meter;
     const rx = (ws as unknown as { _receiver?: ReceiverState })._receiver;
@@ -289,7 +292,7 @@ export class WsTransport extends EventGate implements Transport {
       // extensions (a sequential rpc's reply) goes as it is: ws hands it to the corked socket, and the uncork
       // at the tick's end writes it at once unless the kernel's buffer is full (then that one view waits
       // with the socket, as on TCP).
-      const keep = isSharedView(buf) && (this.socket.writableLength > 0 || this.ws.extensions !== '');
+      const keep = isSharedView(buf) && (this.socket.writableLength > 0 || this.extended);
       this.send(keep ? buf.slice(FRAME_HEADER_BYTES) : buf.subarray(FRAME_HEADER_BYTES));
       return;
     }

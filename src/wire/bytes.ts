@@ -9,9 +9,14 @@ export const TEXT_DECODER = new TextDecoder('utf-8', { fatal: true });
  * on V8's heap, and the first native call that reads it (the secretbox, the
  * socket write) must move it off the heap, which cost more than sealing the
  * record (1.6-1.8 µs against 0.8-1.0 µs for a 41-byte box, sodium-native).
- * A slab view pins its whole slab: whoever keeps one past the tick (a socket
- * queue) copies it first (isSharedView), so a slow reader's queue holds its
- * own bytes, not slabs.
+ * A slab view pins its whole slab: whoever queues one (a socket behind a
+ * slow reader) copies it first (isSharedView), so a slow reader's queue holds
+ * its own bytes, not slabs. A socket that takes a view at once keeps nothing,
+ * so the transports write views uncopied then (tcp.ts flushBatch, ws-server.ts
+ * sendReserved); when the kernel takes only part of one, that view stays
+ * queued as it is. Both rely on this: a slab is never written again once its
+ * views are handed out (a full slab is dropped for a new one, never rewound or
+ * recycled), so a queued view's bytes cannot change under the socket.
  */
 export const FRAME_SLAB_MAX_BYTES = 1024;
 const FRAME_SLAB_BYTES = 16 * 1024;

@@ -20,13 +20,20 @@ export interface Planned {
 export function besideTheirBases<C extends Planned>(list: C[]): C[] {
   const owner = new Map<string, C>();
   for (const c of list) for (const r of c.rows) owner.set(r.id, c);
+  const order = new Map(list.map((c, i) => [c, i]));
   const root = (c: C): C => {
     const seen = new Set<C>([c]);
     let at = c;
     for (;;) {
       const to = at.rows[0].ratioTo;
       const next = to === undefined ? undefined : owner.get(to);
-      if (next === undefined || seen.has(next)) return at;
+      if (next === undefined) return at;
+      if (seen.has(next)) {
+        // A cycle of bases: every case on it has the same root, the first of them planned.
+        let first = next;
+        for (let x = owner.get(next.rows[0].ratioTo!)!; x !== next; x = owner.get(x.rows[0].ratioTo!)!) if (order.get(x)! < order.get(first)!) first = x;
+        return first;
+      }
       seen.add(next);
       at = next;
     }

@@ -1,7 +1,8 @@
 /**
  * The socket transports' send path (TCP, and the WebSocket server's last
  * test): small frames sent in one tick leave in one
- * writev (the socket is corked for the tick) until 4 KiB of them are batched,
+ * write (the transport batches them until the tick's end; the socket is corked
+ * only around a large frame) until 4 KiB of them are batched,
  * a large frame leaves at once, all in order, and flushed() does not wait on
  * a cork that nothing would lift.
  */
@@ -174,6 +175,8 @@ test('a small slab frame goes to an idle socket as it is; behind queued bytes it
     assert.notEqual(queued, behind);
     assert.equal(isSharedView(queued), false, 'a queued chunk holds its own bytes, not a 16 KiB slab');
     assert.deepEqual(Uint8Array.from(queued), Uint8Array.from(behind));
+    // Later frames fill new slabs while the socket still holds its queue: nothing queued may change.
+    for (let i = 0; i < 64; i++) allocFrame(1000).fill(0xee);
     // Both small frames arrive whole, in order, around the filler.
     const want = FRAME_HEADER_BYTES + 20;
     const total = 2 * want + (chunks.length - 2) * filler.length;

@@ -32,10 +32,12 @@ test('a base that is not planned (--match, --only) leaves its rows where they we
 });
 
 test('a ratio cycle ends the walk (no endless loop)', () => {
-  const order = besideTheirBases([c('a', 'b'), c('b', 'a'), c('z')]);
-  assert.equal(order.length, 3);
-  assert.deepEqual(new Set(order.map((x) => x.rows[0].id)), new Set(['a', 'b', 'z']));
-  assert.equal(order[2].rows[0].id, 'z');
+  const order = besideTheirBases([c('a', 'b'), c('z'), c('b', 'a')]);
+  assert.deepEqual(
+    order.map((x) => x.rows[0].id),
+    ['a', 'b', 'z'],
+    'the two cases of the cycle make one group',
+  );
 });
 
 test('the ratio is the median of the rounds own ratios, failed rounds left out', () => {

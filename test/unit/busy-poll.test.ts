@@ -31,8 +31,8 @@ test('busy poll - off (0 µs): a poke keeps nothing awake', async () => {
 
 test('busy poll - a poke keeps the loop turning until the window has passed since the last poke, then it sleeps', async () => {
   const p = new BusyPoll(2_000);
+  const poked = performance.now(); // before the poke: the window runs from a later instant
   p.poke();
-  const poked = performance.now();
   assert.equal(p.active, true);
   await untilTrue(() => !p.active, 'the end of the window');
   assert.ok(performance.now() - poked >= 2, 'not before the window has passed');
@@ -63,6 +63,7 @@ const conf = (...lines: string[]) =>
 
 test('conf - {busy_poll, Microseconds}: off by default, 0 to 10,000 µs, logged with the conf', async () => {
   assert.equal((await parseConfig(conf(), CONF)).busyPollUs, 0);
+  assert.equal(new BusyPoll(1001).microseconds, 1001);
   const c = await parseConfig(conf('{busy_poll, 100}.'), CONF);
   assert.equal(c.busyPollUs, 100);
   assert.equal(redactConfig(c).busyPollUs, 100);

@@ -94,8 +94,8 @@ export class RecordSealer extends CounterNonce {
    * Seal one record. The result has `headroom` bytes in front of the box
    * (MAC || ciphertext), so a framer can write its length prefix there
    * without a copy (frame.ts writeFrameHeader). Such a frame may be a view
-   * into a shared slab (bytes.ts allocFrame): a transport that keeps it past
-   * the tick copies it.
+   * into a shared slab (bytes.ts allocFrame): a transport that queues it
+   * copies it first.
    */
   seal(plain: Uint8Array, headroom = 0): Uint8Array {
     const nonce = this.nextNonce();
