@@ -18,21 +18,19 @@
  */
 export class BusyPoll {
   private windowUs: number;
-  private windowMs: number;
+  /** performance.now() of the last poke, in ms. */
   private lastIo = 0;
   private spinning = false;
-  /** Turns of the loop spent polling so far (tests, and the operator's curiosity). */
+  /** Turns of the loop spent polling so far (for the tests). */
   turns = 0;
 
   constructor(microseconds: number) {
     this.windowUs = microseconds;
-    this.windowMs = microseconds / 1000;
   }
 
   /** The conf was reloaded (or the server is closing: 0). */
   setWindow(microseconds: number): void {
     this.windowUs = microseconds;
-    this.windowMs = microseconds / 1000;
   }
 
   /** The window, in µs (0: off). */
@@ -47,7 +45,7 @@ export class BusyPoll {
 
   /** Something was read or written: keep the loop awake for the window from now. Bound once (a transport's meter calls it). */
   readonly poke = (): void => {
-    if (!(this.windowMs > 0)) return; // off, or no number at all
+    if (!(this.windowUs > 0)) return; // off, or no number at all
     this.lastIo = performance.now();
     if (this.spinning) return;
     this.spinning = true;
@@ -57,7 +55,7 @@ export class BusyPoll {
   /** @internal One turn of the loop while awake. */
   turn(): void {
     this.turns++;
-    if (performance.now() - this.lastIo < this.windowMs) setImmediate(turn, this);
+    if ((performance.now() - this.lastIo) * 1000 < this.windowUs) setImmediate(turn, this);
     else this.spinning = false;
   }
 }
