@@ -12,6 +12,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { WsTransport } from '../../src/transport/ws-server.ts';
 import { allocFrame, isSharedView } from '../../src/wire/bytes.ts';
 import { FRAME_HEADER_BYTES } from '../../src/wire/frame.ts';
+import { deadline } from '../helpers/latch.ts';
 
 const LARGE = 70_000;
 const MANY = 256;
@@ -19,8 +20,16 @@ const MANY = 256;
 async function sendMany(perMessageDeflate: boolean): Promise<void> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
   await new Promise((r) => wss.once('listening', r));
+  // Sends whose callback has come (ws calls it once the socket has written the message, after compression).
+  let written = 0;
   const accepted = new Promise<WsTransport>((resolve) =>
     wss.once('connection', (ws, req) => {
+      const send = ws.send.bind(ws) as (d: Uint8Array, cb?: (err?: Error) => void) => void;
+      (ws as unknown as { send: typeof send }).send = (d, cb) =>
+        send(d, (err) => {
+          written++;
+          cb?.(err);
+        });
       const t = new WsTransport(ws, req.socket as Socket);
       t.start({ frame: () => {}, close: () => {} });
       resolve(t);
@@ -45,8 +54,24 @@ async function sendMany(perMessageDeflate: boolean): Promise<void> {
       buffers.add(buf.buffer);
       buf.fill(i & 0xff, FRAME_HEADER_BYTES);
       t.sendReserved(buf);
-      // Let the socket's writes complete (and their callbacks run) as they can.
-      if (i % 16 === 15) await new Promise((r) => setImmediate(r));
+      if (i % 16 === 15) {
+        if (perMessageDeflate) {
+          // zlib compresses on its own threads: wait for this batch's callbacks (the compressed messages, a few
+          // bytes each, all fit in the socket), so the next batch finds their buffers in the pool whatever the timing.
+          const sent = i + 1;
+          await deadline(
+            (async () => {
+              while (written < sent) await new Promise((r) => setImmediate(r));
+            })(),
+            10_000,
+            'the compressed messages written',
+          );
+        } else {
+          // Let the socket's writes complete (and their callbacks run) as they can: each write the kernel takes at
+          // once calls back in a nextTick; the rest wait for the paused client.
+          await new Promise((r) => setImmediate(r));
+        }
+      }
     }
     clientSocket.resume();
     await all;
