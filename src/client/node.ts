@@ -8,6 +8,7 @@ import { resolveLimits } from '../limits.ts';
 import type { Channel } from '../chan/channel.ts';
 import type { Term } from '../wire/etf/term.ts';
 import { connectTcp } from '../transport/tcp.ts';
+import { BusyPoll, MAX_BUSY_POLL_US } from '../transport/busy-poll.ts';
 import { randomFillSync } from 'node:crypto';
 import type { ClientOptions } from 'ws';
 import { ChanError } from '../errors.ts';
@@ -78,6 +79,7 @@ export async function connect(
   const url = parseTarget(target);
   if (url.protocol === 'tcp:') return connectTcpHost(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port), service, password, argsC, options);
   const limits = resolveLimits(options.limits ?? {});
+  const poll = busyPollFor(options);
   const port = Number(url.port || (url.protocol === 'wss:' ? 443 : 80));
   const opts = withHello(nodeClientDefaults(options, formatHostPort(url.hostname, port)));
   let transport;
@@ -86,6 +88,7 @@ export async function connect(
       WebSocket: options.webSocket ?? (await nodeWebSocket(limits.maxFrameBytes)),
       maxFrameBytes: limits.maxFrameBytes,
       timeoutMs: limits.connectTimeoutMs,
+      onIo: poll?.poke,
     });
   } catch (e) {
     if (opts.preparedHello) destroyState(opts.preparedHello.state);
@@ -129,11 +132,19 @@ function withHello(opts: ConnectOptions): ConnectOptions {
   return opts;
 }
 
-async function connectTcpHost(host: string, port: number, service: string, password: string | null, argsC: Term, options: ConnectOptions): Promise<Channel> {
+async function connectTcpHost(
+  host: string,
+  port: number,
+  service: string,
+  password: string | null,
+  argsC: Term,
+  options: NodeConnectOptions,
+): Promise<Channel> {
   const limits = resolveLimits(options.limits ?? {});
+  const poll = busyPollFor(options);
   // Before anything is opened: it reads key files and may throw.
   const opts = nodeClientDefaults(options, formatHostPort(host, port));
-  const pending = connectTcp(host, port, { maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs });
+  const pending = connectTcp(host, port, { maxFrameBytes: limits.maxFrameBytes, timeoutMs: limits.connectTimeoutMs, meter: poll?.poke });
   try {
     withHello(opts);
   } catch (e) {
@@ -151,6 +162,18 @@ async function connectTcpHost(host: string, port: number, service: string, passw
     throw e;
   }
   return connectOver(transport, service, password, argsC, opts);
+}
+
+/** The channel's poller for `busyPollUs` (none when it is 0 or absent); a bad value is refused before anything opens. */
+function busyPollFor(options: NodeConnectOptions): BusyPoll | undefined {
+  const us = options.busyPollUs;
+  if (us === undefined || us === 0) return undefined;
+  if (!Number.isInteger(us) || us < 0 || us > MAX_BUSY_POLL_US) {
+    throw new ChanError('badArgument', `busyPollUs must be an integer from 0 to ${MAX_BUSY_POLL_US} (microseconds), not ${String(us)}`, {
+      details: { key: 'busyPollUs' },
+    });
+  }
+  return new BusyPoll(us);
 }
 
 function parseTarget(target: string): URL {

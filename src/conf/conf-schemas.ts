@@ -6,6 +6,7 @@
  * conf-validators.js (`npm run gen`), so that no process that reads a conf
  * pays for ajv's compiler (about 150 ms of CPU a start).
  */
+import { MAX_BUSY_POLL_US } from '../transport/busy-poll.ts';
 import { LIMITS, SERVICE_LIMITS } from '../limits.ts';
 
 export const LEGACY_POLICIES = ['allow', 'loopback', 'deny'] as const;
@@ -19,8 +20,6 @@ export const ISOLATION_MODES = ['inline', 'worker'] as const;
 /** `{state, ...}`: whether a service's channels must all run in the primary process (`shared`), or may run in any (`per_process`). */
 export const SERVICE_STATES = ['shared', 'per_process'] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
-/** Longest window `{busy_poll, Microseconds}` may ask for: 10 ms (a loop kept awake longer is a spinning process, not a wait). */
-export const MAX_BUSY_POLL_US = 10_000;
 /** Most processes `{processes, N}` may ask for (and what `auto` is capped at). */
 export const MAX_PROCESSES = 256;
 export const ON_INVALID = ['close', 'drop'] as const;

@@ -51,7 +51,7 @@ export const DEFAULT_WEBSOCKET_PATH = '/';
 export const DEFAULT_METRICS_BIND = '127.0.0.1';
 /** `{processes, N}`: one process, as the original. */
 export const DEFAULT_PROCESSES = 1;
-/** `{busy_poll, Microseconds}`: off; the event loop sleeps whenever it has nothing to do (src/server/busy-poll.ts). */
+/** `{busy_poll, Microseconds}`: off; the event loop sleeps whenever it has nothing to do (src/transport/busy-poll.ts). */
 export const DEFAULT_BUSY_POLL_US = 0;
 /** `{state, ...}`: every channel of a service in the primary process, so its state is one copy. */
 export const DEFAULT_SERVICE_STATE: ServiceState = 'shared';
@@ -160,7 +160,7 @@ export interface ServerConfig {
   /**
    * `{busy_poll, Microseconds}`: after any read or write the event loop keeps polling, without
    * sleeping, for this long (0 = off): lower latency for a caller that waits on each reply, for a
-   * core kept busy (src/server/busy-poll.ts). @default 0
+   * core kept busy (src/transport/busy-poll.ts). @default 0
    */
   busyPollUs: number;
   services: Map<string, ServiceConfig>;

@@ -27,7 +27,7 @@ import type { HandOffMessage, Login } from './hand-off.ts';
 import { decodeTerm } from '../wire/etf/decode.ts';
 import { decodeOptionsFor } from './decode-options.ts';
 import { HelperProcesses, shareLoginBudgets, type PrimaryHost } from './processes.ts';
-import { BusyPoll } from './busy-poll.ts';
+import { BusyPoll } from '../transport/busy-poll.ts';
 
 export interface StartOptions {
   /** Path of lib_chan.conf. @default $HOME/.erlang_config/lib_chan.conf */

@@ -423,7 +423,11 @@ function onSocketClose(this: net.Socket): void {
 }
 
 /** Open a TCP connection; rejects with connectionRefused / timeout. */
-export function connectTcp(host: string, port: number, opts: { maxFrameBytes: number; timeoutMs: number }): Promise<TcpTransport> {
+export function connectTcp(
+  host: string,
+  port: number,
+  opts: { maxFrameBytes: number; timeoutMs: number; meter?: (bytes: number) => void },
+): Promise<TcpTransport> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port, noDelay: true });
     const timer = setTimeout(() => {
@@ -437,7 +441,7 @@ export function connectTcp(host: string, port: number, opts: { maxFrameBytes: nu
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
-      resolve(new TcpTransport(socket, { maxFrameBytes: opts.maxFrameBytes, remote: { address: host, port } }));
+      resolve(new TcpTransport(socket, { maxFrameBytes: opts.maxFrameBytes, remote: { address: host, port }, meter: opts.meter }));
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

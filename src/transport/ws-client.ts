@@ -74,6 +74,8 @@ export interface WsConnectOptions {
   maxFrameBytes: number;
   /** Time allowed for the TCP, TLS and WebSocket handshakes (ms). */
   timeoutMs: number;
+  /** Told of every message received and sent (the Node client's busy polling). */
+  onIo?: () => void;
 }
 
 function peerOf(url: URL): string {
@@ -92,11 +94,13 @@ export class WsClientTransport extends EventGate implements Transport {
   private readonly reuseSent: boolean;
   private closeError: ChanError | undefined;
   private closed = false;
+  private readonly onIo: (() => void) | undefined;
 
-  constructor(ws: WebSocketLike, url: URL, opts: { maxFrameBytes: number; copiesOnSend?: boolean }) {
+  constructor(ws: WebSocketLike, url: URL, opts: { maxFrameBytes: number; copiesOnSend?: boolean; onIo?: () => void }) {
     super();
     this.ws = ws;
     this.maxFrameBytes = opts.maxFrameBytes;
+    this.onIo = opts.onIo;
     // With permessage-deflate, ws queues the message it was given for the compressor: not a copy.
     this.reuseSent = opts.copiesOnSend === true && ws.extensions === '';
     this.peer = peerOf(url);
@@ -128,6 +132,7 @@ export class WsClientTransport extends EventGate implements Transport {
 
   private onMessage(data: unknown): void {
     if (this.closeError) return;
+    this.onIo?.();
     let frame: Uint8Array;
     if (data instanceof ArrayBuffer) frame = new Uint8Array(data);
     else if (ArrayBuffer.isView(data)) frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -168,6 +173,7 @@ export class WsClientTransport extends EventGate implements Transport {
   send(payload: Uint8Array): void {
     if (this.ws.readyState !== OPEN) return;
     this.ws.send(payload);
+    this.onIo?.();
   }
 
   sendReserved(buf: Uint8Array): void {
@@ -258,7 +264,7 @@ export function connectWebSocket(url: string, opts: WsConnectOptions): Promise<W
       clearTimeout(timer);
       ws.onopen = null;
       const copiesOnSend = (opts.WebSocket as unknown as Record<string, unknown>)[COPIES_ON_SEND] === true;
-      resolve(new WsClientTransport(ws, parsed, { maxFrameBytes: opts.maxFrameBytes, copiesOnSend }));
+      resolve(new WsClientTransport(ws, parsed, { maxFrameBytes: opts.maxFrameBytes, copiesOnSend, onIo: opts.onIo }));
     };
     ws.onerror = (ev) => {
       detail = ev;

@@ -303,7 +303,7 @@ const ourSequential = (srv: ServerProc, proto: Proto): Promise<number[]> =>
     },
   );
 
-/** Our server with `{busy_poll, BUSY_POLL_US}` (src/server/busy-poll.ts): the latency-bound rows again, against the default server's. */
+/** Our server with `{busy_poll, BUSY_POLL_US}` (src/transport/busy-poll.ts): the latency-bound rows again, against the default server's. */
 const BUSY_POLL_US = 100;
 function planBusyPoll(srv: ServerProc, erl: ErlBenchClient | undefined): void {
   for (const proto of ['legacy', 'secure'] as const) {

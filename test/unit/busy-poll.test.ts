@@ -1,9 +1,9 @@
-/** Busy polling (src/server/busy-poll.ts) and its conf term `{busy_poll, Microseconds}`. */
+/** Busy polling (src/transport/busy-poll.ts) and its conf term `{busy_poll, Microseconds}`. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BusyPoll } from '../../src/server/busy-poll.ts';
+import { BusyPoll } from '../../src/transport/busy-poll.ts';
 import { parseConfig, redactConfig } from '../../src/conf/load.ts';
 import { ChanError } from '../../src/errors.ts';
 import { deadline } from '../helpers/latch.ts';

@@ -1,7 +1,9 @@
 /**
- * Busy polling, `{busy_poll, Microseconds}` (off by default): after any
- * read or write on any connection, the event loop keeps turning, without
- * sleeping in the kernel, for that long.
+ * Busy polling (off by default): after any read or write, the event loop
+ * keeps turning, without sleeping in the kernel, for a window of
+ * microseconds. The server's `{busy_poll, Microseconds}` pokes one poller
+ * from every connection; the Node client's `busyPollUs` option, one per
+ * channel.
  *
  * Why: on a virtual machine a round trip's time is mostly the vCPUs waking
  * up. A process that sleeps in epoll_wait between a reply and the next
@@ -16,6 +18,9 @@
  * which other processes on the machine (a client on the same cores) do not
  * get. docs/benchmarks.md, "Busy polling", has the measurements.
  */
+/** The longest window either side may ask for: 10 ms (a loop kept awake longer is a spinning process, not a wait). */
+export const MAX_BUSY_POLL_US = 10_000;
+
 export class BusyPoll {
   private windowUs: number;
   /** performance.now() of the last poke, in ms. */
@@ -26,6 +31,8 @@ export class BusyPoll {
 
   constructor(microseconds: number) {
     this.windowUs = microseconds;
+    // Bound once (a transport's meter calls it), from the prototype's, so a test can watch every poller's pokes.
+    this.poke = this.poke.bind(this);
   }
 
   /** The conf was reloaded (or the server is closing: 0). */
@@ -43,14 +50,14 @@ export class BusyPoll {
     return this.spinning;
   }
 
-  /** Something was read or written: keep the loop awake for the window from now. Bound once (a transport's meter calls it). */
-  readonly poke = (): void => {
+  /** Something was read or written: keep the loop awake for the window from now. */
+  poke(): void {
     if (!(this.windowUs > 0)) return; // off, or no number at all
     this.lastIo = performance.now();
     if (this.spinning) return;
     this.spinning = true;
     setImmediate(turn, this);
-  };
+  }
 
   /** @internal One turn of the loop while awake. */
   turn(): void {
