@@ -310,6 +310,8 @@ export class TcpTransport extends EventGate implements Transport {
       // try-write), and the view is free when write() returns: a sequential rpc's reply, or its request, then
       // costs no allocation. Only a write the kernel cannot take whole is queued as it is: one per connection
       // that stops reading, pinning at most its slab beside the kernel's own send buffer for that socket.
+      // Safe because no slab is written again once handed out (bytes.ts), nor is Node's Buffer pool, which
+      // send()'s small frames come from.
       const own = Buffer.allocUnsafeSlow(chunk.length);
       own.set(chunk);
       chunk = own;
